@@ -1,0 +1,404 @@
+/**
+ * SqliteStore: the versioned store on better-sqlite3, in the manner of kine. One append-only
+ * table holds a row per write; the row id is the global revision; a key's live value is its
+ * newest row; a delete appends a tombstone. All SQL of the store lives in this file.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import {
+  AlreadyExistsError,
+  CompactedError,
+  ConflictError,
+  FutureRevisionError,
+  InvalidArgumentError,
+  InvalidValueError,
+  NotFoundError,
+  StoreClosedError,
+
+} from './errors';
+import { checkKey, checkPrefix, prefixEnd } from './keys';
+import { WatchHub } from './watch-hub';
+import type { KeyValue, ListOptions, ListResult, Store, StoreStats, WatchEvent, WatchOptions, Watcher } from './types';
+
+/** SqliteStoreOptions configures durability, compaction and space reclamation. */
+export interface SqliteStoreOptions {
+  /** database file path, or ':memory:'. */
+  path: string;
+  /** NORMAL survives a process crash (kill -9); FULL also survives power loss, at a cost per commit. */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** compact every this many ms to the revision that was current one interval earlier (0: never). */
+  compactIntervalMs?: number;
+  /** keep at least this many revisions of history when compacting periodically. */
+  compactMinRetain?: number;
+  /** rows deleted per compaction transaction, so writers are never stalled for long. */
+  compactBatchRows?: number;
+  /** default bound of a watcher's queue. */
+  watchMaxPending?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  create_revision INTEGER NOT NULL,
+  prev_revision INTEGER NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_name_id ON log (name, id, deleted);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+interface Row {
+  id: number;
+  name: string;
+  created: number;
+  deleted: number;
+  create_revision: number;
+  prev_revision: number;
+  value: string;
+  prev_value?: string | null;
+}
+
+/** openSqliteStore opens (creating if needed) a store at options.path. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+/** SqliteStore implements Store on one SQLite database in WAL mode. */
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly hub = new WatchHub();
+  private rev: number;
+  private compacted: number;
+  private isClosed = false;
+  private timer?: NodeJS.Timeout;
+  private revisionAtLastTick = 0;
+  private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  private readonly path: string;
+  private readonly batchRows: number;
+  private readonly watchMaxPending?: number;
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    this.batchRows = options.compactBatchRows ?? 5000;
+    this.watchMaxPending = options.watchMaxPending;
+    this.db = new Database(options.path);
+    try {
+      // page_size and auto_vacuum only take effect on a new database, before WAL is on.
+      this.db.pragma('page_size = 8192');
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      this.db.pragma('journal_size_limit = 16777216');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.stmt = this.prepare();
+    this.rev = this.readRevision();
+    this.compacted = (this.stmt.getMeta.get('compact_revision') as { value: number } | undefined)?.value ?? 0;
+    this.revisionAtLastTick = this.rev;
+    const interval = options.compactIntervalMs ?? 0;
+    if (interval > 0) {
+      const minRetain = options.compactMinRetain ?? 1000;
+      this.timer = setInterval(() => this.periodicCompact(minRetain), interval);
+      this.timer.unref();
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      seq: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`).pluck(),
+      latest: db.prepare(`SELECT id, create_revision, deleted, value FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`),
+      atRevision: db.prepare(`SELECT id, create_revision, deleted, value FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`),
+      insert: db.prepare(
+        `INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      list: db.prepare(
+        `SELECT id, name, create_revision, value FROM log AS l
+         WHERE name > ? AND name < ? AND deleted = 0 AND id <= ?
+           AND id = (SELECT MAX(m.id) FROM log AS m WHERE m.name = l.name AND m.id <= ?)
+         ORDER BY name`,
+      ),
+      count: db.prepare(
+        `SELECT COUNT(*) FROM log AS l
+         WHERE name > ? AND name < ? AND deleted = 0 AND id <= ?
+           AND id = (SELECT MAX(m.id) FROM log AS m WHERE m.name = l.name AND m.id <= ?)`,
+      ).pluck(),
+      history: db.prepare(
+        `SELECT l.id, l.name, l.created, l.deleted, l.create_revision, l.value, p.value AS prev_value
+         FROM log AS l LEFT JOIN log AS p ON p.id = l.prev_revision
+         WHERE l.id > ? AND l.id <= ? AND l.name >= ? AND l.name < ?
+         ORDER BY l.id LIMIT ?`,
+      ),
+      compactBatch: db.prepare(
+        `DELETE FROM log WHERE id IN (
+           SELECT l.id FROM log AS l WHERE l.id > ? AND l.id <= ? AND (l.deleted = 1 OR EXISTS (
+             SELECT 1 FROM log AS n WHERE n.name = l.name AND n.id > l.id AND n.id <= ?)))`,
+      ),
+      minId: db.prepare(`SELECT MIN(id) FROM log`).pluck(),
+      getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
+      setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      rows: db.prepare(`SELECT COUNT(*) FROM log`).pluck(),
+    };
+  }
+
+  private readRevision(): number {
+    return (this.stmt.seq.get() as number | undefined) ?? 0;
+  }
+
+  private open(): void {
+    if (this.isClosed) throw new StoreClosedError();
+  }
+
+  async currentRevision(): Promise<number> {
+    this.open();
+    return this.rev;
+  }
+
+  async compactRevision(): Promise<number> {
+    this.open();
+    return this.compacted;
+  }
+
+  async create(key: string, value: object): Promise<KeyValue> {
+    return this.write(key, value, 'create');
+  }
+
+  async update(key: string, value: object, expectedRevision?: number): Promise<KeyValue> {
+    return this.write(key, value, 'update', expectedRevision);
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    return this.write(key, undefined, 'delete', expectedRevision);
+  }
+
+  // write appends one row inside an IMMEDIATE transaction, then publishes the event.
+  private write(key: string, value: object | undefined, op: 'create' | 'update' | 'delete', expected?: number): KeyValue {
+    this.open();
+    checkKey(key);
+    if (op !== 'delete') checkValue(value);
+    if (expected !== undefined) checkRevisionArg(expected, 'expected revision');
+    const event = this.db
+      .transaction((): WatchEvent & { createRevision: number } => {
+        const revision = this.readRevision() + 1;
+        const current = this.stmt.latest.get(key) as Row | undefined;
+        const live = current && !current.deleted ? current : undefined;
+        if (op === 'create') {
+          if (live) throw new AlreadyExistsError(key);
+          const json = stamp(value!, revision);
+          this.stmt.insert.run(revision, key, 1, 0, revision, current?.id ?? 0, json);
+          return { type: 'ADDED', key, revision, value: json, createRevision: revision };
+        }
+        if (!live) throw new NotFoundError(key);
+        if (expected !== undefined && expected !== live.id) {
+          throw new ConflictError(key, expected, live.id);
+        }
+        if (op === 'update') {
+          const json = stamp(value!, revision);
+          this.stmt.insert.run(revision, key, 0, 0, live.create_revision, live.id, json);
+          return { type: 'MODIFIED', key, revision, value: json, prevValue: live.value, createRevision: live.create_revision };
+        }
+        const json = stamp(JSON.parse(live.value), revision);
+        this.stmt.insert.run(revision, key, 0, 1, live.create_revision, live.id, json);
+        return { type: 'DELETED', key, revision, value: json, prevValue: live.value, createRevision: live.create_revision };
+      })
+      .immediate();
+    this.rev = event.revision;
+    this.hub.publish(event);
+    return { key, revision: event.revision, createRevision: event.createRevision, value: event.value };
+  }
+
+  async get(key: string, revision?: number): Promise<KeyValue> {
+    this.open();
+    checkKey(key);
+    let row: Row | undefined;
+    if (revision !== undefined && revision !== 0) {
+      this.checkReadRevision(revision);
+      row = this.stmt.atRevision.get(key, revision) as Row | undefined;
+    } else {
+      row = this.stmt.latest.get(key) as Row | undefined;
+    }
+    if (!row || row.deleted) throw new NotFoundError(key);
+    return { key, revision: row.id, createRevision: row.create_revision, value: row.value };
+  }
+
+  private checkReadRevision(revision: number): void {
+    checkRevisionArg(revision, 'revision');
+    if (revision < this.compacted) throw new CompactedError(revision, this.compacted);
+    if (revision > this.rev) throw new FutureRevisionError(revision, this.rev);
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    this.open();
+    checkPrefix(prefix);
+    const revision = options.revision || this.rev;
+    if (options.revision !== undefined && options.revision !== 0) this.checkReadRevision(options.revision);
+    const limit = options.limit ?? 0;
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer`);
+    const end = prefixEnd(prefix);
+    let lower = prefix;
+    if (options.startAfter !== undefined) {
+      checkKey(options.startAfter);
+      if (!options.startAfter.startsWith(prefix)) throw new InvalidArgumentError(`continue key is not under ${prefix}`);
+      lower = options.startAfter;
+    }
+    const items: KeyValue[] = [];
+    const predicate = options.predicate;
+    let more = false;
+    let lastKey: string | undefined;
+    for (const row of this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>) {
+      const kv: KeyValue = { key: row.name, revision: row.id, createRevision: row.create_revision, value: row.value };
+      if (predicate && !predicate(kv)) {
+        lastKey = row.name;
+        continue;
+      }
+      if (limit && items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(kv);
+      lastKey = row.name;
+    }
+    const result: ListResult = { items, revision, more };
+    if (more) {
+      result.lastKey = items.length ? items[items.length - 1].key : lastKey;
+      if (options.countRemaining) {
+        result.remainingCount = this.stmt.count.get(result.lastKey, end, revision, revision) as number;
+      }
+    }
+    return result;
+  }
+
+  watch(prefix: string, fromRevision: number, options: WatchOptions = {}): Watcher {
+    this.open();
+    const exact = !prefix.endsWith('/');
+    if (exact) checkKey(prefix);
+    else checkPrefix(prefix);
+    checkRevisionArg(fromRevision, 'revision', true);
+    if (fromRevision && fromRevision < this.compacted) throw new CompactedError(fromRevision, this.compacted);
+    const from = fromRevision || this.rev;
+    const lower = prefix;
+    const upper = exact ? prefix + '\u0000' : prefixEnd(prefix);
+    const history = (after: number, upTo: number, limit: number): WatchEvent[] => {
+      this.open();
+      if (after < this.compacted) throw new CompactedError(after, this.compacted);
+      const rows = this.stmt.history.all(after, upTo, lower, upper, limit) as Row[];
+      return rows.map(rowEvent);
+    };
+    return this.hub.register(prefix, from, Math.max(from, this.rev), history, () => this.rev, {
+      maxPending: options.maxPending ?? this.watchMaxPending,
+      progressIntervalMs: options.progressIntervalMs,
+    });
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.open();
+    checkRevisionArg(revision, 'revision');
+    this.compactTo(Math.min(revision, this.rev));
+  }
+
+  // compactTo deletes superseded rows and tombstones at or below revision, batch by batch.
+  private compactTo(revision: number): void {
+    if (revision <= this.compacted) return;
+    // Readers below the new floor must fail from now on, even while batches are running.
+    this.compacted = revision;
+    let from = ((this.stmt.minId.get() as number | null) ?? revision) - 1;
+    while (from < revision) {
+      const to = Math.min(from + this.batchRows, revision);
+      this.db.transaction(() => this.stmt.compactBatch.run(from, to, revision)).immediate();
+      from = to;
+    }
+    this.stmt.setMeta.run('compact_revision', revision);
+    this.reclaimSpace();
+  }
+
+  // reclaimSpace returns free pages when they exceed a quarter of the file and resets the WAL.
+  private reclaimSpace(): void {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free > pages / 4) this.db.pragma(`incremental_vacuum(${free - Math.floor(pages / 8)})`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private periodicCompact(minRetain: number): void {
+    if (this.isClosed) return;
+    const target = Math.min(this.revisionAtLastTick, this.rev - minRetain);
+    this.revisionAtLastTick = this.rev;
+    try {
+      this.compactTo(target);
+    } catch (err) {
+      // A failed pass is retried at the next tick; the log line keeps the cause visible.
+      process.stderr.write(JSON.stringify({ level: 'error', msg: 'compaction failed', error: String(err) }) + '\n');
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.open();
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    return {
+      currentRevision: this.rev,
+      compactRevision: this.compacted,
+      rows: this.stmt.rows.get() as number,
+      watchers: this.hub.size,
+      databaseBytes: pageSize * pages,
+      walBytes: this.path === ':memory:' ? 0 : fileSize(this.path + '-wal'),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.hub.failAll(new StoreClosedError());
+    this.db.close();
+  }
+}
+
+function rowEvent(row: Row): WatchEvent {
+  const type = row.deleted ? 'DELETED' : row.created ? 'ADDED' : 'MODIFIED';
+  const ev: WatchEvent = { type, key: row.name, revision: row.id, value: row.value };
+  if (type !== 'ADDED' && row.prev_value != null) ev.prevValue = row.prev_value;
+  return ev;
+}
+
+function checkValue(value: unknown): asserts value is object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidValueError('must be a JSON object');
+  }
+  const meta = (value as { metadata?: unknown }).metadata;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta))) {
+    throw new InvalidValueError('metadata must be an object');
+  }
+}
+
+// stamp serialises value with metadata.resourceVersion set to the revision of the write.
+function stamp(value: object, revision: number): string {
+  const meta = (value as { metadata?: object }).metadata;
+  try {
+    return JSON.stringify({ ...value, metadata: { ...meta, resourceVersion: String(revision) } });
+  } catch (err) {
+    throw new InvalidValueError(`cannot be serialised as JSON (${(err as Error).message})`);
+  }
+}
+
+function checkRevisionArg(revision: unknown, what: string, allowZero = false): void {
+  if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < (allowZero ? 0 : 1)) {
+    throw new InvalidArgumentError(`${what} must be a positive integer, got ${String(revision)}`);
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+

@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openSqliteStore, type SqliteStoreOptions } from '../../store';
+import { describeStoreConformance } from './store-conformance';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-store-'));
+}
+
+describeStoreConformance('sqlite (file)', async () => {
+  const dir = tempDir();
+  const store = openSqliteStore({ path: path.join(dir, 'state.db') });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeStoreConformance('sqlite (memory)', async () => {
+  const store = openSqliteStore({ path: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});
+
+describe('sqlite store specifics', () => {
+  let dir: string;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const open = (o: Partial<SqliteStoreOptions> = {}) => openSqliteStore({ path: path.join(dir, 'state.db'), ...o });
+
+  it('keeps values, revisions and the compacted revision across a reopen', async () => {
+    let store = open();
+    await store.create('/core/configmaps/default/a', { metadata: { name: 'a' } });
+    const b = await store.create('/core/configmaps/default/b', { metadata: { name: 'b' } });
+    await store.delete('/core/configmaps/default/b');
+    const last = await store.currentRevision();
+    await store.compact(b.revision);
+    await store.close();
+
+    store = open();
+    expect(await store.currentRevision()).toBe(last);
+    expect(await store.compactRevision()).toBe(b.revision);
+    const next = await store.create('/core/configmaps/default/c', { metadata: { name: 'c' } });
+    expect(next.revision).toBe(last + 1);
+    expect((await store.list('/core/configmaps/')).items.map((i) => i.key)).toEqual([
+      '/core/configmaps/default/a',
+      '/core/configmaps/default/c',
+    ]);
+    await store.close();
+  });
+
+  it('never reuses a revision even when the newest row was a compacted tombstone', async () => {
+    let store = open();
+    await store.create('/core/configmaps/default/a', { metadata: {} });
+    const del = await store.delete('/core/configmaps/default/a');
+    await store.compact(del.revision);
+    await store.close();
+    store = open();
+    expect((await store.create('/core/configmaps/default/a', { metadata: {} })).revision).toBe(del.revision + 1);
+    await store.close();
+  });
+
+  it('compacts periodically, keeping the configured number of revisions', async () => {
+    const store = open({ compactIntervalMs: 10, compactMinRetain: 5 });
+    for (let i = 0; i < 50; i++) await store.create(`/core/configmaps/default/k${i}`, { metadata: {} });
+    const deadline = Date.now() + 5000;
+    while ((await store.compactRevision()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const compacted = await store.compactRevision();
+    expect(compacted).toBeGreaterThan(0);
+    expect(compacted).toBeLessThanOrEqual((await store.currentRevision()) - 5);
+    await store.close();
+  });
+
+  it('returns space freed by compaction and truncates the WAL', async () => {
+    const store = open();
+    const big = 'x'.repeat(2000);
+    for (let i = 0; i < 20; i++) await store.create(`/core/configmaps/default/k${i}`, { metadata: {}, data: { big } });
+    for (let r = 0; r < 50; r++) for (let i = 0; i < 20; i++) await store.update(`/core/configmaps/default/k${i}`, { metadata: {}, data: { big, r: String(r) } });
+    const before = await store.stats();
+    await store.compact(await store.currentRevision());
+    const after = await store.stats();
+    expect(after.rows).toBe(20);
+    expect(after.databaseBytes).toBeLessThan(before.databaseBytes / 2);
+    expect(after.walBytes).toBe(0);
+    await store.close();
+  });
+});

@@ -3,3 +3,4 @@ export * from './types';
 export * from './errors';
 export * from './keys';
 export { SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite-store';
+export { DecodedObjectCache } from './object-cache';

@@ -1,0 +1,26 @@
+/**
+ * The benchmark runner behind `npm run bench`. It prints figures, each beside a baseline
+ * measured in the same run; pass section names (e.g. `npm run bench -- store`) to run some.
+ * BENCH_SCALE (default 1) shrinks or grows the workloads.
+ */
+import { runStoreBench } from './store-bench';
+
+const sections: Record<string, () => Promise<unknown>> = {
+  store: runStoreBench,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length ? wanted : Object.keys(sections);
+  console.log(`nodeless benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+  for (const name of names) {
+    const run = sections[name];
+    if (!run) throw new Error(`unknown benchmark section ${name}; known: ${Object.keys(sections).join(', ')}`);
+    await run();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

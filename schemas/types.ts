@@ -77,7 +77,7 @@ export interface ResourceDefinition {
   namespaced: boolean;
   /** discovery verbs, e.g. create delete deletecollection get list patch update watch */
   verbs: string[];
-  subresources: { status?: boolean; scale?: ScaleSubresource };
+  subresources: { status?: boolean; scale?: ScaleSubresource; finalize?: boolean; approval?: boolean };
   /** schema of the whole object, validated with ajv and published in OpenAPI */
   schema: JSONSchema;
   /** the OpenAPI definition name, e.g. io.k8s.api.apps.v1.Deployment */
@@ -90,12 +90,25 @@ export interface ResourceDefinition {
   defaults?: (obj: KubeObject) => void;
   /** validate returns field errors of a new object, or of an update when old is given; never mutates. */
   validate?: (obj: KubeObject, old?: KubeObject) => FieldError[];
+  /** generation: metadata.generation is set to 1 on create and bumped when spec fields change. */
+  generation?: boolean;
+  /** returnDeletedObject: an immediate delete answers with the object rather than a Status (pods, namespaces). */
+  returnDeletedObject?: boolean;
+  /** prepareForCreate resets what a client may not set on create (usually status), in place. */
+  prepareForCreate?: (obj: KubeObject) => void;
+  /**
+   * prepareForDelete runs when a delete is asked for; returning true keeps the object, marked
+   * with deletionTimestamp, until finalized says it may go (namespaces use this).
+   */
+  prepareForDelete?: (obj: KubeObject) => boolean;
+  /** finalized says a marked object may now be removed (default: no metadata.finalizers left). */
+  finalized?: (obj: KubeObject) => boolean;
   /** specPaths are the top-level fields whose change bumps metadata.generation (default: spec). */
   specFields?: string[];
   /** statusFields are the top-level fields owned by the status subresource (default: status). */
   statusFields?: string[];
   /** nameValidation: how metadata.name is checked (default dns-subdomain). */
-  nameValidation?: 'dns-subdomain' | 'dns-label' | 'path-segment' | 'rbac';
+  nameValidation?: 'dns-subdomain' | 'dns-label' | 'dns-1035' | 'path-segment' | 'rbac';
   /** createForbidden, when set, refuses every create with this Forbidden message (nodes). */
   createForbidden?: string;
 }

@@ -1,0 +1,49 @@
+/**
+ * builtinResources turns the discovery facts, OpenAPI schemas, printers and strategies of the
+ * built-in kinds into the ResourceDefinitions the registry serves.
+ */
+import { BUILTIN_KINDS, API_GROUP_ORDER, GROUP_VERSIONS } from './builtin-kinds';
+import { objectSchema } from './openapi-definitions';
+import { columnsFor } from './printers';
+import { strategyFor } from './strategies';
+import type { ResourceDefinition } from './types';
+
+/** builtinResources returns a fresh ResourceDefinition for every built-in resource. */
+export function builtinResources(): ResourceDefinition[] {
+  return BUILTIN_KINDS.map((k) => lazySchema({
+    group: k.group,
+    version: k.version,
+    kind: k.kind,
+    listKind: k.listKind,
+    plural: k.plural,
+    singular: k.singular,
+    shortNames: k.shortNames,
+    categories: k.categories,
+    namespaced: k.namespaced,
+    verbs: k.verbs,
+    subresources: { ...k.subresources },
+    definitionName: k.definitionName,
+    schema: {},
+    columns: columnsFor(k.group, k.plural),
+    ...strategyFor(k.group, k.plural),
+  }));
+}
+
+// lazySchema builds the ajv schema of a kind on first use: building all of them costs about a
+// second at start, and most kinds are never written.
+function lazySchema(def: ResourceDefinition): ResourceDefinition {
+  let schema: ResourceDefinition['schema'] | undefined;
+  return Object.defineProperty(def, 'schema', {
+    get: () => (schema ??= objectSchema(def.definitionName!)),
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/** builtinGroupOrder is the order of groups in /apis. */
+export const builtinGroupOrder: readonly string[] = API_GROUP_ORDER;
+
+/** builtinPreferredVersions maps each built-in group to its preferred version. */
+export function builtinPreferredVersions(): Array<[string, string]> {
+  return Object.entries(GROUP_VERSIONS).map(([g, vs]) => [g, vs[0]]);
+}

@@ -1,0 +1,201 @@
+/**
+ * The express app: health endpoints, authentication, /version, discovery, OpenAPI and one
+ * dispatcher for every resource path, which resolves the path to a ResourceDefinition and
+ * hands the request to the handler of its verb. Handlers never know the kind.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { TokenAuthenticator } from '../auth/token';
+import type { Registry } from '../registry/generic-registry';
+import type { ResourceTable } from '../registry/resource-table';
+import { StatusError, internalError, methodNotSupported } from '../registry/status-error';
+import { negotiate, send, sendObject } from './codec';
+import { Discovery, aggregatedDiscoveryVersion } from './discovery';
+import { handleCreate } from './handlers/create';
+import { handleDelete, handleDeleteCollection } from './handlers/delete';
+import { handleGet } from './handlers/get';
+import { handleList } from './handlers/list';
+import { handlePatch } from './handlers/patch';
+import { handleGetScale, handlePatchScale, handleUpdateScale } from './handlers/scale';
+import { handleUpdate } from './handlers/update';
+import { handleWatch } from './handlers/watch';
+import type { OpenAPI } from './openapi';
+import type { RequestContext } from './request-context';
+import { parseRequestInfo, type RequestInfo } from './request-info';
+import { versionInfo } from './version';
+
+/** AppOptions wires the app to its registry, resources and authenticator. */
+export interface AppOptions {
+  registry: Registry;
+  resources: ResourceTable;
+  /** when absent, requests are not authenticated (in-process tests) */
+  authenticator?: TokenAuthenticator;
+  openapi?: OpenAPI;
+  /** the address advertised in /api serverAddressByClientCIDRs */
+  serverAddress?: () => string;
+  /** interval of watch progress bookmarks (ms) */
+  bookmarkIntervalMs?: number;
+  /** log receives one structured record per failed request */
+  log?: (record: Record<string, unknown>) => void;
+}
+
+const NOT_FOUND = new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+
+/** createApp builds the express application serving the Kubernetes API. */
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+  const discovery = new Discovery(options.resources, options.serverAddress ?? (() => '127.0.0.1:6443'));
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const path = req.path;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz' || /^\/(healthz|livez|readyz)\//.test(path)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end('ok');
+      return;
+    }
+    try {
+      options.authenticator?.authenticate(req);
+    } catch (err) {
+      return next(err);
+    }
+    next();
+  });
+
+  app.get('/version', (_req, res) => sendObject(res, 200, versionInfo()));
+  if (options.openapi) options.openapi.install(app);
+
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const url = new URL(req.url, 'http://localhost');
+    const query = url.searchParams;
+    const watchParam = query.get('watch');
+    const info = parseRequestInfo(req.method, url.pathname, watchParam === 'true' || watchParam === '1');
+    if (!info) return next();
+    if (info.verb === 'discovery') return serveDiscovery(discovery, info, req, res);
+    const def = options.resources.lookup(info.group, info.version, info.resource);
+    if (!def || info.malformed) throw NOT_FOUND;
+    if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw NOT_FOUND;
+    if (!def.namespaced && info.namespace !== undefined) throw NOT_FOUND;
+    const gr = { group: def.group, resource: def.plural };
+    if (def.namespaced && info.namespace === undefined && (info.verb === 'create' || info.verb === 'deletecollection')) {
+      throw methodNotSupported(gr, info.verb === 'create' ? 'create' : 'deletecollection');
+    }
+    if (watchParam !== null && watchParam !== 'true' && watchParam !== '1' && watchParam !== 'false' && watchParam !== '0') {
+      throw new StatusError(400, 'BadRequest', `invalid value for watch: strconv.ParseBool: parsing ${JSON.stringify(watchParam)}: invalid syntax`);
+    }
+    const ctx: RequestContext = {
+      req,
+      res,
+      info,
+      def,
+      query,
+      output: negotiate(req.headers.accept, !info.subresource),
+      registry: options.registry,
+      resources: options.resources,
+      namespace: info.namespace,
+    };
+    const sub = info.subresource;
+    if (sub !== undefined) {
+      const served =
+        (sub === 'status' && def.subresources.status) ||
+        (sub === 'scale' && def.subresources.scale) ||
+        (sub === 'finalize' && def.subresources.finalize) ||
+        (sub === 'approval' && def.subresources.approval);
+      if (!served) throw NOT_FOUND;
+      if (sub === 'scale') {
+        if (info.verb === 'get') return handleGetScale(ctx);
+        if (info.verb === 'update') return handleUpdateScale(ctx);
+        if (info.verb === 'patch') return handlePatchScale(ctx);
+        throw methodNotSupported(gr, info.verb);
+      }
+      if (sub === 'finalize' && info.verb !== 'update') throw methodNotSupported(gr, info.verb);
+      if (info.verb === 'get') return handleGet(ctx);
+      if (info.verb === 'update') return handleUpdate(ctx);
+      if (info.verb === 'patch') return handlePatch(ctx);
+      throw methodNotSupported(gr, info.verb);
+    }
+    if (!def.verbs.includes(info.verb)) throw methodNotSupported(gr, info.verb);
+    switch (info.verb) {
+      case 'get':
+        return handleGet(ctx);
+      case 'list':
+        return handleList(ctx);
+      case 'watch':
+        return handleWatch(ctx, { bookmarkIntervalMs: options.bookmarkIntervalMs });
+      case 'create':
+        return handleCreate(ctx);
+      case 'update':
+        return handleUpdate(ctx);
+      case 'patch':
+        return handlePatch(ctx);
+      case 'delete':
+        return handleDelete(ctx);
+      case 'deletecollection':
+        return handleDeleteCollection(ctx);
+    }
+  });
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(NOT_FOUND));
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    writeError(res, err, req, options.log);
+  });
+  return app;
+}
+
+function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  const aggregated = aggregatedDiscoveryVersion(req.headers.accept);
+  if (info.prefix === 'api' && !info.version) {
+    if (aggregated) return sendAggregated(res, discovery.aggregated(true, aggregated), aggregated);
+    return send(res, 200, discovery.apiVersions());
+  }
+  if (info.prefix === 'apis' && !info.group) {
+    if (aggregated) return sendAggregated(res, discovery.aggregated(false, aggregated), aggregated);
+    return send(res, 200, discovery.groupList());
+  }
+  if (info.prefix === 'apis' && !info.version) {
+    const body = discovery.group(info.group);
+    if (!body) throw NOT_FOUND;
+    return send(res, 200, body);
+  }
+  if (info.prefix === 'api' && info.group) throw NOT_FOUND;
+  const body = discovery.resourceList(info.group, info.version);
+  if (!body) throw NOT_FOUND;
+  send(res, 200, body);
+}
+
+function sendAggregated(res: Response, body: string, version: string): void {
+  res.writeHead(200, {
+    'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`,
+    'Content-Length': Buffer.byteLength(body),
+    Vary: 'Accept',
+  });
+  res.end(body);
+}
+
+/** writeError answers with the Status of a StatusError; anything else is logged and answered 500. */
+export function writeError(res: ServerResponse, err: unknown, req?: Request, log?: (r: Record<string, unknown>) => void): void {
+  let status: StatusError;
+  if (err instanceof StatusError) status = err;
+  else if (isBodyParserError(err)) status = new StatusError(400, 'BadRequest', 'the request body could not be read');
+  else {
+    status = internalError();
+    (log ?? defaultLog)({ level: 'error', msg: 'request failed', method: req?.method, path: req?.path, error: String(err instanceof Error ? err.stack : err) });
+  }
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  send(res, status.code, JSON.stringify(status.status));
+}
+
+function isBodyParserError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && 'status' in err;
+}
+
+function defaultLog(record: Record<string, unknown>): void {
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+}

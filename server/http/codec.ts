@@ -1,0 +1,136 @@
+/**
+ * Content negotiation and body codecs: JSON and YAML request bodies, JSON, YAML, Table and
+ * PartialObjectMetadata responses, and the 3 MiB request limit.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import YAML from 'yaml';
+import { StatusError, badRequest } from '../registry/status-error';
+
+/** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** readBody reads the whole request body, refusing bodies over the limit with 413. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(limit: number): StatusError {
+  return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+}
+
+/** mediaType is the content type without parameters, lower-cased. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** decodeObject parses a JSON or YAML body into an object; other media types are 415. */
+export function decodeObject(body: Buffer, contentType: string | undefined, what = 'object'): Record<string, unknown> {
+  const type = mediaType(contentType) || 'application/json';
+  let value: unknown;
+  if (type === 'application/json' || type === '*/*') {
+    value = parseJson(body);
+  } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
+    value = parseYaml(body);
+  } else {
+    throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badRequest(`the ${what} in the request body must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** parseJson parses JSON, turning syntax errors into 400s that say where. */
+export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty: Object \'Kind\' is missing in \'\'');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the request body could not be decoded: ${(err as Error).message}`);
+  }
+}
+
+/** parseYaml parses one YAML document, turning errors into 400s. */
+export function parseYaml(body: Buffer): unknown {
+  try {
+    const docs = YAML.parseAllDocuments(body.toString('utf8'));
+    const list = Array.isArray(docs) ? docs : [docs];
+    const real = list.filter((d) => d.contents !== null);
+    if (real.length > 1) throw badRequest('the request body must hold a single YAML document');
+    const doc = real[0] ?? list[0];
+    if (!doc) throw badRequest('the request body is empty');
+    if (doc.errors.length) throw badRequest(`error converting YAML to JSON: ${doc.errors[0].message.split('\n')[0]}`);
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    if (err instanceof StatusError) throw err;
+    throw badRequest(`error converting YAML to JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** unsupportedMediaType is 415 listing what the endpoint accepts. */
+export function unsupportedMediaType(type: string, accepted: string[]): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {
+    causes: [{ reason: 'UnsupportedMediaType', message: type }],
+  });
+}
+
+/** Output is the negotiated response form. */
+export interface Output {
+  format: 'json' | 'yaml';
+  /** 'Table' or 'PartialObjectMetadata' (list forms are implied) when the client asked for a conversion */
+  as?: 'Table' | 'PartialObjectMetadata';
+  /** version of the meta.k8s.io conversion (v1 or v1beta1) */
+  asVersion?: string;
+}
+
+/**
+ * negotiate picks the response form from the Accept header, taking the first acceptable
+ * entry as kube-apiserver does; 406 when nothing offered can be served.
+ */
+export function negotiate(accept: string | undefined, allowConversions = true): Output {
+  if (!accept) return { format: 'json' };
+  for (const entry of accept.split(',')) {
+    const [type, ...params] = entry.split(';').map((s) => s.trim());
+    const p: Record<string, string> = {};
+    for (const kv of params) {
+      const i = kv.indexOf('=');
+      if (i > 0) p[kv.slice(0, i).trim().toLowerCase()] = kv.slice(i + 1).trim();
+    }
+    const t = type.toLowerCase();
+    const format = t === 'application/json' || t === '*/*' || t === 'application/*' ? 'json' : t === 'application/yaml' ? 'yaml' : undefined;
+    if (!format) continue;
+    if (!p.as) return { format };
+    if (!allowConversions) continue;
+    if ((p.as === 'Table' || p.as === 'PartialObjectMetadata' || p.as === 'PartialObjectMetadataList') && p.g === 'meta.k8s.io' && (p.v === 'v1' || p.v === 'v1beta1')) {
+      return { format, as: p.as === 'Table' ? 'Table' : 'PartialObjectMetadata', asVersion: p.v };
+    }
+  }
+  throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+}
+
+/** send writes a JSON text (or its YAML rendering) with a status code. */
+export function send(res: ServerResponse, code: number, json: string, format: 'json' | 'yaml' = 'json', headers: Record<string, string> = {}): void {
+  const body = format === 'yaml' ? YAML.stringify(JSON.parse(json)) : json;
+  res.writeHead(code, {
+    'Content-Type': format === 'yaml' ? 'application/yaml' : 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache, private',
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** sendObject serialises a value and sends it. */
+export function sendObject(res: ServerResponse, code: number, value: unknown, format: 'json' | 'yaml' = 'json'): void {
+  send(res, code, JSON.stringify(value), format);
+}

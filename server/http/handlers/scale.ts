@@ -1,0 +1,97 @@
+/**
+ * The scale subresource: an autoscaling/v1 Scale view of an object's replicas, read from and
+ * written to the paths its ResourceDefinition names.
+ */
+import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
+import { formatLabelSelector, type LabelSelectorObject } from '../../registry/selectors';
+import { badRequest, conflict } from '../../registry/status-error';
+import { decodeObject, readBody, sendObject } from '../codec';
+import { dryRunParam, type RequestContext } from '../request-context';
+import { applyPatchBody } from './patch';
+
+/** getPath reads a dotted path such as .spec.replicas. */
+export function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const p of path.replace(/^\./, '').split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+/** setPath writes a dotted path, creating objects on the way. */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.replace(/^\./, '').split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (cur[p] === null || typeof cur[p] !== 'object') cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = value;
+}
+
+/** scaleOf builds the Scale of an object. */
+export function scaleOf(def: ResourceDefinition, obj: Readonly<KubeObject>): Record<string, unknown> {
+  const sub = def.subresources.scale!;
+  const meta = obj.metadata ?? {};
+  const status: Record<string, unknown> = { replicas: Number(getPath(obj, sub.statusReplicasPath) ?? 0) };
+  if (sub.labelSelectorPath) {
+    const sel = getPath(obj, sub.labelSelectorPath);
+    if (typeof sel === 'string') status.selector = sel;
+    else if (sel && typeof sel === 'object') {
+      const s = sel as Record<string, unknown>;
+      // Built-ins keep a LabelSelector (or, for replication controllers, a plain label map).
+      status.selector = 'matchLabels' in s || 'matchExpressions' in s ? formatLabelSelector(s as LabelSelectorObject) : formatLabelSelector({ matchLabels: s as Record<string, string> });
+    }
+  }
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
+    spec: { replicas: Number(getPath(obj, sub.specReplicasPath) ?? 0) },
+    status,
+  };
+}
+
+/** handleGetScale answers GET .../scale. */
+export async function handleGetScale(ctx: RequestContext): Promise<void> {
+  const obj = await ctx.registry.get(ctx.def, ctx.namespace, ctx.info.name!);
+  sendObject(ctx.res, 200, scaleOf(ctx.def, ctx.registry.decode(obj)), ctx.output.format);
+}
+
+async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<string, unknown>) => Promise<Record<string, unknown>>): Promise<void> {
+  const { def } = ctx;
+  const sub = def.subresources.scale!;
+  const stored = await ctx.registry.guaranteedUpdate(
+    def,
+    ctx.namespace,
+    ctx.info.name!,
+    async (current) => {
+      const scale = await scaleFrom(scaleOf(def, current));
+      const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
+      if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas))) {
+        throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+      }
+      const rv = (scale.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      if (rv && rv !== current.metadata?.resourceVersion) throw conflict({ group: def.group, resource: def.plural }, ctx.info.name!);
+      setPath(current, sub.specReplicasPath, replicas ?? 0);
+      return current;
+    },
+    { dryRun: dryRunParam(ctx.query) },
+  );
+  const obj = stored.revision ? ctx.registry.decode(stored) : JSON.parse(stored.raw);
+  sendObject(ctx.res, 200, scaleOf(def, obj), ctx.output.format);
+}
+
+/** handleUpdateScale answers PUT .../scale with a Scale body. */
+export async function handleUpdateScale(ctx: RequestContext): Promise<void> {
+  const body = decodeObject(await readBody(ctx.req), ctx.req.headers['content-type']);
+  if (body.kind !== undefined && body.kind !== 'Scale') throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (Scale)`);
+  await writeScale(ctx, async () => body);
+}
+
+/** handlePatchScale answers PATCH .../scale: the patch applies to the Scale view. */
+export async function handlePatchScale(ctx: RequestContext): Promise<void> {
+  const body = await readBody(ctx.req);
+  await writeScale(ctx, async (scale) => applyPatchBody(ctx, scale, body, undefined));
+}

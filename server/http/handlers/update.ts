@@ -1,0 +1,19 @@
+/** PUT of an object or of its status subresource. */
+import { decodeObject, readBody } from '../codec';
+import { dryRunParam, type RequestContext } from '../request-context';
+import { respondObject } from '../respond';
+import { fieldChecks } from '../field-checks';
+import type { KubeObject } from '../../../schemas/types';
+
+/** handleUpdate answers PUT /.../{name}[/status]. */
+export async function handleUpdate(ctx: RequestContext): Promise<void> {
+  const raw = await readBody(ctx.req);
+  const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
+  const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
+  const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
+    dryRun: dryRunParam(ctx.query),
+    fieldManager: ctx.query.get('fieldManager') ?? undefined,
+    subresource: ctx.info.subresource === 'status' || ctx.info.subresource === 'finalize' ? ctx.info.subresource : undefined,
+  });
+  respondObject(ctx, 200, obj, warnings);
+}

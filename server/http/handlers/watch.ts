@@ -1,0 +1,73 @@
+/**
+ * WATCH: a chunked stream of {"type":..., "object":...} lines. Without a resourceVersion it
+ * starts with the current state as ADDED events; an expired revision ends it with an ERROR
+ * event carrying 410 Expired; timeoutSeconds ends it cleanly.
+ */
+import { listQuery, boolParam, intParam, type RequestContext } from '../request-context';
+import { toTable, partialObjectMetadata } from '../table';
+
+/** handleWatch streams watch events until the client goes, the timeout passes or the store ends it. */
+export async function handleWatch(ctx: RequestContext, options: { bookmarkIntervalMs?: number } = {}): Promise<void> {
+  const q = ctx.query;
+  const base = listQuery(ctx);
+  const timeoutSeconds = intParam(q, 'timeoutSeconds');
+  const sendInitialEvents = boolParam(q, 'sendInitialEvents');
+  const allowWatchBookmarks = boolParam(q, 'allowWatchBookmarks') ?? false;
+  const abort = new AbortController();
+  // Opening the watch checks the query, so a bad request still answers with a Status.
+  const events = await ctx.registry.watch(
+    ctx.def,
+    ctx.namespace,
+    {
+      resourceVersion: base.resourceVersion,
+      resourceVersionMatch: base.resourceVersionMatch,
+      sendInitialEvents,
+      allowWatchBookmarks,
+      filter: base.filter,
+      name: base.name,
+      bookmarkIntervalMs: options.bookmarkIntervalMs,
+    },
+    abort.signal,
+  );
+  const { res } = ctx;
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  const stop = () => abort.abort();
+  ctx.req.on('close', stop);
+  res.on('close', stop);
+  const timeoutMs = (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  const timer = setTimeout(stop, timeoutMs);
+  const { output, def } = ctx;
+  let headersSent = false;
+  const write = (type: string, raw: string) => {
+    let objectJson = raw;
+    if (type !== 'ERROR' && type !== 'BOOKMARK' && output.as) {
+      const obj = JSON.parse(raw);
+      objectJson = JSON.stringify(
+        output.as === 'Table'
+          ? toTable(def, [obj], { noHeaders: headersSent, includeObject: q.get('includeObject') ?? undefined, version: output.asVersion })
+          : partialObjectMetadata(obj, output.asVersion),
+      );
+      headersSent = true;
+    }
+    return res.write(`{"type":"${type}","object":${objectJson}}\n`);
+  };
+  try {
+    for (;;) {
+      const r = await events.next();
+      if (r.done || abort.signal.aborted) break;
+      if (!write(r.value.type, r.value.raw)) {
+        // Back-pressure: wait for the socket; a consumer that never drains is dropped by the store.
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    ctx.req.off('close', stop);
+    await events.return(undefined);
+    if (!res.writableEnded) res.end();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * respond*: write registry results in the form the client negotiated (JSON, YAML, Table,
+ * PartialObjectMetadata), reusing stored bytes where the object is not converted.
+ */
+import type { ResourceDefinition } from '../../schemas/types';
+import type { ListPage, StoredObject } from '../registry/generic-registry';
+import { groupVersion } from '../registry/resource-table';
+import { send, sendObject } from './codec';
+import type { RequestContext } from './request-context';
+import { partialObjectMetadata, toTable } from './table';
+
+/** respondObject sends one object (201 on create, 200 otherwise). */
+export function respondObject(ctx: RequestContext, code: number, obj: StoredObject, warnings: string[] = []): void {
+  const headers = warningHeaders(warnings);
+  const { output } = ctx;
+  if (output.as === 'Table') {
+    const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
+    const table = toTable(ctx.def, [decoded], { includeObject: ctx.query.get('includeObject') ?? undefined, version: output.asVersion, resourceVersion: decoded.metadata?.resourceVersion });
+    return send(ctx.res, code, JSON.stringify(table), output.format, headers);
+  }
+  if (output.as === 'PartialObjectMetadata') {
+    const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
+    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), output.format, headers);
+  }
+  send(ctx.res, code, obj.raw, output.format, headers);
+}
+
+/** respondList sends a list page, assembled from the stored bytes of its items. */
+export function respondList(ctx: RequestContext, page: ListPage): void {
+  const { output, def } = ctx;
+  if (output.as === 'Table') {
+    const table = toTable(
+      def,
+      page.items.map((i) => ctx.registry.decode(i)),
+      {
+        includeObject: ctx.query.get('includeObject') ?? undefined,
+        version: output.asVersion,
+        resourceVersion: page.resourceVersion,
+        continue: page.continue,
+        remainingItemCount: page.remainingItemCount,
+      },
+    );
+    return sendObject(ctx.res, 200, table, output.format);
+  }
+  const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
+  if (page.continue) meta.continue = page.continue;
+  if (page.remainingItemCount !== undefined) meta.remainingItemCount = page.remainingItemCount;
+  if (output.as === 'PartialObjectMetadata') {
+    const items = page.items.map((i) => partialObjectMetadata(ctx.registry.decode(i), output.asVersion));
+    return sendObject(ctx.res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${output.asVersion}`, metadata: meta, items }, output.format);
+  }
+  const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(groupVersion(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
+  send(ctx.res, 200, head + page.items.map((i) => i.raw).join(',') + ']}', output.format);
+}
+
+/** successStatus is the Status kube-apiserver answers for an immediate delete of most kinds. */
+export function successStatus(def: ResourceDefinition, name: string, uid?: string): Record<string, unknown> {
+  const details: Record<string, unknown> = { name, kind: def.plural };
+  if (def.group) details.group = def.group;
+  if (uid) details.uid = uid;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+}
+
+/** warningHeaders renders Warning headers as kube-apiserver does (299 - "text"). */
+export function warningHeaders(warnings: string[]): Record<string, string> {
+  if (!warnings.length) return {};
+  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+}

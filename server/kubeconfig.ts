@@ -1,0 +1,55 @@
+/**
+ * The data directory: the SQLite database, the admin token and a kubeconfig that points kubectl
+ * at this server. Created on first start; the token file is readable by its owner only.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { generateToken } from './auth/token';
+
+/** DataDir names the files of one server's data directory. */
+export interface DataDir {
+  dir: string;
+  database: string;
+  tokenFile: string;
+  kubeconfig: string;
+}
+
+/** dataDir resolves the files of a data directory, creating it if needed. */
+export function dataDir(dir: string): DataDir {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return {
+    dir,
+    database: path.join(dir, 'state.db'),
+    tokenFile: path.join(dir, 'admin-token'),
+    kubeconfig: path.join(dir, 'kubeconfig'),
+  };
+}
+
+/** adminToken reads the admin token, generating it on first start. */
+export function adminToken(d: DataDir): string {
+  if (fs.existsSync(d.tokenFile)) return fs.readFileSync(d.tokenFile, 'utf8').trim();
+  const token = generateToken();
+  fs.writeFileSync(d.tokenFile, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+/** kubeconfigYaml renders a kubeconfig for a server URL and bearer token. */
+export function kubeconfigYaml(server: string, token: string, caCert?: string, name = 'nodeless'): string {
+  const cluster: Record<string, string> = { server };
+  if (caCert) cluster['certificate-authority-data'] = Buffer.from(caCert).toString('base64');
+  return YAML.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster }],
+    users: [{ name: `${name}-admin`, user: { token } }],
+    contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } }],
+    'current-context': name,
+    preferences: {},
+  });
+}
+
+/** writeKubeconfig writes the kubeconfig of a running server into the data directory. */
+export function writeKubeconfig(d: DataDir, server: string, token: string, caCert?: string): void {
+  fs.writeFileSync(d.kubeconfig, kubeconfigYaml(server, token, caCert), { mode: 0o600 });
+}

@@ -1,0 +1,114 @@
+/**
+ * Field validation (fieldValidation=Strict|Warn|Ignore): unknown fields found by walking an
+ * object against its OpenAPI schema, and duplicate fields found by re-reading the request body
+ * with a parser that keeps them. Strict refuses them; Warn reports them as Warning headers.
+ */
+import YAML from 'yaml';
+import { definitions } from '../../schemas/openapi-definitions';
+import type { JSONSchema, KubeObject, ResourceDefinition } from '../../schemas/types';
+import { badRequest } from './status-error';
+
+/** FieldValidation is the fieldValidation query parameter. */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/** parseFieldValidation reads the parameter; kube-apiserver's default is Warn. */
+export function parseFieldValidation(value: string | null): FieldValidation {
+  if (value === null || value === '') return 'Warn';
+  if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
+  throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(value)}: supported values: "Ignore", "Strict", "Warn"`);
+}
+
+const REF = '#/definitions/';
+
+function resolve(schema: JSONSchema | undefined): JSONSchema | undefined {
+  let s = schema;
+  for (let i = 0; s && typeof s.$ref === 'string' && i < 64; i++) s = definitions[(s.$ref as string).slice(REF.length)];
+  return s;
+}
+
+/**
+ * unknownFields lists the paths of fields the kind's schema does not declare and removes them
+ * from obj, as the decoder of kube-apiserver drops them.
+ */
+export function pruneUnknownFields(def: ResourceDefinition, obj: KubeObject): string[] {
+  const root = def.definitionName ? definitions[def.definitionName] : openSchemaOf(def);
+  const out: string[] = [];
+  walk(obj, root, '', out);
+  return out;
+}
+
+// openSchemaOf is the schema of a run-time kind with ObjectMeta checked like any kind's.
+function openSchemaOf(def: ResourceDefinition): JSONSchema {
+  const props = { ...((def.schema.properties as Record<string, JSONSchema>) ?? {}) };
+  props.metadata = { $ref: `${REF}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` };
+  props.apiVersion ??= { type: 'string' };
+  props.kind ??= { type: 'string' };
+  return { ...def.schema, properties: props };
+}
+
+function walk(value: unknown, schemaIn: JSONSchema | undefined, path: string, out: string[]): void {
+  // Pruning happens on the object being decoded, so deleting while walking is safe.
+  const schema = resolve(schemaIn);
+  if (!schema || value === null || typeof value !== 'object') return;
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true && !schema.properties) return;
+  if (Array.isArray(value)) {
+    const items = schema.items as JSONSchema | undefined;
+    if (items) value.forEach((v, i) => walk(v, items, `${path}[${i}]`, out));
+    return;
+  }
+  const props = schema.properties as Record<string, JSONSchema> | undefined;
+  const additional = schema.additionalProperties;
+  for (const [k, v] of Object.entries(value)) {
+    const p = path ? `${path}.${k}` : k;
+    if (props && k in props) walk(v, props[k], p, out);
+    else if (additional && typeof additional === 'object') walk(v, additional as JSONSchema, p, out);
+    else if (props && additional !== true && schema['x-kubernetes-preserve-unknown-fields'] !== true) {
+      out.push(p);
+      delete (value as Record<string, unknown>)[k];
+    }
+  }
+}
+
+/** duplicateFields lists the paths of keys repeated in a JSON or YAML body. */
+export function duplicateFields(body: string): string[] {
+  const out: string[] = [];
+  let doc;
+  try {
+    doc = YAML.parseDocument(body, { uniqueKeys: false });
+  } catch {
+    return out;
+  }
+  const visit = (node: unknown, path: string) => {
+    if (YAML.isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = String(YAML.isScalar(pair.key) ? pair.key.value : pair.key);
+        const p = path ? `${path}.${key}` : key;
+        if (seen.has(key)) out.push(p);
+        seen.add(key);
+        visit(pair.value, p);
+      }
+    } else if (YAML.isSeq(node)) {
+      node.items.forEach((item, i) => visit(item, `${path}[${i}]`));
+    }
+  };
+  visit(doc.contents, '');
+  return out;
+}
+
+/** FieldProblems are the unknown and duplicate fields of one request. */
+export interface FieldProblems {
+  unknown: string[];
+  duplicate: string[];
+}
+
+/** strictDecodingError is the 400 kube-apiserver answers under Strict. */
+export function strictDecodingError(def: ResourceDefinition, problems: FieldProblems) {
+  const parts = [...problems.unknown.map((f) => `unknown field "${f}"`), ...problems.duplicate.map((f) => `duplicate field "${f}"`)];
+  return badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${parts.join(', ')}`);
+}
+
+/** fieldWarnings are the Warning texts kube-apiserver sends under Warn. */
+export function fieldWarnings(problems: FieldProblems): string[] {
+  return [...problems.unknown.map((f) => `unknown field "${f}"`), ...problems.duplicate.map((f) => `duplicate field "${f}"`)];
+}

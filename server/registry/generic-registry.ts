@@ -1,0 +1,678 @@
+/**
+ * The generic registry: one implementation of get, list, watch, create, update, delete and
+ * deletecollection for every kind, parameterised by its ResourceDefinition. Every write, from
+ * HTTP or from a controller, runs the same pipeline here: system metadata, namespace check,
+ * prepare, defaults, admission, validation, storage.
+ */
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
+import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
+import { AdmissionChain, type AdmissionAttributes } from './admission';
+import { decodeContinue, encodeContinue } from './continue-token';
+import { validateObjectMeta } from './object-meta';
+import { schemaErrors } from './schema-validation';
+import {
+  StatusError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  fromStoreError,
+  invalid,
+  notFound,
+  tooLargeResourceVersion,
+} from './status-error';
+
+/** StoredObject is one object as stored: its JSON bytes and revision; decode() parses it once. */
+export interface StoredObject {
+  raw: string;
+  revision: number;
+}
+
+/** WriteOptions are the options common to every write verb. */
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+}
+
+/** UpdateOptions add the subresource an update targets. */
+export interface UpdateOptions extends WriteOptions {
+  subresource?: 'status' | 'finalize';
+}
+
+/** DeleteOptions mirror metav1.DeleteOptions. */
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** ListQuery selects a page of a list. */
+export interface ListQuery {
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  limit?: number;
+  continue?: string;
+  /** label and field selectors compiled to one predicate over the decoded object */
+  filter?: (obj: Readonly<KubeObject>) => boolean;
+  /** a field selector pinned metadata.name to this value */
+  name?: string;
+}
+
+/** ListPage is one page of a list. */
+export interface ListPage {
+  items: StoredObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+/** WatchQuery selects where a watch starts and what it shows. */
+export interface WatchQuery {
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  sendInitialEvents?: boolean;
+  allowWatchBookmarks?: boolean;
+  filter?: (obj: Readonly<KubeObject>) => boolean;
+  name?: string;
+  /** progress bookmarks are sent at this interval while no event flows (ms). */
+  bookmarkIntervalMs?: number;
+}
+
+/** RegistryWatchEvent is one watch event ready to serialise; raw is the object's JSON. */
+export interface RegistryWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  raw: string;
+}
+
+/** DeleteResult is what a delete answers: the object (or a Status) and whether it is gone. */
+export interface DeleteResult {
+  raw: string;
+  /** true when the object was removed; false when it was only marked for deletion */
+  deleted: boolean;
+}
+
+/** RegistryOptions inject the clock and id generators, so tests are deterministic. */
+export interface RegistryOptions {
+  now?: () => Date;
+  uid?: () => string;
+  random?: () => number;
+  /** how long a list or get waits for a resourceVersion newer than the store's (ms) */
+  resourceVersionWaitMs?: number;
+}
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Registry is the generic resource store every verb goes through. */
+export class Registry {
+  readonly admission = new AdmissionChain();
+  readonly decoded = new DecodedObjectCache(20_000);
+  private readonly now: () => Date;
+  private readonly uid: () => string;
+  private readonly random: () => number;
+  private readonly rvWaitMs: number;
+
+  constructor(
+    readonly store: Store,
+    options: RegistryOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.uid = options.uid ?? randomUUID;
+    this.random = options.random ?? Math.random;
+    this.rvWaitMs = options.resourceVersionWaitMs ?? 3000;
+  }
+
+  /** decode parses a stored object (shared and frozen: clone before changing it). */
+  decode(obj: StoredObject): Readonly<KubeObject> {
+    return this.decoded.decode<KubeObject>({ revision: obj.revision, value: obj.raw });
+  }
+
+  /** key is the store key of one object. */
+  key(def: ResourceDefinition, namespace: string | undefined, name: string): string {
+    return objectKey({ group: def.group, resource: def.plural, namespace: def.namespaced ? namespace : undefined, name });
+  }
+
+  /** prefix is the store prefix of a resource in one namespace, or in all of them. */
+  prefix(def: ResourceDefinition, namespace?: string): string {
+    return prefixKey(def.group, def.plural, def.namespaced ? namespace : undefined);
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  /** get reads one object; resourceVersion "0" or unset reads the newest, N reads at least N. */
+  async get(def: ResourceDefinition, namespace: string | undefined, name: string, resourceVersion?: string): Promise<StoredObject> {
+    const key = this.keyOrNotFound(def, namespace, name);
+    if (resourceVersion && resourceVersion !== '0') await this.waitForRevision(parseRevision(resourceVersion));
+    try {
+      const kv = await this.store.get(key);
+      return { raw: kv.value, revision: kv.revision };
+    } catch (err) {
+      throw fromStoreError(err, gr(def), name);
+    }
+  }
+
+  /** list reads a consistent page, with the resourceVersion semantics of kube-apiserver. */
+  async list(def: ResourceDefinition, namespace: string | undefined, query: ListQuery = {}): Promise<ListPage> {
+    const prefix = this.prefix(def, namespace);
+    const limit = query.limit && query.limit > 0 ? query.limit : 0;
+    let revision = 0;
+    let startAfter: string | undefined;
+    let inconsistent = false;
+    const match = query.resourceVersionMatch;
+    if (match && match !== 'Exact' && match !== 'NotOlderThan') {
+      throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+    }
+    if (query.continue) {
+      if (query.resourceVersion && query.resourceVersion !== '0') {
+        throw badRequest('specifying resource version is not allowed when using continue');
+      }
+      if (match) throw badRequest('resourceVersionMatch is forbidden when continue is provided');
+      const token = decodeContinue(prefix, query.continue);
+      startAfter = token.startAfter;
+      if (token.revision === -1) inconsistent = true;
+      else revision = token.revision;
+    } else if (query.resourceVersion !== undefined && query.resourceVersion !== '') {
+      const rv = query.resourceVersion;
+      if (match === 'Exact') {
+        if (rv === '0') throw badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
+        revision = parseRevision(rv);
+      } else if (rv !== '0') {
+        const wanted = parseRevision(rv);
+        // Legacy semantics: an RV with a limit and no match means an exact page.
+        if (!match && limit) revision = wanted;
+        else await this.waitForRevision(wanted);
+      }
+    } else if (match) {
+      throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+    }
+    if (query.name !== undefined) return this.listOne(def, namespace, query, revision);
+
+    const filter = query.filter;
+    try {
+      const page = await this.store.list(prefix, {
+        revision: revision || undefined,
+        limit,
+        startAfter,
+        predicate: filter ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
+        countRemaining: !filter,
+      });
+      const out: ListPage = { items: page.items.map(stored), resourceVersion: String(page.revision) };
+      if (page.more && page.lastKey) {
+        out.continue = encodeContinue(prefix, inconsistent ? -1 : page.revision, page.lastKey);
+        if (page.remainingCount !== undefined) out.remainingItemCount = page.remainingCount;
+      }
+      return out;
+    } catch (err) {
+      const status = fromStoreError(err, gr(def));
+      if (status.code === 410 && query.continue) throw this.expiredContinue(prefix, startAfter!);
+      throw status;
+    }
+  }
+
+  // A continue token whose revision was compacted: 410 with a token to go on inconsistently.
+  private expiredContinue(prefix: string, startAfter: string): StatusError {
+    const err = expired(
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+    );
+    err.status.metadata = { continue: encodeContinue(prefix, -1, startAfter) };
+    return err;
+  }
+
+  // listOne serves a list narrowed by metadata.name to a single key.
+  private async listOne(def: ResourceDefinition, namespace: string | undefined, query: ListQuery, revision: number): Promise<ListPage> {
+    const current = await this.store.currentRevision();
+    const at = revision || current;
+    let items: StoredObject[] = [];
+    if (namespace || !def.namespaced) {
+      try {
+        const kv = await this.store.get(this.key(def, namespace, query.name!), revision || undefined);
+        items = [stored(kv)];
+      } catch (err) {
+        const status = fromStoreError(err, gr(def), query.name);
+        if (status.code !== 404) throw status;
+      }
+    } else {
+      const page = await this.store.list(this.prefix(def), { revision: revision || undefined });
+      items = page.items.filter((kv) => kv.key.endsWith('/' + query.name)).map(stored);
+    }
+    if (query.filter) items = items.filter((o) => query.filter!(this.decode(o)));
+    return { items, resourceVersion: String(at) };
+  }
+
+  private async waitForRevision(wanted: number): Promise<void> {
+    const deadline = Date.now() + this.rvWaitMs;
+    for (;;) {
+      const current = await this.store.currentRevision();
+      if (current >= wanted) return;
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(wanted, current);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /**
+   * watch checks the query and opens the watch, then resolves to the event stream. Without a
+   * resourceVersion (or with "0") the stream starts with the current state as ADDED events.
+   * Bad queries reject with a StatusError; a compacted revision yields one ERROR event (410).
+   */
+  async watch(def: ResourceDefinition, namespace: string | undefined, query: WatchQuery = {}, signal?: AbortSignal): Promise<AsyncGenerator<RegistryWatchEvent>> {
+    const target = query.name !== undefined && (namespace || !def.namespaced) ? this.key(def, namespace, query.name) : this.prefix(def, namespace);
+    const filter = (obj: Readonly<KubeObject>) =>
+      (query.name === undefined || obj.metadata?.name === query.name) && (!query.filter || query.filter(obj));
+    const rv = query.resourceVersion;
+    if (query.resourceVersionMatch && query.resourceVersionMatch !== 'NotOlderThan') {
+      throw badRequest(`resourceVersionMatch: Unsupported value: "${query.resourceVersionMatch}": supported values: "NotOlderThan"`);
+    }
+    if (query.sendInitialEvents !== undefined && query.resourceVersionMatch !== 'NotOlderThan') {
+      throw badRequest('sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan');
+    }
+    if (query.sendInitialEvents && !query.allowWatchBookmarks) {
+      throw badRequest('sendInitialEvents requires setting allowWatchBookmarks to true');
+    }
+    const initial = query.sendInitialEvents ?? (rv === undefined || rv === '' || rv === '0');
+    let from = 0;
+    let watcher: Watcher;
+    const initialItems: StoredObject[] = [];
+    try {
+      if (initial) {
+        if (rv && rv !== '0') await this.waitForRevision(parseRevision(rv));
+        const page = await this.list(def, namespace, { filter: query.filter, name: query.name });
+        initialItems.push(...page.items);
+        from = Number(page.resourceVersion);
+      } else if (rv && rv !== '0') {
+        from = parseRevision(rv);
+        if (query.resourceVersionMatch === 'NotOlderThan') await this.waitForRevision(from);
+      }
+      watcher = this.store.watch(target, from, {
+        progressIntervalMs: query.allowWatchBookmarks ? (query.bookmarkIntervalMs ?? 60_000) : undefined,
+      });
+    } catch (err) {
+      const status = fromStoreError(err, gr(def));
+      if (status.code !== 410) throw status;
+      return (async function* () {
+        yield { type: 'ERROR' as const, raw: JSON.stringify(status.status) };
+      })();
+    }
+    return this.stream(def, watcher, initialItems, from, query, filter, signal);
+  }
+
+  private async *stream(
+    def: ResourceDefinition,
+    watcher: Watcher,
+    initialItems: StoredObject[],
+    from: number,
+    query: WatchQuery,
+    filter: (obj: Readonly<KubeObject>) => boolean,
+    signal?: AbortSignal,
+  ): AsyncGenerator<RegistryWatchEvent> {
+    const abort = () => watcher.close();
+    signal?.addEventListener('abort', abort);
+    try {
+      for (const item of initialItems) yield { type: 'ADDED', raw: item.raw };
+      if (query.sendInitialEvents) {
+        yield { type: 'BOOKMARK', raw: bookmarkBody(def, from, true) };
+      }
+      for (;;) {
+        let ev;
+        try {
+          ev = await watcher.next();
+        } catch (err) {
+          yield { type: 'ERROR', raw: JSON.stringify(fromStoreError(err, gr(def)).status) };
+          return;
+        }
+        if (!ev) return;
+        if (ev.type === 'BOOKMARK') {
+          if (query.allowWatchBookmarks) yield { type: 'BOOKMARK', raw: bookmarkBody(def, ev.revision, false) };
+          continue;
+        }
+        const obj = this.decode({ raw: ev.value, revision: ev.revision });
+        const matches = filter(obj);
+        if (ev.type === 'ADDED' || ev.type === 'DELETED' || !query.filter) {
+          if (matches) yield { type: ev.type, raw: ev.value };
+          continue;
+        }
+        // MODIFIED under a selector: entering is ADDED, leaving is DELETED (with the new state).
+        const before = ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
+        if (matches) yield { type: before ? 'MODIFIED' : 'ADDED', raw: ev.value };
+        else if (before) yield { type: 'DELETED', raw: ev.value };
+      }
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      watcher.close();
+    }
+  }
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  /** create stores a new object after the full create pipeline. */
+  async create(def: ResourceDefinition, namespace: string | undefined, input: KubeObject, options: WriteOptions = {}): Promise<StoredObject> {
+    const obj = structuredClone(input);
+    this.checkTypeMeta(def, obj);
+    const meta = (obj.metadata ??= {});
+    if (def.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace ?? meta.namespace;
+    } else if (meta.namespace) {
+      delete meta.namespace;
+    }
+    if (def.createForbidden) throw new StatusError(403, 'Forbidden', def.createForbidden, { kind: def.plural, group: def.group || undefined, name: meta.name });
+    this.checkSchema(def, obj);
+    if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
+    // System fields: whatever the client sent is replaced.
+    meta.uid = this.uid();
+    meta.creationTimestamp = rfc3339(this.now());
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete (meta as Record<string, unknown>).selfLink;
+    if (def.generation) meta.generation = 1;
+    else delete meta.generation;
+    if (def.subresources.status) for (const f of def.statusFields ?? ['status']) delete obj[f];
+    def.prepareForCreate?.(obj);
+    def.defaults?.(obj);
+    const attrs: AdmissionAttributes = { operation: 'CREATE', resource: def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!options.dryRun };
+    await this.admission.admit(attrs);
+    this.checkValid(def, obj);
+    await this.admission.validate(attrs);
+    if (options.dryRun) {
+      await this.ensureAbsent(def, meta.namespace, meta.name!);
+      return { raw: JSON.stringify(obj), revision: 0 };
+    }
+    try {
+      const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), obj);
+      return stored(kv);
+    } catch (err) {
+      throw fromStoreError(err, gr(def), meta.name);
+    }
+  }
+
+  private async ensureAbsent(def: ResourceDefinition, namespace: string | undefined, name: string): Promise<void> {
+    const exists = await this.store.get(this.key(def, namespace, name)).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw alreadyExists(gr(def), name);
+  }
+
+  /**
+   * update replaces an object (or only its status, for the status subresource). A
+   * resourceVersion in the body is a precondition; without one the update is unconditional.
+   */
+  async update(def: ResourceDefinition, namespace: string | undefined, name: string, input: KubeObject, options: UpdateOptions = {}): Promise<StoredObject> {
+    return this.guaranteedUpdate(def, namespace, name, () => structuredClone(input), options, true);
+  }
+
+  /**
+   * guaranteedUpdate reads the current object, asks mutate for the new one and writes it with
+   * the read revision as precondition, retrying on conflict when the caller set no precondition.
+   * mutate receives a private copy of the current object.
+   */
+  async guaranteedUpdate(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    options: UpdateOptions = {},
+    checkBodyVersion = false,
+  ): Promise<StoredObject> {
+    const key = this.keyOrNotFound(def, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      let current: KeyValue;
+      try {
+        current = await this.store.get(key);
+      } catch (err) {
+        throw fromStoreError(err, gr(def), name);
+      }
+      const old = JSON.parse(current.value) as KubeObject;
+      const obj = await mutate(structuredClone(old));
+      const bodyVersion = obj.metadata?.resourceVersion;
+      if (checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '' && bodyVersion !== String(current.revision)) {
+        if (!/^\d+$/.test(bodyVersion)) throw badRequest(`metadata.resourceVersion: Invalid value: "${bodyVersion}": must be a decimal revision`);
+        throw conflict(gr(def), name);
+      }
+      const next = this.prepareUpdate(def, namespace, name, obj, old, options);
+      const attrs: AdmissionAttributes = { operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun };
+      await this.admission.admit(attrs);
+      this.checkValid(def, next, old);
+      await this.admission.validate(attrs);
+      if (isDeepStrictEqual(withoutVersion(next), withoutVersion(old))) return stored(current);
+      if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+      try {
+        const finalizing = next.metadata?.deletionTimestamp && (def.finalized ? def.finalized(next) : !next.metadata.finalizers?.length);
+        const kv = finalizing
+          ? await this.store.delete(key, current.revision)
+          : await this.store.update(key, next, current.revision);
+        return stored(kv);
+      } catch (err) {
+        const status = fromStoreError(err, gr(def), name);
+        const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
+        if (status.reason === 'Conflict' && !preconditioned && attempt < 5) continue;
+        throw status;
+      }
+    }
+  }
+
+  // prepareUpdate carries system fields over from old, applies the subresource's rules and bumps generation.
+  private prepareUpdate(def: ResourceDefinition, namespace: string | undefined, name: string, obj: KubeObject, old: KubeObject, options: UpdateOptions): KubeObject {
+    this.checkTypeMeta(def, obj);
+    const meta = (obj.metadata ??= {});
+    const oldMeta = old.metadata ?? {};
+    if (meta.name !== undefined && meta.name !== name) {
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    if (def.namespaced && meta.namespace && namespace && meta.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    this.checkSchema(def, obj);
+    let next: KubeObject;
+    const statusFields = def.statusFields ?? ['status'];
+    if (options.subresource === 'finalize') {
+      // Only spec.finalizers changes through /finalize (namespaces).
+      next = structuredClone(old);
+      const finalizers = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
+      next.spec = { ...((old.spec as object) ?? {}), finalizers: finalizers ?? [] };
+    } else if (options.subresource === 'status') {
+      // Only status changes through /status; metadata and spec come from the stored object.
+      next = structuredClone(old);
+      for (const f of statusFields) {
+        if (obj[f] === undefined) delete next[f];
+        else next[f] = obj[f];
+      }
+    } else {
+      next = obj;
+      next.metadata = {
+        ...meta,
+        name,
+        namespace: oldMeta.namespace,
+        uid: oldMeta.uid,
+        creationTimestamp: oldMeta.creationTimestamp,
+        deletionTimestamp: oldMeta.deletionTimestamp,
+        deletionGracePeriodSeconds: oldMeta.deletionGracePeriodSeconds,
+        generation: oldMeta.generation,
+      };
+      if (def.subresources.status) {
+        for (const f of statusFields) {
+          if (old[f] === undefined) delete next[f];
+          else next[f] = old[f];
+        }
+      }
+      def.defaults?.(next);
+    }
+    const nm = next.metadata!;
+    for (const k of ['namespace', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'uid', 'creationTimestamp'] as const) {
+      if (nm[k] === undefined) delete nm[k];
+    }
+    delete nm.resourceVersion;
+    delete (nm as Record<string, unknown>).selfLink;
+    if (oldMeta.deletionTimestamp && !sameSet(nm.finalizers, oldMeta.finalizers) && (nm.finalizers ?? []).some((f) => !(oldMeta.finalizers ?? []).includes(f))) {
+      throw invalid(def.kind, def.group, name, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
+    }
+    if (def.generation && this.specChanged(def, next, old)) nm.generation = (oldMeta.generation ?? 0) + 1;
+    return next;
+  }
+
+  private specChanged(def: ResourceDefinition, next: KubeObject, old: KubeObject): boolean {
+    const skip = new Set(['metadata', 'apiVersion', 'kind', ...(def.subresources.status ? (def.statusFields ?? ['status']) : [])]);
+    const fields = def.specFields ?? [...new Set([...Object.keys(next), ...Object.keys(old)])].filter((f) => !skip.has(f));
+    return fields.some((f) => !isDeepStrictEqual(next[f], old[f]));
+  }
+
+  /** delete removes an object, or marks it for deletion while finalizers remain. */
+  async delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const key = this.keyOrNotFound(def, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      let current: KeyValue;
+      try {
+        current = await this.store.get(key);
+      } catch (err) {
+        throw fromStoreError(err, gr(def), name);
+      }
+      const old = JSON.parse(current.value) as KubeObject;
+      const meta = old.metadata ?? {};
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) {
+        throw conflict(gr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== String(current.revision)) {
+        throw conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`);
+      }
+      await this.admission.validate({ operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun });
+      const finalizers = [...(meta.finalizers ?? [])];
+      if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      const next = structuredClone(old);
+      const held = def.prepareForDelete?.(next) ?? false;
+      try {
+        if (held || finalizers.length > 0) {
+          if (meta.deletionTimestamp) return { raw: current.value, deleted: false };
+          next.metadata = { ...meta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
+          if (finalizers.length) next.metadata.finalizers = finalizers;
+          if (options.dryRun) return { raw: JSON.stringify(next), deleted: false };
+          const kv = await this.store.update(key, next, current.revision);
+          return { raw: kv.value, deleted: false };
+        }
+        if (options.dryRun) return { raw: current.value, deleted: true };
+        const kv = await this.store.delete(key, current.revision);
+        return { raw: kv.value, deleted: true };
+      } catch (err) {
+        const status = fromStoreError(err, gr(def), name);
+        if (status.reason === 'Conflict' && !pre && attempt < 5) continue;
+        throw status;
+      }
+    }
+  }
+
+  /** deleteCollection deletes every object a list query selects and answers with them. */
+  async deleteCollection(def: ResourceDefinition, namespace: string | undefined, query: ListQuery, options: DeleteOptions = {}): Promise<DeleteResult[]> {
+    const page = await this.list(def, namespace, { ...query, limit: 0, continue: undefined });
+    const out: DeleteResult[] = [];
+    for (const item of page.items) {
+      const obj = this.decode(item);
+      try {
+        out.push(await this.delete(def, obj.metadata?.namespace, obj.metadata!.name!, options));
+      } catch (err) {
+        if (!(err instanceof StatusError && err.code === 404)) throw err;
+      }
+    }
+    return out;
+  }
+
+  // ---- pieces of the pipeline ------------------------------------------------------------------
+
+  private keyOrNotFound(def: ResourceDefinition, namespace: string | undefined, name: string): string {
+    try {
+      return this.key(def, namespace, name);
+    } catch {
+      // A name that cannot be a key cannot name a stored object.
+      throw notFound(gr(def), name);
+    }
+  }
+
+  private checkTypeMeta(def: ResourceDefinition, obj: KubeObject): void {
+    const want = def.group ? `${def.group}/${def.version}` : def.version;
+    if (obj.apiVersion === undefined && obj.kind === undefined) {
+      obj.apiVersion = want;
+      obj.kind = def.kind;
+      return;
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion === want && obj.kind !== undefined && obj.kind !== def.kind) {
+      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
+      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    obj.apiVersion = want;
+    obj.kind = def.kind;
+    if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+      throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: cannot unmarshal ${jsonTypeName(obj.metadata)} into Go struct field ${def.kind}.metadata of type v1.ObjectMeta`);
+    }
+  }
+
+  // checkSchema rejects wrong types: built-ins as the decoder would (400), custom resources as 422.
+  private checkSchema(def: ResourceDefinition, obj: KubeObject): void {
+    const problems = schemaErrors(def, obj).filter((p) => p.keyword !== 'required');
+    if (problems.length === 0) return;
+    const typeProblem = problems.find((p) => p.keyword === 'type');
+    if (def.definitionName && typeProblem) {
+      throw badRequest(
+        `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: cannot unmarshal ${typeProblem.found} into Go struct field .${typeProblem.field} of type ${typeProblem.expected}`,
+      );
+    }
+    throw invalid(def.kind, def.group, obj.metadata?.name ?? '', problems.map((p) => p.error));
+  }
+
+  private checkValid(def: ResourceDefinition, obj: KubeObject, old?: KubeObject): void {
+    const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
+    for (const p of schemaErrors(def, obj)) if (p.keyword === 'required') errs.push(p.error);
+    if (def.validate) errs.push(...def.validate(obj, old));
+    if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
+  }
+
+  private generateName(base: string): string {
+    let suffix = '';
+    for (let i = 0; i < 5; i++) suffix += GENERATE_ALPHABET[Math.floor(this.random() * GENERATE_ALPHABET.length)];
+    return base.slice(0, 63 - 5) + suffix;
+  }
+}
+
+function gr(def: ResourceDefinition) {
+  return { group: def.group, resource: def.plural };
+}
+
+function stored(kv: KeyValue): StoredObject {
+  return { raw: kv.value, revision: kv.revision };
+}
+
+function withoutVersion(o: KubeObject): KubeObject {
+  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined } };
+}
+
+function sameSet(a: string[] = [], b: string[] = []): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function jsonTypeName(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v;
+}
+
+/** parseRevision reads a resourceVersion; anything but a positive decimal is a 400. */
+export function parseRevision(rv: string): number {
+  if (!/^\d{1,15}$/.test(rv) || Number(rv) === 0) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  return Number(rv);
+}
+
+/** rfc3339 formats a time without fractional seconds, as metav1.Time serialises. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** bookmarkBody is the object of a BOOKMARK event: only kind, apiVersion and resourceVersion. */
+function bookmarkBody(def: ResourceDefinition, revision: number, initialEventsEnd: boolean): string {
+  const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
+  if (initialEventsEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+  return JSON.stringify({ kind: def.kind, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata });
+}

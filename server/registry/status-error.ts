@@ -1,0 +1,175 @@
+/**
+ * StatusError carries a Kubernetes Status body to the client. The registry turns store errors
+ * and validation failures into it; one express error middleware writes it.
+ */
+import {
+  AlreadyExistsError,
+  CompactedError,
+  ConflictError,
+  FutureRevisionError,
+  InvalidArgumentError,
+  InvalidKeyError,
+  InvalidValueError,
+  NotFoundError,
+  StoreClosedError,
+  StoreError,
+  WatcherTooSlowError,
+} from '../../store';
+import type { FieldError } from '../../schemas/types';
+
+/** StatusCause is one entry of Status.details.causes. */
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+/** StatusDetails is Status.details. */
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+/** Status is the metav1.Status body of every error response. */
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, unknown>;
+  status: 'Failure' | 'Success';
+  message?: string;
+  reason?: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+/** StatusError is an error with a Status body and an HTTP code. */
+export class StatusError extends Error {
+  readonly status: Status;
+  constructor(code: number, reason: string, message: string, details?: StatusDetails) {
+    super(message);
+    this.name = 'StatusError';
+    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+    if (details) this.status.details = details;
+  }
+  get code(): number {
+    return this.status.code;
+  }
+  get reason(): string {
+    return this.status.reason ?? '';
+  }
+}
+
+/** GroupResource names a resource in messages: "deployments.apps", or "pods" for the core group. */
+export interface GroupResource {
+  group: string;
+  resource: string;
+}
+
+/** qualifiedResource renders a group resource the way Kubernetes messages do. */
+export function qualifiedResource(gr: GroupResource): string {
+  return gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
+}
+
+/** notFound is 404 NotFound: `deployments.apps "web" not found`. */
+export function notFound(gr: GroupResource, name: string): StatusError {
+  return new StatusError(404, 'NotFound', `${qualifiedResource(gr)} "${name}" not found`, {
+    name,
+    group: gr.group || undefined,
+    kind: gr.resource,
+  });
+}
+
+/** alreadyExists is 409 AlreadyExists. */
+export function alreadyExists(gr: GroupResource, name: string): StatusError {
+  return new StatusError(409, 'AlreadyExists', `${qualifiedResource(gr)} "${name}" already exists`, {
+    name,
+    group: gr.group || undefined,
+    kind: gr.resource,
+  });
+}
+
+/** conflict is 409 Conflict with the standard optimistic-concurrency message. */
+export function conflict(gr: GroupResource, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): StatusError {
+  return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(gr)} "${name}": ${why}`, {
+    name,
+    group: gr.group || undefined,
+    kind: gr.resource,
+  });
+}
+
+/** invalid is 422 Invalid with one cause per field error: `Deployment.apps "web" is invalid: [...]`. */
+export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
+  const qualifiedKind = group ? `${kind}.${group}` : kind;
+  const rendered = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
+  const summary = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`;
+  return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${summary}`, {
+    name,
+    group: group || undefined,
+    kind,
+    causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+  });
+}
+
+/** badRequest is 400 BadRequest. */
+export function badRequest(message: string): StatusError {
+  return new StatusError(400, 'BadRequest', message);
+}
+
+/** forbidden is 403 Forbidden: `pods "x" is forbidden: why`. */
+export function forbidden(gr: GroupResource, name: string, why: string): StatusError {
+  const subject = name ? `${qualifiedResource(gr)} "${name}"` : qualifiedResource(gr);
+  return new StatusError(403, 'Forbidden', `${subject} is forbidden: ${why}`, {
+    name: name || undefined,
+    group: gr.group || undefined,
+    kind: gr.resource,
+  });
+}
+
+/** methodNotSupported is 405 MethodNotSupported. */
+export function methodNotSupported(gr: GroupResource, verb: string): StatusError {
+  return new StatusError(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualifiedResource(gr)}"`, {
+    group: gr.group || undefined,
+    kind: gr.resource,
+  });
+}
+
+/** expired is 410 Gone, reason Expired. */
+export function expired(message: string): StatusError {
+  return new StatusError(410, 'Expired', message);
+}
+
+/** tooLargeResourceVersion is 504 Timeout with the cause kube-apiserver gives when a revision is not reached in time. */
+export function tooLargeResourceVersion(requested: number, current: number): StatusError {
+  return new StatusError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+}
+
+/** internalError is 500 InternalError; its message never carries raw exception text. */
+export function internalError(message = 'an internal error occurred'): StatusError {
+  return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`);
+}
+
+/** fromStoreError maps a typed store error to the Status a client should see. */
+export function fromStoreError(err: unknown, gr: GroupResource, name = ''): StatusError {
+  if (err instanceof StatusError) return err;
+  if (err instanceof NotFoundError) return notFound(gr, name);
+  if (err instanceof AlreadyExistsError) return alreadyExists(gr, name);
+  if (err instanceof ConflictError) return conflict(gr, name);
+  if (err instanceof CompactedError) {
+    return expired(`too old resource version: ${err.requestedRevision} (${err.compactedRevision})`);
+  }
+  if (err instanceof FutureRevisionError) return tooLargeResourceVersion(err.requestedRevision, err.currentRevision);
+  if (err instanceof InvalidKeyError || err instanceof InvalidValueError || err instanceof InvalidArgumentError) {
+    return badRequest(err.message);
+  }
+  if (err instanceof WatcherTooSlowError) return new StatusError(410, 'Expired', err.message);
+  if (err instanceof StoreClosedError) return new StatusError(503, 'ServiceUnavailable', 'the server is shutting down');
+  if (err instanceof StoreError) return internalError(err.message);
+  return internalError();
+}

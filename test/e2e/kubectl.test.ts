@@ -1,0 +1,207 @@
+/**
+ * End-to-end: the built server on a free port, driven by the real kubectl through the
+ * kubeconfig the server writes. Each test states the kubectl behaviour it checks.
+ */
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startCliServer, waitFor, type CliServer } from '../helpers/api-server';
+
+const run = promisify(execFile);
+const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
+
+let server: CliServer;
+
+/** kubectl runs kubectl against the test server and returns stdout, or throws with stderr. */
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run('kubectl', args, { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 30000 });
+  return stdout;
+}
+
+/** kubectlFails runs kubectl expecting failure and returns its stderr and exit code. */
+async function kubectlFails(...args: string[]): Promise<{ stderr: string; code: number }> {
+  try {
+    await kubectl(...args);
+  } catch (err) {
+    const e = err as { stderr: string; code: number };
+    return { stderr: e.stderr, code: e.code };
+  }
+  throw new Error(`kubectl ${args.join(' ')} succeeded but was expected to fail`);
+}
+
+beforeAll(async () => {
+  server = await startCliServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('kubectl against nodeless', () => {
+  it('[sig-cli] Kubectl version should check is all data is printed', async () => {
+    const out = await kubectl('version');
+    expect(out).toMatch(/Client Version: v1\.\d+/);
+    expect(out).toMatch(/Server Version: v1\.32\.\d+/);
+  });
+
+  it('[sig-cli] Kubectl api-versions should check if v1 is in available api versions', async () => {
+    const out = (await kubectl('api-versions')).split('\n');
+    expect(out).toContain('v1');
+    expect(out).toContain('apps/v1');
+    expect(out).toContain('batch/v1');
+    expect(out).toContain('autoscaling/v2');
+  });
+
+  it('lists api-resources with short names', async () => {
+    const out = await kubectl('api-resources');
+    expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    expect(out).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
+    expect(out).toMatch(/^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
+  });
+
+  it('creates every object of a multi-document manifest with validation on', async () => {
+    const out = await kubectl('create', '-f', fixture('shop.yaml'));
+    expect(out.trim().split('\n')).toEqual([
+      'namespace/shop created',
+      'configmap/web-config created',
+      'secret/web-secret created',
+      'deployment.apps/web created',
+      'statefulset.apps/db created',
+      'job.batch/migrate created',
+      'service/web created',
+    ]);
+  });
+
+  it('applies the same manifest again as unchanged', async () => {
+    const out = await kubectl('apply', '-f', fixture('shop.yaml'));
+    expect(out).toMatch(/deployment\.apps\/web (unchanged|configured)/);
+  });
+
+  it('prints the default table with the kind columns', async () => {
+    const out = await kubectl('get', 'deployments', '-n', 'shop');
+    expect(out).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
+    expect(out).toMatch(/^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+  });
+
+  it('prints -o wide columns', async () => {
+    const out = await kubectl('get', 'deploy', 'web', '-n', 'shop', '-o', 'wide');
+    expect(out).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR/);
+    expect(out).toMatch(/web\s+nginx:1\.27\s+app=web/);
+  });
+
+  it('prints -o yaml and -o json with server-set metadata', async () => {
+    const yaml = await kubectl('get', 'configmap', 'web-config', '-n', 'shop', '-o', 'yaml');
+    expect(yaml).toMatch(/resourceVersion: "\d+"/);
+    expect(yaml).toMatch(/uid: [0-9a-f-]{36}/);
+    const json = JSON.parse(await kubectl('get', 'deploy', 'web', '-n', 'shop', '-o', 'json'));
+    expect(json.metadata.generation).toBe(1);
+    expect(json.spec.replicas).toBe(2);
+  });
+
+  it('prints -o name, -o jsonpath and custom-columns', async () => {
+    expect((await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).trim()).toBe('configmap/web-config');
+    expect(await kubectl('get', 'deploy', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
+    const cc = await kubectl('get', 'deploy', '-n', 'shop', '-o', 'custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas');
+    expect(cc).toMatch(/^NAME\s+REPLICAS\nweb\s+2\n$/);
+  });
+
+  it('shows labels, filters by label selector and lists across namespaces', async () => {
+    expect(await kubectl('get', 'deploy', '-n', 'shop', '--show-labels')).toMatch(/app=web/);
+    expect(await kubectl('get', 'deploy', '-n', 'shop', '-l', 'app=web', '-o', 'name')).toBe('deployment.apps/web\n');
+    expect(await kubectl('get', 'deploy', '-n', 'shop', '-l', 'app!=web', '-o', 'name')).toBe('');
+    const all = await kubectl('get', 'namespaces', '-A');
+    expect(all).toMatch(/^shop\s+Active/m);
+    const cms = await kubectl('get', 'configmaps', '-A');
+    expect(cms).toMatch(/^NAMESPACE\s+NAME\s+DATA\s+AGE$/m);
+    expect(cms).toMatch(/^shop\s+web-config\s+1/m);
+  });
+
+  it('filters with --field-selector', async () => {
+    expect(await kubectl('get', 'cm', '-A', '--field-selector', 'metadata.name=web-config', '-o', 'name')).toBe('configmap/web-config\n');
+    const bad = await kubectlFails('get', 'cm', '--field-selector', 'spec.nope=1');
+    expect(bad.stderr).toMatch(/field label not supported: spec.nope/);
+  });
+
+  it('describes a deployment', async () => {
+    const out = await kubectl('describe', 'deployment', 'web', '-n', 'shop');
+    expect(out).toMatch(/^Name:\s+web$/m);
+    expect(out).toMatch(/^Namespace:\s+shop$/m);
+    expect(out).toMatch(/Image:\s+nginx:1\.27/);
+  });
+
+  it('labels and annotates', async () => {
+    expect(await kubectl('label', 'cm', 'web-config', '-n', 'shop', 'tier=backend')).toMatch(/configmap\/web-config labeled/);
+    expect(await kubectl('annotate', 'cm', 'web-config', '-n', 'shop', 'owner=team-a')).toMatch(/annotated/);
+    const obj = JSON.parse(await kubectl('get', 'cm', 'web-config', '-n', 'shop', '-o', 'json'));
+    expect(obj.metadata.labels).toEqual({ tier: 'backend' });
+    expect(obj.metadata.annotations.owner).toBe('team-a');
+  });
+
+  it('patches with --type=merge and --type=json', async () => {
+    await kubectl('patch', 'cm', 'web-config', '-n', 'shop', '--type=merge', '-p', '{"data":{"EXTRA":"1"}}');
+    await kubectl('patch', 'cm', 'web-config', '-n', 'shop', '--type=json', '-p', '[{"op":"replace","path":"/data/LOG_LEVEL","value":"debug"}]');
+    const obj = JSON.parse(await kubectl('get', 'cm', 'web-config', '-n', 'shop', '-o', 'json'));
+    expect(obj.data).toEqual({ LOG_LEVEL: 'debug', EXTRA: '1' });
+  });
+
+  it('replaces an object from a file', async () => {
+    const obj = JSON.parse(await kubectl('get', 'cm', 'web-config', '-n', 'shop', '-o', 'json'));
+    obj.data = { REPLACED: 'yes' };
+    const file = path.join(server.dataDir, 'replace.json');
+    require('node:fs').writeFileSync(file, JSON.stringify(obj));
+    expect(await kubectl('replace', '-f', file)).toMatch(/configmap\/web-config replaced/);
+    expect(JSON.parse(await kubectl('get', 'cm', 'web-config', '-n', 'shop', '-o', 'json')).data).toEqual({ REPLACED: 'yes' });
+  });
+
+  it('scales a deployment through the scale subresource', async () => {
+    expect(await kubectl('scale', 'deployment', 'web', '-n', 'shop', '--replicas=5')).toMatch(/deployment.apps\/web scaled/);
+    expect(await kubectl('get', 'deploy', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
+  });
+
+  it('receives an event with get -w', async () => {
+    const child = spawn('kubectl', ['get', 'cm', '-n', 'shop', '-w', '--output-watch-events'], { env: { ...process.env, KUBECONFIG: server.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    try {
+      await waitFor(() => out.includes('web-config'), 'the initial listing');
+      await kubectl('create', 'configmap', 'watched', '-n', 'shop', '--from-literal=a=b');
+      await waitFor(() => /ADDED\s+watched/.test(out), 'the ADDED event of the new configmap');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('explains a field from the published OpenAPI', async () => {
+    const out = await kubectl('explain', 'deployment.spec.strategy');
+    expect(out).toMatch(/KIND:\s+Deployment/);
+    expect(out).toMatch(/FIELD:\s+strategy/);
+    expect(out).toMatch(/rollingUpdate/);
+  });
+
+  it('refuses to create a node with a clear Forbidden message', async () => {
+    const file = path.join(server.dataDir, 'node.yaml');
+    require('node:fs').writeFileSync(file, 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n');
+    const res = await kubectlFails('create', '-f', file);
+    expect(res.stderr).toMatch(/Forbidden/);
+    expect(res.stderr).toMatch(/nodeless/);
+    expect(await kubectl('get', 'nodes')).toBe('');
+  });
+
+  it('deletes by name with --wait and by label', async () => {
+    await kubectl('create', 'configmap', 'gone1', '-n', 'shop', '--from-literal=a=b');
+    await kubectl('label', 'cm', 'gone1', '-n', 'shop', 'batch=x');
+    await kubectl('create', 'configmap', 'gone2', '-n', 'shop', '--from-literal=a=b');
+    await kubectl('label', 'cm', 'gone2', '-n', 'shop', 'batch=x');
+    expect(await kubectl('delete', 'cm', 'watched', '-n', 'shop', '--wait=true')).toMatch(/configmap "watched" deleted/);
+    const byLabel = await kubectl('delete', 'cm', '-n', 'shop', '-l', 'batch=x');
+    expect(byLabel).toMatch(/configmap "gone1" deleted/);
+    expect(byLabel).toMatch(/configmap "gone2" deleted/);
+    expect(await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).toBe('configmap/web-config\n');
+  });
+
+  it('deletes a namespace and everything in it', async () => {
+    expect(await kubectl('delete', 'namespace', 'shop', '--wait=true', '--timeout=30s')).toMatch(/namespace "shop" deleted/);
+    const res = await kubectlFails('get', 'namespace', 'shop');
+    expect(res.stderr).toMatch(/NotFound|not found/);
+  });
+});

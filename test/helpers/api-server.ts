@@ -1,0 +1,93 @@
+/**
+ * Test servers: an in-process nodeless on an in-memory store for supertest suites, and the
+ * built CLI started as a child process on a free port for end-to-end suites with kubectl.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { createNodeless, type Nodeless, type NodelessOptions } from '../../server/server';
+
+/** TestServer is an in-process server with a supertest agent bound to its app. */
+export interface TestServer {
+  nodeless: Nodeless;
+  api: supertest.Agent;
+  close(): Promise<void>;
+}
+
+/** startTestServer creates an in-process server on an in-memory store. */
+export async function startTestServer(options: NodelessOptions = {}): Promise<TestServer> {
+  const nodeless = await createNodeless({ databasePath: ':memory:', ...options });
+  const api = supertest.agent(nodeless.app);
+  return { nodeless, api, close: () => nodeless.close() };
+}
+
+/** CliServer is the built server running as a child process, with its kubeconfig. */
+export interface CliServer {
+  url: string;
+  kubeconfig: string;
+  dataDir: string;
+  token: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** startCliServer runs `node dist/server/main.js serve --port 0` in a temp data dir and waits until it serves. */
+export async function startCliServer(): Promise<CliServer> {
+  const main = path.join(__dirname, '../../dist/server/main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-e2e-'));
+  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /serving the Kubernetes API at (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+  });
+  return {
+    url,
+    kubeconfig: path.join(dataDir, 'kubeconfig'),
+    dataDir,
+    token: fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** waitFor polls check until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, deadlineMs = 10000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

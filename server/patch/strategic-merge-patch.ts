@@ -397,7 +397,7 @@ function orderItems(fromPatch: unknown[], serverOnly: unknown[], patchOrder: unk
     else {
       const li = indexIn(serverOrder, left[i], mergeKey, kind);
       const ri = indexIn(serverOrder, right[j], mergeKey, kind);
-      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
+      if (li < ri || ri < 0) out.push(left[i++]);
       else out.push(right[j++]);
     }
   }

@@ -3,6 +3,7 @@
  * kubeconfig the server writes. Each test states the kubectl behaviour it checks.
  */
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startCliServer, waitFor, type CliServer } from '../helpers/api-server';
@@ -16,6 +17,13 @@ let server: CliServer;
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run('kubectl', args, { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 30000 });
   return stdout;
+}
+
+/** createConfigMap creates a ConfigMap from a manifest file (kubectl create -f, JSON on the wire). */
+async function createConfigMap(name: string, namespace: string, labels: Record<string, string> = {}): Promise<void> {
+  const file = path.join(server.dataDir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: { a: 'b' } }));
+  await kubectl('create', '-f', file);
 }
 
 /** kubectlFails runs kubectl expecting failure and returns its stderr and exit code. */
@@ -148,7 +156,7 @@ describe('kubectl against nodeless', () => {
     const obj = JSON.parse(await kubectl('get', 'cm', 'web-config', '-n', 'shop', '-o', 'json'));
     obj.data = { REPLACED: 'yes' };
     const file = path.join(server.dataDir, 'replace.json');
-    require('node:fs').writeFileSync(file, JSON.stringify(obj));
+    fs.writeFileSync(file, JSON.stringify(obj));
     expect(await kubectl('replace', '-f', file)).toMatch(/configmap\/web-config replaced/);
     expect(JSON.parse(await kubectl('get', 'cm', 'web-config', '-n', 'shop', '-o', 'json')).data).toEqual({ REPLACED: 'yes' });
   });
@@ -164,7 +172,7 @@ describe('kubectl against nodeless', () => {
     child.stdout.on('data', (d) => (out += d));
     try {
       await waitFor(() => out.includes('web-config'), 'the initial listing');
-      await kubectl('create', 'configmap', 'watched', '-n', 'shop', '--from-literal=a=b');
+      await createConfigMap('watched', 'shop');
       await waitFor(() => /ADDED\s+watched/.test(out), 'the ADDED event of the new configmap');
     } finally {
       child.kill();
@@ -180,7 +188,7 @@ describe('kubectl against nodeless', () => {
 
   it('refuses to create a node with a clear Forbidden message', async () => {
     const file = path.join(server.dataDir, 'node.yaml');
-    require('node:fs').writeFileSync(file, 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n');
     const res = await kubectlFails('create', '-f', file);
     expect(res.stderr).toMatch(/Forbidden/);
     expect(res.stderr).toMatch(/nodeless/);
@@ -188,10 +196,8 @@ describe('kubectl against nodeless', () => {
   });
 
   it('deletes by name with --wait and by label', async () => {
-    await kubectl('create', 'configmap', 'gone1', '-n', 'shop', '--from-literal=a=b');
-    await kubectl('label', 'cm', 'gone1', '-n', 'shop', 'batch=x');
-    await kubectl('create', 'configmap', 'gone2', '-n', 'shop', '--from-literal=a=b');
-    await kubectl('label', 'cm', 'gone2', '-n', 'shop', 'batch=x');
+    await createConfigMap('gone1', 'shop', { batch: 'x' });
+    await createConfigMap('gone2', 'shop', { batch: 'x' });
     expect(await kubectl('delete', 'cm', 'watched', '-n', 'shop', '--wait=true')).toMatch(/configmap "watched" deleted/);
     const byLabel = await kubectl('delete', 'cm', '-n', 'shop', '-l', 'batch=x');
     expect(byLabel).toMatch(/configmap "gone1" deleted/);

@@ -49,24 +49,21 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', false);
   const discovery = new Discovery(options.resources, options.serverAddress ?? (() => '127.0.0.1:6443'));
 
+  // One front handler: health and version answer directly; everything else is authenticated,
+  // then /api and /apis go to the dispatcher below without walking a chain of routes.
   app.use((req: Request, res: Response, next: NextFunction) => {
     const path = req.path;
-    if (path === '/healthz' || path === '/livez' || path === '/readyz' || /^\/(healthz|livez|readyz)\//.test(path)) {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-      res.end('ok');
-      return;
+    if (path.startsWith('/healthz') || path.startsWith('/livez') || path.startsWith('/readyz')) {
+      if (/^\/(healthz|livez|readyz)(\/[a-z0-9-]*)?$/.test(path)) {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        res.end('ok');
+        return;
+      }
     }
-    try {
-      options.authenticator?.authenticate(req);
-    } catch (err) {
-      return next(err);
-    }
+    options.authenticator?.authenticate(req);
+    if (path === '/version') return sendObject(res, 200, versionInfo());
     next();
   });
-
-  app.get('/version', (_req, res) => sendObject(res, 200, versionInfo()));
-  if (options.openapi) options.openapi.install(app);
-
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const url = new URL(req.url, 'http://localhost');
     const query = url.searchParams;
@@ -137,6 +134,7 @@ export function createApp(options: AppOptions): express.Express {
     }
   });
 
+  if (options.openapi) options.openapi.install(app);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(NOT_FOUND));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

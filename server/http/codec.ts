@@ -130,6 +130,23 @@ export function send(res: ServerResponse, code: number, json: string, format: 'j
   res.end(body);
 }
 
+/**
+ * sendJoined sends head + parts joined by commas + tail as JSON, in chunks: a list of many
+ * objects is never assembled into one string (for YAML it is, since it must be converted).
+ */
+export function sendJoined(res: ServerResponse, code: number, head: string, parts: string[], tail: string, format: 'json' | 'yaml' = 'json'): void {
+  if (format === 'yaml' || parts.length < 256) return send(res, code, head + parts.join(',') + tail, format);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.cork();
+  res.write(head);
+  const CHUNK = 256;
+  for (let i = 0; i < parts.length; i += CHUNK) {
+    res.write((i ? ',' : '') + parts.slice(i, i + CHUNK).join(','));
+  }
+  res.end(tail);
+  process.nextTick(() => res.uncork());
+}
+
 /** sendObject serialises a value and sends it. */
 export function sendObject(res: ServerResponse, code: number, value: unknown, format: 'json' | 'yaml' = 'json'): void {
   send(res, code, JSON.stringify(value), format);

@@ -5,7 +5,7 @@
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
-import { send, sendObject } from './codec';
+import { send, sendJoined, sendObject } from './codec';
 import type { RequestContext } from './request-context';
 import { partialObjectMetadata, toTable } from './table';
 
@@ -50,7 +50,7 @@ export function respondList(ctx: RequestContext, page: ListPage): void {
     return sendObject(ctx.res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${output.asVersion}`, metadata: meta, items }, output.format);
   }
   const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(groupVersion(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
-  send(ctx.res, 200, head + page.items.map((i) => i.raw).join(',') + ']}', output.format);
+  sendJoined(ctx.res, 200, head, page.items.map((i) => i.raw), ']}', output.format);
 }
 
 /** successStatus is the Status kube-apiserver answers for an immediate delete of most kinds. */

@@ -73,14 +73,17 @@ function badRequest(message: string): PatchError {
   return new PatchError(message, 400);
 }
 
+/** errBadArgType is a value of the wrong JSON type where a map or list was expected. */
 function errBadArgType(expected: 'map' | 'list', actual: unknown): PatchError {
   return badRequest(`expected a ${expected === 'map' ? 'map[string]interface {}' : '[]interface {}'}, but received a ${goType(actual)}`);
 }
 
+/** errNoMergeKey is a list item without the field that identifies it. */
 function errNoMergeKey(item: unknown, mergeKey: string): PatchError {
   return badRequest(`map: ${goFormat(item)} does not contain declared merge key: ${mergeKey}`);
 }
 
+// The directive format errors that kube-apiserver answers with 400.
 const errBadPrimitiveList = (): PatchError => badRequest('invalid patch format of primitive list');
 const errBadRetainKeys = (): PatchError => badRequest('invalid patch format of retainKeys');
 const errBadSetElementOrder = (): PatchError => badRequest('invalid patch format of setElementOrder list');
@@ -177,9 +180,8 @@ function mergeMap(original: JsonMap, patch: JsonMap, schema: PatchSchema): JsonM
     }
     if (isMap(originalValue) && isMap(patchValue)) {
       const field = schema.field(key);
-      original[key] = mergeStrategy(field.meta) === 'replace'
-        ? materialize(patchValue)
-        : mergeMap(originalValue, patchValue, field.schema);
+      if (mergeStrategy(field.meta) === 'replace') setMaterialized(original, key, patchValue);
+      else original[key] = mergeMap(originalValue, patchValue, field.schema);
     } else if (Array.isArray(originalValue) && Array.isArray(patchValue)) {
       original[key] = mergeListField(originalValue, patchValue, schema, key, isDeleteList);
     } else {
@@ -397,7 +399,7 @@ function orderItems(fromPatch: unknown[], serverOnly: unknown[], patchOrder: unk
     else {
       const li = indexIn(serverOrder, left[i], mergeKey, kind);
       const ri = indexIn(serverOrder, right[j], mergeKey, kind);
-      if (li < ri || ri < 0) out.push(left[i++]);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
       else out.push(right[j++]);
     }
   }

@@ -158,7 +158,6 @@ export class Registry {
     const limit = query.limit && query.limit > 0 ? query.limit : 0;
     let revision = 0;
     let startAfter: string | undefined;
-    let inconsistent = false;
     const match = query.resourceVersionMatch;
     if (match && match !== 'Exact' && match !== 'NotOlderThan') {
       throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
@@ -170,8 +169,8 @@ export class Registry {
       if (match) throw badRequest('resourceVersionMatch is forbidden when continue is provided');
       const token = decodeContinue(prefix, query.continue);
       startAfter = token.startAfter;
-      if (token.revision === -1) inconsistent = true;
-      else revision = token.revision;
+      // rv -1 (an inconsistent continuation) reads the newest revision.
+      if (token.revision !== -1) revision = token.revision;
     } else if (query.resourceVersion !== undefined && query.resourceVersion !== '') {
       const rv = query.resourceVersion;
       if (match === 'Exact') {
@@ -199,7 +198,8 @@ export class Registry {
       });
       const out: ListPage = { items: page.items.map(stored), resourceVersion: String(page.revision) };
       if (page.more && page.lastKey) {
-        out.continue = encodeContinue(prefix, inconsistent ? -1 : page.revision, page.lastKey);
+        // After an inconsistent continue the next pages are pinned to this page's revision, as in kube-apiserver.
+        out.continue = encodeContinue(prefix, page.revision, page.lastKey);
         if (page.remainingCount !== undefined) out.remainingItemCount = page.remainingCount;
       }
       return out;

@@ -3,10 +3,12 @@
  * measured in the same run; pass section names (e.g. `npm run bench -- store`) to run some.
  * BENCH_SCALE (default 1) shrinks or grows the workloads.
  */
+import { runHttpBench } from './http-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
   store: runStoreBench,
+  http: runHttpBench,
 };
 
 async function main(): Promise<void> {

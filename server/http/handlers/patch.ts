@@ -3,10 +3,10 @@
  * (or to the status or scale view of it), then written through the registry's update path.
  */
 import { applyJsonPatch } from '../../patch/json-patch';
-import { jsonMergePatch } from '../../patch/merge-patch';
+import { checkMergePatchBody, jsonMergePatch } from '../../patch/merge-patch';
 import { strategicMergePatch } from '../../patch/strategic-merge-patch';
 import { PatchError } from '../../patch/patch-error';
-import { builtinPatchSchema, customPatchSchema } from '../../../schemas/patch-metadata';
+import { builtinPatchSchema } from '../../../schemas/patch-metadata';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { StatusError, badRequest } from '../../registry/status-error';
 import { mediaType, parseJson, readBody, unsupportedMediaType } from '../codec';
@@ -14,6 +14,7 @@ import { dryRunParam, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 
+const MAX_JSON_PATCH_OPERATIONS = 10_000;
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
 
 /**
@@ -22,25 +23,25 @@ const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+jso
  */
 export function applyPatchBody(ctx: RequestContext, target: Record<string, unknown>, body: Buffer, def: ResourceDefinition | undefined): Record<string, unknown> {
   const type = mediaType(ctx.req.headers['content-type']);
-  if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(type, PATCH_TYPES);
+  // Custom resources have no strategic-merge metadata; kube-apiserver refuses that patch type for them.
+  const accepted = def && !def.definitionName ? PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json') : PATCH_TYPES;
+  if (!accepted.includes(type)) throw unsupportedMediaType(type, accepted);
   const patch = parseJson(body);
   let result: unknown;
   try {
     if (type === 'application/json-patch+json') {
       if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+      if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
+        throw new StatusError(413, 'RequestEntityTooLarge', `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
+      }
       result = applyJsonPatch(target, patch);
     } else {
-      if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
-        throw badRequest('the patch must be a JSON object');
-      }
-      if (type === 'application/merge-patch+json' || !def) result = jsonMergePatch(target, patch);
-      else {
-        const schema = def.definitionName ? builtinPatchSchema(def.definitionName) : customPatchSchema(def);
-        result = strategicMergePatch(target, patch as Record<string, unknown>, schema);
-      }
+      checkMergePatchBody(patch);
+      if (type === 'application/merge-patch+json' || !def?.definitionName) result = jsonMergePatch(target, patch);
+      else result = strategicMergePatch(target, patch as Record<string, unknown>, builtinPatchSchema(def.definitionName));
     }
   } catch (err) {
-    if (err instanceof PatchError) throw new StatusError(422, 'Invalid', err.message);
+    if (err instanceof PatchError) throw new StatusError(err.code, err.reason, err.statusMessage);
     throw err;
   }
   if (result === null || typeof result !== 'object' || Array.isArray(result)) {

@@ -1,0 +1,101 @@
+/**
+ * HTTP benchmarks (issue: API machinery). The API server, each baseline and the load generator
+ * run in separate processes; keep-alive, 32 concurrent clients. Figures are printed beside
+ * baselines measured in the same run; nothing here asserts a timing.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { formatFigure, podObject, type Figure } from './fixtures';
+import type { LoadResult, LoadSpec } from './load-generator';
+
+const execFileAsync = promisify(execFile);
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+const TOKEN = 'bench-token';
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+
+async function startServer(kind: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'bench-server.js'), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d) => resolve(String(d).trim()));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  const { stdout } = await execFileAsync(process.execPath, [path.join(__dirname, 'load-generator.js'), JSON.stringify(spec)], { maxBuffer: 1 << 20 });
+  const result = JSON.parse(stdout) as LoadResult;
+  if (result.errors) throw new Error(`${spec.method} ${spec.path}: ${result.errors} errors, first: ${result.firstError}`);
+  return result;
+}
+
+const podBody = (prefix: string) => {
+  const pod = podObject('NAME', 'default');
+  delete (pod as { status?: unknown }).status;
+  const meta = pod.metadata as Record<string, unknown>;
+  delete meta.uid;
+  delete meta.creationTimestamp;
+  delete meta.ownerReferences;
+  return JSON.stringify(pod).replace('"NAME"', `"${prefix}-{i}"`);
+};
+
+/** runHttpBench runs every HTTP benchmark and prints its figures. */
+export async function runHttpBench(): Promise<Figure[]> {
+  const n = Math.max(500, Math.round(10_000 * scale));
+  const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+  const figures: Figure[] = [];
+  console.log('http (keep-alive, 32 concurrent clients, load generator in its own process)');
+
+  const staticServer = await startServer('static');
+  let baseGet: LoadResult;
+  try {
+    await load({ url: staticServer.url, method: 'GET', path: '/warmup', concurrency: 32, requests: 2000 });
+    baseGet = await load({ url: staticServer.url, method: 'GET', path: '/api/v1/namespaces/default/pods/p{i}', concurrency: 32, requests: 2 * n });
+  } finally {
+    await stop(staticServer.child);
+  }
+
+  const postServer = await startServer('sqlite-post');
+  let basePost: LoadResult;
+  try {
+    await load({ url: postServer.url, method: 'POST', path: '/warmup', body: podBody('warm'), headers: auth, concurrency: 32, requests: 500 });
+    basePost = await load({ url: postServer.url, method: 'POST', path: '/api/v1/namespaces/default/pods', body: podBody('pod'), headers: auth, concurrency: 32, requests: n / 2 });
+  } finally {
+    await stop(postServer.child);
+  }
+
+  const api = await startServer('nodeless');
+  try {
+    const pods = '/api/v1/namespaces/default/pods';
+    await load({ url: api.url, method: 'POST', path: pods, body: podBody('warm'), headers: auth, concurrency: 32, requests: 500 });
+    const creates = await load({ url: api.url, method: 'POST', path: pods, body: podBody('pod'), headers: auth, concurrency: 32, requests: n / 2 });
+    // Fill up to 10,000 pods in the namespace for the list figures.
+    await load({ url: api.url, method: 'POST', path: pods, body: podBody('fill'), headers: auth, concurrency: 32, requests: Math.max(0, 10_000 - 500 - n / 2) });
+    const gets = await load({ url: api.url, method: 'GET', path: `${pods}/pod-{i}`, pathModulo: n / 2, headers: auth, concurrency: 32, requests: 2 * n });
+    const paced = await load({ url: api.url, method: 'GET', path: `${pods}/pod-{i}`, pathModulo: n / 2, headers: auth, concurrency: 32, requests: Math.round(5000 * Math.min(1, scale * 2)), rate: 1000 });
+    const listJson = await load({ url: api.url, method: 'GET', path: pods, headers: auth, concurrency: 1, requests: 7 });
+    const listTable = await load({ url: api.url, method: 'GET', path: pods, headers: { ...auth, Accept: TABLE }, concurrency: 1, requests: 7 });
+    figures.push(
+      { name: 'pod creates/s', value: creates.rps, unit: 'req/s', baselineName: '(b) express POST + JSON parse + SQLite insert', baseline: basePost.rps, better: 'higher', target: '>= 40% of (b)', met: creates.rps >= 0.4 * basePost.rps },
+      { name: 'single pod GETs/s', value: gets.rps, unit: 'req/s', baselineName: '(a) bare express, static body', baseline: baseGet.rps, better: 'higher', target: '>= 70% of (a)', met: gets.rps >= 0.7 * baseGet.rps },
+      { name: 'single pod GET p50 at full load', value: gets.p50, unit: 'ms', baselineName: '(a)', baseline: baseGet.p50, better: 'lower' },
+      { name: 'single pod GET p99 at full load', value: gets.p99, unit: 'ms', baselineName: '(a)', baseline: baseGet.p99, better: 'lower' },
+      { name: `single pod GET p99 paced at 1,000 req/s (achieved ${paced.rps.toFixed(0)})`, value: paced.p99, unit: 'ms', better: 'lower', target: '< 10 ms', met: paced.p99 < 10 },
+      { name: 'create p50 / p99', value: creates.p50, unit: 'ms', baselineName: '(b) p50', baseline: basePost.p50, better: 'lower' },
+      { name: 'list of 10,000 pods, JSON (median of 7)', value: listJson.p50, unit: 'ms', better: 'lower', target: '< 100 ms', met: listJson.p50 < 100 },
+      { name: 'list of 10,000 pods, Table (median of 7)', value: listTable.p50, unit: 'ms', better: 'lower', target: '< 100 ms', met: listTable.p50 < 100 },
+    );
+  } finally {
+    await stop(api.child);
+  }
+  for (const f of figures) console.log(formatFigure(f));
+  return figures;
+}

@@ -605,8 +605,10 @@ const ATOMIC_STRUCTS: ReadonlySet<string> = new Set([
 
 /** entryOf returns the table entry of one field, if any. */
 function entryOf(definition: string, field: string): FieldEntry | undefined {
-  const fields = FIELDS[tableKey(definition)];
-  return fields && Object.prototype.hasOwnProperty.call(fields, field) ? fields[field] : undefined;
+  const key = tableKey(definition);
+  if (!hasOwn(FIELDS, key)) return undefined;
+  const fields = FIELDS[key];
+  return hasOwn(fields, field) ? fields[field] : undefined;
 }
 
 /**
@@ -647,13 +649,16 @@ export function childDefinition(definition: string, field: string): string | und
  * JSONSchemaProps.properties -> JSONSchemaProps, or undefined when the field is not such a map.
  */
 export function mapValueDefinition(definition: string, field: string): string | undefined {
-  const values = MAP_VALUES[tableKey(definition)]?.[field];
-  if (values !== undefined) return definitionName(values);
+  const key = tableKey(definition);
+  const mapFields = hasOwn(MAP_VALUES, key) ? MAP_VALUES[key] : undefined;
+  if (mapFields && hasOwn(mapFields, field)) return definitionName(mapFields[field]);
   if (entryOf(definition, field) !== undefined) return undefined;
   const additional = openAPIProperty(definition, field)?.additionalProperties;
   const name = isObject(additional) ? refName(additional) : undefined;
   // Maps of Quantity and other scalar wire formats hold no fields to walk into.
-  return name !== undefined && definitionsFile()[name]?.type === 'object' ? name : undefined;
+  const definitions = definitionsFile();
+  const isObjectDefinition = name !== undefined && hasOwn(definitions, name) && definitions[name].type === 'object';
+  return isObjectDefinition ? name : undefined;
 }
 
 /**
@@ -764,7 +769,7 @@ export function openAPIPatchSchema(schema: JSONSchema, options: OpenAPIPatchSche
 /** openAPIField resolves one property of an OpenAPI v3 schema into a PatchField. */
 function openAPIField(schema: JSONSchema, name: string, options: OpenAPIPatchSchemaOptions): PatchField {
   const properties = isObject(schema.properties) ? schema.properties : undefined;
-  let property: unknown = properties && Object.prototype.hasOwnProperty.call(properties, name) ? properties[name] : undefined;
+  let property: unknown = properties && hasOwn(properties, name) ? properties[name] : undefined;
   if (property === undefined && isObject(schema.additionalProperties)) property = schema.additionalProperties;
   if (!isObject(property)) return NO_FIELD;
   const meta = metaFromExtensions(property, options);
@@ -809,6 +814,11 @@ function metaFromExtensions(property: JSONSchema, options: OpenAPIPatchSchemaOpt
   return Object.keys(meta).length > 0 ? meta : undefined;
 }
 
+/** hasOwn is an own-property test that ignores inherited names such as "constructor". */
+function hasOwn(object: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(object, key);
+}
+
 /** isObject tells a JSON object from arrays, scalars and null. */
 function isObject(value: unknown): value is JSONSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -849,8 +859,10 @@ function definitionsFile(): Readonly<Record<string, JSONSchema>> {
 
 /** openAPIProperty returns one property's schema from definitions.json, if the file has it. */
 function openAPIProperty(definition: string, field: string): JSONSchema | undefined {
-  const properties = definitionsFile()[definition]?.properties;
-  if (!isObject(properties) || !Object.prototype.hasOwnProperty.call(properties, field)) return undefined;
+  const definitions = definitionsFile();
+  if (!hasOwn(definitions, definition)) return undefined;
+  const properties = definitions[definition].properties;
+  if (!isObject(properties) || !hasOwn(properties, field)) return undefined;
   const property = properties[field];
   return isObject(property) ? property : undefined;
 }

@@ -6,6 +6,7 @@
 import type express from 'express';
 import { createHash } from 'node:crypto';
 import { definitions, toOpenAPIV3 } from '../../schemas/openapi-definitions';
+import { definitionMapType, openAPIExtensions, patchMetaFor } from '../../schemas/patch-metadata';
 import type { JSONSchema, ResourceDefinition } from '../../schemas/types';
 import { groupVersion, type ResourceTable } from '../registry/resource-table';
 import { StatusError } from '../registry/status-error';
@@ -51,7 +52,8 @@ export class OpenAPI {
   documentV2(): string {
     this.refresh();
     if (!this.v2) {
-      const defs: Record<string, JSONSchema> = { ...(definitions as Record<string, JSONSchema>) };
+      const defs: Record<string, JSONSchema> = {};
+      for (const [name, schema] of Object.entries(definitions)) defs[name] = withPatchExtensions(name, schema);
       for (const def of this.resources.all()) {
         if (!def.definitionName) defs[customDefinitionName(def)] = customSchema(def, V2_REF);
       }
@@ -100,7 +102,7 @@ export class OpenAPI {
     if (defs.some((d) => d.subresources.scale)) pending.push('io.k8s.api.autoscaling.v1.Scale');
     for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
       if (schemas[name] || !(name in definitions)) continue;
-      const v3 = toOpenAPIV3(name);
+      const v3 = withPatchExtensions(name, toOpenAPIV3(name));
       schemas[name] = v3;
       collectRefs(v3, pending);
     }
@@ -114,6 +116,24 @@ export class OpenAPI {
     this.v3.set(path, doc);
     return doc;
   }
+}
+
+/** withPatchExtensions adds the x-kubernetes-* list, map and patch extensions of a built-in definition. */
+function withPatchExtensions(name: string, schema: JSONSchema): JSONSchema {
+  const props = schema.properties as Record<string, JSONSchema> | undefined;
+  const mapType = definitionMapType(name);
+  if (!props && !mapType) return schema;
+  const out: JSONSchema = { ...schema };
+  if (mapType) out['x-kubernetes-map-type'] = mapType;
+  if (props) {
+    out.properties = Object.fromEntries(
+      Object.entries(props).map(([field, prop]) => {
+        const meta = patchMetaFor(name, field);
+        return [field, meta ? { ...prop, ...openAPIExtensions(meta) } : prop];
+      }),
+    );
+  }
+  return out;
 }
 
 function collectRefs(schema: unknown, out: string[]): void {

@@ -60,6 +60,46 @@ describe('kubectl against nodeless', () => {
     expect(out).toContain('autoscaling/v2');
   });
 
+  it('[sig-cli] Kubectl client Kubectl cluster-info should check if Kubernetes control plane services is included in cluster-info', async () => {
+    const out = await kubectl('cluster-info');
+    expect(out).toMatch(/Kubernetes control plane.* is running at .*https:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('[sig-cli] Kubectl client Proxy server should support proxy with --port 0', async () => {
+    const child = spawn('kubectl', ['proxy', '--port=0'], { env: { ...process.env, KUBECONFIG: server.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    try {
+      const port = await waitFor(() => /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out)?.[1], 'kubectl proxy to start');
+      const res = await fetch(`http://127.0.0.1:${port}/api/`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { kind: string; versions: string[] };
+      expect(body.kind).toBe('APIVersions');
+      expect(body.versions.length).toBeGreaterThan(0);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('[sig-cli] Kubectl client Proxy server should support --unix-socket=/path', async () => {
+    const socket = path.join(server.dataDir, 'proxy.sock');
+    const child = spawn('kubectl', ['proxy', `--unix-socket=${socket}`], { env: { ...process.env, KUBECONFIG: server.kubeconfig } });
+    try {
+      await waitFor(() => fs.existsSync(socket), 'the proxy socket');
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = require('node:http').get({ socketPath: socket, path: '/api/' }, (res: import('node:http').IncomingMessage) => {
+          let data = '';
+          res.on('data', (d) => (data += d));
+          res.on('end', () => resolve(data));
+        });
+        req.on('error', reject);
+      });
+      expect(JSON.parse(body).kind).toBe('APIVersions');
+    } finally {
+      child.kill();
+    }
+  });
+
   it('lists api-resources with short names', async () => {
     const out = await kubectl('api-resources');
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);

@@ -4,6 +4,7 @@
  * newest row; a delete appends a tombstone. All SQL of the store lives in this file.
  */
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import fs from 'node:fs';
 import {
   AlreadyExistsError,
@@ -34,6 +35,11 @@ export interface SqliteStoreOptions {
   compactBatchRows?: number;
   /** default bound of a watcher's queue. */
   watchMaxPending?: number;
+  /**
+   * bytes of stored values kept in memory by revision (default 128 MiB), so lists and gets of
+   * recently written or read objects skip reading their JSON from the database.
+   */
+  valueCacheBytes?: number;
 }
 
 const SCHEMA = `
@@ -46,7 +52,8 @@ CREATE TABLE IF NOT EXISTS log (
   prev_revision INTEGER NOT NULL,
   value TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS log_name_id ON log (name, id, deleted);
+DROP INDEX IF EXISTS log_name_id;
+CREATE INDEX IF NOT EXISTS log_key ON log (name, id, deleted, create_revision);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
@@ -79,8 +86,10 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly batchRows: number;
   private readonly watchMaxPending?: number;
+  private readonly values: LRUCache<number, string>;
 
   constructor(options: SqliteStoreOptions) {
+    this.values = new LRUCache<number, string>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
     this.path = options.path;
     this.batchRows = options.compactBatchRows ?? 5000;
     this.watchMaxPending = options.watchMaxPending;
@@ -120,7 +129,7 @@ export class SqliteStore implements Store {
         `INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       list: db.prepare(
-        `SELECT id, name, create_revision, value FROM log AS l
+        `SELECT id, name, create_revision FROM log AS l
          WHERE name > ? AND name < ? AND deleted = 0 AND id <= ?
            AND id = (SELECT MAX(m.id) FROM log AS m WHERE m.name = l.name AND m.id <= ?)
          ORDER BY name`,
@@ -142,6 +151,7 @@ export class SqliteStore implements Store {
              SELECT 1 FROM log AS n WHERE n.name = l.name AND n.id > l.id AND n.id <= ?)))`,
       ),
       minId: db.prepare(`SELECT MIN(id) FROM log`).pluck(),
+      valuesById: db.prepare(`SELECT id, value FROM log WHERE id IN (SELECT value FROM json_each(?))`),
       getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
       setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       rows: db.prepare(`SELECT COUNT(*) FROM log`).pluck(),
@@ -210,8 +220,27 @@ export class SqliteStore implements Store {
       })
       .immediate();
     this.rev = event.revision;
+    this.values.set(event.revision, event.value);
     this.hub.publish(event);
     return { key, revision: event.revision, createRevision: event.createRevision, value: event.value };
+  }
+
+  // valuesOf returns the values of revisions, from the cache where it can.
+  private valuesOf(ids: number[]): Map<number, string> {
+    const out = new Map<number, string>();
+    const missing: number[] = [];
+    for (const id of ids) {
+      const v = this.values.get(id);
+      if (v === undefined) missing.push(id);
+      else out.set(id, v);
+    }
+    if (missing.length) {
+      for (const row of this.stmt.valuesById.all(JSON.stringify(missing)) as Array<{ id: number; value: string }>) {
+        out.set(row.id, row.value);
+        this.values.set(row.id, row.value);
+      }
+    }
+    return out;
   }
 
   async get(key: string, revision?: number): Promise<KeyValue> {
@@ -252,19 +281,32 @@ export class SqliteStore implements Store {
     const predicate = options.predicate;
     let more = false;
     let lastKey: string | undefined;
-    for (const row of this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>) {
-      const kv: KeyValue = { key: row.name, revision: row.id, createRevision: row.create_revision, value: row.value };
-      if (predicate && !predicate(kv)) {
+    // Keys and revisions come from the index alone; values from the cache, the rest in batches.
+    let batch: Row[] = [];
+    const flush = (): boolean => {
+      const values = this.valuesOf(batch.map((r) => r.id));
+      for (const row of batch) {
+        const kv: KeyValue = { key: row.name, revision: row.id, createRevision: row.create_revision, value: values.get(row.id)! };
+        if (predicate && !predicate(kv)) {
+          lastKey = row.name;
+          continue;
+        }
+        if (limit && items.length === limit) {
+          more = true;
+          return false;
+        }
+        items.push(kv);
         lastKey = row.name;
-        continue;
       }
-      if (limit && items.length === limit) {
-        more = true;
-        break;
-      }
-      items.push(kv);
-      lastKey = row.name;
+      batch = [];
+      return true;
+    };
+    let open = true;
+    for (const row of this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>) {
+      batch.push(row);
+      if (batch.length === 512 && !(open = flush())) break;
     }
+    if (open && batch.length) flush();
     const result: ListResult = { items, revision, more };
     if (more) {
       result.lastKey = items.length ? items[items.length - 1].key : lastKey;

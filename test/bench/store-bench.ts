@@ -86,27 +86,29 @@ async function benchList(dir: string): Promise<Figure[]> {
   raw.exec('CREATE INDEX IF NOT EXISTS t_name ON t (name)');
   const rawSelect = raw.prepare('SELECT value FROM t WHERE name >= ? AND name < ?');
   const times: number[] = [];
+  const joinTimes: number[] = [];
   const rawTimes: number[] = [];
   let bytes = 0;
   for (let r = 0; r < 7; r++) {
     let t = performance.now();
-    const rows = rawSelect.all('/core/pods/bench/', '/core/pods/bench0') as Array<{ value: string }>;
-    const rawBody = '{"items":[' + rows.map((x) => x.value).join(',') + ']}';
+    rawSelect.all('/core/pods/bench/', '/core/pods/bench0');
     rawTimes.push(performance.now() - t);
     t = performance.now();
     const list = await store.list('/core/pods/bench/');
-    // The API serves a list as the stored bytes joined, never parsed and re-serialised.
-    const body = '{"items":[' + list.items.map((i) => i.value).join(',') + ']}';
     times.push(performance.now() - t);
     if (list.items.length !== n) throw new Error(`list returned ${list.items.length} items`);
-    bytes = body.length + rawBody.length * 0;
+    // What a JSON response then costs: the stored bytes joined, never parsed and re-serialised.
+    t = performance.now();
+    const body = '{"items":[' + list.items.map((i) => i.value).join(',') + ']}';
+    joinTimes.push(performance.now() - t);
+    bytes = body.length;
   }
   await store.close();
   raw.close();
   const value = median(times);
   return [
     {
-      name: `consistent list of ${n} pods in one namespace (${(bytes / 1e6).toFixed(1)} MB body)`,
+      name: `consistent list of ${n} pods in one namespace, 2,000 others and 1,000 updates around (${(bytes / 1e6).toFixed(1)} MB)`,
       value,
       unit: 'ms',
       baselineName: 'raw range SELECT of the same rows',
@@ -115,6 +117,7 @@ async function benchList(dir: string): Promise<Figure[]> {
       target: '< 100 ms',
       met: value < 100,
     },
+    { name: `  joining those ${n} stored values into one JSON body`, value: median(joinTimes), unit: 'ms', better: 'lower' },
   ];
 }
 

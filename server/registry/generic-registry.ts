@@ -468,30 +468,35 @@ export class Registry {
     this.checkSchema(def, obj);
     let next: KubeObject;
     const statusFields = def.statusFields ?? ['status'];
+    // The client's metadata with the system fields of the stored object.
+    const metadata = {
+      ...meta,
+      name,
+      namespace: oldMeta.namespace,
+      uid: oldMeta.uid,
+      creationTimestamp: oldMeta.creationTimestamp,
+      deletionTimestamp: oldMeta.deletionTimestamp,
+      deletionGracePeriodSeconds: oldMeta.deletionGracePeriodSeconds,
+      generation: oldMeta.generation,
+    };
     if (options.subresource === 'finalize') {
       // Only spec.finalizers changes through /finalize (namespaces).
       next = structuredClone(old);
       const finalizers = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
       next.spec = { ...((old.spec as object) ?? {}), finalizers: finalizers ?? [] };
     } else if (options.subresource === 'status') {
-      // Only status changes through /status; metadata and spec come from the stored object.
+      // Spec never changes through /status. Built-in kinds take metadata changes too, as
+      // kube-apiserver's status strategies reset only spec (a namespace's status patch may add
+      // an annotation); custom resources take nothing but status.
       next = structuredClone(old);
+      if (def.definitionName) next.metadata = metadata;
       for (const f of statusFields) {
         if (obj[f] === undefined) delete next[f];
         else next[f] = obj[f];
       }
     } else {
       next = obj;
-      next.metadata = {
-        ...meta,
-        name,
-        namespace: oldMeta.namespace,
-        uid: oldMeta.uid,
-        creationTimestamp: oldMeta.creationTimestamp,
-        deletionTimestamp: oldMeta.deletionTimestamp,
-        deletionGracePeriodSeconds: oldMeta.deletionGracePeriodSeconds,
-        generation: oldMeta.generation,
-      };
+      next.metadata = metadata;
       if (def.subresources.status) {
         for (const f of statusFields) {
           if (old[f] === undefined) delete next[f];

@@ -5,6 +5,7 @@
 import { BUILTIN_KINDS, API_GROUP_ORDER, GROUP_VERSIONS } from './builtin-kinds';
 import { objectSchema } from './openapi-definitions';
 import { columnsFor } from './printers';
+import { EVENTS_V1, HPA_V1 } from './conversions';
 import { strategyFor } from './strategies';
 import type { ResourceDefinition } from './types';
 
@@ -26,7 +27,16 @@ export function builtinResources(): ResourceDefinition[] {
     schema: {},
     columns: columnsFor(k.group, k.plural),
     ...strategyFor(k.group, k.plural),
+    ...sharedStorage(k.group, k.version, k.plural),
   }));
+}
+
+// sharedStorage: versions served from another version's storage, with their conversion.
+function sharedStorage(group: string, version: string, plural: string): Partial<ResourceDefinition> {
+  if (group === 'events.k8s.io' && plural === 'events') return { storage: { group: '', plural: 'events' }, conversion: EVENTS_V1 };
+  // autoscaling v1 and v2 share one store prefix already (keys carry group and plural only).
+  if (group === 'autoscaling' && version === 'v1' && plural === 'horizontalpodautoscalers') return { conversion: HPA_V1 };
+  return {};
 }
 
 // lazySchema builds the ajv schema of a kind on first use: building all of them costs about a

@@ -109,6 +109,12 @@ export interface ResourceDefinition {
   statusFields?: string[];
   /** nameValidation: how metadata.name is checked (default dns-subdomain). */
   nameValidation?: 'dns-subdomain' | 'dns-label' | 'dns-1035' | 'path-segment' | 'rbac';
+  /**
+   * storage names the resource whose store prefix holds this one when versions share storage
+   * (events.k8s.io/v1 events are stored as core events); conversion maps between the forms.
+   */
+  storage?: { group: string; plural: string };
+  conversion?: { fromStorage(obj: KubeObject): KubeObject; toStorage(obj: KubeObject): KubeObject };
   /** createForbidden, when set, refuses every create with this Forbidden message (nodes). */
   createForbidden?: string;
 }

@@ -28,6 +28,8 @@ import {
 export interface StoredObject {
   raw: string;
   revision: number;
+  /** true when raw was converted from the stored form (it is then not the stored bytes) */
+  converted?: boolean;
 }
 
 /** WriteOptions are the options common to every write verb. */
@@ -125,17 +127,36 @@ export class Registry {
 
   /** decode parses a stored object (shared and frozen: clone before changing it). */
   decode(obj: StoredObject): Readonly<KubeObject> {
+    if (obj.converted || !obj.revision) return JSON.parse(obj.raw) as KubeObject;
     return this.decoded.decode<KubeObject>({ revision: obj.revision, value: obj.raw });
+  }
+
+  // present turns a stored value into what this resource serves (converted when versions share storage).
+  private present(def: ResourceDefinition, raw: string, revision: number): StoredObject {
+    if (!def.conversion) return { raw, revision };
+    return { raw: JSON.stringify(def.conversion.fromStorage(JSON.parse(raw) as KubeObject)), revision, converted: true };
+  }
+
+  // stored parses a stored value into this resource's form, as a private copy.
+  private parseStored(def: ResourceDefinition, raw: string): KubeObject {
+    const obj = JSON.parse(raw) as KubeObject;
+    return def.conversion ? def.conversion.fromStorage(obj) : obj;
+  }
+
+  private toStorage(def: ResourceDefinition, obj: KubeObject): KubeObject {
+    return def.conversion ? def.conversion.toStorage(obj) : obj;
   }
 
   /** key is the store key of one object. */
   key(def: ResourceDefinition, namespace: string | undefined, name: string): string {
-    return objectKey({ group: def.group, resource: def.plural, namespace: def.namespaced ? namespace : undefined, name });
+    const s = def.storage ?? { group: def.group, plural: def.plural };
+    return objectKey({ group: s.group, resource: s.plural, namespace: def.namespaced ? namespace : undefined, name });
   }
 
   /** prefix is the store prefix of a resource in one namespace, or in all of them. */
   prefix(def: ResourceDefinition, namespace?: string): string {
-    return prefixKey(def.group, def.plural, def.namespaced ? namespace : undefined);
+    const s = def.storage ?? { group: def.group, plural: def.plural };
+    return prefixKey(s.group, s.plural, def.namespaced ? namespace : undefined);
   }
 
   // ---- reads ---------------------------------------------------------------------------------
@@ -146,7 +167,7 @@ export class Registry {
     if (resourceVersion && resourceVersion !== '0') await this.waitForRevision(parseRevision(resourceVersion));
     try {
       const kv = await this.store.get(key);
-      return { raw: kv.value, revision: kv.revision };
+      return this.present(def, kv.value, kv.revision);
     } catch (err) {
       throw fromStoreError(err, gr(def), name);
     }
@@ -196,7 +217,7 @@ export class Registry {
         predicate: filter ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
         countRemaining: !filter,
       });
-      const out: ListPage = { items: page.items.map(stored), resourceVersion: String(page.revision) };
+      const out: ListPage = { items: page.items.map((kv) => this.present(def, kv.value, kv.revision)), resourceVersion: String(page.revision) };
       if (page.more && page.lastKey) {
         // After an inconsistent continue the next pages are pinned to this page's revision, as in kube-apiserver.
         out.continue = encodeContinue(prefix, page.revision, page.lastKey);
@@ -227,14 +248,14 @@ export class Registry {
     if (namespace || !def.namespaced) {
       try {
         const kv = await this.store.get(this.key(def, namespace, query.name!), revision || undefined);
-        items = [stored(kv)];
+        items = [this.present(def, kv.value, kv.revision)];
       } catch (err) {
         const status = fromStoreError(err, gr(def), query.name);
         if (status.code !== 404) throw status;
       }
     } else {
       const page = await this.store.list(this.prefix(def), { revision: revision || undefined });
-      items = page.items.filter((kv) => kv.key.endsWith('/' + query.name)).map(stored);
+      items = page.items.filter((kv) => kv.key.endsWith('/' + query.name)).map((kv) => this.present(def, kv.value, kv.revision));
     }
     if (query.filter) items = items.filter((o) => query.filter!(this.decode(o)));
     return { items, resourceVersion: String(at) };
@@ -328,13 +349,13 @@ export class Registry {
         const obj = this.decode({ raw: ev.value, revision: ev.revision });
         const matches = filter(obj);
         if (ev.type === 'ADDED' || ev.type === 'DELETED' || !query.filter) {
-          if (matches) yield { type: ev.type, raw: ev.value };
+          if (matches) yield { type: ev.type, raw: this.present(def, ev.value, ev.revision).raw };
           continue;
         }
         // MODIFIED under a selector: entering is ADDED, leaving is DELETED (with the new state).
         const before = ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
-        if (matches) yield { type: before ? 'MODIFIED' : 'ADDED', raw: ev.value };
-        else if (before) yield { type: 'DELETED', raw: ev.value };
+        if (matches) yield { type: before ? 'MODIFIED' : 'ADDED', raw: this.present(def, ev.value, ev.revision).raw };
+        else if (before) yield { type: 'DELETED', raw: this.present(def, ev.value, ev.revision).raw };
       }
     } finally {
       signal?.removeEventListener('abort', abort);
@@ -381,8 +402,8 @@ export class Registry {
       return { raw: JSON.stringify(obj), revision: 0 };
     }
     try {
-      const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), obj);
-      return stored(kv);
+      const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj));
+      return this.present(def, kv.value, kv.revision);
     } catch (err) {
       throw fromStoreError(err, gr(def), meta.name);
     }
@@ -425,7 +446,7 @@ export class Registry {
       } catch (err) {
         throw fromStoreError(err, gr(def), name);
       }
-      const old = JSON.parse(current.value) as KubeObject;
+      const old = this.parseStored(def, current.value);
       const obj = await mutate(structuredClone(old));
       const bodyVersion = obj.metadata?.resourceVersion;
       if (checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '' && bodyVersion !== String(current.revision)) {
@@ -437,14 +458,14 @@ export class Registry {
       await this.admission.admit(attrs);
       this.checkValid(def, next, old);
       await this.admission.validate(attrs);
-      if (isDeepStrictEqual(withoutVersion(next), withoutVersion(old))) return stored(current);
+      if (isDeepStrictEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current.value, current.revision);
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
         const finalizing = next.metadata?.deletionTimestamp && (def.finalized ? def.finalized(next) : !next.metadata.finalizers?.length);
         const kv = finalizing
           ? await this.store.delete(key, current.revision)
-          : await this.store.update(key, next, current.revision);
-        return stored(kv);
+          : await this.store.update(key, this.toStorage(def, next), current.revision);
+        return this.present(def, kv.value, kv.revision);
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
@@ -534,7 +555,7 @@ export class Registry {
       } catch (err) {
         throw fromStoreError(err, gr(def), name);
       }
-      const old = JSON.parse(current.value) as KubeObject;
+      const old = this.parseStored(def, current.value);
       const meta = old.metadata ?? {};
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== meta.uid) {
@@ -551,16 +572,16 @@ export class Registry {
       const held = def.prepareForDelete?.(next) ?? false;
       try {
         if (held || finalizers.length > 0) {
-          if (meta.deletionTimestamp) return { raw: current.value, deleted: false };
+          if (meta.deletionTimestamp) return { raw: this.present(def, current.value, current.revision).raw, deleted: false };
           next.metadata = { ...meta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
           if (finalizers.length) next.metadata.finalizers = finalizers;
           if (options.dryRun) return { raw: JSON.stringify(next), deleted: false };
-          const kv = await this.store.update(key, next, current.revision);
-          return { raw: kv.value, deleted: false };
+          const kv = await this.store.update(key, this.toStorage(def, next), current.revision);
+          return { raw: this.present(def, kv.value, kv.revision).raw, deleted: false };
         }
-        if (options.dryRun) return { raw: current.value, deleted: true };
+        if (options.dryRun) return { raw: this.present(def, current.value, current.revision).raw, deleted: true };
         const kv = await this.store.delete(key, current.revision);
-        return { raw: kv.value, deleted: true };
+        return { raw: this.present(def, kv.value, kv.revision).raw, deleted: true };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         if (status.reason === 'Conflict' && !pre && attempt < 5) continue;
@@ -646,9 +667,6 @@ function gr(def: ResourceDefinition) {
   return { group: def.group, resource: def.plural };
 }
 
-function stored(kv: KeyValue): StoredObject {
-  return { raw: kv.value, revision: kv.revision };
-}
 
 function withoutVersion(o: KubeObject): KubeObject {
   return { ...o, metadata: { ...o.metadata, resourceVersion: undefined } };

@@ -67,6 +67,7 @@ interface KindFacts {
 
 function apiPackage(group: string): string {
   if (group === 'apiextensions.k8s.io') return 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions';
+  if (group === 'apiregistration.k8s.io') return 'io.k8s.kube-aggregator.pkg.apis.apiregistration';
   if (group === '') return 'io.k8s.api.core';
   // rbac.authorization.k8s.io -> rbac, events.k8s.io -> events, apps -> apps
   return `io.k8s.api.${group.split('.')[0]}`;
@@ -90,6 +91,7 @@ function kinds(group: string, version: string, facts: KindFacts[]): BuiltinKind[
 }
 
 const ALL = ['all'];
+const CREATE_ONLY = ['create'];
 const API_EXTENSIONS = ['api-extensions'];
 const STATUS: BuiltinSubresources = { status: true };
 
@@ -138,7 +140,19 @@ export const BUILTIN_KINDS: BuiltinKind[] = [
     { kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], categories: ALL, subresources: replicasScale('.spec.selector') },
     { kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ALL, subresources: replicasScale('.spec.selector') },
   ]),
+  ...kinds('apiregistration.k8s.io', 'v1', [{ kind: 'APIService', plural: 'apiservices', namespaced: false, categories: API_EXTENSIONS, subresources: STATUS }]),
   ...kinds('events.k8s.io', 'v1', [{ kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'] }]),
+  // Review resources only answer a POST; nothing is stored.
+  ...kinds('authentication.k8s.io', 'v1', [
+    { kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, verbs: CREATE_ONLY },
+    { kind: 'TokenReview', plural: 'tokenreviews', namespaced: false, verbs: CREATE_ONLY },
+  ]),
+  ...kinds('authorization.k8s.io', 'v1', [
+    { kind: 'LocalSubjectAccessReview', plural: 'localsubjectaccessreviews', namespaced: true, verbs: CREATE_ONLY },
+    { kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', namespaced: false, verbs: CREATE_ONLY },
+    { kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false, verbs: CREATE_ONLY },
+    { kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', namespaced: false, verbs: CREATE_ONLY },
+  ]),
   // In 1.32 horizontalpodautoscalers carry only `all`; the `podautoscalers` category is much later.
   ...kinds('autoscaling', 'v2', [
     { kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ALL, subresources: STATUS },

@@ -33,6 +33,13 @@ export interface ObjectMeta {
   [field: string]: unknown;
 }
 
+/** UserInfo is the authenticated user of a request. */
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+}
+
 /** FieldError is one validation failure, reported as a cause of a 422 Invalid Status. */
 export interface FieldError {
   /** FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong, FieldValueTypeInvalid */
@@ -115,6 +122,11 @@ export interface ResourceDefinition {
    */
   storage?: { group: string; plural: string };
   conversion?: { fromStorage(obj: KubeObject): KubeObject; toStorage(obj: KubeObject): KubeObject };
+  /**
+   * review, when set, makes the resource a review: a POST is answered with the object review
+   * returns (its status filled in) and nothing is stored (TokenReview, SubjectAccessReview...).
+   */
+  review?: (obj: KubeObject, user: UserInfo) => KubeObject;
   /** createForbidden, when set, refuses every create with this Forbidden message (nodes). */
   createForbidden?: string;
 }

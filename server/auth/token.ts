@@ -5,6 +5,10 @@
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { StatusError } from '../registry/status-error';
+import type { UserInfo } from '../../schemas/types';
+
+/** ADMIN_USER is who the admin token authenticates as: a member of system:masters. */
+export const ADMIN_USER: UserInfo = { username: 'nodeless-admin', uid: 'nodeless-admin', groups: ['system:masters', 'system:authenticated'] };
 
 /** generateToken returns a new random admin token. */
 export function generateToken(): string {
@@ -19,14 +23,18 @@ export class TokenAuthenticator {
     this.tokens = tokens.map((t) => Buffer.from(t));
   }
 
-  /** authenticate throws 401 Unauthorized unless the request bears a known token. */
-  authenticate(req: IncomingMessage): void {
+  /** authenticate returns the user of a request, or throws 401 Unauthorized unless it bears a known token. */
+  authenticate(req: IncomingMessage): UserInfo {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (m) {
-      const given = Buffer.from(m[1]);
-      if (this.tokens.some((t) => t.length === given.length && timingSafeEqual(t, given))) return;
-    }
-    throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+    const user = m ? this.userOf(m[1]) : undefined;
+    if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+    return user;
+  }
+
+  /** userOf returns the user a token authenticates, if any. */
+  userOf(token: string): UserInfo | undefined {
+    const given = Buffer.from(token);
+    return this.tokens.some((t) => t.length === given.length && timingSafeEqual(t, given)) ? ADMIN_USER : undefined;
   }
 }

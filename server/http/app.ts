@@ -5,7 +5,9 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerResponse } from 'node:http';
-import type { TokenAuthenticator } from '../auth/token';
+import { installReviews } from '../auth/reviews';
+import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
+import type { UserInfo } from '../../schemas/types';
 import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
 import { StatusError, internalError, methodNotSupported } from '../registry/status-error';
@@ -39,6 +41,9 @@ export interface AppOptions {
   log?: (record: Record<string, unknown>) => void;
 }
 
+/** RequestWithUser carries the authenticated user from the front handler to the verb handlers. */
+export type RequestWithUser = Request & { user?: UserInfo };
+
 const NOT_FOUND = new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 
 /** createApp builds the express application serving the Kubernetes API. */
@@ -47,6 +52,7 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', false);
+  installReviews(options.resources.all(), options.authenticator);
   const discovery = new Discovery(options.resources, options.serverAddress ?? (() => '127.0.0.1:6443'));
 
   // One front handler: health and version answer directly; everything else is authenticated,
@@ -60,7 +66,7 @@ export function createApp(options: AppOptions): express.Express {
         return;
       }
     }
-    options.authenticator?.authenticate(req);
+    (req as RequestWithUser).user = options.authenticator ? options.authenticator.authenticate(req) : ADMIN_USER;
     if (path === '/version') return sendObject(res, 200, versionInfo());
     next();
   });

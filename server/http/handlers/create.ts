@@ -1,14 +1,34 @@
 /** POST of a new object. */
-import { decodeObject, readBody } from '../codec';
+import { decodeObject, readBody, send } from '../codec';
+import { ADMIN_USER } from '../../auth/token';
+import { StatusError, badRequest } from '../../registry/status-error';
+import type { RequestWithUser } from '../app';
 import { dryRunParam, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
 
+// answerReview answers a review resource: its status computed, nothing stored. Reviews have
+// no object metadata, so Table and PartialObjectMetadata are refused as kube-apiserver does.
+function answerReview(ctx: RequestContext, body: KubeObject): void {
+  if (ctx.output.as) {
+    throw new StatusError(406, 'NotAcceptable', `the resource ${ctx.def.plural}.${ctx.def.group} does not support being converted to a ${ctx.output.as}`);
+  }
+  const { def } = ctx;
+  const want = `${def.group}/${def.version}`;
+  if ((body.apiVersion !== undefined && body.apiVersion !== want) || (body.kind !== undefined && body.kind !== def.kind)) {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${want})`);
+  }
+  const user = (ctx.req as RequestWithUser).user ?? ADMIN_USER;
+  const answer = def.review!({ ...body, apiVersion: want, kind: def.kind }, user);
+  send(ctx.res, 201, JSON.stringify(answer), ctx.output.format);
+}
+
 /** handleCreate answers POST on a collection with 201 and the stored object. */
 export async function handleCreate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
+  if (ctx.def.review) return answerReview(ctx, body);
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, {
     dryRun: dryRunParam(ctx.query),

@@ -63,8 +63,63 @@ function templateDefaults(spec: Obj): void {
   if (isObj(meta)) delete meta.creationTimestamp;
 }
 
+// limitRangeItemDefaults: a Container limit's default falls back to max, and its default
+// request to the default, then to min (SetDefaults_LimitRangeItem).
+function limitRangeItemDefaults(item: Obj): void {
+  if (item.type !== 'Container') return;
+  const defaults: Obj = { ...(isObj(item.default) ? item.default : {}) };
+  const requests: Obj = { ...(isObj(item.defaultRequest) ? item.defaultRequest : {}) };
+  for (const [k, v] of Object.entries(isObj(item.max) ? item.max : {})) setDefault(defaults, k, v);
+  for (const [k, v] of Object.entries(defaults)) setDefault(requests, k, v);
+  for (const [k, v] of Object.entries(isObj(item.min) ? item.min : {})) setDefault(requests, k, v);
+  if (Object.keys(defaults).length) item.default = defaults;
+  if (Object.keys(requests).length) item.defaultRequest = requests;
+}
+
+// portProtocolDefaults gives every port of a list the TCP protocol unless it names one.
+function portProtocolDefaults(ports: unknown): void {
+  if (Array.isArray(ports)) for (const p of ports) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
+}
+
 /** DEFAULTS maps "group/plural" to the defaulting of that kind. */
 export const DEFAULTS: Record<string, (obj: KubeObject) => void> = {
+  '/podtemplates': (pt) => templateDefaults(pt as Obj),
+  '/endpoints': (ep) => {
+    const subsets = (ep as Obj).subsets;
+    if (Array.isArray(subsets)) for (const s of subsets) if (isObj(s)) portProtocolDefaults(s.ports);
+  },
+  '/limitranges': (lr) => {
+    const limits = (objAt(lr as Obj, 'spec').limits ?? []) as unknown[];
+    if (Array.isArray(limits)) for (const item of limits) if (isObj(item)) limitRangeItemDefaults(item);
+  },
+  '/persistentvolumes': (pv) => {
+    const spec = objAt(pv as Obj, 'spec');
+    setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
+    setDefault(spec, 'volumeMode', 'Filesystem');
+    setDefault(objAt(pv as Obj, 'status'), 'phase', 'Pending');
+  },
+  '/persistentvolumeclaims': (pvc) => {
+    setDefault(objAt(pvc as Obj, 'spec'), 'volumeMode', 'Filesystem');
+    setDefault(objAt(pvc as Obj, 'status'), 'phase', 'Pending');
+  },
+  'discovery.k8s.io/endpointslices': (eps) => {
+    const ports = (eps as Obj).ports;
+    if (Array.isArray(ports)) for (const p of ports) if (isObj(p)) setDefault(p, 'name', ''), setDefault(p, 'protocol', 'TCP');
+  },
+  'storage.k8s.io/storageclasses': (sc) => {
+    setDefault(sc as Obj, 'reclaimPolicy', 'Delete');
+    setDefault(sc as Obj, 'volumeBindingMode', 'Immediate');
+  },
+  'storage.k8s.io/csidrivers': (driver) => {
+    const spec = objAt(driver as Obj, 'spec');
+    setDefault(spec, 'attachRequired', true);
+    setDefault(spec, 'podInfoOnMount', false);
+    setDefault(spec, 'storageCapacity', false);
+    setDefault(spec, 'fsGroupPolicy', 'ReadWriteOnceWithFSType');
+    setDefault(spec, 'requiresRepublish', false);
+    setDefault(spec, 'seLinuxMount', false);
+    if (!Array.isArray(spec.volumeLifecycleModes) || spec.volumeLifecycleModes.length === 0) spec.volumeLifecycleModes = ['Persistent'];
+  },
   '/pods': (pod) => {
     const spec = objAt(pod as Obj, 'spec');
     podSpecDefaults(spec);

@@ -11,12 +11,8 @@ type Strategy = Partial<Pick<ResourceDefinition,
   'generation' | 'nameValidation' | 'returnDeletedObject' | 'prepareForCreate' | 'selectableFields' | 'validate' | 'defaults' | 'createForbidden' | 'prepareForDelete' | 'finalized'>>;
 
 const get = (path: string) => (obj: KubeObject): string | undefined => {
-  let cur: unknown = obj;
-  for (const p of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur === undefined || cur === null ? undefined : String(cur);
+  const v = valueAt(obj, path);
+  return v === undefined || v === null ? undefined : String(v);
 };
 const fields = (...paths: string[]) => Object.fromEntries(paths.map((p) => [p, get(p)]));
 
@@ -84,6 +80,99 @@ function qosClass(pod: KubeObject): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
+// Sysctl names as pod validation accepts them: dot- or slash-separated segments.
+const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
+const SYSCTL_RE = new RegExp(`^(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}$`);
+const SYSCTL_MAX_LENGTH = 253;
+
+// podValidation checks what the schema cannot: sysctl names in the pod security context.
+function podValidation(pod: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const sysctls = ((pod.spec as { securityContext?: { sysctls?: unknown } } | undefined)?.securityContext?.sysctls ?? []) as Array<{ name?: string }>;
+  if (!Array.isArray(sysctls)) return errs;
+  const seen = new Set<string>();
+  sysctls.forEach((s, i) => {
+    const field = `spec.securityContext.sysctls[${i}].name`;
+    const name = s?.name ?? '';
+    if (!name) errs.push({ type: 'FieldValueRequired', field, message: 'Required value' });
+    else if (name.length > SYSCTL_MAX_LENGTH || !SYSCTL_RE.test(name)) {
+      errs.push({ type: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(name)}: must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ${SYSCTL_RE.source}` });
+    } else if (seen.has(name)) errs.push({ type: 'FieldValueDuplicate', field, message: `Duplicate value: ${JSON.stringify(name)}` });
+    seen.add(name);
+  });
+  return errs;
+}
+
+// immutableFields refuses an update that changes any of the given top-level or dotted fields.
+function immutableFields(...paths: string[]) {
+  return (obj: KubeObject, old?: KubeObject): FieldError[] => {
+    if (!old) return [];
+    return paths
+      .filter((p) => JSON.stringify(valueAt(obj, p)) !== JSON.stringify(valueAt(old, p)))
+      .map((p) => ({ type: 'FieldValueInvalid', field: p, message: `Invalid value: ${JSON.stringify(valueAt(obj, p) ?? null)}: field is immutable` }));
+  };
+}
+
+function valueAt(obj: KubeObject, path: string): unknown {
+  let cur: unknown = obj;
+  for (const p of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+// storageClassValidation: a StorageClass's provisioning parameters never change after creation.
+function storageClassValidation(sc: KubeObject, old?: KubeObject): FieldError[] {
+  if (!old) return [];
+  const errs: FieldError[] = [];
+  for (const f of ['parameters', 'provisioner', 'reclaimPolicy']) {
+    if (JSON.stringify(sc[f] ?? null) !== JSON.stringify(old[f] ?? null)) {
+      errs.push({ type: 'FieldValueForbidden', field: f, message: `Forbidden: updates to ${f} are forbidden.` });
+    }
+  }
+  return [...errs, ...immutableFields('volumeBindingMode')(sc, old)];
+}
+
+// PV_SOURCES are the volume types a PersistentVolume may name; exactly one must be set.
+const PV_SOURCES = [
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk',
+  'glusterfs', 'hostPath', 'iscsi', 'local', 'nfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
+];
+
+function persistentVolumeValidation(pv: KubeObject): FieldError[] {
+  const spec = (pv.spec ?? {}) as Record<string, unknown>;
+  const errs: FieldError[] = [];
+  if (!Array.isArray(spec.accessModes) || spec.accessModes.length === 0) errs.push({ type: 'FieldValueRequired', field: 'spec.accessModes', message: 'Required value' });
+  const capacity = spec.capacity as Record<string, unknown> | undefined;
+  if (!capacity || Object.keys(capacity).length === 0) errs.push({ type: 'FieldValueRequired', field: 'spec.capacity', message: 'Required value' });
+  const sources = PV_SOURCES.filter((s) => spec[s] !== undefined && spec[s] !== null);
+  if (sources.length === 0) errs.push({ type: 'FieldValueRequired', field: 'spec', message: 'Required value: must specify a volume type' });
+  else if (sources.length > 1) errs.push({ type: 'FieldValueForbidden', field: `spec.${sources[1]}`, message: 'Forbidden: may not specify more than 1 volume type' });
+  return errs;
+}
+
+function persistentVolumeClaimValidation(pvc: KubeObject): FieldError[] {
+  const spec = (pvc.spec ?? {}) as { accessModes?: unknown[]; resources?: { requests?: Record<string, unknown> } };
+  const errs: FieldError[] = [];
+  if (!Array.isArray(spec.accessModes) || spec.accessModes.length === 0) {
+    errs.push({ type: 'FieldValueRequired', field: 'spec.accessModes', message: 'Required value: at least 1 access mode is required' });
+  }
+  if (spec.resources?.requests?.storage === undefined) errs.push({ type: 'FieldValueRequired', field: 'spec.resources[storage]', message: 'Required value' });
+  return errs;
+}
+
+// EVENTS_V1_FIELDS are the field selectors of events.k8s.io/v1, which names the core/v1 fields
+// differently. Events of both versions share one storage; each getter reads either form.
+const EVENTS_V1_FIELDS: Record<string, (obj: KubeObject) => string | undefined> = Object.fromEntries(
+  [
+    ['reason', 'reason'],
+    ['type', 'type'],
+    ['reportingController', 'reportingComponent'],
+    ...['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map((f) => [`regarding.${f}`, `involvedObject.${f}`]),
+  ].map(([v1, core]) => [v1, (obj: KubeObject) => get(v1)(obj) ?? get(core)(obj)]),
+);
+
 const STRATEGIES: Record<string, Strategy> = {
   '/namespaces': {
     nameValidation: 'dns-label',
@@ -109,13 +198,32 @@ const STRATEGIES: Record<string, Strategy> = {
     prepareForCreate: (pod) => {
       pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
     },
+    validate: podValidation,
+  },
+  // A new volume waits for the PV controller; the time it entered its phase is its creation time.
+  '/persistentvolumes': {
+    validate: persistentVolumeValidation,
+    prepareForCreate: (pv) => {
+      pv.status = { phase: 'Pending', lastPhaseTransitionTime: pv.metadata?.creationTimestamp };
+    },
+  },
+  '/persistentvolumeclaims': {
+    validate: persistentVolumeClaimValidation,
+    prepareForCreate: (pvc) => {
+      pvc.status = { phase: 'Pending' };
+    },
   },
   '/services': { nameValidation: 'dns-1035' },
   '/configmaps': { validate: dataValidation(['data', 'binaryData']) },
   '/secrets': { validate: secretValidation, selectableFields: fields('type') },
   '/events': {
-    selectableFields: fields('involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'),
+    selectableFields: {
+      ...fields('involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'type'),
+      // An event recorded through events.k8s.io has no source; its reporting controller stands in.
+      source: (ev) => get('source.component')(ev) || get('reportingComponent')(ev),
+    },
   },
+  'events.k8s.io/events': { selectableFields: EVENTS_V1_FIELDS },
   '/nodes': {
     selectableFields: fields('spec.unschedulable'),
     createForbidden: 'nodes are not supported by nodeless: pods run on serverless instances, not on nodes',
@@ -133,6 +241,8 @@ const STRATEGIES: Record<string, Strategy> = {
   'networking.k8s.io/networkpolicies': { generation: true },
   'apiextensions.k8s.io/customresourcedefinitions': { generation: true },
   'certificates.k8s.io/certificatesigningrequests': { selectableFields: fields('spec.signerName') },
+  'storage.k8s.io/storageclasses': { validate: storageClassValidation },
+  'node.k8s.io/runtimeclasses': { validate: immutableFields('handler') },
   'rbac.authorization.k8s.io/roles': { nameValidation: 'path-segment' },
   'rbac.authorization.k8s.io/clusterroles': { nameValidation: 'path-segment' },
   'rbac.authorization.k8s.io/rolebindings': { nameValidation: 'path-segment' },

@@ -3,7 +3,7 @@
  * admission chain, the built-in controllers and the express app. Tests use it in-process;
  * main.ts uses it behind the CLI.
  */
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import { NamespaceController } from '../controllers/workloads/namespace';
@@ -16,6 +16,7 @@ import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
 import { ResourceTable } from './registry/resource-table';
 import { StatusError } from './registry/status-error';
+import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
 
 /** NodelessOptions configure one server. */
@@ -78,10 +79,13 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     registry,
     resources,
     listen(port, host, tls) {
-      return new Promise((resolve, reject) => {
+      return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
         server.once('error', reject);
         server.listen(port, host, () => resolve(server!));
+      }).then(async (listening) => {
+        await reconcileApiServerEndpoints(registry, resources, listeningEndpoint(listening.address() as AddressInfo));
+        return listening;
       });
     },
     async close() {
@@ -95,13 +99,109 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   };
 }
 
+// bootstrap creates what kube-apiserver and its controllers have in place on a fresh cluster:
+// the first namespaces, their `default` ServiceAccount, and the default/kubernetes Service with
+// the Endpoints and EndpointSlice pointing at this server. Objects that exist are left alone.
 async function bootstrap(registry: Registry, resources: ResourceTable): Promise<void> {
   const nsDef = resources.lookup('', 'v1', 'namespaces')!;
+  const saDef = resources.lookup('', 'v1', 'serviceaccounts')!;
   for (const name of NAMESPACES_AT_START) {
+    await createIfAbsent(registry, nsDef, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await createIfAbsent(registry, saDef, name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+  }
+  const endpoint = DEFAULT_API_SERVER_ENDPOINT;
+  await createIfAbsent(registry, resources.lookup('', 'v1', 'services')!, 'default', kubernetesService(endpoint));
+  await createIfAbsent(registry, resources.lookup('', 'v1', 'endpoints')!, 'default', kubernetesEndpoints(endpoint));
+  await createIfAbsent(registry, resources.lookup('discovery.k8s.io', 'v1', 'endpointslices')!, 'default', kubernetesEndpointSlice(endpoint));
+}
+
+async function createIfAbsent(registry: Registry, def: ResourceDefinition, namespace: string | undefined, obj: KubeObject): Promise<void> {
+  try {
+    await registry.create(def, namespace, obj);
+  } catch (err) {
+    if (!(err instanceof StatusError && err.code === 409)) throw err;
+  }
+}
+
+/** ApiServerEndpoint is where clients reach this API server: one IP and the secure port. */
+export interface ApiServerEndpoint {
+  ip: string;
+  port: number;
+}
+
+/** KUBERNETES_SERVICE_IP is the cluster IP of default/kubernetes, the first of 10.96.0.0/12. */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+
+// Until the server listens it advertises the loopback and the default secure port, as /api does.
+const DEFAULT_API_SERVER_ENDPOINT: ApiServerEndpoint = { ip: '127.0.0.1', port: 6443 };
+
+// listeningEndpoint is the address a listening server is reached at; an unspecified address
+// (all interfaces) is advertised as the loopback.
+function listeningEndpoint(address: AddressInfo): ApiServerEndpoint {
+  const unspecified = address.address === '0.0.0.0' || address.address === '::';
+  return { ip: unspecified ? '127.0.0.1' : address.address, port: address.port };
+}
+
+function kubernetesService(endpoint: ApiServerEndpoint): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: KUBERNETES_SERVICE_IP,
+      clusterIPs: [KUBERNETES_SERVICE_IP],
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: endpoint.port }],
+      sessionAffinity: 'None',
+    },
+  };
+}
+
+function kubernetesEndpoints(endpoint: ApiServerEndpoint): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    // The EndpointSlice is written here too, so the mirroring controller must leave it alone.
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: endpoint.ip }], ports: [{ name: 'https', port: endpoint.port, protocol: 'TCP' }] }],
+  };
+}
+
+function kubernetesEndpointSlice(endpoint: ApiServerEndpoint): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: isIPv6(endpoint.ip) ? 'IPv6' : 'IPv4',
+    endpoints: [{ addresses: [endpoint.ip], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: endpoint.port, protocol: 'TCP' }],
+  };
+}
+
+// reconcileApiServerEndpoints points default/kubernetes at the address the server listens on,
+// recreating the Endpoints or EndpointSlice if someone deleted them. Only the fields that follow
+// the listener are rewritten; the rest of each object is left as it is.
+async function reconcileApiServerEndpoints(registry: Registry, resources: ResourceTable, endpoint: ApiServerEndpoint): Promise<void> {
+  const service = kubernetesService(endpoint);
+  const endpoints = kubernetesEndpoints(endpoint);
+  const slice = kubernetesEndpointSlice(endpoint);
+  const desired: Array<[ResourceDefinition, KubeObject, (current: KubeObject) => KubeObject]> = [
+    [resources.lookup('', 'v1', 'services')!, service, (cur) => ({ ...cur, spec: { ...(cur.spec as object), ports: (service.spec as { ports: unknown }).ports } })],
+    [resources.lookup('', 'v1', 'endpoints')!, endpoints, (cur) => ({ ...cur, subsets: endpoints.subsets })],
+    [
+      resources.lookup('discovery.k8s.io', 'v1', 'endpointslices')!,
+      slice,
+      (cur) => ({ ...cur, addressType: slice.addressType, endpoints: slice.endpoints, ports: slice.ports }),
+    ],
+  ];
+  for (const [def, want, reconcile] of desired) {
     try {
-      await registry.create(nsDef, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      await registry.guaranteedUpdate(def, 'default', 'kubernetes', reconcile);
     } catch (err) {
-      if (!(err instanceof StatusError && err.code === 409)) throw err;
+      if (!(err instanceof StatusError && err.code === 404)) throw err;
+      await createIfAbsent(registry, def, 'default', want);
     }
   }
 }

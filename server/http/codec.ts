@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest } from '../registry/status-error';
+import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
 
 /** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -40,8 +41,17 @@ export function decodeObject(body: Buffer, contentType: string | undefined, what
     value = parseJson(body);
   } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
     value = parseYaml(body);
+  } else if (type === PROTOBUF_MEDIA_TYPE) {
+    // kubectl's typed commands (create configmap, create deployment, auth can-i...) send protobuf.
+    try {
+      value = decodeProtobufObject(body);
+    } catch (err) {
+      if (err instanceof ProtobufUnsupportedKindError) throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+      if (err instanceof ProtobufError) throw badRequest(`the request body could not be decoded: ${err.message}`);
+      throw err;
+    }
   } else {
-    throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+    throw unsupportedMediaType(type, ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE]);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badRequest(`the ${what} in the request body must be a JSON object`);

@@ -5,7 +5,7 @@
  * prepare, defaults, admission, validation, storage.
  */
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from './json-equal';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
@@ -458,7 +458,7 @@ export class Registry {
       await this.admission.admit(attrs);
       this.checkValid(def, next, old);
       await this.admission.validate(attrs);
-      if (isDeepStrictEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current.value, current.revision);
+      if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current.value, current.revision);
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
         const finalizing = next.metadata?.deletionTimestamp && (def.finalized ? def.finalized(next) : !next.metadata.finalizers?.length);
@@ -542,7 +542,7 @@ export class Registry {
   private specChanged(def: ResourceDefinition, next: KubeObject, old: KubeObject): boolean {
     const skip = new Set(['metadata', 'apiVersion', 'kind', ...(def.subresources.status ? (def.statusFields ?? ['status']) : [])]);
     const fields = def.specFields ?? [...new Set([...Object.keys(next), ...Object.keys(old)])].filter((f) => !skip.has(f));
-    return fields.some((f) => !isDeepStrictEqual(next[f], old[f]));
+    return fields.some((f) => !jsonEqual(next[f], old[f]));
   }
 
   /** delete removes an object, or marks it for deletion while finalizers remain. */

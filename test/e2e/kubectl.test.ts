@@ -245,6 +245,30 @@ describe('kubectl against nodeless', () => {
     expect(await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).toBe('configmap/web-config\n');
   });
 
+  it('creates objects with the typed commands, which send protobuf', async () => {
+    expect(await kubectl('create', 'configmap', 'typed', '-n', 'shop', '--from-literal=k=v')).toMatch(/configmap\/typed created/);
+    expect(await kubectl('create', 'secret', 'generic', 'typed', '-n', 'shop', '--from-literal=password=s3cret')).toMatch(/secret\/typed created/);
+    expect(await kubectl('create', 'deployment', 'typed', '-n', 'shop', '--image=nginx:1.27', '--replicas=2')).toMatch(/deployment.apps\/typed created/);
+    const cm = JSON.parse(await kubectl('get', 'cm', 'typed', '-n', 'shop', '-o', 'json'));
+    expect(cm.data).toEqual({ k: 'v' });
+    const secret = JSON.parse(await kubectl('get', 'secret', 'typed', '-n', 'shop', '-o', 'json'));
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
+    expect(await kubectl('get', 'deploy', 'typed', '-n', 'shop', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}')).toBe('2 nginx:1.27');
+    expect((await kubectl('auth', 'can-i', 'create', 'pods')).trim()).toBe('yes');
+  });
+
+  it('[sig-cli] Kubectl client Kubectl run pod should create a pod from an image when restart is Never [Conformance]', async () => {
+    expect(await kubectl('run', 'e2e-test-pod', '-n', 'shop', '--restart=Never', '--image=registry.k8s.io/e2e-test-images/httpd:2.4.38-4')).toMatch(/pod\/e2e-test-pod created/);
+    const pod = JSON.parse(await kubectl('get', 'pod', 'e2e-test-pod', '-n', 'shop', '-o', 'json'));
+    expect(pod.spec.containers[0].image).toBe('registry.k8s.io/e2e-test-images/httpd:2.4.38-4');
+    expect(pod.spec.restartPolicy).toBe('Never');
+  });
+
+  it('[sig-cli] Kubectl client Kubectl server-side dry-run should check if kubectl can dry-run update Pods [Conformance]', async () => {
+    await kubectl('patch', 'pod', 'e2e-test-pod', '-n', 'shop', '-p', '{"spec":{"containers":[{"name":"e2e-test-pod","image":"registry.k8s.io/e2e-test-images/busybox:1.36.1-1"}]}}', '--dry-run=server');
+    expect(await kubectl('get', 'pod', 'e2e-test-pod', '-n', 'shop', '-o', 'jsonpath={.spec.containers[0].image}')).toBe('registry.k8s.io/e2e-test-images/httpd:2.4.38-4');
+  });
+
   it('deletes a namespace and everything in it', async () => {
     expect(await kubectl('delete', 'namespace', 'shop', '--wait=true', '--timeout=30s')).toMatch(/namespace "shop" deleted/);
     const res = await kubectlFails('get', 'namespace', 'shop');

@@ -461,9 +461,12 @@ describe('BUILTIN_KINDS discovery facts', () => {
     ]);
   });
 
-  it('namespaces lack deletecollection; everything else has the full verb set', () => {
+  it('namespaces lack deletecollection; reviews only take create; everything else has the full verb set', () => {
     expect(find('', 'namespaces').verbs).toEqual(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
-    for (const k of BUILTIN_KINDS.filter((x) => x.plural !== 'namespaces')) expect(k.verbs).toEqual(ALL_VERBS);
+    const reviews = BUILTIN_KINDS.filter((x) => x.group === 'authentication.k8s.io' || x.group === 'authorization.k8s.io');
+    expect(reviews.map((k) => k.plural).sort()).toEqual(['localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews', 'tokenreviews']);
+    for (const k of reviews) expect(k.verbs).toEqual(['create']);
+    for (const k of BUILTIN_KINDS.filter((x) => x.plural !== 'namespaces' && !reviews.includes(x))) expect(k.verbs).toEqual(ALL_VERBS);
   });
 
   it('names subresources, short names and OpenAPI definitions', () => {

@@ -1,0 +1,123 @@
+/**
+ * Conformance mirrors for ServiceAccounts as API objects, and the `default` ServiceAccount the
+ * first namespaces get at bootstrap. Rows that need the service-account admission plugin, the
+ * token controller or the root-CA publisher are not here (see the conformance note).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NAMESPACES_AT_START } from '../../server/server';
+import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+
+let t: TestServer;
+let base: string;
+beforeAll(async () => {
+  t = await startTestServer();
+  const server = await t.nodeless.listen(0, '127.0.0.1');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => t.close());
+
+let namespaces = 0;
+async function newNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${++namespaces}`;
+  await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).expect(201);
+  return name;
+}
+
+type Obj = { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; labels?: Record<string, string> } } & Record<string, any>;
+type WatchEvent = { type: string; object: Obj };
+
+/** WatchStream reads a watch response line by line; next() consumes events like a Go watch channel. */
+class WatchStream {
+  readonly events: WatchEvent[] = [];
+  private cursor = 0;
+  private constructor(private readonly req: http.ClientRequest) {}
+
+  static open(path: string, query: Record<string, string>): Promise<WatchStream> {
+    const url = `${base}${path}?${new URLSearchParams({ ...query, watch: 'true' })}`;
+    return new Promise((resolve, reject) => {
+      const req = http.get(url, (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`watch ${url} answered ${res.statusCode}`));
+        const stream = new WatchStream(req);
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line) stream.events.push(JSON.parse(line));
+          }
+        });
+        res.on('error', () => undefined);
+        resolve(stream);
+      });
+      req.on('error', reject);
+    });
+  }
+
+  /** next waits for the next event that matches, skipping those before it. */
+  next(what: string, match: (e: WatchEvent) => boolean): Promise<WatchEvent> {
+    return waitFor(() => {
+      while (this.cursor < this.events.length) {
+        const e = this.events[this.cursor++];
+        if (match(e)) return e;
+      }
+      return undefined;
+    }, what);
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+}
+
+describe('[sig-auth] ServiceAccounts', () => {
+  it('[sig-auth] ServiceAccounts should run through the lifecycle of a ServiceAccount [Conformance]', async () => {
+    const ns = await newNamespace('svcaccounts');
+    const path = `/api/v1/namespaces/${ns}/serviceaccounts`;
+    const name = 'testserviceaccount';
+    const created = (await t.api.post(path).send({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels: { 'test-serviceaccount-static': 'true' } } }).expect(201)).body;
+    expect((await t.api.get(`${path}/${name}`).expect(200)).body.metadata.uid).toBe(created.metadata.uid);
+
+    const watch = await WatchStream.open(path, { labelSelector: 'test-serviceaccount-static=true', timeoutSeconds: '180' });
+    try {
+      await watch.next('the ServiceAccount ADDED', (e) => e.type === 'ADDED');
+
+      await t.api
+        .patch(`${path}/${name}`)
+        .set('Content-Type', 'application/strategic-merge-patch+json')
+        .send(JSON.stringify({ automountServiceAccountToken: false }))
+        .expect(200);
+      await watch.next('the ServiceAccount MODIFIED', (e) => e.type === 'MODIFIED');
+
+      const all = (await t.api.get('/api/v1/serviceaccounts').query({ labelSelector: 'test-serviceaccount-static=true' }).expect(200)).body.items as Obj[];
+      expect(all.some((sa) => sa.metadata.name === name && sa.metadata.namespace === ns && sa.automountServiceAccountToken === false)).toBe(true);
+
+      await t.api.delete(path).expect(200);
+      await watch.next('the ServiceAccount DELETED', (e) => e.type === 'DELETED');
+    } finally {
+      watch.close();
+    }
+  });
+
+  it('[sig-auth] ServiceAccounts should update a ServiceAccount [Conformance]', async () => {
+    const ns = await newNamespace('svcaccounts');
+    const path = `/api/v1/namespaces/${ns}/serviceaccounts`;
+    const name = 'e2e-sa-abcde';
+    const created = (await t.api.post(path).send({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name }, automountServiceAccountToken: false }).expect(201)).body;
+    expect(created.automountServiceAccountToken).toBe(false);
+
+    const current = (await t.api.get(`${path}/${name}`).expect(200)).body;
+    current.automountServiceAccountToken = true;
+    const updated = (await t.api.put(`${path}/${name}`).send(current).expect(200)).body;
+    expect(updated.automountServiceAccountToken).toBe(true);
+  });
+
+  it('gives each namespace that exists from the first start its default ServiceAccount', async () => {
+    for (const ns of NAMESPACES_AT_START) {
+      const sa = (await t.api.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`).expect(200)).body;
+      expect(sa.metadata).toMatchObject({ name: 'default', namespace: ns });
+    }
+  });
+});

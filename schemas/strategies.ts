@@ -240,7 +240,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'networking.k8s.io/ingresses': { generation: true },
   'networking.k8s.io/networkpolicies': { generation: true },
   'apiextensions.k8s.io/customresourcedefinitions': { generation: true },
-  'certificates.k8s.io/certificatesigningrequests': { selectableFields: fields('spec.signerName') },
+  'certificates.k8s.io/certificatesigningrequests': { selectableFields: fields('spec.signerName'), validate: csrValidation },
   'storage.k8s.io/storageclasses': { validate: storageClassValidation },
   'node.k8s.io/runtimeclasses': { validate: immutableFields('handler') },
   'rbac.authorization.k8s.io/roles': { nameValidation: 'path-segment' },
@@ -248,6 +248,25 @@ const STRATEGIES: Record<string, Strategy> = {
   'rbac.authorization.k8s.io/rolebindings': { nameValidation: 'path-segment' },
   'rbac.authorization.k8s.io/clusterrolebindings': { nameValidation: 'path-segment' },
 };
+
+// csrValidation: a request is approved or denied at most once, never both, and a decision
+// once made cannot be taken back.
+function csrValidation(obj: KubeObject, old?: KubeObject): FieldError[] {
+  const decisions = (o?: KubeObject) =>
+    (((o?.status as { conditions?: Array<{ type?: string }> } | undefined)?.conditions ?? []).map((c) => c.type ?? '')).filter((t) => t === 'Approved' || t === 'Denied');
+  const now = decisions(obj);
+  const errs: FieldError[] = [];
+  if (now.includes('Approved') && now.includes('Denied')) {
+    errs.push({ type: 'FieldValueInvalid', field: 'status.conditions', message: 'Invalid value: "Approved": Approved and Denied conditions are mutually exclusive' });
+  }
+  for (const t of new Set(now)) {
+    if (now.filter((x) => x === t).length > 1) errs.push({ type: 'FieldValueDuplicate', field: 'status.conditions', message: `Duplicate value: "${t}"` });
+  }
+  for (const t of decisions(old)) {
+    if (!now.includes(t)) errs.push({ type: 'FieldValueForbidden', field: 'status.conditions', message: `Forbidden: updates may not remove a condition of type "${t}"` });
+  }
+  return errs;
+}
 
 /** strategyFor returns the strategy of a built-in resource (empty for plain kinds). */
 export function strategyFor(group: string, plural: string): Strategy {

@@ -14,6 +14,7 @@ import { createApp } from './http/app';
 import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
+import { runtimeClassAdmission } from './registry/runtime-class';
 import { ResourceTable } from './registry/resource-table';
 import { StatusError } from './registry/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
@@ -57,6 +58,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   for (const [group, version] of builtinPreferredVersions()) resources.setPreferredVersion(group, version);
   const registry = new Registry(store, options.registry);
   registry.admission.use(namespaceLifecycle(registry, resources));
+  registry.admission.use(runtimeClassAdmission(registry, resources));
   await bootstrap(registry, resources);
   const namespaces = new NamespaceController(registry, resources, { log: options.log });
   await namespaces.start();

@@ -34,6 +34,12 @@ export interface RequestContext {
   namespace?: string;
 }
 
+/** subresourceOf names the write subresource of a request (status, finalize, approval), if any. */
+export function subresourceOf(ctx: RequestContext): 'status' | 'finalize' | 'approval' | undefined {
+  const s = ctx.info.subresource;
+  return s === 'status' || s === 'finalize' || s === 'approval' ? s : undefined;
+}
+
 /** boolParam reads a boolean query parameter the way Go's strconv.ParseBool does; bad values are 400. */
 export function boolParam(query: URLSearchParams, name: string): boolean | undefined {
   const v = query.get(name);

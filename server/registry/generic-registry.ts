@@ -40,7 +40,7 @@ export interface WriteOptions {
 
 /** UpdateOptions add the subresource an update targets. */
 export interface UpdateOptions extends WriteOptions {
-  subresource?: 'status' | 'finalize';
+  subresource?: 'status' | 'finalize' | 'approval';
 }
 
 /** DeleteOptions mirror metav1.DeleteOptions. */
@@ -244,21 +244,21 @@ export class Registry {
   private async listOne(def: ResourceDefinition, namespace: string | undefined, query: ListQuery, revision: number): Promise<ListPage> {
     const current = await this.store.currentRevision();
     const at = revision || current;
-    let items: StoredObject[] = [];
+    let found: KeyValue[] = [];
     if (namespace || !def.namespaced) {
       try {
-        const kv = await this.store.get(this.key(def, namespace, query.name!), revision || undefined);
-        items = [this.present(def, kv.value, kv.revision)];
+        found = [await this.store.get(this.key(def, namespace, query.name!), revision || undefined)];
       } catch (err) {
         const status = fromStoreError(err, gr(def), query.name);
         if (status.code !== 404) throw status;
       }
     } else {
       const page = await this.store.list(this.prefix(def), { revision: revision || undefined });
-      items = page.items.filter((kv) => kv.key.endsWith('/' + query.name)).map((kv) => this.present(def, kv.value, kv.revision));
+      found = page.items.filter((kv) => kv.key.endsWith('/' + query.name));
     }
-    if (query.filter) items = items.filter((o) => query.filter!(this.decode(o)));
-    return { items, resourceVersion: String(at) };
+    // Selectors see the stored form, as in list and watch.
+    if (query.filter) found = found.filter((kv) => query.filter!(this.decode({ raw: kv.value, revision: kv.revision })));
+    return { items: found.map((kv) => this.present(def, kv.value, kv.revision)), resourceVersion: String(at) };
   }
 
   private async waitForRevision(wanted: number): Promise<void> {
@@ -505,6 +505,13 @@ export class Registry {
       next = structuredClone(old);
       const finalizers = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
       next.spec = { ...((old.spec as object) ?? {}), finalizers: finalizers ?? [] };
+    } else if (options.subresource === 'approval') {
+      // Only the approval conditions change through /approval (certificate signing requests).
+      next = structuredClone(old);
+      next.metadata = metadata;
+      const conditions = (obj.status as { conditions?: unknown } | undefined)?.conditions;
+      next.status = { ...((old.status as object) ?? {}), conditions };
+      if (conditions === undefined) delete (next.status as Record<string, unknown>).conditions;
     } else if (options.subresource === 'status') {
       // Spec never changes through /status. Built-in kinds take metadata changes too, as
       // kube-apiserver's status strategies reset only spec (a namespace's status patch may add

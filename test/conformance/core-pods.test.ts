@@ -144,3 +144,33 @@ describe('[sig-node] Node Lifecycle (deliberately unsupported: nodeless has no n
     await t.api.get('/api/v1/nodes/e2e-fake-node-abcde').expect(404);
   });
 });
+
+describe('[sig-node] RuntimeClass', () => {
+  let r: TestServer;
+  beforeAll(async () => {
+    r = await startTestServer();
+  });
+  afterAll(() => r.close());
+  const pod = (name: string, runtimeClassName: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { runtimeClassName, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+  });
+
+  it('[sig-node] RuntimeClass should reject a Pod requesting a non-existent RuntimeClass [NodeConformance] [Conformance]', async () => {
+    const res = await r.api.post('/api/v1/namespaces/default/pods').send(pod('rc-missing', 'does-not-exist'));
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/RuntimeClass "does-not-exist" not found/);
+  });
+
+  it('[sig-node] RuntimeClass should reject a Pod requesting a deleted RuntimeClass [NodeConformance] [Conformance]', async () => {
+    await r.api.post('/apis/node.k8s.io/v1/runtimeclasses').send({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'doomed' }, handler: 'runc', overhead: { podFixed: { cpu: '10m' } } }).expect(201);
+    const ok = await r.api.post('/api/v1/namespaces/default/pods').send(pod('rc-present', 'doomed')).expect(201);
+    expect(ok.body.spec.overhead).toEqual({ cpu: '10m' });
+    await r.api.delete('/apis/node.k8s.io/v1/runtimeclasses/doomed').expect(200);
+    const res = await r.api.post('/api/v1/namespaces/default/pods').send(pod('rc-deleted', 'doomed'));
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/RuntimeClass "doomed" not found/);
+  });
+});

@@ -10,7 +10,7 @@ import { builtinPatchSchema } from '../../../schemas/patch-metadata';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { StatusError, badRequest } from '../../registry/status-error';
 import { mediaType, parseJson, readBody, unsupportedMediaType } from '../codec';
-import { dryRunParam, type RequestContext } from '../request-context';
+import { dryRunParam, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 
@@ -68,7 +68,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
     {
       dryRun: dryRunParam(ctx.query),
       fieldManager: ctx.query.get('fieldManager') ?? undefined,
-      subresource: ctx.info.subresource === 'status' ? 'status' : undefined,
+      subresource: subresourceOf(ctx),
     },
     true,
   );

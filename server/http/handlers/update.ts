@@ -1,6 +1,6 @@
 /** PUT of an object or of its status subresource. */
 import { decodeObject, readBody } from '../codec';
-import { dryRunParam, type RequestContext } from '../request-context';
+import { dryRunParam, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
@@ -13,7 +13,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     dryRun: dryRunParam(ctx.query),
     fieldManager: ctx.query.get('fieldManager') ?? undefined,
-    subresource: ctx.info.subresource === 'status' || ctx.info.subresource === 'finalize' ? ctx.info.subresource : undefined,
+    subresource: subresourceOf(ctx),
   });
   respondObject(ctx, 200, obj, warnings);
 }

@@ -86,10 +86,10 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly batchRows: number;
   private readonly watchMaxPending?: number;
-  private readonly values: LRUCache<number, string>;
+  private readonly values: LRUCache<number, Buffer>;
 
   constructor(options: SqliteStoreOptions) {
-    this.values = new LRUCache<number, string>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
+    this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
     this.path = options.path;
     this.batchRows = options.compactBatchRows ?? 5000;
     this.watchMaxPending = options.watchMaxPending;
@@ -124,6 +124,7 @@ export class SqliteStore implements Store {
     return {
       seq: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`).pluck(),
       latest: db.prepare(`SELECT id, create_revision, deleted, value FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`),
+      latestKey: db.prepare(`SELECT id, create_revision, deleted FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`),
       atRevision: db.prepare(`SELECT id, create_revision, deleted, value FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`),
       insert: db.prepare(
         `INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -151,7 +152,7 @@ export class SqliteStore implements Store {
              SELECT 1 FROM log AS n WHERE n.name = l.name AND n.id > l.id AND n.id <= ?)))`,
       ),
       minId: db.prepare(`SELECT MIN(id) FROM log`).pluck(),
-      valuesById: db.prepare(`SELECT id, value FROM log WHERE id IN (SELECT value FROM json_each(?))`),
+      valuesById: db.prepare(`SELECT id, CAST(value AS BLOB) AS value FROM log WHERE id IN (SELECT value FROM json_each(?))`),
       getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
       setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       rows: db.prepare(`SELECT COUNT(*) FROM log`).pluck(),
@@ -220,14 +221,15 @@ export class SqliteStore implements Store {
       })
       .immediate();
     this.rev = event.revision;
-    this.values.set(event.revision, event.value);
+    const bytes = Buffer.from(event.value);
+    this.values.set(event.revision, bytes);
     this.hub.publish(event);
-    return { key, revision: event.revision, createRevision: event.createRevision, value: event.value };
+    return new StoredKeyValue(key, event.revision, event.createRevision, bytes, event.value);
   }
 
   // valuesOf returns the values of revisions, from the cache where it can.
-  private valuesOf(ids: number[]): Map<number, string> {
-    const out = new Map<number, string>();
+  private valuesOf(ids: number[]): Map<number, Buffer> {
+    const out = new Map<number, Buffer>();
     const missing: number[] = [];
     for (const id of ids) {
       const v = this.values.get(id);
@@ -235,7 +237,7 @@ export class SqliteStore implements Store {
       else out.set(id, v);
     }
     if (missing.length) {
-      for (const row of this.stmt.valuesById.all(JSON.stringify(missing)) as Array<{ id: number; value: string }>) {
+      for (const row of this.stmt.valuesById.all(JSON.stringify(missing)) as Array<{ id: number; value: Buffer }>) {
         out.set(row.id, row.value);
         this.values.set(row.id, row.value);
       }
@@ -246,15 +248,16 @@ export class SqliteStore implements Store {
   async get(key: string, revision?: number): Promise<KeyValue> {
     this.open();
     checkKey(key);
-    let row: Row | undefined;
     if (revision !== undefined && revision !== 0) {
       this.checkReadRevision(revision);
-      row = this.stmt.atRevision.get(key, revision) as Row | undefined;
-    } else {
-      row = this.stmt.latest.get(key) as Row | undefined;
+      const past = this.stmt.atRevision.get(key, revision) as Row | undefined;
+      if (!past || past.deleted) throw new NotFoundError(key);
+      return new StoredKeyValue(key, past.id, past.create_revision, Buffer.from(past.value), past.value);
     }
+    // The newest revision from the index; its value from the cache when it is there.
+    const row = this.stmt.latestKey.get(key) as Row | undefined;
     if (!row || row.deleted) throw new NotFoundError(key);
-    return { key, revision: row.id, createRevision: row.create_revision, value: row.value };
+    return new StoredKeyValue(key, row.id, row.create_revision, this.valuesOf([row.id]).get(row.id)!);
   }
 
   private checkReadRevision(revision: number): void {
@@ -286,7 +289,7 @@ export class SqliteStore implements Store {
     const flush = (): boolean => {
       const values = this.valuesOf(batch.map((r) => r.id));
       for (const row of batch) {
-        const kv: KeyValue = { key: row.name, revision: row.id, createRevision: row.create_revision, value: values.get(row.id)! };
+        const kv: KeyValue = new StoredKeyValue(row.name, row.id, row.create_revision, values.get(row.id)!);
         if (predicate && !predicate(kv)) {
           lastKey = row.name;
           continue;
@@ -400,6 +403,25 @@ export class SqliteStore implements Store {
     if (this.timer) clearInterval(this.timer);
     this.hub.failAll(new StoreClosedError());
     this.db.close();
+  }
+}
+
+/** StoredKeyValue holds a value as bytes and decodes it to text only when asked. */
+class StoredKeyValue implements KeyValue {
+  constructor(
+    readonly key: string,
+    readonly revision: number,
+    readonly createRevision: number,
+    readonly bytes: Buffer,
+    private text?: string,
+  ) {}
+
+  get value(): string {
+    return (this.text ??= this.bytes.toString('utf8'));
+  }
+
+  toJSON(): object {
+    return { key: this.key, revision: this.revision, createRevision: this.createRevision, value: this.value };
   }
 }
 

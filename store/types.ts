@@ -12,7 +12,9 @@ export interface KeyValue {
   /** revision at which the key was created. */
   createRevision: number;
   /** the object serialised as JSON, metadata.resourceVersion included. */
-  value: string;
+  readonly value: string;
+  /** the same JSON as UTF-8 bytes, when the backend holds them (responses can send them as they are). */
+  readonly bytes?: Buffer;
 }
 
 /** WatchEventType follows the Kubernetes watch event types. */

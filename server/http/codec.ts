@@ -157,6 +157,36 @@ export function sendJoined(res: ServerResponse, code: number, head: string, part
   process.nextTick(() => res.uncork());
 }
 
+/** sendBytes sends a JSON body that is already UTF-8 bytes. */
+export function sendBytes(res: ServerResponse, code: number, body: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-cache, private', ...headers });
+  res.end(body);
+}
+
+/**
+ * sendJoinedBytes sends head + parts joined by commas + tail, where the parts are stored JSON
+ * bytes: they are copied into the response in batches, never decoded to text.
+ */
+export function sendJoinedBytes(res: ServerResponse, code: number, head: string, parts: Buffer[], tail: string): void {
+  const comma = Buffer.from(',');
+  let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, parts.length - 1);
+  for (const p of parts) length += p.length;
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': length, 'Cache-Control': 'no-cache, private' });
+  res.cork();
+  res.write(head);
+  const BATCH = 256;
+  for (let i = 0; i < parts.length; i += BATCH) {
+    const chunk: Buffer[] = [];
+    for (let j = i; j < Math.min(parts.length, i + BATCH); j++) {
+      if (j) chunk.push(comma);
+      chunk.push(parts[j]);
+    }
+    res.write(Buffer.concat(chunk));
+  }
+  res.end(tail);
+  process.nextTick(() => res.uncork());
+}
+
 /** sendObject serialises a value and sends it. */
 export function sendObject(res: ServerResponse, code: number, value: unknown, format: 'json' | 'yaml' = 'json'): void {
   send(res, code, JSON.stringify(value), format);

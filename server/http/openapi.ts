@@ -5,6 +5,7 @@
  */
 import type express from 'express';
 import { createHash } from 'node:crypto';
+import { publishedSchema } from '../../schemas/crd-schema';
 import { definitions, toOpenAPIV3 } from '../../schemas/openapi-definitions';
 import { definitionMapType, openAPIExtensions, patchMetaFor } from '../../schemas/patch-metadata';
 import type { JSONSchema, ResourceDefinition } from '../../schemas/types';
@@ -153,15 +154,10 @@ export function customDefinitionName(def: ResourceDefinition): string {
   return `${def.group.split('.').reverse().join('.')}.${def.version}.${def.kind}`;
 }
 
+// customSchema publishes a run-time kind (a CRD version) as kube-apiserver's CRD OpenAPI builder
+// does: its structural schema with ObjectMeta, apiVersion and kind, simplified for OpenAPI v2.
 function customSchema(def: ResourceDefinition, refPrefix: string): JSONSchema {
-  const schema: JSONSchema = { ...def.schema };
-  delete schema.definitions;
-  const props = { ...((schema.properties as Record<string, JSONSchema>) ?? {}) };
-  props.apiVersion = { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' };
-  props.kind = { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' };
-  props.metadata = { $ref: `${refPrefix}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` };
-  schema.properties = props;
-  schema.type = 'object';
+  const schema = publishedSchema(def.schema, refPrefix, refPrefix === V2_REF);
   schema['x-kubernetes-group-version-kind'] = [{ group: def.group, version: def.version, kind: def.kind }];
   return schema;
 }

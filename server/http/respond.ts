@@ -5,9 +5,9 @@
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
-import { send, sendJoined, sendObject } from './codec';
+import { send, sendBytes, sendJoined, sendJoinedBytes, sendObject } from './codec';
 import type { RequestContext } from './request-context';
-import { partialObjectMetadata, toTable } from './table';
+import { partialObjectMetadata, toTable, toTableJson } from './table';
 
 /** respondObject sends one object (201 on create, 200 otherwise). */
 export function respondObject(ctx: RequestContext, code: number, obj: StoredObject, warnings: string[] = []): void {
@@ -22,6 +22,7 @@ export function respondObject(ctx: RequestContext, code: number, obj: StoredObje
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
     return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), output.format, headers);
   }
+  if (obj.bytes && output.format === 'json') return sendBytes(ctx.res, code, obj.bytes, headers);
   send(ctx.res, code, obj.raw, output.format, headers);
 }
 
@@ -29,18 +30,15 @@ export function respondObject(ctx: RequestContext, code: number, obj: StoredObje
 export function respondList(ctx: RequestContext, page: ListPage): void {
   const { output, def } = ctx;
   if (output.as === 'Table') {
-    const table = toTable(
-      def,
-      page.items.map((i) => ctx.registry.decode(i)),
-      {
-        includeObject: ctx.query.get('includeObject') ?? undefined,
-        version: output.asVersion,
-        resourceVersion: page.resourceVersion,
-        continue: page.continue,
-        remainingItemCount: page.remainingItemCount,
-      },
-    );
-    return sendObject(ctx.res, 200, table, output.format);
+    const items = page.items.map((i) => ({ revision: i.converted ? 0 : i.revision, object: ctx.registry.decode(i) }));
+    const table = toTableJson(def, items, {
+      includeObject: ctx.query.get('includeObject') ?? undefined,
+      version: output.asVersion,
+      resourceVersion: page.resourceVersion,
+      continue: page.continue,
+      remainingItemCount: page.remainingItemCount,
+    });
+    return send(ctx.res, 200, table, output.format);
   }
   const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
   if (page.continue) meta.continue = page.continue;
@@ -50,6 +48,9 @@ export function respondList(ctx: RequestContext, page: ListPage): void {
     return sendObject(ctx.res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${output.asVersion}`, metadata: meta, items }, output.format);
   }
   const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(groupVersion(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
+  if (output.format === 'json' && page.items.every((i) => i.bytes)) {
+    return sendJoinedBytes(ctx.res, 200, head, page.items.map((i) => i.bytes!), ']}');
+  }
   sendJoined(ctx.res, 200, head, page.items.map((i) => i.raw), ']}', output.format);
 }
 

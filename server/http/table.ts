@@ -2,6 +2,7 @@
  * Server-side conversions kubectl asks for: Table (meta.k8s.io/v1) with the columns each kind
  * prints, and PartialObjectMetadata(List).
  */
+import { LRUCache } from 'lru-cache';
 import type { KubeObject, ResourceDefinition, TableColumn } from '../../schemas/types';
 
 /** partialObjectMetadata is the metadata-only form of an object. */
@@ -56,4 +57,43 @@ export function toTable(def: ResourceDefinition, objects: ReadonlyArray<Readonly
     : cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority }));
   table.rows = rows;
   return table;
+}
+
+// The metadata-only JSON of stored objects by revision: a row's object never changes for a
+// revision, so a large Table is assembled from cached text (cells are computed afresh: AGE moves).
+const metadataJson = new LRUCache<string, string>({ max: 50_000 });
+
+/** TableItem is one stored object for toTableJson: its revision (0 when not stored) and decoded form. */
+export interface TableItem {
+  revision: number;
+  object: Readonly<KubeObject>;
+}
+
+/** toTableJson renders the same Table as toTable, as JSON text built row by row. */
+export function toTableJson(def: ResourceDefinition, items: ReadonlyArray<TableItem>, options: TableOptions = {}): string {
+  const include = options.includeObject ?? 'Metadata';
+  if (include !== 'Metadata') return JSON.stringify(toTable(def, items.map((i) => i.object), options));
+  const version = options.version ?? 'v1';
+  const head = toTable(def, [], options);
+  const cols = tableColumns(def);
+  const now = options.now ?? new Date();
+  const rows = items.map(({ revision, object }) => {
+    const cells = cols.map((c) => {
+      try {
+        const v = c.cell(object as KubeObject, now);
+        return v === undefined ? null : v;
+      } catch {
+        return '<unknown>';
+      }
+    });
+    const key = `${version}/${revision}`;
+    let meta = revision ? metadataJson.get(key) : undefined;
+    if (meta === undefined) {
+      meta = JSON.stringify(partialObjectMetadata(object, version));
+      if (revision) metadataJson.set(key, meta);
+    }
+    return `{"cells":${JSON.stringify(cells)},"object":${meta}}`;
+  });
+  const json = JSON.stringify(head);
+  return `${json.slice(0, -3)}[${rows.join(',')}]}`;
 }

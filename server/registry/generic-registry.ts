@@ -26,10 +26,12 @@ import {
 
 /** StoredObject is one object as stored: its JSON bytes and revision; decode() parses it once. */
 export interface StoredObject {
-  raw: string;
-  revision: number;
+  readonly raw: string;
+  readonly revision: number;
+  /** raw as UTF-8 bytes, when the store holds them: responses send them without re-encoding */
+  readonly bytes?: Buffer;
   /** true when raw was converted from the stored form (it is then not the stored bytes) */
-  converted?: boolean;
+  readonly converted?: boolean;
 }
 
 /** WriteOptions are the options common to every write verb. */
@@ -132,9 +134,12 @@ export class Registry {
   }
 
   // present turns a stored value into what this resource serves (converted when versions share storage).
-  private present(def: ResourceDefinition, raw: string, revision: number): StoredObject {
-    if (!def.conversion) return { raw, revision };
-    return { raw: JSON.stringify(def.conversion.fromStorage(JSON.parse(raw) as KubeObject)), revision, converted: true };
+  private present(def: ResourceDefinition, kv: { readonly value: string; readonly revision: number; readonly bytes?: Buffer }): StoredObject {
+    if (def.conversion) {
+      return { raw: JSON.stringify(def.conversion.fromStorage(JSON.parse(kv.value) as KubeObject)), revision: kv.revision, converted: true };
+    }
+    // The text is decoded from the bytes only if someone reads it.
+    return { get raw() { return kv.value; }, revision: kv.revision, bytes: kv.bytes };
   }
 
   // stored parses a stored value into this resource's form, as a private copy.
@@ -167,7 +172,7 @@ export class Registry {
     if (resourceVersion && resourceVersion !== '0') await this.waitForRevision(parseRevision(resourceVersion));
     try {
       const kv = await this.store.get(key);
-      return this.present(def, kv.value, kv.revision);
+      return this.present(def, kv);
     } catch (err) {
       throw fromStoreError(err, gr(def), name);
     }
@@ -217,7 +222,7 @@ export class Registry {
         predicate: filter ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
         countRemaining: !filter,
       });
-      const out: ListPage = { items: page.items.map((kv) => this.present(def, kv.value, kv.revision)), resourceVersion: String(page.revision) };
+      const out: ListPage = { items: page.items.map((kv) => this.present(def, kv)), resourceVersion: String(page.revision) };
       if (page.more && page.lastKey) {
         // After an inconsistent continue the next pages are pinned to this page's revision, as in kube-apiserver.
         out.continue = encodeContinue(prefix, page.revision, page.lastKey);
@@ -258,7 +263,7 @@ export class Registry {
     }
     // Selectors see the stored form, as in list and watch.
     if (query.filter) found = found.filter((kv) => query.filter!(this.decode({ raw: kv.value, revision: kv.revision })));
-    return { items: found.map((kv) => this.present(def, kv.value, kv.revision)), resourceVersion: String(at) };
+    return { items: found.map((kv) => this.present(def, kv)), resourceVersion: String(at) };
   }
 
   private async waitForRevision(wanted: number): Promise<void> {
@@ -349,13 +354,13 @@ export class Registry {
         const obj = this.decode({ raw: ev.value, revision: ev.revision });
         const matches = filter(obj);
         if (ev.type === 'ADDED' || ev.type === 'DELETED' || !query.filter) {
-          if (matches) yield { type: ev.type, raw: this.present(def, ev.value, ev.revision).raw };
+          if (matches) yield { type: ev.type, raw: this.present(def, ev).raw };
           continue;
         }
         // MODIFIED under a selector: entering is ADDED, leaving is DELETED (with the new state).
         const before = ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
-        if (matches) yield { type: before ? 'MODIFIED' : 'ADDED', raw: this.present(def, ev.value, ev.revision).raw };
-        else if (before) yield { type: 'DELETED', raw: this.present(def, ev.value, ev.revision).raw };
+        if (matches) yield { type: before ? 'MODIFIED' : 'ADDED', raw: this.present(def, ev).raw };
+        else if (before) yield { type: 'DELETED', raw: this.present(def, ev).raw };
       }
     } finally {
       signal?.removeEventListener('abort', abort);
@@ -403,7 +408,7 @@ export class Registry {
     }
     try {
       const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj));
-      return this.present(def, kv.value, kv.revision);
+      return this.present(def, kv);
     } catch (err) {
       throw fromStoreError(err, gr(def), meta.name);
     }
@@ -458,14 +463,14 @@ export class Registry {
       await this.admission.admit(attrs);
       this.checkValid(def, next, old);
       await this.admission.validate(attrs);
-      if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current.value, current.revision);
+      if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
         const finalizing = next.metadata?.deletionTimestamp && (def.finalized ? def.finalized(next) : !next.metadata.finalizers?.length);
         const kv = finalizing
           ? await this.store.delete(key, current.revision)
           : await this.store.update(key, this.toStorage(def, next), current.revision);
-        return this.present(def, kv.value, kv.revision);
+        return this.present(def, kv);
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
@@ -579,16 +584,16 @@ export class Registry {
       const held = def.prepareForDelete?.(next) ?? false;
       try {
         if (held || finalizers.length > 0) {
-          if (meta.deletionTimestamp) return { raw: this.present(def, current.value, current.revision).raw, deleted: false };
+          if (meta.deletionTimestamp) return { raw: this.present(def, current).raw, deleted: false };
           next.metadata = { ...meta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
           if (finalizers.length) next.metadata.finalizers = finalizers;
           if (options.dryRun) return { raw: JSON.stringify(next), deleted: false };
           const kv = await this.store.update(key, this.toStorage(def, next), current.revision);
-          return { raw: this.present(def, kv.value, kv.revision).raw, deleted: false };
+          return { raw: this.present(def, kv).raw, deleted: false };
         }
-        if (options.dryRun) return { raw: this.present(def, current.value, current.revision).raw, deleted: true };
+        if (options.dryRun) return { raw: this.present(def, current).raw, deleted: true };
         const kv = await this.store.delete(key, current.revision);
-        return { raw: this.present(def, kv.value, kv.revision).raw, deleted: true };
+        return { raw: this.present(def, kv).raw, deleted: true };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         if (status.reason === 'Conflict' && !pre && attempt < 5) continue;

@@ -4,6 +4,7 @@
  * Defaulting of workload templates comes with the kubectl fidelity work; only what the API
  * server itself sets on create is here.
  */
+import { customResourceDefinitionStrategy } from './crd';
 import { DEFAULTS } from './defaults';
 import type { FieldError, KubeObject, ResourceDefinition } from './types';
 
@@ -239,7 +240,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'policy/poddisruptionbudgets': { generation: true },
   'networking.k8s.io/ingresses': { generation: true },
   'networking.k8s.io/networkpolicies': { generation: true },
-  'apiextensions.k8s.io/customresourcedefinitions': { generation: true },
+  'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionStrategy(),
   'certificates.k8s.io/certificatesigningrequests': { selectableFields: fields('spec.signerName'), validate: csrValidation },
   'storage.k8s.io/storageclasses': { validate: storageClassValidation },
   'node.k8s.io/runtimeclasses': { validate: immutableFields('handler') },

@@ -6,15 +6,20 @@
 import { isIPv6, type AddressInfo } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
+import { CustomResourceDefinitionController } from '../controllers/apiextensions/crd-controller';
 import { NamespaceController } from '../controllers/workloads/namespace';
+import { ServiceAccountController } from '../controllers/workloads/service-account';
 import { builtinGroupOrder, builtinPreferredVersions, builtinResources } from '../schemas/builtin';
 import { openSqliteStore, type Store } from '../store';
+import { createServingCertificates } from './auth/tls';
 import { TokenAuthenticator } from './auth/token';
 import { createApp } from './http/app';
 import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
+import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
 import { runtimeClassAdmission } from './registry/runtime-class';
+import { serviceAccountAdmission } from './registry/service-account-admission';
 import { ResourceTable } from './registry/resource-table';
 import { StatusError } from './registry/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
@@ -32,6 +37,9 @@ export interface NodelessOptions {
   compactIntervalMs?: number;
   bookmarkIntervalMs?: number;
   log?: (record: Record<string, unknown>) => void;
+  /** caCert is the PEM of the CA clients verify this server with, published in every namespace's
+   * kube-root-ca.crt ConfigMap; without it (in-process servers without TLS) a placeholder CA is made */
+  caCert?: string;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -59,9 +67,18 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   const registry = new Registry(store, options.registry);
   registry.admission.use(namespaceLifecycle(registry, resources));
   registry.admission.use(runtimeClassAdmission(registry, resources));
+  registry.admission.use(limitRanger(registry, resources));
+  registry.admission.use(serviceAccountAdmission(registry, resources));
   await bootstrap(registry, resources);
   const namespaces = new NamespaceController(registry, resources, { log: options.log });
   await namespaces.start();
+  const serviceAccounts = new ServiceAccountController(registry, resources, {
+    rootCACert: options.caCert ?? createServingCertificates(['127.0.0.1']).caCert,
+    log: options.log,
+  });
+  await serviceAccounts.start();
+  const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });
+  await crds.start();
   let server: http.Server | undefined;
   const app = createApp({
     registry,
@@ -92,6 +109,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     },
     async close() {
       namespaces.stop();
+      serviceAccounts.stop();
+      crds.stop();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((r) => server!.close(() => r()));

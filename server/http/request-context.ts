@@ -16,7 +16,8 @@ import {
   parseLabelSelector,
   unsupportedFieldLabelMessage,
 } from '../registry/selectors';
-import { badRequest } from '../registry/status-error';
+import { badRequest, invalid } from '../registry/status-error';
+import { validateFieldManager } from '../patch/managed-fields';
 import type { Output } from './codec';
 import type { RequestInfo } from './request-info';
 
@@ -38,6 +39,16 @@ export interface RequestContext {
 export function subresourceOf(ctx: RequestContext): 'status' | 'finalize' | 'approval' | undefined {
   const s = ctx.info.subresource;
   return s === 'status' || s === 'finalize' || s === 'approval' ? s : undefined;
+}
+
+/** writeOptions reads dryRun and fieldManager, and the User-Agent that names a manager by default. */
+export function writeOptions(ctx: RequestContext): { dryRun: boolean; fieldManager?: string; userAgent?: string } {
+  const fieldManager = ctx.query.get('fieldManager') ?? undefined;
+  if (fieldManager !== undefined) {
+    const errs = validateFieldManager(fieldManager);
+    if (errs.length) throw invalid('PatchOptions', 'meta.k8s.io', '', errs);
+  }
+  return { dryRun: dryRunParam(ctx.query), fieldManager, userAgent: ctx.req.headers['user-agent'] };
 }
 
 /** boolParam reads a boolean query parameter the way Go's strconv.ParseBool does; bad values are 400. */

@@ -4,6 +4,7 @@
  * with a parser that keeps them. Strict refuses them; Warn reports them as Warning headers.
  */
 import YAML from 'yaml';
+import { pruneCustomResource } from '../../schemas/crd-schema';
 import { definitions } from '../../schemas/openapi-definitions';
 import type { JSONSchema, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { badRequest } from './status-error';
@@ -31,19 +32,18 @@ function resolve(schema: JSONSchema | undefined): JSONSchema | undefined {
  * from obj, as the decoder of kube-apiserver drops them.
  */
 export function pruneUnknownFields(def: ResourceDefinition, obj: KubeObject): string[] {
-  const root = def.definitionName ? definitions[def.definitionName] : openSchemaOf(def);
+  // A run-time kind (a CRD version) is pruned by the structural-schema rules of
+  // apiextensions-apiserver, its ObjectMeta (and that of embedded resources) like any kind's.
+  if (!def.definitionName) return pruneCustomResource(def.schema, obj, pruneObjectMeta);
   const out: string[] = [];
-  walk(obj, root, '', out);
+  walk(obj, definitions[def.definitionName], '', out);
   return out;
 }
 
-// openSchemaOf is the schema of a run-time kind with ObjectMeta checked like any kind's.
-function openSchemaOf(def: ResourceDefinition): JSONSchema {
-  const props = { ...((def.schema.properties as Record<string, JSONSchema>) ?? {}) };
-  props.metadata = { $ref: `${REF}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` };
-  props.apiVersion ??= { type: 'string' };
-  props.kind ??= { type: 'string' };
-  return { ...def.schema, properties: props };
+const OBJECT_META: JSONSchema = { $ref: `${REF}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` };
+
+function pruneObjectMeta(value: unknown, path: string, out: string[]): void {
+  walk(value, OBJECT_META, path, out);
 }
 
 function walk(value: unknown, schemaIn: JSONSchema | undefined, path: string, out: string[]): void {

@@ -6,6 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jsonEqual } from './json-equal';
+import { builtinPatchSchema, customPatchSchema, type PatchSchema } from '../../schemas/patch-metadata';
+import {
+  defaultResetFields,
+  fieldManagerName,
+  managedFieldsForUpdate,
+  recordUpdate,
+  setManagedFields,
+  validateManagedFields,
+} from '../patch/managed-fields';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
@@ -37,12 +46,16 @@ export interface StoredObject {
 /** WriteOptions are the options common to every write verb. */
 export interface WriteOptions {
   dryRun?: boolean;
+  /** fieldManager names the writer in managedFields; without it the User-Agent's product name is used */
   fieldManager?: string;
+  userAgent?: string;
+  /** managedFieldsDone: the caller (server-side apply) already computed metadata.managedFields */
+  managedFieldsDone?: boolean;
 }
 
-/** UpdateOptions add the subresource an update targets. */
+/** UpdateOptions add the subresource an update targets ('scale' writes the main object). */
 export interface UpdateOptions extends WriteOptions {
-  subresource?: 'status' | 'finalize' | 'approval';
+  subresource?: 'status' | 'finalize' | 'approval' | 'scale';
 }
 
 /** DeleteOptions mirror metav1.DeleteOptions. */
@@ -385,6 +398,7 @@ export class Registry {
     }
     if (def.createForbidden) throw new StatusError(403, 'Forbidden', def.createForbidden, { kind: def.plural, group: def.group || undefined, name: meta.name });
     this.checkSchema(def, obj);
+    this.checkManagedFields(def, obj);
     if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
     // System fields: whatever the client sent is replaced.
     meta.uid = this.uid();
@@ -400,6 +414,7 @@ export class Registry {
     def.defaults?.(obj);
     const attrs: AdmissionAttributes = { operation: 'CREATE', resource: def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!options.dryRun };
     await this.admission.admit(attrs);
+    if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
     this.checkValid(def, obj);
     await this.admission.validate(attrs);
     if (options.dryRun) {
@@ -461,6 +476,7 @@ export class Registry {
       const next = this.prepareUpdate(def, namespace, name, obj, old, options);
       const attrs: AdmissionAttributes = { operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun };
       await this.admission.admit(attrs);
+      if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
       this.checkValid(def, next, old);
       await this.admission.validate(attrs);
       if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
@@ -492,6 +508,7 @@ export class Registry {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     this.checkSchema(def, obj);
+    this.checkManagedFields(def, obj);
     let next: KubeObject;
     const statusFields = def.statusFields ?? ['status'];
     // The client's metadata with the system fields of the stored object.
@@ -549,6 +566,33 @@ export class Registry {
     }
     if (def.generation && this.specChanged(def, next, old)) nm.generation = (oldMeta.generation ?? 0) + 1;
     return next;
+  }
+
+  /** patchSchema is the strategic-merge and apply metadata of a kind. */
+  patchSchema(def: ResourceDefinition): PatchSchema {
+    return def.definitionName ? builtinPatchSchema(def.definitionName) : customPatchSchema(def);
+  }
+
+  /** managerOf names the field manager of a write. */
+  managerOf(options: WriteOptions): string {
+    return fieldManagerName(options.fieldManager, options.userAgent);
+  }
+
+  // recordManager records an Update operation of this write's manager in metadata.managedFields.
+  private recordManager(def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, options: WriteOptions, subresource: string | undefined): void {
+    const sub = subresource === 'finalize' || subresource === 'approval' || subresource === 'scale' || subresource === 'status' ? subresource : undefined;
+    const entries = recordUpdate(managedFieldsForUpdate(old, next, sub), this.managerOf(options), old, next, this.patchSchema(def), this.now(), sub, {
+      resetFields: defaultResetFields(sub, !!def.subresources.status),
+      apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+    });
+    setManagedFields(next, entries);
+  }
+
+  private checkManagedFields(def: ResourceDefinition, obj: KubeObject): void {
+    const mf = obj.metadata?.managedFields;
+    if (mf === undefined || mf === null) return;
+    const errs = validateManagedFields(mf);
+    if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? '', errs);
   }
 
   private specChanged(def: ResourceDefinition, next: KubeObject, old: KubeObject): boolean {
@@ -680,8 +724,10 @@ function gr(def: ResourceDefinition) {
 }
 
 
+// withoutVersion is what a no-op check compares: a write that would change only the
+// resourceVersion or the managedFields bookkeeping (timestamps) is not made.
 function withoutVersion(o: KubeObject): KubeObject {
-  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined } };
+  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } };
 }
 
 function sameSet(a: string[] = [], b: string[] = []): boolean {

@@ -1,11 +1,13 @@
 /**
  * Schema validation with ajv, compiled once per ResourceDefinition (and so once per CRD version),
  * never per request. Built-in kinds fail wrong types the way kube-apiserver's decoder does
- * (400 BadRequest); custom resources fail them as 422 Invalid field errors.
+ * (400 BadRequest); custom resources fail them as 422 Invalid field errors worded like
+ * kube-openapi's validator.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { compileCustomResourceSchema } from '../../schemas/crd-schema';
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
-import { invalidValue } from './object-meta';
+import { invalidValue, renderValue } from './object-meta';
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
 const compiled = new WeakMap<ResourceDefinition, ValidateFunction>();
@@ -14,7 +16,9 @@ const compiled = new WeakMap<ResourceDefinition, ValidateFunction>();
 export function compileSchema(def: ResourceDefinition): ValidateFunction {
   let fn = compiled.get(def);
   if (!fn) {
-    fn = ajv.compile(def.schema);
+    // A run-time kind (a CRD version) carries an OpenAPI v3 structural schema with Kubernetes'
+    // extensions (int-or-string, nullable, formats), which needs its own translation for ajv.
+    fn = def.definitionName ? ajv.compile(def.schema) : compileCustomResourceSchema(def.schema);
     compiled.set(def, fn);
   }
   return fn;
@@ -24,7 +28,130 @@ export function compileSchema(def: ResourceDefinition): ValidateFunction {
 export function schemaErrors(def: ResourceDefinition, obj: KubeObject): SchemaProblem[] {
   const fn = compileSchema(def);
   if (fn(obj)) return [];
+  if (!def.definitionName) return customResourceProblems(fn.errors ?? [], obj, '');
   return (fn.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf').map(toProblem(obj));
+}
+
+/**
+ * customResourceSchemaErrors validates a value with a compiled custom-resource schema (a CRD's
+ * default values, for instance); field paths start at base.
+ */
+export function customResourceSchemaErrors(fn: ValidateFunction, value: unknown, base: string): FieldError[] {
+  if (fn(value)) return [];
+  return customResourceProblems(fn.errors ?? [], value, base).map((p) => p.error);
+}
+
+// BRANCH matches a schema path inside an anyOf, oneOf or not (not a property of that name):
+// failures there only decide the branch.
+const BRANCH = /(?<!\/properties)\/(anyOf|oneOf)\/\d+\/|(?<!\/properties)\/not\//;
+
+// customResourceProblems words ajv's errors as kube-openapi's validator and
+// kubeOpenAPIResultToFieldErrors do for custom resources.
+function customResourceProblems(errors: ErrorObject[], root: unknown, base: string): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  for (const e of errors) {
+    if (BRANCH.test(e.schemaPath) || e.keyword === 'if') continue;
+    const { field: rel, value } = locate(e.instancePath, root);
+    const field = base && rel ? `${base}.${rel}` : base || rel;
+    const name = rel;
+    const p = e.params as Record<string, unknown>;
+    const problem = (type: string, message: string, keyword = e.keyword): SchemaProblem => ({ field, keyword, found: jsonType(value), error: { type, field, message } });
+    switch (e.keyword) {
+      case 'required': {
+        const missing = String(p.missingProperty);
+        const f = field ? `${field}.${missing}` : missing;
+        out.push({ field: f, keyword: 'required', found: 'undefined', error: { type: 'FieldValueRequired', field: f, message: 'Required value' } });
+        break;
+      }
+      case 'type': {
+        const found = kubeType(value);
+        out.push({ ...problem('FieldValueTypeInvalid', `Invalid value: ${JSON.stringify(found)}: ${name} in body must be of type ${String(p.type)}: ${JSON.stringify(found)}`), expected: String(p.type) });
+        break;
+      }
+      case 'format':
+        out.push(problem('FieldValueTypeInvalid', `Invalid value: ${renderValue(value)}: ${name} in body must be of type ${String(p.format)}: ${JSON.stringify(value)}`));
+        break;
+      case 'enum': {
+        const allowed = ((p.allowedValues as unknown[]) ?? []).map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+        out.push(problem('FieldValueNotSupported', `Unsupported value: ${renderValue(value)}: supported values: ${allowed}`));
+        break;
+      }
+      case 'maxLength':
+        out.push(problem('FieldValueTooLong', `Too long: may not be more than ${String(p.limit)} bytes`));
+        break;
+      case 'maxItems':
+        out.push(problem('FieldValueTooMany', `Too many: ${Array.isArray(value) ? value.length : 0}: must have at most ${String(p.limit)} items`));
+        break;
+      case 'maxProperties':
+        out.push(problem('FieldValueTooMany', `Too many: ${value && typeof value === 'object' ? Object.keys(value).length : 0}: must have at most ${String(p.limit)} items`));
+        break;
+      case 'anyOf':
+        out.push({ field: '', keyword: e.keyword, found: jsonType(value), error: { type: 'FieldValueInvalid', field: '', message: `Invalid value: "": ${JSON.stringify(field)} must validate at least one schema (anyOf)` } });
+        break;
+      case 'oneOf': {
+        const passing = p.passingSchemas;
+        const detail = Array.isArray(passing) ? `Found ${passing.length} valid alternatives` : 'Found none valid';
+        out.push({ field: '', keyword: e.keyword, found: jsonType(value), error: { type: 'FieldValueInvalid', field: '', message: `Invalid value: "": ${JSON.stringify(field)} must validate one and only one schema (oneOf). ${detail}` } });
+        break;
+      }
+      case 'not':
+        out.push({ field: '', keyword: e.keyword, found: jsonType(value), error: { type: 'FieldValueInvalid', field: '', message: `Invalid value: "": ${JSON.stringify(field)} must not validate the schema (not)` } });
+        break;
+      default: {
+        const why = `${name} in body ${kubeOpenAPIMessage(e, value)}`;
+        const shown = e.keyword === 'minItems' && Array.isArray(value) ? value.length : e.keyword === 'minProperties' && value && typeof value === 'object' ? Object.keys(value).length : value;
+        out.push(problem('FieldValueInvalid', `Invalid value: ${renderValue(shown)}: ${why}`));
+      }
+    }
+  }
+  return out;
+}
+
+// kubeOpenAPIMessage is the text after "<field> in body" that kube-openapi uses for a failed rule.
+function kubeOpenAPIMessage(e: ErrorObject, value: unknown): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'pattern':
+      return `should match '${String(p.pattern)}'`;
+    case 'minLength':
+      return `should be at least ${String(p.limit)} chars long`;
+    case 'minimum':
+      return `should be greater than or equal to ${String(p.limit)}`;
+    case 'exclusiveMinimum':
+      return `should be greater than ${String(p.limit)}`;
+    case 'maximum':
+      return `should be less than or equal to ${String(p.limit)}`;
+    case 'exclusiveMaximum':
+      return `should be less than ${String(p.limit)}`;
+    case 'multipleOf':
+      return `should be a multiple of ${String(p.multipleOf)}`;
+    case 'minItems':
+      return `should have at least ${String(p.limit)} items`;
+    case 'uniqueItems':
+      return "shouldn't contain duplicates";
+    case 'minProperties':
+      return `should have at least ${String(p.limit)} properties`;
+    default:
+      return e.message ?? `is invalid: ${JSON.stringify(value)}`;
+  }
+}
+
+// locate turns an ajv instance path into a field path (spec.ports[0].name) and the value there.
+function locate(instancePath: string, root: unknown): { field: string; value: unknown } {
+  let field = '';
+  let value: unknown = root;
+  for (const raw of instancePath.split('/').slice(1)) {
+    const s = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    value = value == null ? undefined : (value as Record<string, unknown>)[s];
+    field += /^\d+$/.test(s) ? `[${s}]` : field ? `.${s}` : s;
+  }
+  return { field, value };
+}
+
+// kubeType names a JSON value's type as kube-openapi does: whole numbers are integers.
+function kubeType(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return jsonType(v);
 }
 
 /** SchemaProblem is one failed schema rule: its field path, the JSON type found and the rule. */

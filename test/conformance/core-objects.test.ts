@@ -107,8 +107,11 @@ describe('[sig-instrumentation] Events API', () => {
     const testEvent = (await t.api.get(`${path}/event-test`).expect(200)).body;
     await t.api.patch(`${path}/event-test`).set('Content-Type', STRATEGIC).send(JSON.stringify({ note: 'This is a test event - patched' })).expect(200);
     const patched = (await t.api.get(`${path}/event-test`).expect(200)).body;
+    // As upstream, compare without resourceVersion and managedFields (the server records each writer).
     delete patched.metadata.resourceVersion;
     delete testEvent.metadata.resourceVersion;
+    delete patched.metadata.managedFields;
+    delete testEvent.metadata.managedFields;
     testEvent.note = 'This is a test event - patched';
     expect(patched).toEqual(testEvent);
 
@@ -116,6 +119,7 @@ describe('[sig-instrumentation] Events API', () => {
     await t.api.put(`${path}/event-test`).send(testEvent).expect(200);
     const updated = (await t.api.get(`${path}/event-test`).expect(200)).body;
     delete updated.metadata.resourceVersion;
+    delete updated.metadata.managedFields;
     expect(updated).toEqual(testEvent);
 
     await t.api.delete(`${path}/event-test`).expect(200);

@@ -147,7 +147,8 @@ describe('kubectl against nodeless', () => {
   });
 
   it('prints -o name, -o jsonpath and custom-columns', async () => {
-    expect((await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).trim()).toBe('configmap/web-config');
+    // kube-root-ca.crt is the root-CA ConfigMap every namespace holds, as on any cluster.
+    expect((await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).trim()).toBe('configmap/kube-root-ca.crt\nconfigmap/web-config');
     expect(await kubectl('get', 'deploy', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
     const cc = await kubectl('get', 'deploy', '-n', 'shop', '-o', 'custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas');
     expect(cc).toMatch(/^NAME\s+REPLICAS\nweb\s+2\n$/);
@@ -242,7 +243,7 @@ describe('kubectl against nodeless', () => {
     const byLabel = await kubectl('delete', 'cm', '-n', 'shop', '-l', 'batch=x');
     expect(byLabel).toMatch(/configmap "gone1" deleted/);
     expect(byLabel).toMatch(/configmap "gone2" deleted/);
-    expect(await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).toBe('configmap/web-config\n');
+    expect(await kubectl('get', 'cm', '-n', 'shop', '-o', 'name')).toBe('configmap/kube-root-ca.crt\nconfigmap/web-config\n');
   });
 
   it('creates objects with the typed commands, which send protobuf', async () => {

@@ -3,7 +3,7 @@ import { decodeObject, readBody, send } from '../codec';
 import { ADMIN_USER } from '../../auth/token';
 import { StatusError, badRequest } from '../../registry/status-error';
 import type { RequestWithUser } from '../app';
-import { dryRunParam, type RequestContext } from '../request-context';
+import { writeOptions, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
@@ -31,8 +31,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   if (ctx.def.review) return answerReview(ctx, body);
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, {
-    dryRun: dryRunParam(ctx.query),
-    fieldManager: ctx.query.get('fieldManager') ?? undefined,
+    ...writeOptions(ctx),
   });
   respondObject(ctx, 201, obj, warnings);
 }

@@ -1,6 +1,7 @@
 /**
  * PATCH: JSON patch, JSON merge patch and strategic merge patch applied to the stored object
- * (or to the status or scale view of it), then written through the registry's update path.
+ * (or to the status or scale view of it), and server-side apply (application/apply-patch+yaml,
+ * which also creates), all written through the registry's create and update paths.
  */
 import { applyJsonPatch } from '../../patch/json-patch';
 import { checkMergePatchBody, jsonMergePatch } from '../../patch/merge-patch';
@@ -10,12 +11,17 @@ import { builtinPatchSchema } from '../../../schemas/patch-metadata';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { StatusError, badRequest } from '../../registry/status-error';
 import { mediaType, parseJson, readBody, unsupportedMediaType } from '../codec';
-import { dryRunParam, subresourceOf, type RequestContext } from '../request-context';
+import { boolParam, subresourceOf, writeOptions, type RequestContext } from '../request-context';
+import { apply } from '../../patch/server-side-apply';
+import { defaultResetFields, validatePatchOptions } from '../../patch/managed-fields';
+import { decodeObject } from '../codec';
+import { invalid } from '../../registry/status-error';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 
 const MAX_JSON_PATCH_OPERATIONS = 10_000;
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const APPLY = 'application/apply-patch+yaml';
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY];
 
 /**
  * applyPatchBody applies the request's patch to target. def is the kind whose strategic-merge
@@ -25,7 +31,7 @@ export function applyPatchBody(ctx: RequestContext, target: Record<string, unkno
   const type = mediaType(ctx.req.headers['content-type']);
   // Custom resources have no strategic-merge metadata; kube-apiserver refuses that patch type for them.
   const accepted = def && !def.definitionName ? PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json') : PATCH_TYPES;
-  if (!accepted.includes(type)) throw unsupportedMediaType(type, accepted);
+  if (!accepted.includes(type) || type === APPLY) throw unsupportedMediaType(type, accepted.filter((t) => t !== APPLY || def !== undefined));
   const patch = parseJson(body);
   let result: unknown;
   try {
@@ -52,6 +58,10 @@ export function applyPatchBody(ctx: RequestContext, target: Record<string, unkno
 
 /** handlePatch answers PATCH /.../{name}[/status]. */
 export async function handlePatch(ctx: RequestContext): Promise<void> {
+  const isApply = mediaType(ctx.req.headers['content-type']) === APPLY;
+  const errs = validatePatchOptions({ apply: isApply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') });
+  if (errs.length) throw invalid('PatchOptions', 'meta.k8s.io', '', errs);
+  if (isApply) return handleApply(ctx);
   const body = await readBody(ctx.req);
   let warnings: string[] = [];
   const obj = await ctx.registry.guaranteedUpdate(
@@ -65,12 +75,52 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
       warnings = fieldChecks(ctx.def, ctx.query, patched, body);
       return patched;
     },
-    {
-      dryRun: dryRunParam(ctx.query),
-      fieldManager: ctx.query.get('fieldManager') ?? undefined,
-      subresource: subresourceOf(ctx),
-    },
+    { ...writeOptions(ctx), subresource: subresourceOf(ctx) },
     true,
+  );
+  respondObject(ctx, 200, obj, warnings);
+}
+
+// handleApply merges an applied configuration with field ownership: it creates the object when
+// it does not exist, and answers 409 with one cause per conflicting field unless force=true.
+async function handleApply(ctx: RequestContext): Promise<void> {
+  const { def, registry } = ctx;
+  const raw = await readBody(ctx.req);
+  const applied = decodeObject(raw, 'application/yaml', 'applied configuration') as KubeObject;
+  const warnings = fieldChecks(def, ctx.query, applied, raw);
+  const options = writeOptions(ctx);
+  const manager = registry.managerOf(options);
+  const force = boolParam(ctx.query, 'force') ?? false;
+  const schema = registry.patchSchema(def);
+  const subresource = subresourceOf(ctx);
+  const applySub = subresource === 'status' ? 'status' : undefined;
+  const applyOptions = {
+    apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+    kind: def.kind,
+    subresource: applySub,
+    resetFields: defaultResetFields(applySub, !!def.subresources.status),
+  };
+  const name = ctx.info.name!;
+  const appliedName = applied.metadata?.name;
+  if (appliedName !== undefined && appliedName !== name) throw badRequest(`the name of the object (${appliedName}) does not match the name on the URL (${name})`);
+  let exists = true;
+  try {
+    await registry.get(def, ctx.namespace, name);
+  } catch (err) {
+    if (!(err instanceof StatusError && err.code === 404) || subresource) throw err;
+    exists = false;
+  }
+  if (!exists) {
+    const created = apply(undefined, { ...applied, metadata: { ...applied.metadata, name } }, manager, force, schema, undefined, new Date(), applyOptions);
+    const obj = await registry.create(def, ctx.namespace, created.object, { ...options, managedFieldsDone: true });
+    return respondObject(ctx, 201, obj, warnings);
+  }
+  const obj = await registry.guaranteedUpdate(
+    def,
+    ctx.namespace,
+    name,
+    (current) => apply(current, applied, manager, force, schema, undefined, new Date(), applyOptions).object,
+    { ...options, subresource, managedFieldsDone: true },
   );
   respondObject(ctx, 200, obj, warnings);
 }

@@ -6,7 +6,7 @@ import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { formatLabelSelector, type LabelSelectorObject } from '../../registry/selectors';
 import { badRequest, conflict } from '../../registry/status-error';
 import { decodeObject, readBody, sendObject } from '../codec';
-import { dryRunParam, type RequestContext } from '../request-context';
+import { writeOptions, type RequestContext } from '../request-context';
 import { applyPatchBody } from './patch';
 
 /** getPath reads a dotted path such as .spec.replicas. */
@@ -77,7 +77,7 @@ async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<strin
       setPath(current, sub.specReplicasPath, replicas ?? 0);
       return current;
     },
-    { dryRun: dryRunParam(ctx.query) },
+    { ...writeOptions(ctx), subresource: 'scale' },
   );
   const obj = stored.revision ? ctx.registry.decode(stored) : JSON.parse(stored.raw);
   sendObject(ctx.res, 200, scaleOf(def, obj), ctx.output.format);

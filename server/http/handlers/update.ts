@@ -1,6 +1,6 @@
 /** PUT of an object or of its status subresource. */
 import { decodeObject, readBody } from '../codec';
-import { dryRunParam, subresourceOf, type RequestContext } from '../request-context';
+import { writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
@@ -11,8 +11,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
-    dryRun: dryRunParam(ctx.query),
-    fieldManager: ctx.query.get('fieldManager') ?? undefined,
+    ...writeOptions(ctx),
     subresource: subresourceOf(ctx),
   });
   respondObject(ctx, 200, obj, warnings);

@@ -1,0 +1,398 @@
+/**
+ * The CRD controller: what apiextensions-apiserver's naming, establishing, finalizer and
+ * discovery controllers do, in one level-triggered reconciler. For each CustomResourceDefinition
+ * it accepts names that no other CRD of the group holds (NamesAccepted, status.acceptedNames),
+ * serves every served version by registering a ResourceDefinition in the resource table, then
+ * reports Established; it re-registers when the spec changes and unregisters when versions stop
+ * being served. A deleted CRD is held (Terminating) until the controller has deleted all its
+ * custom resources; then it removes the cleanup finalizer and the CRD goes, and so do its paths.
+ * x-kubernetes-validations rules, which nodeless does not evaluate, are reported as Warning events.
+ */
+import type { Registry } from '../../server/registry/generic-registry';
+import type { ResourceTable } from '../../server/registry/resource-table';
+import { StatusError } from '../../server/registry/status-error';
+import {
+  CUSTOM_RESOURCE_CLEANUP_FINALIZER,
+  celWarnings,
+  conditionOf,
+  customResourceVersions,
+  setCondition,
+  specOf,
+  statusOf,
+  type CRDCondition,
+  type CRDNames,
+  type CustomResourceVersion,
+} from '../../schemas/crd';
+import type { KubeObject, ResourceDefinition } from '../../schemas/types';
+import { terminatingCreateGuard } from './terminating-guard';
+
+/** CRDControllerOptions tune retries and inject the clock. */
+export interface CRDControllerOptions {
+  retryMs?: number;
+  now?: () => Date;
+  log?: (record: Record<string, unknown>) => void;
+}
+
+// Served is what the controller registered for one CRD.
+interface Served {
+  group: string;
+  plural: string;
+  versions: string[];
+  /** the spec and accepted names the definitions were built from */
+  source: string;
+}
+
+/** CustomResourceDefinitionController serves custom resources for the CRDs in the registry. */
+export class CustomResourceDefinitionController {
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private readonly served = new Map<string, Served>();
+  private readonly terminating = new Set<string>();
+  private readonly warnedGeneration = new Map<string, number>();
+  /** groupOf remembers each CRD's group, so that its deletion frees names for the others. */
+  private readonly groupOf = new Map<string, string>();
+  private readonly pending = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly retryMs: number;
+  private readonly now: () => Date;
+  private readonly log: (record: Record<string, unknown>) => void;
+
+  constructor(private readonly registry: Registry, private readonly resources: ResourceTable, options: CRDControllerOptions = {}) {
+    this.retryMs = options.retryMs ?? 500;
+    this.now = options.now ?? (() => new Date());
+    this.log = options.log ?? (() => undefined);
+    // Creating custom resources of a CRD being deleted is refused, as kube-apiserver does.
+    registry.admission.use(terminatingCreateGuard((crdName) => this.terminating.has(crdName)));
+  }
+
+  private get crdDef(): ResourceDefinition | undefined {
+    return this.resources.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+  }
+
+  /**
+   * start serves the CRDs that exist (so their paths answer as soon as start resolves), then
+   * watches for changes until stop is called.
+   */
+  async start(): Promise<void> {
+    const def = this.crdDef;
+    if (!def) return;
+    const page = await this.registry.list(def, undefined);
+    for (const item of page.items) {
+      const name = this.registry.decode(item).metadata?.name;
+      if (!name) continue;
+      try {
+        if (await this.reconcile(name)) this.later(() => this.enqueue(name), this.retryMs);
+      } catch (err) {
+        this.log({ level: 'error', msg: 'CRD reconcile failed', crd: name, error: String(err) });
+        this.later(() => this.enqueue(name), this.retryMs);
+      }
+    }
+    void this.watchLoop(def, page.resourceVersion);
+  }
+
+  private async watchLoop(def: ResourceDefinition, fromVersion: string): Promise<void> {
+    let resourceVersion: string | undefined = fromVersion;
+    while (!this.stopped) {
+      try {
+        const events = await this.registry.watch(def, undefined, { resourceVersion }, this.abort.signal);
+        for await (const ev of events) {
+          if (ev.type === 'ERROR') {
+            resourceVersion = undefined;
+            break;
+          }
+          if (ev.type === 'BOOKMARK') continue;
+          const crd = JSON.parse(ev.raw) as KubeObject;
+          if (crd.metadata?.resourceVersion) resourceVersion = crd.metadata.resourceVersion;
+          if (crd.metadata?.name) this.enqueue(crd.metadata.name);
+        }
+      } catch (err) {
+        if (!this.stopped) this.log({ level: 'error', msg: 'CRD watch failed', error: String(err) });
+        resourceVersion = undefined;
+      }
+      if (!this.stopped) await new Promise<void>((r) => this.later(r, this.retryMs));
+    }
+  }
+
+  /** stop ends the watch and pending retries; served resources stay registered. */
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  // enqueue runs one key at a time; a key queued while it runs runs once more afterwards.
+  private enqueue(name: string): void {
+    if (this.stopped) return;
+    if (this.running.has(name)) {
+      this.pending.add(name);
+      return;
+    }
+    this.running.add(name);
+    void this.reconcile(name)
+      .then((requeue) => requeue && this.later(() => this.enqueue(name), this.retryMs))
+      .catch((err) => {
+        this.log({ level: 'error', msg: 'CRD reconcile failed', crd: name, error: String(err) });
+        this.later(() => this.enqueue(name), this.retryMs);
+      })
+      .finally(() => {
+        this.running.delete(name);
+        if (this.pending.delete(name)) this.enqueue(name);
+      });
+  }
+
+  /** reconcile drives one CRD towards being served (or cleaned up); it resolves true to be retried. */
+  async reconcile(name: string): Promise<boolean> {
+    const def = this.crdDef;
+    if (!def) return false;
+    let crd: KubeObject;
+    try {
+      crd = structuredClone(this.registry.decode(await this.registry.get(def, undefined, name))) as KubeObject;
+    } catch (err) {
+      if (!(err instanceof StatusError && err.code === 404)) throw err;
+      const group = this.groupOf.get(name);
+      this.unserve(name);
+      this.terminating.delete(name);
+      this.warnedGeneration.delete(name);
+      this.groupOf.delete(name);
+      if (group) await this.requeueGroup(group, name);
+      return false;
+    }
+    this.groupOf.set(name, specOf(crd).group ?? '');
+    if (crd.metadata?.deletionTimestamp) {
+      this.terminating.add(name);
+      return this.cleanup(def, crd);
+    }
+    this.terminating.delete(name);
+    const { acceptedNames, namesAccepted } = await this.acceptNames(def, crd);
+    const accepted = namesAccepted.status === 'True';
+    const wasEstablished = conditionOf(crd, 'Established')?.status === 'True';
+    if (accepted || wasEstablished) this.serve(crd, acceptedNames);
+    const established: CRDCondition = accepted || wasEstablished
+      ? { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }
+      : { type: 'Established', status: 'False', reason: 'NotAccepted', message: 'not all names are accepted' };
+    const namesChanged = JSON.stringify(statusOf(crd).acceptedNames ?? {}) !== JSON.stringify(acceptedNames);
+    if (namesChanged || !sameCondition(conditionOf(crd, 'NamesAccepted'), namesAccepted) || !sameCondition(conditionOf(crd, 'Established'), established)) {
+      await this.updateStatus(def, name, (current) => {
+        (current.status as Record<string, unknown>).acceptedNames = acceptedNames;
+        setCondition(current, namesAccepted, this.now());
+        setCondition(current, established, this.now());
+      });
+      if (namesChanged) await this.requeueGroup(specOf(crd).group ?? '', name);
+    }
+    await this.warnAboutRules(crd);
+    return false;
+  }
+
+  // acceptNames follows the naming controller: a requested name is accepted when it is already
+  // this CRD's or no other CRD of the group has accepted it.
+  private async acceptNames(def: ResourceDefinition, crd: KubeObject): Promise<{ acceptedNames: CRDNames; namesAccepted: CRDCondition }> {
+    const spec = specOf(crd);
+    const requested = spec.names ?? {};
+    const current = statusOf(crd).acceptedNames ?? {};
+    const resourcesInUse = new Set<string>();
+    const kindsInUse = new Set<string>();
+    const page = await this.registry.list(def, undefined);
+    for (const item of page.items) {
+      const other = this.registry.decode(item) as KubeObject;
+      if (other.metadata?.name === crd.metadata?.name || specOf(other).group !== spec.group) continue;
+      const names = statusOf(other).acceptedNames ?? {};
+      for (const n of [names.plural, names.singular, ...(names.shortNames ?? [])]) if (n) resourcesInUse.add(n);
+      for (const n of [names.kind, names.listKind]) if (n) kindsInUse.add(n);
+    }
+    const out: CRDNames = { ...current };
+    let condition: CRDCondition = { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found' };
+    const conflict = (reason: string, n: string) => (condition = { type: 'NamesAccepted', status: 'False', reason, message: `"${n}" is already in use` });
+    const fresh = (want: string | undefined, have: string | undefined, used: Set<string>) => want === have || !want || !used.has(want);
+    if (fresh(requested.plural, current.plural, resourcesInUse)) out.plural = requested.plural;
+    else conflict('PluralConflict', requested.plural!);
+    if (fresh(requested.singular, current.singular, resourcesInUse)) out.singular = requested.singular;
+    else conflict('SingularConflict', requested.singular!);
+    const shortConflicts = (requested.shortNames ?? []).filter((s) => !(current.shortNames ?? []).includes(s) && resourcesInUse.has(s));
+    if (shortConflicts.length) {
+      condition = { type: 'NamesAccepted', status: 'False', reason: 'ShortNamesConflict', message: shortConflicts.map((s) => `"${s}" is already in use`).join(', ') };
+    } else if (requested.shortNames) out.shortNames = requested.shortNames;
+    else delete out.shortNames;
+    if (fresh(requested.kind, current.kind, kindsInUse)) out.kind = requested.kind;
+    else conflict('KindConflict', requested.kind!);
+    if (fresh(requested.listKind, current.listKind, kindsInUse)) out.listKind = requested.listKind;
+    else conflict('ListKindConflict', requested.listKind!);
+    if (requested.categories) out.categories = requested.categories;
+    else delete out.categories;
+    // Field order and the always-present plural and kind follow the v1 JSON of CustomResourceDefinitionNames.
+    const acceptedNames: CRDNames = { plural: out.plural ?? '' };
+    if (out.singular) acceptedNames.singular = out.singular;
+    if (out.shortNames?.length) acceptedNames.shortNames = out.shortNames;
+    acceptedNames.kind = out.kind ?? '';
+    if (out.listKind) acceptedNames.listKind = out.listKind;
+    if (out.categories?.length) acceptedNames.categories = out.categories;
+    return { acceptedNames, namesAccepted: condition };
+  }
+
+  // serve registers a ResourceDefinition for each served version and drops versions no longer served.
+  private serve(crd: KubeObject, names: CRDNames): void {
+    const name = crd.metadata!.name!;
+    const spec = specOf(crd);
+    const source = JSON.stringify({ spec, names });
+    const before = this.served.get(name);
+    if (before?.source === source) return;
+    const defs = customResourceVersions(crd, names).filter((d) => {
+      // Built-in resources always win over a CRD naming the same group and resource.
+      const existing = this.resources.lookup(d.group, d.version, d.plural);
+      return !existing?.definitionName;
+    });
+    for (const d of defs) this.resources.add(d);
+    const versions = defs.map((d) => d.version);
+    for (const v of before?.versions ?? []) if (!versions.includes(v)) this.resources.remove(before!.group, v, before!.plural);
+    this.served.set(name, { group: spec.group ?? '', plural: spec.names?.plural ?? '', versions, source });
+    this.log({ level: 'info', msg: 'serving custom resources', crd: name, versions });
+  }
+
+  private unserve(name: string): void {
+    const s = this.served.get(name);
+    if (!s) return;
+    for (const v of s.versions) {
+      const d = this.resources.lookup(s.group, v, s.plural) as CustomResourceVersion | undefined;
+      if (d && !d.definitionName && d.crdName === name) this.resources.remove(s.group, v, s.plural);
+    }
+    this.served.delete(name);
+    this.log({ level: 'info', msg: 'stopped serving custom resources', crd: name });
+  }
+
+  // requeueGroup lets the other CRDs of a group retry names that may have become free.
+  private async requeueGroup(group: string, except: string): Promise<void> {
+    const def = this.crdDef;
+    if (!def) return;
+    const page = await this.registry.list(def, undefined);
+    for (const item of page.items) {
+      const other = this.registry.decode(item) as KubeObject;
+      const n = other.metadata?.name;
+      if (n && n !== except && specOf(other).group === group && conditionOf(other, 'NamesAccepted')?.status !== 'True') this.enqueue(n);
+    }
+  }
+
+  /**
+   * cleanup deletes every custom resource of a CRD being deleted, then lets the CRD go: Terminating
+   * becomes False and the cleanup finalizer is removed. It resolves true while custom resources remain.
+   */
+  private async cleanup(crdDef: ResourceDefinition, crd: KubeObject): Promise<boolean> {
+    const name = crd.metadata!.name!;
+    const storage = this.storageDefinition(crd);
+    let done: CRDCondition;
+    if (!storage) {
+      done = { type: 'Terminating', status: 'False', reason: 'OverlappingBuiltInResource', message: 'instances overlap with built-in resources in storage' };
+    } else if (conditionOf(crd, 'Established')?.status !== 'True') {
+      done = { type: 'Terminating', status: 'False', reason: 'NeverEstablished', message: 'resource was never established' };
+    } else {
+      // Each write wakes this reconciler again, so a condition is only written when it changes.
+      const reason = conditionOf(crd, 'Terminating')?.reason;
+      if (reason !== 'InstanceDeletionInProgress' && reason !== 'InstanceDeletionCheck') {
+        await this.updateStatus(crdDef, name, (current) =>
+          setCondition(current, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, this.now()),
+        );
+      }
+      await this.registry.deleteCollection(storage, undefined, {}, { propagationPolicy: 'Background' });
+      const left = await this.registry.list(storage, undefined, { limit: 1 });
+      if (left.items.length > 0) {
+        if (conditionOf(crd, 'Terminating')?.reason === 'InstanceDeletionCheck') return true;
+        await this.updateStatus(crdDef, name, (current) =>
+          setCondition(current, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionCheck', message: 'could not confirm zero CustomResources remaining: custom resources are held by finalizers' }, this.now()),
+        );
+        return true;
+      }
+      done = { type: 'Terminating', status: 'False', reason: 'InstanceDeletionCompleted', message: 'removed all instances' };
+    }
+    // One status write removes the finalizer and clears Terminating, as kube's finalizer controller does.
+    const stored = await this.updateStatus(crdDef, name, (current) => {
+      setCondition(current, done, this.now());
+      const finalizers = (current.metadata?.finalizers ?? []).filter((f) => f !== CUSTOM_RESOURCE_CLEANUP_FINALIZER);
+      if (current.metadata) current.metadata.finalizers = finalizers.length ? finalizers : undefined;
+    });
+    if (stored?.metadata?.finalizers?.includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER)) {
+      // A registry that keeps metadata out of status writes: drop the finalizer through the main resource.
+      await this.registry.guaranteedUpdate(crdDef, undefined, name, (current) => {
+        const finalizers = (current.metadata?.finalizers ?? []).filter((f) => f !== CUSTOM_RESOURCE_CLEANUP_FINALIZER);
+        if (current.metadata) current.metadata.finalizers = finalizers.length ? finalizers : undefined;
+        return current;
+      });
+    }
+    this.unserve(name);
+    return false;
+  }
+
+  // storageDefinition is a ResourceDefinition reaching the CRD's storage (any version will do: they share it).
+  private storageDefinition(crd: KubeObject): CustomResourceVersion | undefined {
+    const all = customResourceVersions({ ...crd, spec: { ...specOf(crd), versions: (specOf(crd).versions ?? []).map((v) => ({ ...v, served: true })) } }, statusOf(crd).acceptedNames);
+    const def = all.find((d) => d.version === d.storageVersion) ?? all[0];
+    if (!def) return undefined;
+    const existing = this.resources.lookup(def.group, def.version, def.plural);
+    return existing?.definitionName ? undefined : def;
+  }
+
+  // updateStatus writes a CRD's status through the status subresource, re-reading on conflict.
+  private async updateStatus(def: ResourceDefinition, name: string, change: (crd: KubeObject) => void): Promise<KubeObject | undefined> {
+    try {
+      const stored = await this.registry.guaranteedUpdate(
+        def,
+        undefined,
+        name,
+        (current) => {
+          if (!current.status || typeof current.status !== 'object') current.status = {};
+          change(current);
+          return current;
+        },
+        { subresource: 'status' },
+      );
+      return JSON.parse(stored.raw) as KubeObject;
+    } catch (err) {
+      if (err instanceof StatusError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  // warnAboutRules records, once per generation, that the CRD's CEL rules are not enforced.
+  private async warnAboutRules(crd: KubeObject): Promise<void> {
+    const name = crd.metadata!.name!;
+    const generation = crd.metadata?.generation ?? 0;
+    if (this.warnedGeneration.get(name) === generation) return;
+    this.warnedGeneration.set(name, generation);
+    const warnings = celWarnings(crd);
+    if (!warnings.length) return;
+    this.log({ level: 'warn', msg: 'x-kubernetes-validations rules are not enforced', crd: name, rules: warnings });
+    const eventDef = this.resources.lookup('', 'v1', 'events');
+    if (!eventDef) return;
+    const now = this.now();
+    const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    try {
+      await this.registry.create(eventDef, 'default', {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${name}.${now.getTime().toString(16)}`, namespace: 'default' },
+        involvedObject: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name, uid: crd.metadata?.uid, resourceVersion: crd.metadata?.resourceVersion },
+        reason: 'UnsupportedValidationRules',
+        message: `x-kubernetes-validations (CEL) rules are not enforced by nodeless: ${warnings.map((w) => w.split(':')[0]).join(', ')}`,
+        type: 'Warning',
+        source: { component: 'apiextensions-apiserver' },
+        reportingComponent: 'apiextensions-apiserver',
+        firstTimestamp: time,
+        lastTimestamp: time,
+        count: 1,
+      });
+    } catch (err) {
+      this.log({ level: 'error', msg: 'could not record CEL warning event', crd: name, error: String(err) });
+    }
+  }
+}
+
+function sameCondition(a: CRDCondition | undefined, b: CRDCondition): boolean {
+  return !!a && a.status === b.status && a.reason === b.reason && a.message === b.message;
+}

@@ -1,0 +1,324 @@
+/**
+ * CustomResourceDefinitions: the strategy of the CRD kind itself (defaults, stored versions,
+ * validation, deletion held for cleanup), and the conversion of a CRD into the
+ * ResourceDefinitions that serve its custom resources, one per served version, all sharing one
+ * store prefix (the key holds only group and plural). Custom resources get the same generic
+ * machinery as built-ins: schema validation (compiled once per version), pruning and defaulting
+ * from the structural schema, status and scale subresources, printer columns via JSONPath,
+ * selectable fields.
+ */
+import { celRuleLocations, applySchemaDefaults, goValue, hasDefaults, isRecord, validateStructure } from './crd-schema';
+import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
+import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
+import { definitions } from './openapi-definitions';
+import { humanDuration, parseTime } from './printers-pod';
+import type { FieldError, JSONSchema, KubeObject, ResourceDefinition, ScaleSubresource, TableColumn } from './types';
+
+export { conditionOf, specOf, statusOf, type CRDCondition, type CRDNames, type CRDVersion };
+
+/** CUSTOM_RESOURCE_CLEANUP_FINALIZER holds a deleted CRD until its custom resources are gone. */
+export const CUSTOM_RESOURCE_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
+/** CUSTOM_RESOURCE_VERBS are the discovery verbs of every custom resource, in kube-apiserver's order. */
+export const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+
+type CRDStrategy = Pick<ResourceDefinition, 'generation' | 'defaults' | 'prepareForCreate' | 'validate' | 'prepareForDelete' | 'finalized'>;
+
+/**
+ * customResourceDefinitionStrategy is the strategy of apiextensions.k8s.io/customresourcedefinitions:
+ * v1 defaults, status reset on create with the storage version recorded in storedVersions, full
+ * CRD validation, and deletion held (Terminating condition, cleanup finalizer) until the CRD
+ * controller has removed every custom resource. now is injected for condition times.
+ */
+export function customResourceDefinitionStrategy(now: () => Date = () => new Date()): CRDStrategy {
+  return {
+    generation: true,
+    defaults: defaultCustomResourceDefinition,
+    prepareForCreate: (crd) => {
+      crd.status = { acceptedNames: { plural: '', kind: '' }, storedVersions: [] };
+      recordStorageVersion(crd);
+    },
+    validate: validateCustomResourceDefinition,
+    prepareForDelete: (crd) => {
+      setCondition(crd, {
+        type: 'Terminating',
+        status: 'True',
+        reason: 'InstanceDeletionPending',
+        message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+      }, now());
+      const meta = (crd.metadata ??= {});
+      if (!(meta.finalizers ?? []).includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER)) meta.finalizers = [...(meta.finalizers ?? []), CUSTOM_RESOURCE_CLEANUP_FINALIZER];
+      return true;
+    },
+    // Gone once the controller has finished cleaning up (Terminating no longer True) and no finalizer remains.
+    finalized: (crd) => !crd.metadata?.finalizers?.length && conditionOf(crd, 'Terminating')?.status !== 'True',
+  };
+}
+
+/**
+ * defaultCustomResourceDefinition applies apiextensions/v1 defaults (singular, listKind, conversion
+ * None) and records the storage version in status.storedVersions. The registry calls it after it
+ * has carried status over on an update, which makes it the place for PrepareForUpdate's
+ * storedVersions rule as well.
+ */
+export function defaultCustomResourceDefinition(crd: KubeObject): void {
+  if (!isRecord(crd.spec)) return;
+  const spec = crd.spec as Record<string, unknown>;
+  const names = (isRecord(spec.names) ? spec.names : (spec.names = {})) as CRDNames;
+  if (!names.singular && names.kind) names.singular = names.kind.toLowerCase();
+  if (!names.listKind && names.kind) names.listKind = `${names.kind}List`;
+  if (spec.conversion === undefined || spec.conversion === null) spec.conversion = { strategy: 'None' };
+  const conversion = spec.conversion as { strategy?: string; webhook?: { clientConfig?: { service?: { port?: number } } } };
+  const service = conversion.webhook?.clientConfig?.service;
+  if (service && service.port === undefined) service.port = 443;
+  recordStorageVersion(crd);
+}
+
+function recordStorageVersion(crd: KubeObject): void {
+  const storage = storageVersionOf(crd);
+  if (!storage) return;
+  const status = (isRecord(crd.status) ? crd.status : (crd.status = {})) as { storedVersions?: string[] };
+  const stored = Array.isArray(status.storedVersions) ? status.storedVersions : [];
+  if (!stored.includes(storage)) status.storedVersions = [...stored, storage];
+}
+
+/** storageVersionOf names the version marked storage: true. */
+export function storageVersionOf(crd: KubeObject): string | undefined {
+  return (specOf(crd).versions ?? []).find((v) => v.storage)?.name;
+}
+
+/** setCondition sets a condition of a CRD's status, keeping lastTransitionTime when the status did not change. */
+export function setCondition(crd: KubeObject, condition: CRDCondition, now: Date): void {
+  const status = (isRecord(crd.status) ? crd.status : (crd.status = {})) as { conditions?: CRDCondition[] };
+  const conditions = Array.isArray(status.conditions) ? status.conditions : (status.conditions = []);
+  const existing = conditions.find((c) => c.type === condition.type);
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (!existing) {
+    conditions.push({ type: condition.type, status: condition.status, lastTransitionTime: time, reason: condition.reason, message: condition.message });
+    return;
+  }
+  if (existing.status !== condition.status || !existing.lastTransitionTime) existing.lastTransitionTime = time;
+  existing.status = condition.status;
+  existing.reason = condition.reason;
+  existing.message = condition.message;
+}
+
+/** celWarnings lists the x-kubernetes-validations rules of a CRD, which nodeless does not enforce. */
+export function celWarnings(crd: KubeObject): string[] {
+  const out: string[] = [];
+  (specOf(crd).versions ?? []).forEach((v, i) => {
+    for (const loc of celRuleLocations(v.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`)) {
+      out.push(`${loc}: x-kubernetes-validations (CEL) rules are not supported by nodeless and are not enforced`);
+    }
+  });
+  return out;
+}
+
+// ---- custom resources -----------------------------------------------------------------------
+
+/** CustomResourceVersion is the ResourceDefinition of one served version of a CRD. */
+export interface CustomResourceVersion extends ResourceDefinition {
+  crdName: string;
+  storageVersion: string;
+}
+
+/**
+ * customResourceVersions builds the ResourceDefinitions that serve a CRD's custom resources, one
+ * per served version, under the accepted names.
+ */
+export function customResourceVersions(crd: KubeObject, names: CRDNames = specOf(crd).names ?? {}): CustomResourceVersion[] {
+  const spec = specOf(crd);
+  const group = spec.group ?? '';
+  const storageVersion = storageVersionOf(crd) ?? '';
+  const plural = specOf(crd).names?.plural ?? names.plural ?? '';
+  // Objects stored under an earlier storage version keep its apiVersion, so with more than one
+  // version every read converts (conversion strategy None: only apiVersion changes).
+  const multiVersion = (spec.versions ?? []).length > 1;
+  return (spec.versions ?? [])
+    .filter((v) => v.served)
+    .map((v) => versionDefinition(crd.metadata?.name ?? '', group, plural, spec.scope === 'Namespaced', names, v, storageVersion, multiVersion));
+}
+
+const PRESERVE_EVERYTHING: JSONSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+
+function versionDefinition(
+  crdName: string,
+  group: string,
+  plural: string,
+  namespaced: boolean,
+  names: CRDNames,
+  v: CRDVersion,
+  storageVersion: string,
+  multiVersion: boolean,
+): CustomResourceVersion {
+  const schema: JSONSchema = isRecord(v.schema?.openAPIV3Schema) ? structuredClone(v.schema!.openAPIV3Schema!) : PRESERVE_EVERYTHING;
+  const scale = v.subresources?.scale;
+  const scaleSubresource: ScaleSubresource | undefined = scale?.specReplicasPath && scale.statusReplicasPath
+    ? { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath, labelSelectorPath: scale.labelSelectorPath || undefined }
+    : undefined;
+  const subresources: ResourceDefinition['subresources'] = {};
+  if (v.subresources?.status !== undefined && v.subresources.status !== null) subresources.status = true;
+  if (scaleSubresource) subresources.scale = scaleSubresource;
+  const apiVersion = `${group}/${v.name}`;
+  const storageApiVersion = `${group}/${storageVersion}`;
+  const defaulted = hasDefaults(schema);
+  // Reads convert to this version and apply the schema's current defaults to what is stored, as
+  // kube-apiserver's codec does; writes store the storage version.
+  const conversion: ResourceDefinition['conversion'] = multiVersion || defaulted
+    ? {
+        fromStorage: (obj) => {
+          obj.apiVersion = apiVersion;
+          if (defaulted) applySchemaDefaults(obj, schema);
+          return obj;
+        },
+        toStorage: (obj) => {
+          obj.apiVersion = storageApiVersion;
+          return obj;
+        },
+      }
+    : undefined;
+  return {
+    group,
+    version: v.name,
+    kind: names.kind ?? '',
+    listKind: names.listKind ?? `${names.kind ?? ''}List`,
+    plural,
+    singular: names.singular ?? '',
+    shortNames: [...(names.shortNames ?? [])],
+    categories: [...(names.categories ?? [])],
+    namespaced,
+    verbs: [...CUSTOM_RESOURCE_VERBS],
+    subresources,
+    schema,
+    columns: printerColumns(v),
+    selectableFields: selectableFields(v),
+    generation: true,
+    nameValidation: 'dns-subdomain',
+    defaults: defaulted ? (obj) => applySchemaDefaults(obj, schema) : undefined,
+    validate: (obj) => [...validateStructure(obj, schema), ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : [])],
+    conversion,
+    crdName,
+    storageVersion,
+  };
+}
+
+// scaleErrors follows customResourceValidator.ValidateScaleSpec and ValidateScaleStatus.
+function scaleErrors(obj: KubeObject, scale: ScaleSubresource): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const path of [scale.specReplicasPath, scale.statusReplicasPath]) {
+    const v = valueAt(obj, path);
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      errs.push({ type: 'FieldValueInvalid', field: path, message: `Invalid value: 0: ${path} accessor error: ${typeof v === 'string' ? v : goValue(v)} is of the type ${goType(v)}, expected int64` });
+    } else if (v < 0) {
+      errs.push({ type: 'FieldValueInvalid', field: path, message: `Invalid value: ${v}: should be a non-negative integer` });
+    } else if (v > 2147483647) {
+      errs.push({ type: 'FieldValueInvalid', field: path, message: `Invalid value: ${v}: should be less than or equal to 2147483647` });
+    }
+  }
+  if (scale.labelSelectorPath) {
+    const v = valueAt(obj, scale.labelSelectorPath);
+    if (v !== undefined && typeof v !== 'string') {
+      errs.push({ type: 'FieldValueInvalid', field: scale.labelSelectorPath, message: `Invalid value: "": ${scale.labelSelectorPath} accessor error: ${goValue(v)} is of the type ${goType(v)}, expected string` });
+    }
+  }
+  return errs;
+}
+
+function goType(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  if (Array.isArray(v)) return '[]interface {}';
+  if (v === null) return '<nil>';
+  return 'map[string]interface {}';
+}
+
+function valueAt(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const p of path.replace(/^\./, '').split('.')) {
+    if (!isRecord(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+
+function metaDescription(field: string): string {
+  const meta = definitions[OBJECT_META] as { properties?: Record<string, { description?: string }> } | undefined;
+  return meta?.properties?.[field]?.description ?? '';
+}
+
+/**
+ * printerColumns is the Table of a custom resource as kube-apiserver's tableconvertor builds it:
+ * Name, then the version's additionalPrinterColumns, or Age when it declares none.
+ */
+export function printerColumns(v: CRDVersion): TableColumn[] {
+  const declared = v.additionalPrinterColumns ?? [];
+  const columns = declared.length
+    ? declared
+    : [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: metaDescription('creationTimestamp'), priority: 0 }];
+  const out: TableColumn[] = [
+    { name: 'Name', type: 'string', format: 'name', description: metaDescription('name'), priority: 0, cell: (o) => o.metadata?.name ?? '' },
+  ];
+  for (const c of columns) {
+    let path: CompiledJSONPath | undefined;
+    try {
+      path = compileJSONPath(c.jsonPath ?? '');
+    } catch {
+      path = undefined;
+    }
+    const type = c.type ?? 'string';
+    const column: TableColumn = {
+      name: c.name ?? '',
+      type,
+      description: c.description || `Custom resource definition column (in JSONPath format): ${c.jsonPath ?? ''}`,
+      priority: c.priority ?? 0,
+      cell: (obj, now) => {
+        const found = path?.find(obj) ?? [];
+        return found.length === 0 ? null : cellValue(type, found[0], now);
+      },
+    };
+    if (c.format) column.format = c.format;
+    out.push(column);
+  }
+  return out;
+}
+
+// cellValue follows tableconvertor's cellForJSONValue; string columns print like JSONPath output.
+function cellValue(type: string, value: unknown, now: Date): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'string':
+      return printJSONPathValue(value);
+    case 'integer':
+      return typeof value === 'number' ? Math.trunc(value) : null;
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    case 'date': {
+      if (typeof value !== 'string') return null;
+      if (Number.isNaN(Date.parse(value))) return '<invalid>';
+      const t = parseTime(value);
+      return t === undefined ? '<unknown>' : humanDuration(now.getTime() - t);
+    }
+  }
+  return null;
+}
+
+// selectableFields maps each spec.versions[].selectableFields jsonPath (without its dot) to a getter.
+function selectableFields(v: CRDVersion): Record<string, (obj: KubeObject) => string | undefined> | undefined {
+  const fields = (v.selectableFields ?? []).filter((f) => f.jsonPath);
+  if (!fields.length) return undefined;
+  return Object.fromEntries(
+    fields.map((f) => {
+      const path = compileJSONPath(f.jsonPath!);
+      return [f.jsonPath!.replace(/^\./, ''), (obj: KubeObject) => {
+        const found = path.find(obj);
+        return found.length && found[0] !== null && found[0] !== undefined ? printJSONPathValue(found[0]) : '';
+      }];
+    }),
+  );
+}

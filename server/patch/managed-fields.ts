@@ -1,0 +1,492 @@
+/**
+ * metadata.managedFields: which manager owns which fields, recorded on every write the way
+ * kube-apiserver's field manager records it (k8s.io/apimachinery managedfields/internal):
+ *
+ * - an Update operation (create, update, every non-apply patch) takes ownership of the fields
+ *   it changed, compared by value, and removes them from every other manager; fields it removed
+ *   leave every manager;
+ * - entries are keyed by (manager, operation, subresource) and, for Update, apiVersion; an
+ *   entry whose set becomes empty is dropped; the time of the writer's entry is bumped only
+ *   when it changed something;
+ * - apiVersion, kind and the system fields of metadata are never owned;
+ * - an object whose managedFields are empty is only tracked from its creation or first apply;
+ * - more than ten Update entries are folded, oldest first, into "ancient-changes".
+ *
+ * server-side-apply.ts builds the Apply operation on the same decoded form.
+ */
+import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
+import type { FieldError, KubeObject } from '../../schemas/types';
+import {
+  FieldSet,
+  FieldSetError,
+  FieldsV1Error,
+  compareObjects,
+  goJSON,
+  goQuote,
+  isMap,
+  itemField,
+  setField,
+  type Comparison,
+  type FieldSetOptions,
+} from './field-set';
+
+/** ManagedFieldsOperation is how a manager wrote its fields. */
+export type ManagedFieldsOperation = 'Apply' | 'Update';
+
+/** ManagedFieldsEntry is one entry of metadata.managedFields, with its keys in kube's order. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: ManagedFieldsOperation;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: 'FieldsV1';
+  fieldsV1?: Record<string, unknown>;
+  subresource?: string;
+}
+
+/** ManagerSet is one decoded entry: who, how, and the set of fields owned. */
+export interface ManagerSet {
+  manager: string;
+  operation: ManagedFieldsOperation;
+  apiVersion: string;
+  subresource?: string;
+  /** time is the RFC 3339 time of the entry's last change, when known. */
+  time?: string;
+  set: FieldSet;
+}
+
+/** ManagedFields is the decoded managedFields, keyed by managerIdentifier. */
+export type ManagedFields = Map<string, ManagerSet>;
+
+/** ManagedFieldsError is a managedFields value that cannot be decoded. */
+export class ManagedFieldsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManagedFieldsError';
+  }
+}
+
+/** FIELD_MANAGER_MAX_LENGTH is the longest fieldManager kube accepts, in bytes. */
+export const FIELD_MANAGER_MAX_LENGTH = 128;
+
+/** MAX_UPDATE_MANAGERS is how many Update entries kube keeps before folding the oldest. */
+export const MAX_UPDATE_MANAGERS = 10;
+
+/** ANCIENT_CHANGES is the manager that folded Update entries are merged into. */
+export const ANCIENT_CHANGES = 'ancient-changes';
+
+/** BEFORE_FIRST_APPLY owns what an untracked object held when it was first applied. */
+export const BEFORE_FIRST_APPLY = 'before-first-apply';
+
+/** STRIPPED_FIELDS are never owned: type meta and the metadata the server sets. */
+export const STRIPPED_FIELDS: FieldSet = FieldSet.of(
+  ['apiVersion'],
+  ['kind'],
+  ['metadata'],
+  ['metadata', 'name'],
+  ['metadata', 'namespace'],
+  ['metadata', 'creationTimestamp'],
+  ['metadata', 'selfLink'],
+  ['metadata', 'uid'],
+  ['metadata', 'clusterName'],
+  ['metadata', 'generation'],
+  ['metadata', 'managedFields'],
+  ['metadata', 'resourceVersion'],
+);
+
+/** rfc3339 formats a time as metav1.Time does: UTC, whole seconds. */
+export function rfc3339(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * managerIdentifier is the key of an entry, the JSON kube builds from it: manager, operation,
+ * apiVersion (Update only: an applier keeps one entry across versions) and subresource.
+ */
+export function managerIdentifier(e: { manager: string; operation: ManagedFieldsOperation; apiVersion?: string; subresource?: string }): string {
+  const parts = [`"manager":${goJSON(e.manager)}`, `"operation":${goJSON(e.operation)}`];
+  if (e.operation === 'Update' && e.apiVersion) parts.push(`"apiVersion":${goJSON(e.apiVersion)}`);
+  if (e.subresource) parts.push(`"subresource":${goJSON(e.subresource)}`);
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * decodeManagedFields reads metadata.managedFields. It throws ManagedFieldsError for an
+ * operation other than Apply or Update, an empty apiVersion, a fieldsType other than FieldsV1
+ * or an undecodable fieldsV1. A later entry with the same identifier replaces an earlier one.
+ */
+export function decodeManagedFields(entries: unknown): ManagedFields {
+  const out: ManagedFields = new Map();
+  if (entries === undefined || entries === null) return out;
+  if (!Array.isArray(entries)) throw new ManagedFieldsError('managedFields must be a list');
+  entries.forEach((raw, i) => {
+    const e = (isMap(raw) ? raw : {}) as ManagedFieldsEntry;
+    if (e.operation !== 'Apply' && e.operation !== 'Update') throw new ManagedFieldsError('operation must be `Apply` or `Update`');
+    if (typeof e.apiVersion !== 'string' || e.apiVersion === '') throw new ManagedFieldsError('apiVersion must not be empty');
+    if (e.fieldsType === undefined || (e.fieldsType as string) === '') throw new ManagedFieldsError(`missing fieldsType in managed fields entry ${i}`);
+    if (e.fieldsType !== 'FieldsV1') throw new ManagedFieldsError(`invalid fieldsType ${goQuote(String(e.fieldsType))} in managed fields entry ${i}`);
+    let set: FieldSet;
+    try {
+      set = FieldSet.fromFieldsV1(e.fieldsV1);
+    } catch (err) {
+      if (err instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding set: ${err.message}`);
+      throw err;
+    }
+    const manager = typeof e.manager === 'string' ? e.manager : '';
+    const subresource = typeof e.subresource === 'string' && e.subresource !== '' ? e.subresource : undefined;
+    const entry: ManagerSet = { manager, operation: e.operation, apiVersion: e.apiVersion, set };
+    if (subresource) entry.subresource = subresource;
+    if (typeof e.time === 'string' && e.time !== '') entry.time = e.time;
+    out.set(managerIdentifier(entry), entry);
+  });
+  return out;
+}
+
+/** seconds is an entry's time in Unix seconds; no time counts as 0, as in kube's sort. */
+function seconds(time: string | undefined): number {
+  const ms = time ? Date.parse(time) : NaN;
+  return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+}
+
+/** compareText orders strings the way Go's < does on ASCII text. */
+function compareText(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/**
+ * encodeManagedFields writes the entries back in kube's order: Apply before Update, then by
+ * time, manager, apiVersion and subresource. An empty result means "no managedFields".
+ */
+export function encodeManagedFields(managed: ManagedFields): ManagedFieldsEntry[] {
+  const entries = [...managed.values()].filter((m) => !m.set.empty);
+  entries.sort((p, q) =>
+    compareText(p.operation, q.operation) ||
+    seconds(p.time) - seconds(q.time) ||
+    compareText(p.manager, q.manager) ||
+    compareText(p.apiVersion, q.apiVersion) ||
+    compareText(p.subresource ?? '', q.subresource ?? ''));
+  return entries.map((m) => {
+    const e: ManagedFieldsEntry = {};
+    if (m.manager) e.manager = m.manager;
+    e.operation = m.operation;
+    e.apiVersion = m.apiVersion;
+    if (m.time) e.time = m.time;
+    e.fieldsType = 'FieldsV1';
+    e.fieldsV1 = m.set.toFieldsV1();
+    if (m.subresource) e.subresource = m.subresource;
+    return e;
+  });
+}
+
+/**
+ * setManagedFields stores entries in obj.metadata.managedFields, or removes the field when there
+ * are none (kube then omits it).
+ */
+export function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[]): void {
+  const meta = (obj.metadata ??= {});
+  if (entries.length === 0) delete meta.managedFields;
+  else meta.managedFields = entries as Array<Record<string, unknown>>;
+}
+
+/**
+ * isResetManagedFields tells a request that asks to clear managedFields: an empty list, or a
+ * list of one empty entry.
+ */
+function isResetManagedFields(requested: unknown): boolean {
+  if (!Array.isArray(requested)) return false;
+  if (requested.length === 0) return true;
+  return requested.length === 1 && isMap(requested[0]) && Object.keys(requested[0]).length === 0;
+}
+
+/**
+ * managedFieldsForUpdate picks the managedFields an update starts from (kube's
+ * decodeLiveOrNew): a subresource always uses the live object's; otherwise the request's own,
+ * when it carries a decodable non-empty list, lets a client rewrite them; [] (or [{}]) resets
+ * them; anything else keeps the live object's, so clients that drop the field lose nothing.
+ */
+export function managedFieldsForUpdate(live: KubeObject | undefined, next: KubeObject, subresource?: string): unknown {
+  const liveFields = live?.metadata?.managedFields ?? [];
+  if (subresource) return liveFields;
+  const requested = next.metadata?.managedFields;
+  if (isResetManagedFields(requested)) return [];
+  if (requested === undefined || requested === null) return liveFields;
+  try {
+    if (decodeManagedFields(requested).size > 0) return requested;
+  } catch {
+    // An undecodable list falls back to the live object's, as in kube.
+  }
+  return liveFields;
+}
+
+/** RecordUpdateOptions tunes recordUpdate and updateManagedFields. */
+export interface RecordUpdateOptions extends FieldSetOptions {
+  /** apiVersion of the request; defaults to newObj.apiVersion. */
+  apiVersion?: string;
+  /**
+   * resetFields are paths the write path resets, which no manager of this endpoint owns: status
+   * for the main resource of a kind with a status subresource, spec for /status (see
+   * defaultResetFields).
+   */
+  resetFields?: FieldSet;
+  /** maxUpdateManagers caps Update entries (default MAX_UPDATE_MANAGERS). */
+  maxUpdateManagers?: number;
+}
+
+/**
+ * defaultResetFields answers resetFields for an endpoint: status on the main resource when the
+ * kind has a status subresource, spec on /status, nothing otherwise.
+ */
+export function defaultResetFields(subresource: string | undefined, hasStatusSubresource: boolean): FieldSet {
+  if (subresource === 'status') return FieldSet.of(['spec']);
+  if (!subresource && hasStatusSubresource) return FieldSet.of(['status']);
+  return new FieldSet();
+}
+
+/**
+ * recordUpdate records an Update operation (create, update, or a non-apply patch) by manager:
+ * managedFields are the entries the write starts from (managedFieldsForUpdate), oldObj the
+ * stored object (undefined for a create) and newObj the object about to be stored, after
+ * defaulting. It answers the new entries; [] means the object carries none. An object that
+ * does not fit its schema keeps the entries it had, as kube's UpdateNoErrors does.
+ */
+export function recordUpdate(
+  managedFields: unknown,
+  manager: string,
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  schema: PatchSchema,
+  now: Date,
+  subresource?: string,
+  options: RecordUpdateOptions = {},
+): ManagedFieldsEntry[] {
+  let managed: ManagedFields;
+  try {
+    managed = decodeManagedFields(managedFields);
+  } catch {
+    managed = new Map();
+  }
+  // Objects that were never tracked start being tracked at their first apply, not on update.
+  if (managed.size === 0 && oldObj !== undefined) return [];
+  const apiVersion = options.apiVersion ?? newObj.apiVersion ?? oldObj?.apiVersion ?? '';
+  try {
+    const updated = updateManagedFields(managed, { manager: manager || 'unknown', apiVersion, subresource }, oldObj, newObj, schema, now, options);
+    return encodeManagedFields(updated);
+  } catch (err) {
+    if (err instanceof FieldSetError) return Array.isArray(managedFields) ? (managedFields as ManagedFieldsEntry[]) : [];
+    throw err;
+  }
+}
+
+/**
+ * updateManagedFields applies one Update operation to decoded managedFields and answers the
+ * result (the input is not changed). It throws FieldSetError when an object does not fit schema.
+ */
+export function updateManagedFields(
+  managed: ManagedFields,
+  who: { manager: string; apiVersion: string; subresource?: string },
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  schema: PatchSchema,
+  now: Date,
+  options: RecordUpdateOptions = {},
+): ManagedFields {
+  const cmp = compareForUpdate(oldObj, newObj, schema, options);
+  const changed = cmp.modified.union(cmp.added);
+  const out: ManagedFields = new Map();
+  for (const [id, m] of managed) {
+    const set = m.set.difference(changed).difference(cmp.removed);
+    if (!set.empty) out.set(id, { ...m, set });
+  }
+  let own = changed;
+  if (options.resetFields) own = own.recursiveDifference(options.resetFields);
+  own = own.difference(STRIPPED_FIELDS);
+  if (!own.empty) {
+    const entry: ManagerSet = { manager: who.manager, operation: 'Update', apiVersion: who.apiVersion, time: rfc3339(now), set: own };
+    if (who.subresource) entry.subresource = who.subresource;
+    const id = managerIdentifier(entry);
+    const previous = out.get(id);
+    if (previous) entry.set = previous.set.union(own);
+    out.set(id, entry);
+  }
+  return capUpdateManagers(out, options.maxUpdateManagers ?? MAX_UPDATE_MANAGERS);
+}
+
+/**
+ * compareForUpdate compares the stored and the new object as kube's typed objects see them
+ * (managedFields left out; for built-in kinds, nulls, empty lists and empty maps are absent
+ * and value structs always present), leaving out the reset fields.
+ */
+function compareForUpdate(oldObj: KubeObject | undefined, newObj: KubeObject, schema: PatchSchema, options: RecordUpdateOptions): Comparison {
+  const builtin = schema.name.startsWith('io.k8s.');
+  const view = (obj: KubeObject | undefined): unknown => {
+    const clean = withoutManagedFields(obj ?? {});
+    return builtin ? typedView(clean, { schema }) : clean;
+  };
+  const cmp = compareObjects(view(oldObj), view(newObj), schema, options);
+  return excludeFields(cmp, options.resetFields);
+}
+
+/** excludeFields drops reset fields and everything below them from a comparison. */
+export function excludeFields(cmp: Comparison, fields: FieldSet | undefined): Comparison {
+  if (!fields || fields.empty) return cmp;
+  return {
+    added: cmp.added.recursiveDifference(fields),
+    removed: cmp.removed.recursiveDifference(fields),
+    modified: cmp.modified.recursiveDifference(fields),
+  };
+}
+
+/** withoutManagedFields is a shallow copy of obj whose metadata has no managedFields. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!isMap(obj.metadata) || !('managedFields' in obj.metadata)) return obj;
+  const metadata = { ...obj.metadata };
+  delete metadata.managedFields;
+  return { ...obj, metadata };
+}
+
+/**
+ * typedView drops what a Go typed object cannot hold apart from absence: null values, empty
+ * lists, and empty maps (an empty struct, such as emptyDir: {} or resources: {}, stays).
+ */
+function typedView(value: unknown, field: PatchField): unknown {
+  if (Array.isArray(value)) {
+    const item = itemField(field);
+    return value.map((v) => (isMap(v) ? typedView(v, item) : v));
+  }
+  if (!isMap(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v === null) continue;
+    const child = field.schema.field(key);
+    const view = typedView(v, child);
+    if (Array.isArray(view) && view.length === 0) continue;
+    if (isMap(view) && Object.keys(view).length === 0 && !child.schema.name.startsWith('io.k8s.')) continue;
+    setField(out, key, view);
+  }
+  return out;
+}
+
+/**
+ * capUpdateManagers folds the oldest Update entries into one "ancient-changes" entry per
+ * apiVersion until at most max Update entries remain (kube's capManagersManager).
+ */
+function capUpdateManagers(managed: ManagedFields, max: number): ManagedFields {
+  const updaters = [...managed.entries()].filter(([, m]) => m.operation === 'Update').map(([id]) => id);
+  if (updaters.length <= max) return managed;
+  updaters.sort((a, b) => seconds(managed.get(a)!.time) - seconds(managed.get(b)!.time) || compareText(a, b));
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (let i = 0; i < updaters.length && length > max; i++) {
+    const id = updaters[i];
+    const m = managed.get(id)!;
+    const bucketEntry: ManagerSet = { manager: ANCIENT_CHANGES, operation: 'Update', apiVersion: m.apiVersion, set: new FieldSet() };
+    const bucket = managerIdentifier(bucketEntry);
+    const first = firstOfVersion.get(m.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(m.apiVersion, id);
+      continue;
+    }
+    if (!managed.has(bucket)) {
+      const firstEntry = managed.get(first)!;
+      managed.delete(first);
+      managed.set(bucket, { ...bucketEntry, time: firstEntry.time, set: firstEntry.set });
+    }
+    const current = managed.get(bucket)!;
+    managed.set(bucket, { ...bucketEntry, time: m.time, set: m.set.union(current.set) });
+    if (id !== bucket) managed.delete(id);
+    length--;
+  }
+  return managed;
+}
+
+// ---- manager names and request validation ------------------------------------------------------
+
+/** isPrint is Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+function isPrint(ch: string): boolean {
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch);
+}
+
+/**
+ * fieldManagerName is the manager a write is recorded under: the fieldManager parameter when
+ * set, otherwise the User-Agent up to its first "/" (kubectl/v1.32.0 (linux/amd64) ... ->
+ * kubectl), without unprintable characters and cut at 128 bytes. kubectl sends its own names
+ * (kubectl-client-side-apply, kubectl-edit, kubectl-create, kubectl-patch, kubectl-label,
+ * kubectl-annotate, kubectl-replace, kubectl-set, kubectl-rollout, and kubectl for
+ * --server-side); an empty result is recorded as "unknown".
+ */
+export function fieldManagerName(fieldManager: string | undefined | null, userAgent: string | undefined | null): string {
+  if (fieldManager) return fieldManager;
+  const prefix = (userAgent ?? '').split('/')[0];
+  let out = '';
+  let bytes = 0;
+  for (const ch of prefix) {
+    if (!isPrint(ch)) continue;
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > FIELD_MANAGER_MAX_LENGTH) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** validateFieldManager checks a fieldManager value: at most 128 bytes, printable characters only. */
+export function validateFieldManager(fieldManager: string, field = 'fieldManager'): FieldError[] {
+  const errs: FieldError[] = [];
+  if (Buffer.byteLength(fieldManager) > FIELD_MANAGER_MAX_LENGTH) {
+    errs.push({ type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes` });
+  }
+  let offset = 0;
+  for (const ch of fieldManager) {
+    if (!isPrint(ch)) {
+      const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      errs.push({ type: 'FieldValueInvalid', field, message: `Invalid value: ${goQuote(fieldManager)}: invalid character U+${code} (at position ${offset})` });
+    }
+    offset += Buffer.byteLength(ch);
+  }
+  return errs;
+}
+
+/**
+ * validatePatchOptions checks fieldManager and force for a PATCH: apply requires a
+ * fieldManager, and force is only for apply. Errors go out as 422
+ * `PatchOptions.meta.k8s.io "" is invalid: ...` (status-error invalid('PatchOptions', 'meta.k8s.io', '', errs)).
+ */
+export function validatePatchOptions(options: { fieldManager?: string | null; force?: string | null; apply: boolean }): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!options.apply) {
+    if (options.force !== undefined && options.force !== null) {
+      errs.push({ type: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' });
+    }
+  } else if (!options.fieldManager) {
+    errs.push({ type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' });
+  }
+  return errs.concat(validateFieldManager(options.fieldManager ?? ''));
+}
+
+/** MAX_SUBRESOURCE_NAME_LENGTH bounds managedFields[].subresource. */
+const MAX_SUBRESOURCE_NAME_LENGTH = 256;
+
+/**
+ * validateManagedFields checks metadata.managedFields written by a client, as ObjectMeta
+ * validation does: operation Apply or Update, fieldsType FieldsV1 when set, a valid manager
+ * and a subresource of at most 256 bytes.
+ */
+export function validateManagedFields(entries: unknown, field = 'metadata.managedFields'): FieldError[] {
+  if (!Array.isArray(entries)) return [];
+  const errs: FieldError[] = [];
+  entries.forEach((raw, i) => {
+    const e = (isMap(raw) ? raw : {}) as Record<string, unknown>;
+    const at = `${field}[${i}]`;
+    if (e.operation !== 'Apply' && e.operation !== 'Update') {
+      errs.push({ type: 'FieldValueInvalid', field: `${at}.operation`, message: `Invalid value: ${goQuote(String(e.operation ?? ''))}: must be \`Apply\` or \`Update\`` });
+    }
+    if (typeof e.fieldsType === 'string' && e.fieldsType !== '' && e.fieldsType !== 'FieldsV1') {
+      errs.push({ type: 'FieldValueInvalid', field: `${at}.fieldsType`, message: `Invalid value: ${goQuote(e.fieldsType)}: must be \`FieldsV1\`` });
+    }
+    errs.push(...validateFieldManager(typeof e.manager === 'string' ? e.manager : '', `${at}.manager`));
+    if (typeof e.subresource === 'string' && Buffer.byteLength(e.subresource) > MAX_SUBRESOURCE_NAME_LENGTH) {
+      errs.push({ type: 'FieldValueTooLong', field: `${at}.subresource`, message: `Too long: may not be more than ${MAX_SUBRESOURCE_NAME_LENGTH} bytes` });
+    }
+  });
+  return errs;
+}

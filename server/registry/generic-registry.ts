@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jsonEqual } from './json-equal';
+import { canonicalizeQuantities } from './quantity-fields';
 import { builtinPatchSchema, customPatchSchema, type PatchSchema } from '../../schemas/patch-metadata';
 import {
   defaultResetFields,
@@ -410,10 +411,12 @@ export class Registry {
     if (def.generation) meta.generation = 1;
     else delete meta.generation;
     if (def.subresources.status) for (const f of def.statusFields ?? ['status']) delete obj[f];
-    def.prepareForCreate?.(obj);
     def.defaults?.(obj);
     const attrs: AdmissionAttributes = { operation: 'CREATE', resource: def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!options.dryRun };
     await this.admission.admit(attrs);
+    // As in kube-apiserver, the kind's create preparation follows mutating admission (a Pod's
+    // QoS class is computed from the requests LimitRanger may have filled in).
+    def.prepareForCreate?.(obj);
     if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
     this.checkValid(def, obj);
     await this.admission.validate(attrs);
@@ -707,6 +710,7 @@ export class Registry {
 
   private checkValid(def: ResourceDefinition, obj: KubeObject, old?: KubeObject): void {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
+    errs.push(...canonicalizeQuantities(def, obj));
     for (const p of schemaErrors(def, obj)) if (p.keyword === 'required') errs.push(p.error);
     if (def.validate) errs.push(...def.validate(obj, old));
     if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);

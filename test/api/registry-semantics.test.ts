@@ -189,3 +189,25 @@ describe('views', () => {
     expect(res.text).toMatch(/^apiVersion: apps\/v1\nkind: Deployment\n/);
   });
 });
+
+describe('quantities', () => {
+  const pod = (cpu: unknown, memory: unknown) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `q-${String(cpu).replace(/[^a-z0-9]/gi, '').toLowerCase() || 'x'}` },
+    spec: { automountServiceAccountToken: false, containers: [{ name: 'c', image: 'nginx:1.27', resources: { requests: { cpu, memory }, limits: { cpu: '1000m' } } }] },
+  });
+
+  it('stores quantities in canonical form', async () => {
+    const res = await t.api.post('/api/v1/namespaces/reg/pods').send(pod('0.5', '1024Mi')).expect(201);
+    expect(res.body.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1' } });
+  });
+
+  it('refuses an invalid quantity with 422 naming the field', async () => {
+    const res = await t.api.post('/api/v1/namespaces/reg/pods').send(pod('abc', '1Gi'));
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes).toEqual([
+      expect.objectContaining({ field: 'spec.containers[0].resources.requests.cpu', message: expect.stringMatching(/^Invalid value: "abc": quantities must match the regular expression/) }),
+    ]);
+  });
+});

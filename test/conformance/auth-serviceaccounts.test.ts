@@ -3,10 +3,10 @@
  * first namespaces get at bootstrap. Rows that need the service-account admission plugin, the
  * token controller or the root-CA publisher are not here (see the conformance note).
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NAMESPACES_AT_START } from '../../server/server';
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { WatchStream } from '../helpers/watch-stream';
 
 let t: TestServer;
 let base: string;
@@ -27,50 +27,6 @@ async function newNamespace(prefix: string): Promise<string> {
 type Obj = { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; labels?: Record<string, string> } } & Record<string, any>;
 type WatchEvent = { type: string; object: Obj };
 
-/** WatchStream reads a watch response line by line; next() consumes events like a Go watch channel. */
-class WatchStream {
-  readonly events: WatchEvent[] = [];
-  private cursor = 0;
-  private constructor(private readonly req: http.ClientRequest) {}
-
-  static open(path: string, query: Record<string, string>): Promise<WatchStream> {
-    const url = `${base}${path}?${new URLSearchParams({ ...query, watch: 'true' })}`;
-    return new Promise((resolve, reject) => {
-      const req = http.get(url, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`watch ${url} answered ${res.statusCode}`));
-        const stream = new WatchStream(req);
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (line) stream.events.push(JSON.parse(line));
-          }
-        });
-        res.on('error', () => undefined);
-        resolve(stream);
-      });
-      req.on('error', reject);
-    });
-  }
-
-  /** next waits for the next event that matches, skipping those before it. */
-  next(what: string, match: (e: WatchEvent) => boolean): Promise<WatchEvent> {
-    return waitFor(() => {
-      while (this.cursor < this.events.length) {
-        const e = this.events[this.cursor++];
-        if (match(e)) return e;
-      }
-      return undefined;
-    }, what);
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-}
 
 describe('[sig-auth] ServiceAccounts', () => {
   it('[sig-auth] ServiceAccounts should run through the lifecycle of a ServiceAccount [Conformance]', async () => {
@@ -80,7 +36,7 @@ describe('[sig-auth] ServiceAccounts', () => {
     const created = (await t.api.post(path).send({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels: { 'test-serviceaccount-static': 'true' } } }).expect(201)).body;
     expect((await t.api.get(`${path}/${name}`).expect(200)).body.metadata.uid).toBe(created.metadata.uid);
 
-    const watch = await WatchStream.open(path, { labelSelector: 'test-serviceaccount-static=true', timeoutSeconds: '180' });
+    const watch = await WatchStream.open(base, path, { labelSelector: 'test-serviceaccount-static=true', timeoutSeconds: '180' });
     try {
       await watch.next('the ServiceAccount ADDED', (e) => e.type === 'ADDED');
 

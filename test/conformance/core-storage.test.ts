@@ -3,9 +3,9 @@
  * CSIStorageCapacity, StorageClass, PersistentVolume and PersistentVolumeClaim (with /status),
  * and RuntimeClass. No volume controller or kubelet takes part, so PVs and PVCs stay Pending.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { WatchStream } from '../helpers/watch-stream';
 
 let t: TestServer;
 let base: string;
@@ -26,50 +26,6 @@ async function newNamespace(prefix: string): Promise<string> {
 type Obj = { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string } } & Record<string, any>;
 type WatchEvent = { type: string; object: Obj };
 
-/** WatchStream reads a watch response line by line; next() consumes events like a Go watch channel. */
-class WatchStream {
-  readonly events: WatchEvent[] = [];
-  private cursor = 0;
-  private constructor(private readonly req: http.ClientRequest) {}
-
-  static open(path: string, query: Record<string, string>): Promise<WatchStream> {
-    const url = `${base}${path}?${new URLSearchParams({ ...query, watch: 'true' })}`;
-    return new Promise((resolve, reject) => {
-      const req = http.get(url, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`watch ${url} answered ${res.statusCode}`));
-        const stream = new WatchStream(req);
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (line) stream.events.push(JSON.parse(line));
-          }
-        });
-        res.on('error', () => undefined);
-        resolve(stream);
-      });
-      req.on('error', reject);
-    });
-  }
-
-  /** next waits for the next event that matches, skipping those before it. */
-  next(what: string, match: (e: WatchEvent) => boolean): Promise<WatchEvent> {
-    return waitFor(() => {
-      while (this.cursor < this.events.length) {
-        const e = this.events[this.cursor++];
-        if (match(e)) return e;
-      }
-      return undefined;
-    }, what);
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-}
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
 const MERGE = 'application/merge-patch+json';
@@ -169,8 +125,8 @@ describe('[sig-storage] CSI objects', () => {
     expect((await t.api.post(path).send(csc('-csc1'))).status).toBe(409);
     await t.api.post(path).send(csc('-csc2')).expect(201);
 
-    const watch = await WatchStream.open(path, selector);
-    const watchAll = await WatchStream.open(allPath, selector);
+    const watch = await WatchStream.open(base, path, selector);
+    const watchAll = await WatchStream.open(base, allPath, selector);
     try {
       await t.api.post(path).send(csc('-csc3')).expect(201);
 
@@ -404,7 +360,7 @@ describe('[sig-node] RuntimeClass', () => {
     expect((await t.api.post(path).send(rc(''))).status).toBe(409);
     await t.api.post(path).send(rc('2')).expect(201);
 
-    const watch = await WatchStream.open(path, selector);
+    const watch = await WatchStream.open(base, path, selector);
     try {
       await t.api.post(path).send(rc('3')).expect(201);
       expect((await t.api.get(`${path}/${created.metadata.name}`).expect(200)).body.metadata.uid).toBe(created.metadata.uid);

@@ -4,9 +4,9 @@
  * EndpointSlice point at this API server. No endpoints or ingress controller takes part: every
  * Endpoints, EndpointSlice and Ingress status here is written by hand.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { WatchStream } from '../helpers/watch-stream';
 
 let t: TestServer;
 let base: string;
@@ -31,55 +31,6 @@ type Obj = {
 } & Record<string, any>;
 type WatchEvent = { type: string; object: Obj };
 
-/** WatchStream reads a watch response line by line; next() consumes events like a Go watch channel. */
-class WatchStream {
-  readonly events: WatchEvent[] = [];
-  private cursor = 0;
-  private constructor(private readonly req: http.ClientRequest) {}
-
-  static open(path: string, query: Record<string, string>): Promise<WatchStream> {
-    const url = `${base}${path}?${new URLSearchParams({ ...query, watch: 'true' })}`;
-    return new Promise((resolve, reject) => {
-      const req = http.get(url, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`watch ${url} answered ${res.statusCode}`));
-        const stream = new WatchStream(req);
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (line) stream.events.push(JSON.parse(line));
-          }
-        });
-        res.on('error', () => undefined);
-        resolve(stream);
-      });
-      req.on('error', reject);
-    });
-  }
-
-  /** next waits for the next event that matches, skipping those before it. */
-  next(what: string, match: (e: WatchEvent) => boolean): Promise<WatchEvent> {
-    return waitFor(() => {
-      while (this.cursor < this.events.length) {
-        const e = this.events[this.cursor++];
-        if (match(e)) return e;
-      }
-      return undefined;
-    }, what);
-  }
-
-  /** consumed lists the events next() has gone past so far. */
-  consumed(): WatchEvent[] {
-    return this.events.slice(0, this.cursor);
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-}
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
 const MERGE = 'application/merge-patch+json';
@@ -107,7 +58,7 @@ describe('[sig-network] Services', () => {
     const selector = { labelSelector: 'test-service-static=true' };
     const initial = await t.api.get('/api/v1/services').query(selector).expect(200);
     // Every step is confirmed through one watch from the list's resourceVersion, as upstream does.
-    const watch = await WatchStream.open(path, { ...selector, resourceVersion: initial.body.metadata.resourceVersion });
+    const watch = await WatchStream.open(base, path, { ...selector, resourceVersion: initial.body.metadata.resourceVersion });
     try {
       await t.api
         .post(path)
@@ -182,7 +133,7 @@ describe('[sig-network] Services', () => {
     const name = 'testservice';
     const selector = { labelSelector: 'test-endpoint-static=true' };
     const initial = await t.api.get('/api/v1/endpoints').query(selector).expect(200);
-    const watch = await WatchStream.open(path, { ...selector, resourceVersion: initial.body.metadata.resourceVersion });
+    const watch = await WatchStream.open(base, path, { ...selector, resourceVersion: initial.body.metadata.resourceVersion });
     try {
       await t.api
         .post(path)
@@ -279,11 +230,11 @@ describe('[sig-network] EndpointSlice', () => {
     const list = (await t.api.get(path).query(selector).expect(200)).body;
     expect(list.items).toHaveLength(3);
 
-    const watch = await WatchStream.open(path, { ...selector, resourceVersion: list.metadata.resourceVersion });
+    const watch = await WatchStream.open(base, path, { ...selector, resourceVersion: list.metadata.resourceVersion });
     const clusterPath = '/apis/discovery.k8s.io/v1/endpointslices';
     expect(await listItems(clusterPath, selector)).toHaveLength(3);
     // The cluster-wide watch only has to open.
-    (await WatchStream.open(clusterPath, { ...selector, resourceVersion: list.metadata.resourceVersion })).close();
+    (await WatchStream.open(base, clusterPath, { ...selector, resourceVersion: list.metadata.resourceVersion })).close();
     try {
       const patched = (await t.api.patch(`${path}/${created.metadata.name}`).set('Content-Type', MERGE).send('{"metadata":{"annotations":{"patched":"true"}}}').expect(200)).body;
       expect(patched.metadata.annotations.patched).toBe('true');
@@ -342,10 +293,10 @@ describe('[sig-network] Ingress API', () => {
     expect((await t.api.get(`${path}/${created.metadata.name}`).expect(200)).body.metadata.uid).toBe(created.metadata.uid);
     const list = (await t.api.get(path).query(selector).expect(200)).body;
     expect(list.items).toHaveLength(3);
-    const watch = await WatchStream.open(path, { ...selector, resourceVersion: list.metadata.resourceVersion });
+    const watch = await WatchStream.open(base, path, { ...selector, resourceVersion: list.metadata.resourceVersion });
     expect(await listItems('/apis/networking.k8s.io/v1/ingresses', selector)).toHaveLength(3);
     // The cluster-wide watch only has to open.
-    (await WatchStream.open('/apis/networking.k8s.io/v1/ingresses', { ...selector, resourceVersion: list.metadata.resourceVersion })).close();
+    (await WatchStream.open(base, '/apis/networking.k8s.io/v1/ingresses', { ...selector, resourceVersion: list.metadata.resourceVersion })).close();
     try {
       const patched = (await t.api.patch(`${path}/${created.metadata.name}`).set('Content-Type', MERGE).send('{"metadata":{"annotations":{"patched":"true"}}}').expect(200)).body;
       expect(patched.metadata.annotations.patched).toBe('true');
@@ -411,7 +362,7 @@ describe('[sig-network] IngressClass API', () => {
 
     const list = (await t.api.get(path).query({ labelSelector: 'special-label=generic' }).expect(200)).body;
     expect(list.items).toHaveLength(3);
-    const watch = await WatchStream.open(path, { ...selector, resourceVersion: list.metadata.resourceVersion });
+    const watch = await WatchStream.open(base, path, { ...selector, resourceVersion: list.metadata.resourceVersion });
     try {
       const patched = (await t.api.patch(`${path}/${ic1.metadata.name}`).set('Content-Type', MERGE).send('{"metadata":{"annotations":{"patched":"true"}}}').expect(200)).body;
       expect(patched.metadata.annotations.patched).toBe('true');

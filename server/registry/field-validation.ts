@@ -72,6 +72,91 @@ function walk(value: unknown, schemaIn: JSONSchema | undefined, path: string, ou
 
 /** duplicateFields lists the paths of keys repeated in a JSON or YAML body. */
 export function duplicateFields(body: string): string[] {
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const json = duplicateJsonFields(trimmed);
+    if (json) return json;
+  }
+  return duplicateYamlFields(body);
+}
+
+/**
+ * duplicateJsonFields scans JSON text once, keeping the keys seen per object, and lists the
+ * paths of repeated keys; undefined when the text is not well-formed JSON (the YAML reader,
+ * which also reads JSON, then decides). Much cheaper than building a YAML document.
+ */
+export function duplicateJsonFields(text: string): string[] | undefined {
+  const out: string[] = [];
+  type Frame = { keys?: Set<string>; path: string; index: number; key?: string };
+  const stack: Frame[] = [];
+  let i = 0;
+  const n = text.length;
+  const readString = (): string | undefined => {
+    // i is at the opening quote
+    let j = i + 1;
+    let simple = true;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 34) break; // "
+      if (c === 92) {
+        simple = false;
+        j += 2;
+        continue;
+      }
+      j++;
+    }
+    if (j >= n) return undefined;
+    const raw = text.slice(i + 1, j);
+    i = j + 1;
+    if (simple) return raw;
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch {
+      return undefined;
+    }
+  };
+  const childPath = (f: Frame): string => (f.keys ? (f.path ? `${f.path}.${f.key}` : f.key!) : `${f.path}[${f.index}]`);
+  while (i < n) {
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const parent = stack[stack.length - 1];
+      const path = parent ? childPath(parent) : '';
+      stack.push(c === '{' ? { keys: new Set(), path, index: 0 } : { path, index: 0 });
+      i++;
+      continue;
+    }
+    if (c === '}' || c === ']') {
+      stack.pop();
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top && !top.keys) top.index++;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      const top = stack[stack.length - 1];
+      const str = readString();
+      if (str === undefined) return undefined;
+      // A string directly followed by ':' is a key of the innermost object.
+      let k = i;
+      while (k < n && /\s/.test(text[k])) k++;
+      if (top?.keys && text[k] === ':') {
+        if (top.keys.has(str)) out.push(top.path ? `${top.path}.${str}` : str);
+        top.keys.add(str);
+        top.key = str;
+        i = k + 1;
+      }
+      continue;
+    }
+    i++;
+  }
+  return stack.length === 0 ? out : undefined;
+}
+
+function duplicateYamlFields(body: string): string[] {
   const out: string[] = [];
   let doc;
   try {

@@ -97,9 +97,15 @@ async function benchList(dir: string): Promise<Figure[]> {
     const list = await store.list('/core/pods/bench/');
     times.push(performance.now() - t);
     if (list.items.length !== n) throw new Error(`list returned ${list.items.length} items`);
-    // What a JSON response then costs: the stored bytes joined, never parsed and re-serialised.
+    // What a JSON response then costs: the stored bytes copied together, never decoded.
     t = performance.now();
-    const body = '{"items":[' + list.items.map((i) => i.value).join(',') + ']}';
+    const parts: Buffer[] = [Buffer.from('{"items":[')];
+    list.items.forEach((i, n) => {
+      if (n) parts.push(Buffer.from(','));
+      parts.push(i.bytes ?? Buffer.from(i.value));
+    });
+    parts.push(Buffer.from(']}'));
+    const body = Buffer.concat(parts);
     joinTimes.push(performance.now() - t);
     bytes = body.length;
   }
@@ -117,7 +123,7 @@ async function benchList(dir: string): Promise<Figure[]> {
       target: '< 100 ms',
       met: value < 100,
     },
-    { name: `  joining those ${n} stored values into one JSON body`, value: median(joinTimes), unit: 'ms', better: 'lower' },
+    { name: `  copying those ${n} stored values into one JSON body`, value: median(joinTimes), unit: 'ms', better: 'lower' },
   ];
 }
 

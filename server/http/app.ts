@@ -56,9 +56,11 @@ export function createApp(options: AppOptions): express.Express {
   const discovery = new Discovery(options.resources, options.serverAddress ?? (() => '127.0.0.1:6443'));
 
   // One front handler: health and version answer directly; everything else is authenticated,
-  // then /api and /apis go to the dispatcher below without walking a chain of routes.
+  // and /api and /apis are dispatched right here, without walking a chain of routes.
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const path = req.path;
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     if (path.startsWith('/healthz') || path.startsWith('/livez') || path.startsWith('/readyz')) {
       if (/^\/(healthz|livez|readyz)(\/[a-z0-9-]*)?$/.test(path)) {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
@@ -68,15 +70,23 @@ export function createApp(options: AppOptions): express.Express {
     }
     (req as RequestWithUser).user = options.authenticator ? options.authenticator.authenticate(req) : ADMIN_USER;
     if (path === '/version') return sendObject(res, 200, versionInfo());
+    if (path.startsWith('/api')) {
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      dispatch(req, res, path, query).then((handled) => handled || next(), next);
+      return;
+    }
     next();
   });
-  app.use(async (req: Request, res: Response, next: NextFunction) => {
-    const url = new URL(req.url, 'http://localhost');
-    const query = url.searchParams;
+
+  // dispatch serves one /api or /apis request; it resolves false when the path is not an API path.
+  async function dispatch(req: Request, res: Response, pathname: string, query: URLSearchParams): Promise<boolean> {
     const watchParam = query.get('watch');
-    const info = parseRequestInfo(req.method, url.pathname, watchParam === 'true' || watchParam === '1');
-    if (!info) return next();
-    if (info.verb === 'discovery') return serveDiscovery(discovery, info, req, res);
+    const info = parseRequestInfo(req.method, pathname, watchParam === 'true' || watchParam === '1');
+    if (!info) return false;
+    if (info.verb === 'discovery') {
+      serveDiscovery(discovery, info, req, res);
+      return true;
+    }
     const def = options.resources.lookup(info.group, info.version, info.resource);
     if (!def || info.malformed) throw NOT_FOUND;
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw NOT_FOUND;
@@ -99,46 +109,9 @@ export function createApp(options: AppOptions): express.Express {
       resources: options.resources,
       namespace: info.namespace,
     };
-    const sub = info.subresource;
-    if (sub !== undefined) {
-      const served =
-        (sub === 'status' && def.subresources.status) ||
-        (sub === 'scale' && def.subresources.scale) ||
-        (sub === 'finalize' && def.subresources.finalize) ||
-        (sub === 'approval' && def.subresources.approval);
-      if (!served) throw NOT_FOUND;
-      if (sub === 'scale') {
-        if (info.verb === 'get') return handleGetScale(ctx);
-        if (info.verb === 'update') return handleUpdateScale(ctx);
-        if (info.verb === 'patch') return handlePatchScale(ctx);
-        throw methodNotSupported(gr, info.verb);
-      }
-      if (sub === 'finalize' && info.verb !== 'update') throw methodNotSupported(gr, info.verb);
-      if (info.verb === 'get') return handleGet(ctx);
-      if (info.verb === 'update') return handleUpdate(ctx);
-      if (info.verb === 'patch') return handlePatch(ctx);
-      throw methodNotSupported(gr, info.verb);
-    }
-    if (!def.verbs.includes(info.verb)) throw methodNotSupported(gr, info.verb);
-    switch (info.verb) {
-      case 'get':
-        return handleGet(ctx);
-      case 'list':
-        return handleList(ctx);
-      case 'watch':
-        return handleWatch(ctx, { bookmarkIntervalMs: options.bookmarkIntervalMs });
-      case 'create':
-        return handleCreate(ctx);
-      case 'update':
-        return handleUpdate(ctx);
-      case 'patch':
-        return handlePatch(ctx);
-      case 'delete':
-        return handleDelete(ctx);
-      case 'deletecollection':
-        return handleDeleteCollection(ctx);
-    }
-  });
+    await route(ctx, options.bookmarkIntervalMs);
+    return true;
+  }
 
   if (options.openapi) options.openapi.install(app);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(NOT_FOUND));
@@ -148,6 +121,53 @@ export function createApp(options: AppOptions): express.Express {
   });
   return app;
 }
+
+// route hands a resolved request to the handler of its verb and subresource.
+function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Promise<void> {
+  const { def, info } = ctx;
+  const gr = { group: def.group, resource: def.plural };
+  const sub = info.subresource;
+  if (sub !== undefined) {
+    const served =
+      (sub === 'status' && def.subresources.status) ||
+      (sub === 'scale' && def.subresources.scale) ||
+      (sub === 'finalize' && def.subresources.finalize) ||
+      (sub === 'approval' && def.subresources.approval);
+    if (!served) throw NOT_FOUND;
+    if (sub === 'scale') {
+      if (info.verb === 'get') return handleGetScale(ctx);
+      if (info.verb === 'update') return handleUpdateScale(ctx);
+      if (info.verb === 'patch') return handlePatchScale(ctx);
+      throw methodNotSupported(gr, info.verb);
+    }
+    if (sub === 'finalize' && info.verb !== 'update') throw methodNotSupported(gr, info.verb);
+    if (info.verb === 'get') return handleGet(ctx);
+    if (info.verb === 'update') return handleUpdate(ctx);
+    if (info.verb === 'patch') return handlePatch(ctx);
+    throw methodNotSupported(gr, info.verb);
+  }
+  if (!def.verbs.includes(info.verb)) throw methodNotSupported(gr, info.verb);
+  switch (info.verb) {
+    case 'get':
+      return handleGet(ctx);
+    case 'list':
+      return handleList(ctx);
+    case 'watch':
+      return handleWatch(ctx, { bookmarkIntervalMs });
+    case 'create':
+      return handleCreate(ctx);
+    case 'update':
+      return handleUpdate(ctx);
+    case 'patch':
+      return handlePatch(ctx);
+    case 'delete':
+      return handleDelete(ctx);
+    case 'deletecollection':
+      return handleDeleteCollection(ctx);
+  }
+  throw methodNotSupported(gr, info.verb);
+}
+
 
 function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);

@@ -6,5 +6,5 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
-  testTimeout: 30000,
+  testTimeout: 90000,
 };

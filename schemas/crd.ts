@@ -7,7 +7,8 @@
  * from the structural schema, status and scale subresources, printer columns via JSONPath,
  * selectable fields.
  */
-import { celRuleLocations, applySchemaDefaults, goValue, hasDefaults, isRecord, validateStructure } from './crd-schema';
+import { applySchemaDefaults, goValue, hasDefaults, isRecord, propertiesOf, validateStructure } from './crd-schema';
+import { celRuleLocations } from './crd-structural';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
 import { definitions } from './openapi-definitions';
@@ -103,22 +104,26 @@ export function setCondition(crd: KubeObject, condition: CRDCondition, now: Date
   existing.message = condition.message;
 }
 
-/** celWarnings lists the x-kubernetes-validations rules of a CRD, which nodeless does not enforce. */
-export function celWarnings(crd: KubeObject): string[] {
-  const out: string[] = [];
-  (specOf(crd).versions ?? []).forEach((v, i) => {
-    for (const loc of celRuleLocations(v.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`)) {
-      out.push(`${loc}: x-kubernetes-validations (CEL) rules are not supported by nodeless and are not enforced`);
-    }
-  });
-  return out;
+/**
+ * celRules lists where a CRD carries x-kubernetes-validations rules (field path and rule), which
+ * nodeless does not evaluate and so reports instead of ignoring them silently.
+ */
+export function celRules(crd: KubeObject): string[] {
+  return (specOf(crd).versions ?? []).flatMap((v, i) => celRuleLocations(v.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`));
+}
+
+/** celWarning is the warning text for a CRD's unenforced rules. */
+export function celWarning(rules: string[]): string {
+  return `x-kubernetes-validations (CEL) rules are not enforced by nodeless: ${rules.join(', ')}`;
 }
 
 // ---- custom resources -----------------------------------------------------------------------
 
 /** CustomResourceVersion is the ResourceDefinition of one served version of a CRD. */
 export interface CustomResourceVersion extends ResourceDefinition {
+  /** the name of the CRD this version comes from */
   crdName: string;
+  /** the CRD's storage version, the form objects are written in */
   storageVersion: string;
 }
 
@@ -131,12 +136,24 @@ export function customResourceVersions(crd: KubeObject, names: CRDNames = specOf
   const group = spec.group ?? '';
   const storageVersion = storageVersionOf(crd) ?? '';
   const plural = specOf(crd).names?.plural ?? names.plural ?? '';
-  // Objects stored under an earlier storage version keep its apiVersion, so with more than one
-  // version every read converts (conversion strategy None: only apiVersion changes).
-  const multiVersion = (spec.versions ?? []).length > 1;
+  const storage: StorageFacts = {
+    version: storageVersion,
+    storedVersions: statusOf(crd).storedVersions ?? [storageVersion],
+    // Objects written while the schema was unchanged got its defaults on write; once the spec
+    // changed, stored objects may predate a default and are defaulted when read.
+    schemaChanged: (crd.metadata?.generation ?? 1) > 1,
+  };
   return (spec.versions ?? [])
     .filter((v) => v.served)
-    .map((v) => versionDefinition(crd.metadata?.name ?? '', group, plural, spec.scope === 'Namespaced', names, v, storageVersion, multiVersion));
+    .map((v) => versionDefinition(crd.metadata?.name ?? '', group, plural, spec.scope === 'Namespaced', names, v, storage));
+}
+
+// StorageFacts are what decides whether a version's reads and writes need converting.
+interface StorageFacts {
+  version: string;
+  /** every version objects may be stored in (status.storedVersions) */
+  storedVersions: string[];
+  schemaChanged: boolean;
 }
 
 const PRESERVE_EVERYTHING: JSONSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -148,8 +165,7 @@ function versionDefinition(
   namespaced: boolean,
   names: CRDNames,
   v: CRDVersion,
-  storageVersion: string,
-  multiVersion: boolean,
+  storage: StorageFacts,
 ): CustomResourceVersion {
   const schema: JSONSchema = isRecord(v.schema?.openAPIV3Schema) ? structuredClone(v.schema!.openAPIV3Schema!) : PRESERVE_EVERYTHING;
   const scale = v.subresources?.scale;
@@ -160,15 +176,21 @@ function versionDefinition(
   if (v.subresources?.status !== undefined && v.subresources.status !== null) subresources.status = true;
   if (scaleSubresource) subresources.scale = scaleSubresource;
   const apiVersion = `${group}/${v.name}`;
-  const storageApiVersion = `${group}/${storageVersion}`;
+  const storageApiVersion = `${group}/${storage.version}`;
   const defaulted = hasDefaults(schema);
-  // Reads convert to this version and apply the schema's current defaults to what is stored, as
-  // kube-apiserver's codec does; writes store the storage version.
-  const conversion: ResourceDefinition['conversion'] = multiVersion || defaulted
+  // Conversion strategy None: only apiVersion changes between versions. Reads convert to this
+  // version and apply the schema's current defaults, as kube-apiserver's codec does, unless
+  // every stored object is already in this form (then stored bytes are served as they are);
+  // writes store the storage version. Status writes are not defaulted by the registry, so
+  // defaults under status are always applied on read.
+  const readDefaults = defaulted && (storage.schemaChanged || hasDefaults(propertiesOf(schema).status));
+  const readConverts = readDefaults || storage.storedVersions.some((sv) => sv !== v.name);
+  const writeConverts = v.name !== storage.version;
+  const conversion: ResourceDefinition['conversion'] = readConverts || writeConverts
     ? {
         fromStorage: (obj) => {
           obj.apiVersion = apiVersion;
-          if (defaulted) applySchemaDefaults(obj, schema);
+          if (readDefaults) applySchemaDefaults(obj, schema);
           return obj;
         },
         toStorage: (obj) => {
@@ -198,7 +220,7 @@ function versionDefinition(
     validate: (obj) => [...validateStructure(obj, schema), ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : [])],
     conversion,
     crdName,
-    storageVersion,
+    storageVersion: storage.version,
   };
 }
 

@@ -13,7 +13,8 @@ import type { ResourceTable } from '../../server/registry/resource-table';
 import { StatusError } from '../../server/registry/status-error';
 import {
   CUSTOM_RESOURCE_CLEANUP_FINALIZER,
-  celWarnings,
+  celRules,
+  celWarning,
   conditionOf,
   customResourceVersions,
   setCondition,
@@ -242,7 +243,7 @@ export class CustomResourceDefinitionController {
   private serve(crd: KubeObject, names: CRDNames): void {
     const name = crd.metadata!.name!;
     const spec = specOf(crd);
-    const source = JSON.stringify({ spec, names });
+    const source = JSON.stringify({ spec, names, storedVersions: statusOf(crd).storedVersions, generation: crd.metadata?.generation });
     const before = this.served.get(name);
     if (before?.source === source) return;
     const defs = customResourceVersions(crd, names).filter((d) => {
@@ -365,9 +366,9 @@ export class CustomResourceDefinitionController {
     const generation = crd.metadata?.generation ?? 0;
     if (this.warnedGeneration.get(name) === generation) return;
     this.warnedGeneration.set(name, generation);
-    const warnings = celWarnings(crd);
-    if (!warnings.length) return;
-    this.log({ level: 'warn', msg: 'x-kubernetes-validations rules are not enforced', crd: name, rules: warnings });
+    const rules = celRules(crd);
+    if (!rules.length) return;
+    this.log({ level: 'warn', msg: 'x-kubernetes-validations rules are not enforced', crd: name, rules });
     const eventDef = this.resources.lookup('', 'v1', 'events');
     if (!eventDef) return;
     const now = this.now();
@@ -379,7 +380,7 @@ export class CustomResourceDefinitionController {
         metadata: { name: `${name}.${now.getTime().toString(16)}`, namespace: 'default' },
         involvedObject: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name, uid: crd.metadata?.uid, resourceVersion: crd.metadata?.resourceVersion },
         reason: 'UnsupportedValidationRules',
-        message: `x-kubernetes-validations (CEL) rules are not enforced by nodeless: ${warnings.map((w) => w.split(':')[0]).join(', ')}`,
+        message: celWarning(rules),
         type: 'Warning',
         source: { component: 'apiextensions-apiserver' },
         reportingComponent: 'apiextensions-apiserver',

@@ -5,7 +5,7 @@
  */
 import type express from 'express';
 import { createHash } from 'node:crypto';
-import { publishedSchema } from '../../schemas/crd-schema';
+import { publishedSchema } from '../../schemas/crd-openapi';
 import { definitions, toOpenAPIV3 } from '../../schemas/openapi-definitions';
 import { definitionMapType, openAPIExtensions, patchMetaFor } from '../../schemas/patch-metadata';
 import type { JSONSchema, ResourceDefinition } from '../../schemas/types';

@@ -4,7 +4,7 @@
  * with a parser that keeps them. Strict refuses them; Warn reports them as Warning headers.
  */
 import YAML from 'yaml';
-import { decodeCustomResource } from '../../schemas/crd-schema';
+import { pruneCustomResource } from '../../schemas/crd-schema';
 import { definitions } from '../../schemas/openapi-definitions';
 import type { JSONSchema, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { badRequest } from './status-error';
@@ -32,10 +32,9 @@ function resolve(schema: JSONSchema | undefined): JSONSchema | undefined {
  * from obj, as the decoder of kube-apiserver drops them.
  */
 export function pruneUnknownFields(def: ResourceDefinition, obj: KubeObject): string[] {
-  // A run-time kind (a CRD version) is decoded by the structural-schema rules of
-  // apiextensions-apiserver: pruned (its ObjectMeta, and that of embedded resources, like any
-  // kind's) and then defaulted, as kube-apiserver's decoder does for custom resources.
-  if (!def.definitionName) return decodeCustomResource(def.schema, obj, pruneObjectMeta);
+  // A run-time kind (a CRD version) is pruned by the structural-schema rules of
+  // apiextensions-apiserver, its ObjectMeta (and that of embedded resources) like any kind's.
+  if (!def.definitionName) return pruneCustomResource(def.schema, obj, pruneObjectMeta);
   const out: string[] = [];
   walk(obj, definitions[def.definitionName], '', out);
   return out;

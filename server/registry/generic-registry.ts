@@ -624,16 +624,17 @@ export class Registry {
         throw conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`);
       }
       await this.admission.validate({ operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun });
-      const finalizers = [...(meta.finalizers ?? [])];
-      if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-      if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      // Orphan and Foreground deletion are carried out by the garbage collector through the
+      // orphan and foregroundDeletion finalizers; until that controller runs here, adding them
+      // would hold the object forever, so both behave as Background.
       const next = structuredClone(old);
       const held = def.prepareForDelete?.(next) ?? false;
+      const nextMeta = next.metadata ?? {};
+      const finalizers = nextMeta.finalizers ?? [];
       try {
         if (held || finalizers.length > 0) {
           if (meta.deletionTimestamp) return { raw: this.present(def, current).raw, deleted: false };
-          next.metadata = { ...meta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
-          if (finalizers.length) next.metadata.finalizers = finalizers;
+          next.metadata = { ...nextMeta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
           if (options.dryRun) return { raw: JSON.stringify(next), deleted: false };
           const kv = await this.store.update(key, this.toStorage(def, next), current.revision);
           return { raw: this.present(def, kv).raw, deleted: false };

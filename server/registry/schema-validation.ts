@@ -5,7 +5,7 @@
  * kube-openapi's validator.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { compileCustomResourceSchema } from '../../schemas/crd-schema';
+import { compileCustomResourceSchema } from '../../schemas/crd-ajv';
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { invalidValue, renderValue } from './object-meta';
 

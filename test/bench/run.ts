@@ -3,12 +3,14 @@
  * measured in the same run; pass section names (e.g. `npm run bench -- store`) to run some.
  * BENCH_SCALE (default 1) shrinks or grows the workloads.
  */
+import { runCrdBench } from './crd-bench';
 import { runHttpBench } from './http-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
   store: runStoreBench,
   http: runHttpBench,
+  crd: runCrdBench,
 };
 
 async function main(): Promise<void> {

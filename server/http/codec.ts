@@ -165,25 +165,39 @@ export function sendBytes(res: ServerResponse, code: number, body: Buffer, heade
 
 /**
  * sendJoinedBytes sends head + parts joined by commas + tail, where the parts are stored JSON
- * bytes: they are copied into the response in batches, never decoded to text.
+ * bytes: each is handed to the socket as it is. Copying them into one large buffer first costs
+ * far more (a fresh 20-40 MB allocation page-faults its way in) than the extra write calls.
  */
 export function sendJoinedBytes(res: ServerResponse, code: number, head: string, parts: Buffer[], tail: string): void {
-  const comma = Buffer.from(',');
   let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, parts.length - 1);
   for (const p of parts) length += p.length;
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': length, 'Cache-Control': 'no-cache, private' });
   res.cork();
   res.write(head);
-  const BATCH = 256;
-  for (let i = 0; i < parts.length; i += BATCH) {
-    const chunk: Buffer[] = [];
-    for (let j = i; j < Math.min(parts.length, i + BATCH); j++) {
-      if (j) chunk.push(comma);
-      chunk.push(parts[j]);
-    }
-    res.write(Buffer.concat(chunk));
+  for (let i = 0; i < parts.length; i++) {
+    if (i) res.write(COMMA);
+    res.write(parts[i]);
   }
   res.end(tail);
+  process.nextTick(() => res.uncork());
+}
+
+const COMMA = Buffer.from(',');
+
+/** sendJoinedPieces is sendJoinedBytes for items made of several pieces (text and bytes). */
+export function sendJoinedPieces(res: ServerResponse, code: number, head: string, items: Array<Array<string | Buffer>>, tail: string): void {
+  const chunks: Array<string | Buffer> = [head];
+  items.forEach((pieces, i) => {
+    if (i) chunks.push(COMMA);
+    for (const p of pieces) chunks.push(p);
+  });
+  chunks.push(tail);
+  let length = 0;
+  for (const c of chunks) length += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': length, 'Cache-Control': 'no-cache, private' });
+  res.cork();
+  for (const c of chunks) res.write(c);
+  res.end();
   process.nextTick(() => res.uncork());
 }
 

@@ -5,9 +5,9 @@
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
-import { send, sendBytes, sendJoined, sendJoinedBytes, sendObject } from './codec';
+import { send, sendBytes, sendJoined, sendJoinedBytes, sendJoinedPieces, sendObject } from './codec';
 import type { RequestContext } from './request-context';
-import { partialObjectMetadata, toTable, toTableJson } from './table';
+import { partialObjectMetadata, tableParts, toTable } from './table';
 
 /** respondObject sends one object (201 on create, 200 otherwise). */
 export function respondObject(ctx: RequestContext, code: number, obj: StoredObject, warnings: string[] = []): void {
@@ -31,14 +31,16 @@ export function respondList(ctx: RequestContext, page: ListPage): void {
   const { output, def } = ctx;
   if (output.as === 'Table') {
     const items = page.items.map((i) => ({ revision: i.converted ? 0 : i.revision, object: ctx.registry.decode(i) }));
-    const table = toTableJson(def, items, {
+    const options = {
       includeObject: ctx.query.get('includeObject') ?? undefined,
       version: output.asVersion,
       resourceVersion: page.resourceVersion,
       continue: page.continue,
       remainingItemCount: page.remainingItemCount,
-    });
-    return send(ctx.res, 200, table, output.format);
+    };
+    const parts = output.format === 'json' ? tableParts(def, items, options) : undefined;
+    if (parts) return sendJoinedPieces(ctx.res, 200, parts.head, parts.rows, parts.tail);
+    return sendObject(ctx.res, 200, toTable(def, items.map((i) => i.object), options), output.format);
   }
   const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
   if (page.continue) meta.continue = page.continue;

@@ -59,22 +59,29 @@ export function toTable(def: ResourceDefinition, objects: ReadonlyArray<Readonly
   return table;
 }
 
-// The metadata-only JSON of stored objects by revision: a row's object never changes for a
-// revision, so a large Table is assembled from cached text (cells are computed afresh: AGE moves).
-const metadataJson = new LRUCache<string, string>({ max: 50_000 });
+// The metadata-only JSON of stored objects by revision, as bytes: a row's object never changes
+// for a revision, so a large Table is sent from cached bytes (cells are computed afresh: AGE moves).
+const metadataJson = new LRUCache<string, Buffer>({ maxSize: 256 * 1024 * 1024, sizeCalculation: (b) => b.length || 1 });
 
-/** TableItem is one stored object for toTableJson: its revision (0 when not stored) and decoded form. */
+/** TableItem is one stored object for tableParts: its revision (0 when not stored) and decoded form. */
 export interface TableItem {
   revision: number;
   object: Readonly<KubeObject>;
 }
 
-/** toTableJson renders the same Table as toTable, as JSON text built row by row. */
-export function toTableJson(def: ResourceDefinition, items: ReadonlyArray<TableItem>, options: TableOptions = {}): string {
+/** TableParts is a Table as JSON pieces to send in order: head, then rows joined by commas, then tail. */
+export interface TableParts {
+  head: string;
+  /** each row as its pieces (text and cached bytes), written back to back */
+  rows: Array<Array<string | Buffer>>;
+  tail: string;
+}
+
+/** tableParts renders the same Table as toTable, as pieces that reuse cached row metadata. */
+export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableItem>, options: TableOptions = {}): TableParts | undefined {
   const include = options.includeObject ?? 'Metadata';
-  if (include !== 'Metadata') return JSON.stringify(toTable(def, items.map((i) => i.object), options));
+  if (include !== 'Metadata') return undefined;
   const version = options.version ?? 'v1';
-  const head = toTable(def, [], options);
   const cols = tableColumns(def);
   const now = options.now ?? new Date();
   const rows = items.map(({ revision, object }) => {
@@ -89,11 +96,11 @@ export function toTableJson(def: ResourceDefinition, items: ReadonlyArray<TableI
     const key = `${version}/${revision}`;
     let meta = revision ? metadataJson.get(key) : undefined;
     if (meta === undefined) {
-      meta = JSON.stringify(partialObjectMetadata(object, version));
+      meta = Buffer.from(JSON.stringify(partialObjectMetadata(object, version)));
       if (revision) metadataJson.set(key, meta);
     }
-    return `{"cells":${JSON.stringify(cells)},"object":${meta}}`;
+    return [`{"cells":${JSON.stringify(cells)},"object":`, meta, '}'];
   });
-  const json = JSON.stringify(head);
-  return `${json.slice(0, -3)}[${rows.join(',')}]}`;
+  const json = JSON.stringify(toTable(def, [], options));
+  return { head: json.slice(0, -2), rows, tail: ']}' };
 }

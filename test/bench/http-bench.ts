@@ -56,9 +56,11 @@ export async function runHttpBench(): Promise<Figure[]> {
 
   const staticServer = await startServer('static');
   let baseGet: LoadResult;
+  let basePaced: LoadResult;
   try {
     await load({ url: staticServer.url, method: 'GET', path: '/warmup', concurrency: 32, requests: 2000 });
     baseGet = await load({ url: staticServer.url, method: 'GET', path: '/api/v1/namespaces/default/pods/p{i}', concurrency: 32, requests: 2 * n });
+    basePaced = await load({ url: staticServer.url, method: 'GET', path: '/api/v1/namespaces/default/pods/p{i}', concurrency: 4, requests: Math.round(5000 * Math.min(1, scale * 2)), rate: 1000 });
   } finally {
     await stop(staticServer.child);
   }
@@ -80,7 +82,10 @@ export async function runHttpBench(): Promise<Figure[]> {
     // Fill up to 10,000 pods in the namespace for the list figures.
     await load({ url: api.url, method: 'POST', path: pods, body: podBody('fill'), headers: auth, concurrency: 32, requests: Math.max(0, 10_000 - 500 - n / 2) });
     const gets = await load({ url: api.url, method: 'GET', path: `${pods}/pod-{i}`, pathModulo: n / 2, headers: auth, concurrency: 32, requests: 2 * n });
-    const paced = await load({ url: api.url, method: 'GET', path: `${pods}/pod-{i}`, pathModulo: n / 2, headers: auth, concurrency: 32, requests: Math.round(5000 * Math.min(1, scale * 2)), rate: 1000 });
+    // Latency at a fixed 1,000 req/s, over 4 connections: with 32 the generator's own timers
+    // dominate the tail (the static baseline shows the same), which is not the server's latency.
+    const pacedRequests = Math.round(5000 * Math.min(1, scale * 2));
+    const paced = await load({ url: api.url, method: 'GET', path: `${pods}/pod-{i}`, pathModulo: n / 2, headers: auth, concurrency: 4, requests: pacedRequests, rate: 1000 });
     const listJson = await load({ url: api.url, method: 'GET', path: pods, headers: auth, concurrency: 1, requests: 7 });
     const listTable = await load({ url: api.url, method: 'GET', path: pods, headers: { ...auth, Accept: TABLE }, concurrency: 1, requests: 7 });
     figures.push(
@@ -88,7 +93,7 @@ export async function runHttpBench(): Promise<Figure[]> {
       { name: 'single pod GETs/s', value: gets.rps, unit: 'req/s', baselineName: '(a) bare express, static body', baseline: baseGet.rps, better: 'higher', target: '>= 70% of (a)', met: gets.rps >= 0.7 * baseGet.rps },
       { name: 'single pod GET p50 at full load', value: gets.p50, unit: 'ms', baselineName: '(a)', baseline: baseGet.p50, better: 'lower' },
       { name: 'single pod GET p99 at full load', value: gets.p99, unit: 'ms', baselineName: '(a)', baseline: baseGet.p99, better: 'lower' },
-      { name: `single pod GET p99 paced at 1,000 req/s (achieved ${paced.rps.toFixed(0)})`, value: paced.p99, unit: 'ms', better: 'lower', target: '< 10 ms', met: paced.p99 < 10 },
+      { name: `single pod GET p99 paced at 1,000 req/s, 4 connections (achieved ${paced.rps.toFixed(0)})`, value: paced.p99, unit: 'ms', baselineName: '(a) paced the same way', baseline: basePaced.p99, better: 'lower', target: '< 10 ms', met: paced.p99 < 10 },
       { name: 'create p50 / p99', value: creates.p50, unit: 'ms', baselineName: '(b) p50', baseline: basePost.p50, better: 'lower' },
       { name: 'list of 10,000 pods, JSON (median of 7)', value: listJson.p50, unit: 'ms', better: 'lower', target: '< 100 ms', met: listJson.p50 < 100 },
       { name: 'list of 10,000 pods, Table (median of 7)', value: listTable.p50, unit: 'ms', better: 'lower', target: '< 100 ms', met: listTable.p50 < 100 },

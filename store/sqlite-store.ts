@@ -87,6 +87,9 @@ export class SqliteStore implements Store {
   private readonly batchRows: number;
   private readonly watchMaxPending?: number;
   private readonly values: LRUCache<number, Buffer>;
+  // latest maps recently read or written keys to their newest revision (0 when deleted), so a
+  // GET of a live object needs no query. This process is the only writer of the database.
+  private readonly latest = new LRUCache<string, { revision: number; createRevision: number }>({ max: 200_000 });
 
   constructor(options: SqliteStoreOptions) {
     this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
@@ -221,6 +224,7 @@ export class SqliteStore implements Store {
       })
       .immediate();
     this.rev = event.revision;
+    this.latest.set(key, { revision: event.type === 'DELETED' ? 0 : event.revision, createRevision: event.createRevision });
     const bytes = Buffer.from(event.value);
     this.values.set(event.revision, bytes);
     this.hub.publish(event);
@@ -254,10 +258,15 @@ export class SqliteStore implements Store {
       if (!past || past.deleted) throw new NotFoundError(key);
       return new StoredKeyValue(key, past.id, past.create_revision, Buffer.from(past.value), past.value);
     }
-    // The newest revision from the index; its value from the cache when it is there.
-    const row = this.stmt.latestKey.get(key) as Row | undefined;
-    if (!row || row.deleted) throw new NotFoundError(key);
-    return new StoredKeyValue(key, row.id, row.create_revision, this.valuesOf([row.id]).get(row.id)!);
+    // The newest revision from memory or the index; its value from the cache when it is there.
+    let latest = this.latest.get(key);
+    if (!latest) {
+      const row = this.stmt.latestKey.get(key) as Row | undefined;
+      latest = { revision: row && !row.deleted ? row.id : 0, createRevision: row?.create_revision ?? 0 };
+      this.latest.set(key, latest);
+    }
+    if (!latest.revision) throw new NotFoundError(key);
+    return new StoredKeyValue(key, latest.revision, latest.createRevision, this.valuesOf([latest.revision]).get(latest.revision)!);
   }
 
   private checkReadRevision(revision: number): void {

@@ -8,6 +8,7 @@
  * custom resources; then it removes the cleanup finalizer and the CRD goes, and so do its paths.
  * x-kubernetes-validations rules, which nodeless does not evaluate, are reported as Warning events.
  */
+import { WorkQueue } from '../runtime/work-queue';
 import type { Registry } from '../../server/registry/generic-registry';
 import type { ResourceTable } from '../../server/registry/resource-table';
 import { StatusError } from '../../server/registry/status-error';
@@ -45,24 +46,20 @@ interface Served {
 
 /** CustomResourceDefinitionController serves custom resources for the CRDs in the registry. */
 export class CustomResourceDefinitionController {
-  private stopped = false;
   private readonly abort = new AbortController();
   private readonly served = new Map<string, Served>();
   private readonly terminating = new Set<string>();
   private readonly warnedGeneration = new Map<string, number>();
   /** groupOf remembers each CRD's group, so that its deletion frees names for the others. */
   private readonly groupOf = new Map<string, string>();
-  private readonly pending = new Set<string>();
-  private readonly running = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly retryMs: number;
+  private readonly queue: WorkQueue;
   private readonly now: () => Date;
   private readonly log: (record: Record<string, unknown>) => void;
 
   constructor(private readonly registry: Registry, private readonly resources: ResourceTable, options: CRDControllerOptions = {}) {
-    this.retryMs = options.retryMs ?? 500;
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => undefined);
+    this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'CRD reconcile failed', retryMs: options.retryMs, log: this.log });
     // Creating custom resources of a CRD being deleted is refused, as kube-apiserver does.
     registry.admission.use(terminatingCreateGuard((crdName) => this.terminating.has(crdName)));
   }
@@ -83,10 +80,10 @@ export class CustomResourceDefinitionController {
       const name = this.registry.decode(item).metadata?.name;
       if (!name) continue;
       try {
-        if (await this.reconcile(name)) this.later(() => this.enqueue(name), this.retryMs);
+        if (await this.reconcile(name)) this.queue.addLater(name);
       } catch (err) {
         this.log({ level: 'error', msg: 'CRD reconcile failed', crd: name, error: String(err) });
-        this.later(() => this.enqueue(name), this.retryMs);
+        this.queue.addLater(name);
       }
     }
     void this.watchLoop(def, page.resourceVersion);
@@ -94,7 +91,7 @@ export class CustomResourceDefinitionController {
 
   private async watchLoop(def: ResourceDefinition, fromVersion: string): Promise<void> {
     let resourceVersion: string | undefined = fromVersion;
-    while (!this.stopped) {
+    while (!this.queue.stopped) {
       try {
         const events = await this.registry.watch(def, undefined, { resourceVersion }, this.abort.signal);
         for await (const ev of events) {
@@ -105,50 +102,20 @@ export class CustomResourceDefinitionController {
           if (ev.type === 'BOOKMARK') continue;
           const crd = JSON.parse(ev.raw) as KubeObject;
           if (crd.metadata?.resourceVersion) resourceVersion = crd.metadata.resourceVersion;
-          if (crd.metadata?.name) this.enqueue(crd.metadata.name);
+          if (crd.metadata?.name) this.queue.add(crd.metadata.name);
         }
       } catch (err) {
-        if (!this.stopped) this.log({ level: 'error', msg: 'CRD watch failed', error: String(err) });
+        if (!this.queue.stopped) this.log({ level: 'error', msg: 'CRD watch failed', error: String(err) });
         resourceVersion = undefined;
       }
-      if (!this.stopped) await new Promise<void>((r) => this.later(r, this.retryMs));
+      await this.queue.pause();
     }
   }
 
   /** stop ends the watch and pending retries; served resources stay registered. */
   stop(): void {
-    this.stopped = true;
+    this.queue.stop();
     this.abort.abort();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
-
-  private later(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  // enqueue runs one key at a time; a key queued while it runs runs once more afterwards.
-  private enqueue(name: string): void {
-    if (this.stopped) return;
-    if (this.running.has(name)) {
-      this.pending.add(name);
-      return;
-    }
-    this.running.add(name);
-    void this.reconcile(name)
-      .then((requeue) => requeue && this.later(() => this.enqueue(name), this.retryMs))
-      .catch((err) => {
-        this.log({ level: 'error', msg: 'CRD reconcile failed', crd: name, error: String(err) });
-        this.later(() => this.enqueue(name), this.retryMs);
-      })
-      .finally(() => {
-        this.running.delete(name);
-        if (this.pending.delete(name)) this.enqueue(name);
-      });
   }
 
   /** reconcile drives one CRD towards being served (or cleaned up); it resolves true to be retried. */
@@ -277,7 +244,7 @@ export class CustomResourceDefinitionController {
     for (const item of page.items) {
       const other = this.registry.decode(item) as KubeObject;
       const n = other.metadata?.name;
-      if (n && n !== except && specOf(other).group === group && conditionOf(other, 'NamesAccepted')?.status !== 'True') this.enqueue(n);
+      if (n && n !== except && specOf(other).group === group && conditionOf(other, 'NamesAccepted')?.status !== 'True') this.queue.add(n);
     }
   }
 

@@ -8,6 +8,7 @@ import type { Registry } from '../../server/registry/generic-registry';
 import type { ResourceTable } from '../../server/registry/resource-table';
 import { StatusError } from '../../server/registry/status-error';
 import type { KubeObject } from '../../schemas/types';
+import { WorkQueue } from '../runtime/work-queue';
 
 /** NamespaceControllerOptions tune the retry delay. */
 export interface NamespaceControllerOptions {
@@ -17,17 +18,13 @@ export interface NamespaceControllerOptions {
 
 /** NamespaceController finalizes terminating namespaces. */
 export class NamespaceController {
-  private stopped = false;
   private readonly abort = new AbortController();
-  private readonly pending = new Set<string>();
-  private readonly running = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly retryMs: number;
+  private readonly queue: WorkQueue;
   private readonly log: (record: Record<string, unknown>) => void;
 
   constructor(private readonly registry: Registry, private readonly resources: ResourceTable, options: NamespaceControllerOptions = {}) {
-    this.retryMs = options.retryMs ?? 500;
     this.log = options.log ?? (() => undefined);
+    this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'namespace finalization failed', retryMs: options.retryMs, log: this.log });
   }
 
   /** start watches namespaces until stop is called. */
@@ -35,56 +32,26 @@ export class NamespaceController {
     const def = this.resources.lookup('', 'v1', 'namespaces');
     if (!def) return;
     void (async () => {
-      while (!this.stopped) {
+      while (!this.queue.stopped) {
         try {
           const events = await this.registry.watch(def, undefined, {}, this.abort.signal);
           for await (const ev of events) {
             if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') continue;
             const ns = JSON.parse(ev.raw) as KubeObject;
-            if (ns.metadata?.deletionTimestamp) this.enqueue(ns.metadata.name!);
+            if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name!);
           }
         } catch (err) {
           this.log({ level: 'error', msg: 'namespace watch failed', error: String(err) });
         }
-        if (!this.stopped) await new Promise<void>((r) => this.later(r, this.retryMs));
+        await this.queue.pause();
       }
     })();
   }
 
   /** stop ends the watch and pending retries. */
   stop(): void {
-    this.stopped = true;
+    this.queue.stop();
     this.abort.abort();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
-
-  private later(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  // enqueue runs one key at a time; a key queued while it runs runs once more afterwards.
-  private enqueue(name: string): void {
-    if (this.stopped) return;
-    if (this.running.has(name)) {
-      this.pending.add(name);
-      return;
-    }
-    this.running.add(name);
-    void this.reconcile(name)
-      .then((requeue) => requeue && this.later(() => this.enqueue(name), this.retryMs))
-      .catch((err) => {
-        this.log({ level: 'error', msg: 'namespace finalization failed', namespace: name, error: String(err) });
-        this.later(() => this.enqueue(name), this.retryMs);
-      })
-      .finally(() => {
-        this.running.delete(name);
-        if (this.pending.delete(name)) this.enqueue(name);
-      });
   }
 
   /** reconcile empties one terminating namespace; it resolves true while objects remain. */

@@ -5,6 +5,7 @@
  * and the ConfigMap is restored when edited. Level-triggered: a pass re-reads the namespace and
  * its two objects and is safe to repeat.
  */
+import { WorkQueue } from '../runtime/work-queue';
 import type { Registry } from '../../server/registry/generic-registry';
 import type { ResourceTable } from '../../server/registry/resource-table';
 import { DEFAULT_SERVICE_ACCOUNT_NAME, ROOT_CA_CONFIG_MAP } from '../../server/registry/service-account-admission';
@@ -29,19 +30,19 @@ export interface ServiceAccountControllerOptions {
 
 /** ServiceAccountController keeps each namespace's default ServiceAccount and root-CA ConfigMap. */
 export class ServiceAccountController {
-  private stopped = false;
   private readonly abort = new AbortController();
-  private readonly pending = new Set<string>();
-  private readonly running = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly queue: WorkQueue;
   private readonly rootCACert: string;
-  private readonly retryMs: number;
   private readonly log: (record: Record<string, unknown>) => void;
 
   constructor(private readonly registry: Registry, private readonly resources: ResourceTable, options: ServiceAccountControllerOptions) {
     this.rootCACert = options.rootCACert;
-    this.retryMs = options.retryMs ?? 500;
     this.log = options.log ?? (() => undefined);
+    const sync = async (namespace: string) => {
+      await this.reconcile(namespace);
+      return false;
+    };
+    this.queue = new WorkQueue(sync, { failure: 'service account sync failed', retryMs: options.retryMs, log: this.log });
   }
 
   /**
@@ -57,7 +58,7 @@ export class ServiceAccountController {
       if (!name) continue;
       await this.reconcile(name).catch((err) => {
         this.log({ level: 'error', msg: 'service account sync failed', namespace: name, error: String(err) });
-        this.later(() => this.enqueue(name), this.retryMs);
+        this.queue.addLater(name);
       });
     }
     const from = page.resourceVersion;
@@ -70,10 +71,8 @@ export class ServiceAccountController {
 
   /** stop ends the watches and pending retries. */
   stop(): void {
-    this.stopped = true;
+    this.queue.stop();
     this.abort.abort();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
   }
 
   private defs(): { namespaces: ResourceDefinition; serviceaccounts: ResourceDefinition; configmaps: ResourceDefinition } | undefined {
@@ -89,51 +88,22 @@ export class ServiceAccountController {
   private watchLoop(def: ResourceDefinition, name: string | undefined, from: string, keyOf: (obj: KubeObject) => string | undefined): void {
     void (async () => {
       let resourceVersion: string | undefined = from;
-      while (!this.stopped) {
+      while (!this.queue.stopped) {
         try {
           const events = await this.registry.watch(def, undefined, { resourceVersion, name }, this.abort.signal);
           for await (const ev of events) {
             if (ev.type === 'BOOKMARK') continue;
             if (ev.type === 'ERROR') break;
             const key = keyOf(JSON.parse(ev.raw) as KubeObject);
-            if (key) this.enqueue(key);
+            if (key) this.queue.add(key);
           }
         } catch (err) {
-          if (!this.stopped) this.log({ level: 'error', msg: 'service account controller watch failed', resource: def.plural, error: String(err) });
+          if (!this.queue.stopped) this.log({ level: 'error', msg: 'service account controller watch failed', resource: def.plural, error: String(err) });
         }
         resourceVersion = undefined;
-        if (!this.stopped) await new Promise<void>((r) => this.later(r, this.retryMs));
+        await this.queue.pause();
       }
     })();
-  }
-
-  private later(fn: () => void, ms: number): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  // enqueue runs one namespace at a time; one queued while it runs runs once more afterwards.
-  private enqueue(namespace: string): void {
-    if (this.stopped) return;
-    if (this.running.has(namespace)) {
-      this.pending.add(namespace);
-      return;
-    }
-    this.running.add(namespace);
-    void this.reconcile(namespace)
-      .catch((err) => {
-        if (this.stopped) return;
-        this.log({ level: 'error', msg: 'service account sync failed', namespace, error: String(err) });
-        this.later(() => this.enqueue(namespace), this.retryMs);
-      })
-      .finally(() => {
-        this.running.delete(namespace);
-        if (this.pending.delete(namespace)) this.enqueue(namespace);
-      });
   }
 
   /** reconcile brings one namespace's default ServiceAccount and root-CA ConfigMap in line. */

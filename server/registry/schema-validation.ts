@@ -10,22 +10,41 @@ import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/t
 import { invalidValue, renderValue } from './object-meta';
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+// Valid objects are the common case: a validator that stops at the first error answers them
+// faster; the one that collects every error runs only for an invalid object.
+const firstErrorAjv = new Ajv({ strict: false, allErrors: false, validateFormats: false, logger: false });
 const compiled = new WeakMap<ResourceDefinition, ValidateFunction>();
+// Built-in schemas depend only on their definition name, so every server shares them.
+const builtinCompiled = new Map<string, ValidateFunction>();
+const builtinQuick = new Map<string, ValidateFunction>();
 
 /** compileSchema returns the cached validator of a resource, compiling it on first use. */
 export function compileSchema(def: ResourceDefinition): ValidateFunction {
+  if (def.definitionName) {
+    let fn = builtinCompiled.get(def.definitionName);
+    if (!fn) builtinCompiled.set(def.definitionName, (fn = ajv.compile(def.schema)));
+    return fn;
+  }
   let fn = compiled.get(def);
   if (!fn) {
     // A run-time kind (a CRD version) carries an OpenAPI v3 structural schema with Kubernetes'
     // extensions (int-or-string, nullable, formats), which needs its own translation for ajv.
-    fn = def.definitionName ? ajv.compile(def.schema) : compileCustomResourceSchema(def.schema);
+    fn = compileCustomResourceSchema(def.schema);
     compiled.set(def, fn);
   }
   return fn;
 }
 
+function quickCheck(def: ResourceDefinition, obj: KubeObject): boolean {
+  if (!def.definitionName) return false;
+  let fn = builtinQuick.get(def.definitionName);
+  if (!fn) builtinQuick.set(def.definitionName, (fn = firstErrorAjv.compile(def.schema)));
+  return fn(obj);
+}
+
 /** schemaErrors validates obj against the resource's schema and returns field errors. */
 export function schemaErrors(def: ResourceDefinition, obj: KubeObject): SchemaProblem[] {
+  if (quickCheck(def, obj)) return [];
   const fn = compileSchema(def);
   if (fn(obj)) return [];
   if (!def.definitionName) return customResourceProblems(fn.errors ?? [], obj, '');

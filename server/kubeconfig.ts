@@ -16,7 +16,9 @@ export interface DataDir {
 }
 
 /** dataDir resolves the files of a data directory, creating it if needed. */
-export function dataDir(dir: string): DataDir {
+export function dataDir(relative: string): DataDir {
+  // Absolute, so the printed `export KUBECONFIG=...` works from any directory.
+  const dir = path.resolve(relative);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   return {
     dir,

@@ -30,7 +30,7 @@ export function respondObject(ctx: RequestContext, code: number, obj: StoredObje
 export function respondList(ctx: RequestContext, page: ListPage): void {
   const { output, def } = ctx;
   if (output.as === 'Table') {
-    const items = page.items.map((i) => ({ revision: i.converted ? 0 : i.revision, object: ctx.registry.decode(i) }));
+    const items = page.items.map((i) => ({ revision: i.converted ? 0 : i.revision, object: () => ctx.registry.decode(i) }));
     const options = {
       includeObject: ctx.query.get('includeObject') ?? undefined,
       version: output.asVersion,
@@ -40,7 +40,7 @@ export function respondList(ctx: RequestContext, page: ListPage): void {
     };
     const parts = output.format === 'json' ? tableParts(def, items, options) : undefined;
     if (parts) return sendJoinedPieces(ctx.res, 200, parts.head, parts.rows, parts.tail);
-    return sendObject(ctx.res, 200, toTable(def, items.map((i) => i.object), options), output.format);
+    return sendObject(ctx.res, 200, toTable(def, items.map((i) => i.object()), options), output.format);
   }
   const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
   if (page.continue) meta.continue = page.continue;

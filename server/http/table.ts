@@ -3,6 +3,7 @@
  * prints, and PartialObjectMetadata(List).
  */
 import { LRUCache } from 'lru-cache';
+import { age } from '../../schemas/printers-pod';
 import type { KubeObject, ResourceDefinition, TableColumn } from '../../schemas/types';
 
 /** partialObjectMetadata is the metadata-only form of an object. */
@@ -63,10 +64,43 @@ export function toTable(def: ResourceDefinition, objects: ReadonlyArray<Readonly
 // for a revision, so a large Table is sent from cached bytes (cells are computed afresh: AGE moves).
 const metadataJson = new LRUCache<string, Buffer>({ maxSize: 256 * 1024 * 1024, sizeCalculation: (b) => b.length || 1 });
 
-/** TableItem is one stored object for tableParts: its revision (0 when not stored) and decoded form. */
+/** TableItem is one stored object for tableParts: its revision (0 when not stored) and how to decode it. */
 export interface TableItem {
   revision: number;
-  object: Readonly<KubeObject>;
+  object: () => Readonly<KubeObject>;
+}
+
+// A computed row by resource and revision: the cells that do not depend on the time, and which
+// cells are ages (recomputed from creationTimestamp at every render). A row whose other cells
+// move with time ("3 (5m ago)") is not cached. Cached rows spare decoding the object at all.
+interface CachedRow {
+  cells: unknown[];
+  ages: number[];
+  created: unknown;
+  meta: Buffer;
+}
+const rowCache = new LRUCache<string, CachedRow | false>({ max: 100_000 });
+const PROBE_LATER_MS = 37 * 24 * 3600 * 1000;
+
+function computeCells(cols: TableColumn[], obj: Readonly<KubeObject>, now: Date): unknown[] {
+  return cols.map((c) => {
+    try {
+      const v = c.cell(obj as KubeObject, now);
+      return v === undefined ? null : v;
+    } catch {
+      // A malformed stored object must not break the whole listing.
+      return '<unknown>';
+    }
+  });
+}
+
+function metadataBytes(key: string, revision: number, obj: Readonly<KubeObject>, version: string): Buffer {
+  let meta = revision ? metadataJson.get(key) : undefined;
+  if (meta === undefined) {
+    meta = Buffer.from(JSON.stringify(partialObjectMetadata(obj, version)));
+    if (revision) metadataJson.set(key, meta);
+  }
+  return meta;
 }
 
 /** TableParts is a Table as JSON pieces to send in order: head, then rows joined by commas, then tail. */
@@ -77,27 +111,35 @@ export interface TableParts {
   tail: string;
 }
 
-/** tableParts renders the same Table as toTable, as pieces that reuse cached row metadata. */
+/** tableParts renders the same Table as toTable, as pieces that reuse cached rows and row metadata. */
 export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableItem>, options: TableOptions = {}): TableParts | undefined {
   const include = options.includeObject ?? 'Metadata';
   if (include !== 'Metadata') return undefined;
   const version = options.version ?? 'v1';
   const cols = tableColumns(def);
   const now = options.now ?? new Date();
+  const ageColumns = cols.map((c, i) => (c.name === 'Age' ? i : -1)).filter((i) => i >= 0);
   const rows = items.map(({ revision, object }) => {
-    const cells = cols.map((c) => {
-      try {
-        const v = c.cell(object as KubeObject, now);
-        return v === undefined ? null : v;
-      } catch {
-        return '<unknown>';
+    const key = `${def.group}/${def.plural}/${version}/${revision}`;
+    const cached = revision ? rowCache.get(key) : false;
+    let cells: unknown[];
+    let meta: Buffer;
+    if (cached) {
+      cells = cached.cells.slice();
+      for (const i of cached.ages) cells[i] = age(cached.created, now);
+      meta = cached.meta;
+    } else {
+      const obj = object();
+      cells = computeCells(cols, obj, now);
+      meta = metadataBytes(`${version}/${revision}`, revision, obj, version);
+      if (revision && cached === undefined) {
+        // Which cells move with time: compare with the same row rendered much later.
+        const later = computeCells(cols, obj, new Date(now.getTime() + PROBE_LATER_MS));
+        const moving = cells.map((c, i) => (JSON.stringify(c) === JSON.stringify(later[i]) ? -1 : i)).filter((i) => i >= 0);
+        const created = obj.metadata?.creationTimestamp;
+        const onlyAges = moving.every((i) => ageColumns.includes(i) && cells[i] === age(created, now));
+        rowCache.set(key, onlyAges ? { cells, ages: moving, created, meta } : false);
       }
-    });
-    const key = `${version}/${revision}`;
-    let meta = revision ? metadataJson.get(key) : undefined;
-    if (meta === undefined) {
-      meta = Buffer.from(JSON.stringify(partialObjectMetadata(object, version)));
-      if (revision) metadataJson.set(key, meta);
     }
     return [`{"cells":${JSON.stringify(cells)},"object":`, meta, '}'];
   });

@@ -211,3 +211,21 @@ describe('quantities', () => {
     ]);
   });
 });
+
+describe('table rows', () => {
+  it('renders a cached row with its age recomputed, and a changed object afresh', async () => {
+    const path = '/api/v1/namespaces/reg/configmaps';
+    await t.api.post(path).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rows' }, data: { a: '1' } }).expect(201);
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+    const row = async () => (await t.api.get(`${path}?fieldSelector=metadata.name%3Drows`).set('Accept', accept).expect(200)).body.rows[0];
+    const first = await row();
+    const second = await row();
+    expect(second.cells.slice(0, 2)).toEqual(['rows', 1]);
+    expect(second.cells[2]).toMatch(/^\d+s$/);
+    expect(second.object.metadata.resourceVersion).toBe(first.object.metadata.resourceVersion);
+    await t.api.patch(`${path}/rows`).set('Content-Type', 'application/merge-patch+json').send({ data: { b: '2' } }).expect(200);
+    const third = await row();
+    expect(third.cells.slice(0, 2)).toEqual(['rows', 2]);
+    expect(third.object.metadata.resourceVersion).not.toBe(first.object.metadata.resourceVersion);
+  });
+});

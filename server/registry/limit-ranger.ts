@@ -42,7 +42,7 @@ const MAX_MILLI_VALUE = (2n ** 63n - 1n) / 1000n;
 
 /** limitRanger returns the admission plugin; it reads LimitRanges through the registry. */
 export function limitRanger(registry: Registry, resources: ResourceTable): AdmissionPlugin {
-  const limitRangesIn = async (namespace: string): Promise<LimitRangeItem[][]> => {
+  const read = async (namespace: string): Promise<LimitRangeItem[][]> => {
     const def = resources.lookup('', 'v1', 'limitranges');
     if (!def) return [];
     const page = await registry.list(def, namespace);
@@ -50,6 +50,13 @@ export function limitRanger(registry: Registry, resources: ResourceTable): Admis
       const limits = (registry.decode(item).spec as { limits?: unknown } | undefined)?.limits;
       return Array.isArray(limits) ? (limits as LimitRangeItem[]) : [];
     });
+  };
+  // The mutating and validating steps of one write share one read of the namespace's LimitRanges.
+  const perWrite = new WeakMap<object, Promise<LimitRangeItem[][]>>();
+  const limitRangesOf = (attrs: { namespace?: string }): Promise<LimitRangeItem[][]> => {
+    let ranges = perWrite.get(attrs);
+    if (!ranges) perWrite.set(attrs, (ranges = read(attrs.namespace!)));
+    return ranges;
   };
 
   return {
@@ -61,7 +68,7 @@ export function limitRanger(registry: Registry, resources: ResourceTable): Admis
       const spec = pod.spec as PodSpec | undefined;
       if (!spec) return;
       defaultRequestsToLimits(spec);
-      for (const limits of await limitRangesIn(attrs.namespace)) mergePodResourceRequirements(pod, spec, limits);
+      for (const limits of await limitRangesOf(attrs)) mergePodResourceRequirements(pod, spec, limits);
     },
     async validate(attrs) {
       const kind = kindOf(attrs);
@@ -69,7 +76,7 @@ export function limitRanger(registry: Registry, resources: ResourceTable): Admis
       // Objects on their way out are not held to limits.
       if (attrs.oldObject?.metadata?.deletionTimestamp) return;
       if (kind === 'pods' && attrs.operation === 'UPDATE' && !containerResourcesChanged(attrs.object!, attrs.oldObject!)) return;
-      for (const limits of await limitRangesIn(attrs.namespace)) {
+      for (const limits of await limitRangesOf(attrs)) {
         const errors = kind === 'pods' ? podValidateLimits(limits, attrs.object!) : claimValidateLimits(limits, attrs.object!);
         if (errors.length) throw forbidden({ group: '', resource: kind }, attrs.name, aggregate(errors));
       }

@@ -3,26 +3,19 @@
  * first namespaces get at bootstrap. Rows that need the service-account admission plugin, the
  * token controller or the root-CA publisher are not here (see the conformance note).
  */
-import type { AddressInfo } from 'node:net';
 import { NAMESPACES_AT_START } from '../../server/server';
-import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { listenURL, namespaceMaker, startTestServer, type TestServer } from '../helpers/api-server';
 import { WatchStream } from '../helpers/watch-stream';
 
 let t: TestServer;
 let base: string;
 beforeAll(async () => {
   t = await startTestServer();
-  const server = await t.nodeless.listen(0, '127.0.0.1');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenURL(t);
 });
 afterAll(() => t.close());
 
-let namespaces = 0;
-async function newNamespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${++namespaces}`;
-  await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).expect(201);
-  return name;
-}
+const newNamespace = namespaceMaker(() => t);
 
 type Obj = { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; labels?: Record<string, string> } } & Record<string, any>;
 type WatchEvent = { type: string; object: Obj };

@@ -5,26 +5,17 @@
  * taking effect at once. Each test works in its own namespace, as the e2e framework does.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { listenURL, namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 
 let t: TestServer;
 let base: string;
 beforeAll(async () => {
   t = await startTestServer();
-  const server = await t.nodeless.listen(0, '127.0.0.1');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenURL(t);
 });
 afterAll(() => t.close());
 
-let namespaces = 0;
-async function newNamespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${++namespaces}`;
-  await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).expect(201);
-  // The e2e framework waits for the namespace's default ServiceAccount before a test starts.
-  await waitFor(async () => (await t.api.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200, 'the default ServiceAccount');
-  return name;
-}
+const newNamespace = namespaceMaker(() => t, { waitForDefaultServiceAccount: true });
 
 type ResourceList = Record<string, string>;
 

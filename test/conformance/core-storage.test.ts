@@ -3,25 +3,18 @@
  * CSIStorageCapacity, StorageClass, PersistentVolume and PersistentVolumeClaim (with /status),
  * and RuntimeClass. No volume controller or kubelet takes part, so PVs and PVCs stay Pending.
  */
-import type { AddressInfo } from 'node:net';
-import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { listenURL, namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { WatchStream } from '../helpers/watch-stream';
 
 let t: TestServer;
 let base: string;
 beforeAll(async () => {
   t = await startTestServer();
-  const server = await t.nodeless.listen(0, '127.0.0.1');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenURL(t);
 });
 afterAll(() => t.close());
 
-let namespaces = 0;
-async function newNamespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${++namespaces}`;
-  await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).expect(201);
-  return name;
-}
+const newNamespace = namespaceMaker(() => t);
 
 type Obj = { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string } } & Record<string, any>;
 type WatchEvent = { type: string; object: Obj };

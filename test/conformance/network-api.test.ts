@@ -4,8 +4,7 @@
  * EndpointSlice point at this API server. No endpoints or ingress controller takes part: every
  * Endpoints, EndpointSlice and Ingress status here is written by hand.
  */
-import type { AddressInfo } from 'node:net';
-import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { listenURL, namespaceMaker, startTestServer, type TestServer } from '../helpers/api-server';
 import { WatchStream } from '../helpers/watch-stream';
 
 let t: TestServer;
@@ -13,18 +12,12 @@ let base: string;
 let port: number;
 beforeAll(async () => {
   t = await startTestServer();
-  const server = await t.nodeless.listen(0, '127.0.0.1');
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  base = await listenURL(t);
+  port = Number(new URL(base).port);
 });
 afterAll(() => t.close());
 
-let namespaces = 0;
-async function newNamespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${++namespaces}`;
-  await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).expect(201);
-  return name;
-}
+const newNamespace = namespaceMaker(() => t);
 
 type Obj = {
   metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string; finalizers?: string[] };

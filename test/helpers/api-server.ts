@@ -91,3 +91,27 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** listenURL serves an in-process test server on a free port and answers its base URL. */
+export async function listenURL(t: TestServer): Promise<string> {
+  const server = await t.nodeless.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/**
+ * namespaceMaker returns a function creating namespaces prefix-1, prefix-2, ... on a test
+ * server; with waitForDefaultServiceAccount it waits, as the upstream e2e framework does, until
+ * the namespace's default ServiceAccount exists.
+ */
+export function namespaceMaker(server: () => TestServer, options: { waitForDefaultServiceAccount?: boolean } = {}): (prefix: string) => Promise<string> {
+  let count = 0;
+  return async (prefix) => {
+    const t = server();
+    const name = `${prefix}-${++count}`;
+    await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).expect(201);
+    if (options.waitForDefaultServiceAccount) {
+      await waitFor(async () => (await t.api.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200, 'the default ServiceAccount');
+    }
+    return name;
+  };
+}

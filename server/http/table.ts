@@ -34,16 +34,7 @@ export function toTable(def: ResourceDefinition, objects: ReadonlyArray<Readonly
   const now = options.now ?? new Date();
   const include = options.includeObject ?? 'Metadata';
   const rows = objects.map((obj) => {
-    const cells = cols.map((c) => {
-      try {
-        const v = c.cell(obj as KubeObject, now);
-        return v === undefined ? null : v;
-      } catch {
-        // A malformed stored object must not break the whole listing.
-        return '<unknown>';
-      }
-    });
-    const row: Record<string, unknown> = { cells };
+    const row: Record<string, unknown> = { cells: computeCells(cols, obj, now) };
     if (include === 'Object') row.object = obj;
     else if (include !== 'None') row.object = partialObjectMetadata(obj, options.version);
     return row;

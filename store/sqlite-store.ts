@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
+import BTree from 'sorted-btree';
 import fs from 'node:fs';
 import {
   AlreadyExistsError,
@@ -57,6 +58,11 @@ CREATE INDEX IF NOT EXISTS log_key ON log (name, id, deleted, create_revision);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+interface Latest {
+  revision: number;
+  createRevision: number;
+}
+
 interface Row {
   id: number;
   name: string;
@@ -89,7 +95,11 @@ export class SqliteStore implements Store {
   private readonly values: LRUCache<number, Buffer>;
   // latest maps recently read or written keys to their newest revision (0 when deleted), so a
   // GET of a live object needs no query. This process is the only writer of the database.
-  private readonly latest = new LRUCache<string, { revision: number; createRevision: number }>({ max: 200_000 });
+  private readonly latest = new LRUCache<string, Latest>({ max: 200_000 });
+  // index holds every live key's newest revision in key order, as etcd's in-memory tree index
+  // does, once the first list has loaded it: a list at the newest revision then walks memory
+  // instead of asking the log for the newest row of every key. Writes keep it current.
+  private index?: BTree<string, Latest>;
 
   constructor(options: SqliteStoreOptions) {
     this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
@@ -138,6 +148,7 @@ export class SqliteStore implements Store {
            AND id = (SELECT MAX(m.id) FROM log AS m WHERE m.name = l.name AND m.id <= ?)
          ORDER BY name`,
       ),
+      newestOfEveryKey: db.prepare(`SELECT MAX(id), name, deleted, create_revision FROM log GROUP BY name`).raw(),
       count: db.prepare(
         `SELECT COUNT(*) FROM log AS l
          WHERE name > ? AND name < ? AND deleted = 0 AND id <= ?
@@ -224,7 +235,10 @@ export class SqliteStore implements Store {
       })
       .immediate();
     this.rev = event.revision;
-    this.latest.set(key, { revision: event.type === 'DELETED' ? 0 : event.revision, createRevision: event.createRevision });
+    const latest = { revision: event.type === 'DELETED' ? 0 : event.revision, createRevision: event.createRevision };
+    this.latest.set(key, latest);
+    if (latest.revision) this.index?.set(key, latest);
+    else this.index?.delete(key);
     const bytes = Buffer.from(event.value);
     this.values.set(event.revision, bytes);
     this.hub.publish(event);
@@ -294,7 +308,7 @@ export class SqliteStore implements Store {
     let more = false;
     let lastKey: string | undefined;
     // Keys and revisions come from the index alone; values from the cache, the rest in batches.
-    let batch: Row[] = [];
+    let batch: Array<Pick<Row, 'id' | 'name' | 'create_revision'>> = [];
     const flush = (): boolean => {
       const values = this.valuesOf(batch.map((r) => r.id));
       for (const row of batch) {
@@ -314,7 +328,8 @@ export class SqliteStore implements Store {
       return true;
     };
     let open = true;
-    for (const row of this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>) {
+    const rows = revision === this.rev ? this.newestInRange(lower, end) : (this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>);
+    for (const row of rows) {
       batch.push(row);
       if (batch.length === 512 && !(open = flush())) break;
     }
@@ -327,6 +342,23 @@ export class SqliteStore implements Store {
       }
     }
     return result;
+  }
+
+  // newestInRange yields the live keys after lower and before end with their newest revisions,
+  // from the in-memory index (loaded on first use).
+  private *newestInRange(lower: string, end: string): Generator<Pick<Row, 'id' | 'name' | 'create_revision'>> {
+    if (!this.index) {
+      const index = new BTree<string, Latest>();
+      for (const [id, name, deleted, createRevision] of this.stmt.newestOfEveryKey.iterate() as IterableIterator<[number, string, number, number]>) {
+        if (!deleted) index.set(name, { revision: id, createRevision });
+      }
+      this.index = index;
+    }
+    for (const [name, latest] of this.index.entries(lower)) {
+      if (name >= end) return;
+      if (name === lower) continue;
+      yield { id: latest.revision, name, create_revision: latest.createRevision };
+    }
   }
 
   watch(prefix: string, fromRevision: number, options: WatchOptions = {}): Watcher {

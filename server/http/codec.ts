@@ -184,19 +184,13 @@ export function sendJoinedBytes(res: ServerResponse, code: number, head: string,
 
 const COMMA = Buffer.from(',');
 
-/** sendJoinedPieces is sendJoinedBytes for items made of several pieces (text and bytes). */
-export function sendJoinedPieces(res: ServerResponse, code: number, head: string, items: Array<Array<string | Buffer>>, tail: string): void {
-  const chunks: Array<string | Buffer> = [head];
-  items.forEach((pieces, i) => {
-    if (i) chunks.push(COMMA);
-    for (const p of pieces) chunks.push(p);
-  });
-  chunks.push(tail);
+/** sendPieces sends a JSON body made of pieces, each handed to the socket as it is. */
+export function sendPieces(res: ServerResponse, code: number, pieces: Array<string | Buffer>): void {
   let length = 0;
-  for (const c of chunks) length += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
+  for (const p of pieces) length += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': length, 'Cache-Control': 'no-cache, private' });
   res.cork();
-  for (const c of chunks) res.write(c);
+  for (const p of pieces) res.write(p);
   res.end();
   process.nextTick(() => res.uncork());
 }

@@ -5,7 +5,7 @@
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
-import { send, sendBytes, sendJoined, sendJoinedBytes, sendJoinedPieces, sendObject } from './codec';
+import { send, sendBytes, sendJoined, sendJoinedBytes, sendPieces, sendObject } from './codec';
 import type { RequestContext } from './request-context';
 import { partialObjectMetadata, tableParts, toTable } from './table';
 
@@ -39,7 +39,7 @@ export function respondList(ctx: RequestContext, page: ListPage): void {
       remainingItemCount: page.remainingItemCount,
     };
     const parts = output.format === 'json' ? tableParts(def, items, options) : undefined;
-    if (parts) return sendJoinedPieces(ctx.res, 200, parts.head, parts.rows, parts.tail);
+    if (parts) return sendPieces(ctx.res, 200, [parts.head, ...parts.rows, parts.tail]);
     return sendObject(ctx.res, 200, toTable(def, items.map((i) => i.object()), options), output.format);
   }
   const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion };

@@ -3,7 +3,7 @@
  * prints, and PartialObjectMetadata(List).
  */
 import { LRUCache } from 'lru-cache';
-import { age } from '../../schemas/printers-pod';
+import { age, humanDuration, parseTime } from '../../schemas/printers-pod';
 import type { KubeObject, ResourceDefinition, TableColumn } from '../../schemas/types';
 
 /** partialObjectMetadata is the metadata-only form of an object. */
@@ -51,26 +51,32 @@ export function toTable(def: ResourceDefinition, objects: ReadonlyArray<Readonly
   return table;
 }
 
-// The metadata-only JSON of stored objects by revision, as bytes: a row's object never changes
-// for a revision, so a large Table is sent from cached bytes (cells are computed afresh: AGE moves).
-const metadataJson = new LRUCache<string, Buffer>({ maxSize: 256 * 1024 * 1024, sizeCalculation: (b) => b.length || 1 });
-
 /** TableItem is one stored object for tableParts: its revision (0 when not stored) and how to decode it. */
 export interface TableItem {
   revision: number;
   object: () => Readonly<KubeObject>;
 }
 
-// A computed row by resource and revision: the cells that do not depend on the time, and which
-// cells are ages (recomputed from creationTimestamp at every render). A row whose other cells
-// move with time ("3 (5m ago)") is not cached. Cached rows spare decoding the object at all.
-interface CachedRow {
-  cells: unknown[];
-  ages: number[];
-  created: unknown;
-  meta: Buffer;
+// A rendered row by resource and revision: the row's JSON (cells and metadata-only object) as
+// one buffer, preceded by a comma so rows are written back to back, and where its age cells
+// sit. Ages are recomputed from creationTimestamp at every render and the buffer is rebuilt
+// only when an age's text changed, so a repeated Table list mostly writes cached bytes and
+// decodes nothing (a stored object never changes for a revision). A row whose other cells
+// move with time ("3 (5m ago)") is not cached.
+interface RenderedRow {
+  /** ",{"cells":[...],"object":{...}}" */
+  bytes: Buffer;
+  /** the byte range of each age cell in bytes, in order */
+  ages: Array<[number, number]>;
+  /** the age cells' JSON texts in bytes */
+  texts: string[];
+  /** creationTimestamp in epoch ms, undefined when unset */
+  created: number | undefined;
 }
-const rowCache = new LRUCache<string, CachedRow | false>({ max: 100_000 });
+const rowCache = new LRUCache<string, RenderedRow | false>({
+  maxSize: 256 * 1024 * 1024,
+  sizeCalculation: (r) => (r ? r.bytes.length : 1),
+});
 const PROBE_LATER_MS = 37 * 24 * 3600 * 1000;
 
 function computeCells(cols: TableColumn[], obj: Readonly<KubeObject>, now: Date): unknown[] {
@@ -85,24 +91,69 @@ function computeCells(cols: TableColumn[], obj: Readonly<KubeObject>, now: Date)
   });
 }
 
-function metadataBytes(key: string, revision: number, obj: Readonly<KubeObject>, version: string): Buffer {
-  let meta = revision ? metadataJson.get(key) : undefined;
-  if (meta === undefined) {
-    meta = Buffer.from(JSON.stringify(partialObjectMetadata(obj, version)));
-    if (revision) metadataJson.set(key, meta);
-  }
-  return meta;
+// renderRow renders a row (with its leading comma), noting where the cells at ageIndexes are.
+function renderRow(cells: unknown[], ageIndexes: number[], meta: string, created?: number): RenderedRow {
+  let text = ',{"cells":[';
+  const ages: Array<[number, number]> = [];
+  const texts: string[] = [];
+  cells.forEach((c, i) => {
+    if (i) text += ',';
+    const cell = JSON.stringify(c);
+    if (ageIndexes.includes(i)) {
+      const start = Buffer.byteLength(text);
+      ages.push([start, start + Buffer.byteLength(cell)]);
+      texts.push(cell);
+    }
+    text += cell;
+  });
+  return { bytes: Buffer.from(`${text}],"object":${meta}}`), ages, texts, created };
 }
 
-/** TableParts is a Table as JSON pieces to send in order: head, then rows joined by commas, then tail. */
+// withAges returns the row's bytes with its age cells as texts, rebuilding them when a text changed.
+function withAges(row: RenderedRow, texts: string[]): Buffer {
+  if (texts.every((t, i) => t === row.texts[i])) return row.bytes;
+  const parts: Buffer[] = [];
+  let at = 0;
+  row.ages.forEach(([start, end], i) => {
+    parts.push(row.bytes.subarray(at, start), Buffer.from(texts[i]));
+    at = end;
+  });
+  parts.push(row.bytes.subarray(at));
+  const bytes = Buffer.concat(parts);
+  // Later ranges move by what the earlier cells grew or shrank.
+  let shift = 0;
+  row.ages = row.ages.map(([start, end], i) => {
+    const moved: [number, number] = [start + shift, start + shift + Buffer.byteLength(texts[i])];
+    shift += moved[1] - moved[0] - (end - start);
+    return moved;
+  });
+  row.texts = texts;
+  row.bytes = bytes;
+  return bytes;
+}
+
+// ageCells renders age cells as JSON, once per creation time within one render.
+function ageCells(now: Date): (created: number | undefined) => string {
+  const seen = new Map<number | undefined, string>();
+  return (created) => {
+    let cell = seen.get(created);
+    if (cell === undefined) {
+      cell = JSON.stringify(created === undefined ? '<unknown>' : humanDuration(now.getTime() - created));
+      seen.set(created, cell);
+    }
+    return cell;
+  };
+}
+
+/** TableParts is a Table as JSON pieces to send in order: head, the rows, tail. */
 export interface TableParts {
   head: string;
-  /** each row as its pieces (text and cached bytes), written back to back */
-  rows: Array<Array<string | Buffer>>;
+  /** each row's JSON, the first without a leading comma, the others with one */
+  rows: Buffer[];
   tail: string;
 }
 
-/** tableParts renders the same Table as toTable, as pieces that reuse cached rows and row metadata. */
+/** tableParts renders the same Table as toTable, as pieces that reuse rows rendered before. */
 export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableItem>, options: TableOptions = {}): TableParts | undefined {
   const include = options.includeObject ?? 'Metadata';
   if (include !== 'Metadata') return undefined;
@@ -110,30 +161,31 @@ export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableIt
   const cols = tableColumns(def);
   const now = options.now ?? new Date();
   const ageColumns = cols.map((c, i) => (c.name === 'Age' ? i : -1)).filter((i) => i >= 0);
+  const ageCell = ageCells(now);
   const rows = items.map(({ revision, object }) => {
     const key = `${def.group}/${def.plural}/${version}/${revision}`;
-    const cached = revision ? rowCache.get(key) : false;
-    let cells: unknown[];
-    let meta: Buffer;
-    if (cached) {
-      cells = cached.cells.slice();
-      for (const i of cached.ages) cells[i] = age(cached.created, now);
-      meta = cached.meta;
-    } else {
+    let row = revision ? rowCache.get(key) : false;
+    if (!row) {
       const obj = object();
-      cells = computeCells(cols, obj, now);
-      meta = metadataBytes(`${version}/${revision}`, revision, obj, version);
-      if (revision && cached === undefined) {
-        // Which cells move with time: compare with the same row rendered much later.
-        const later = computeCells(cols, obj, new Date(now.getTime() + PROBE_LATER_MS));
-        const moving = cells.map((c, i) => (JSON.stringify(c) === JSON.stringify(later[i]) ? -1 : i)).filter((i) => i >= 0);
-        const created = obj.metadata?.creationTimestamp;
-        const onlyAges = moving.every((i) => ageColumns.includes(i) && cells[i] === age(created, now));
-        rowCache.set(key, onlyAges ? { cells, ages: moving, created, meta } : false);
+      const cells = computeCells(cols, obj, now);
+      const meta = JSON.stringify(partialObjectMetadata(obj, version));
+      if (row === false || !revision) return renderRow(cells, [], meta).bytes;
+      // Which cells move with time: compare with the same row rendered much later.
+      const later = computeCells(cols, obj, new Date(now.getTime() + PROBE_LATER_MS));
+      const moving = cells.map((c, i) => (JSON.stringify(c) === JSON.stringify(later[i]) ? -1 : i)).filter((i) => i >= 0);
+      const onlyAges = moving.every((i) => ageColumns.includes(i) && cells[i] === age(obj.metadata?.creationTimestamp, now));
+      if (!onlyAges) {
+        rowCache.set(key, false);
+        return renderRow(cells, [], meta).bytes;
       }
+      row = renderRow(cells, moving, meta, parseTime(obj.metadata?.creationTimestamp));
+      rowCache.set(key, row);
+      return row.bytes;
     }
-    return [`{"cells":${JSON.stringify(cells)},"object":`, meta, '}'];
+    const text = ageCell(row.created);
+    return withAges(row, row.ages.map(() => text));
   });
+  if (rows.length) rows[0] = rows[0].subarray(1);
   const json = JSON.stringify(toTable(def, [], options));
   return { head: json.slice(0, -2), rows, tail: ']}' };
 }

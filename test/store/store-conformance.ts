@@ -178,6 +178,37 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(list.items.map((i) => [i.key, parse(i.value).data])).toEqual([[key('a'), { v: '2' }]]);
       });
 
+      it('sees every write made after an earlier list: creates, updates, deletes and re-creates', async () => {
+        const model = new Map<string, string>();
+        const put = async (name: string, v: string, op: 'create' | 'update') => {
+          await (op === 'create' ? store.create(key(name), cm(name, { v })) : store.update(key(name), cm(name, { v })));
+          model.set(key(name), v);
+        };
+        for (let i = 0; i < 30; i++) await put(`k${String(i).padStart(2, '0')}`, '1', 'create');
+        const listed = async (opts = {}) => (await store.list('/core/configmaps/default/', opts)).items.map((i) => [i.key, parse(i.value).data.v]);
+        const expected = () => [...model].sort(([a], [b]) => (a < b ? -1 : 1));
+        expect(await listed()).toEqual(expected());
+        for (let i = 0; i < 30; i += 3) {
+          await put(`k${String(i).padStart(2, '0')}`, '2', 'update');
+          await store.delete(key(`k${String(i + 1).padStart(2, '0')}`));
+          model.delete(key(`k${String(i + 1).padStart(2, '0')}`));
+          await put(`k${String(i).padStart(2, '0')}x`, '3', 'create');
+        }
+        await store.delete(key('k05'));
+        model.delete(key('k05'));
+        await put('k05', 're', 'create');
+        expect(await listed()).toEqual(expected());
+        const pages: unknown[] = [];
+        let page = await store.list('/core/configmaps/default/', { limit: 4, countRemaining: true });
+        expect(page.remainingCount).toBe(model.size - 4);
+        for (;;) {
+          pages.push(...page.items.map((i) => [i.key, parse(i.value).data.v]));
+          if (!page.more) break;
+          page = await store.list('/core/configmaps/default/', { limit: 4, startAfter: page.lastKey, revision: page.revision });
+        }
+        expect(pages).toEqual(expected());
+      });
+
       it('lists as of a past revision', async () => {
         await store.create(key('a'), cm('a', { v: '1' }));
         const rev = await store.currentRevision();

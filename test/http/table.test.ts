@@ -1,0 +1,71 @@
+import { builtinResources } from '../../schemas/builtin';
+import type { KubeObject, ResourceDefinition } from '../../schemas/types';
+import { tableParts, toTable } from '../../server/http/table';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+const START = new Date('2026-01-01T00:00:00Z');
+const at = (ms: number) => new Date(START.getTime() + ms);
+
+/** rendered joins tableParts' pieces and parses them back. */
+function rendered(def: ResourceDefinition, objects: KubeObject[], revisionBase: number, now: Date): unknown {
+  const items = objects.map((o, i) => ({ revision: revisionBase + i, object: () => o }));
+  const parts = tableParts(def, items, { now, resourceVersion: '9' })!;
+  return JSON.parse(Buffer.concat([Buffer.from(parts.head), ...parts.rows, Buffer.from(parts.tail)]).toString());
+}
+
+const configMap = (name: string, created: Date): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default', resourceVersion: '5', creationTimestamp: created.toISOString().replace(/\.000Z$/, 'Z') },
+  data: { a: '1', b: '2' },
+});
+
+describe('Table rows rendered from cache', () => {
+  const configmaps = builtinResources().find((d) => d.group === '' && d.plural === 'configmaps')!;
+
+  it('equal a freshly computed Table as the ages grow from seconds to minutes and hours', () => {
+    const objects = [configMap('young', START), configMap('older', at(-90 * S)), configMap('oldest', at(-26 * H))];
+    for (const later of [0, 0, 1 * S, 1 * S, 45 * S, 3 * M + 5 * S, 3 * M + 5 * S, 11 * M, 5 * H]) {
+      expect(rendered(configmaps, objects, 100, at(later))).toEqual(toTable(configmaps, objects, { now: at(later), resourceVersion: '9' }));
+    }
+  });
+
+  it('moves every age cell of a row when an earlier one changes length', () => {
+    // A definition with two age columns around a fixed one: the second's place moves with the first's text.
+    const twoAges: ResourceDefinition = {
+      ...configmaps,
+      plural: 'twoages',
+      columns: [
+        configmaps.columns[0],
+        { ...configmaps.columns[2], name: 'Age' },
+        { name: 'Fixed', type: 'string', description: '', priority: 0, cell: () => 'x' },
+        { ...configmaps.columns[2], name: 'Age' },
+      ],
+    };
+    const objects = [configMap('a', START), configMap('b', at(-5 * S))];
+    for (const later of [0, 9 * S, 10 * S, 125 * S, 3 * H, 2 * S]) {
+      expect(rendered(twoAges, objects, 200, at(later))).toEqual(toTable(twoAges, objects, { now: at(later), resourceVersion: '9' }));
+    }
+  });
+
+  it('computes a row whose other cells move with time afresh every time', () => {
+    const pods = builtinResources().find((d) => d.group === '' && d.plural === 'pods')!;
+    const restarted: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default', creationTimestamp: '2025-12-31T23:00:00Z' },
+      spec: { containers: [{ name: 'c', image: 'i' }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [{ name: 'c', ready: true, restartCount: 2, image: 'i', imageID: '', lastState: { terminated: { exitCode: 1, finishedAt: '2025-12-31T23:30:00Z' } }, state: { running: {} } }],
+      },
+    };
+    for (const later of [0, 5 * M, 2 * H]) {
+      const table = rendered(pods, [restarted], 300, at(later)) as { rows: Array<{ cells: unknown[] }> };
+      expect(table).toEqual(toTable(pods, [restarted], { now: at(later), resourceVersion: '9' }));
+      expect(table.rows[0].cells[3]).toMatch(/^2 \(\d+[mh]\d*[m]? ago\)$/);
+    }
+  });
+});

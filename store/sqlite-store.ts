@@ -16,7 +16,7 @@ import {
   InvalidValueError,
   NotFoundError,
   StoreClosedError,
-
+  StoreError,
 } from './errors';
 import { checkKey, checkPrefix, prefixEnd } from './keys';
 import { WatchHub } from './watch-hub';
@@ -57,6 +57,25 @@ DROP INDEX IF EXISTS log_name_id;
 CREATE INDEX IF NOT EXISTS log_key ON log (name, id, deleted, create_revision);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+// After LONE_COMMITS group commits of one write each, writes commit at once, every PROBE_EVERY-th excepted.
+const LONE_COMMITS = 4;
+const PROBE_EVERY = 64;
+
+interface Write {
+  key: string;
+  value?: object;
+  op: 'create' | 'update' | 'delete';
+  expected?: number;
+}
+
+interface QueuedWrite {
+  write: Write;
+  resolve: (kv: KeyValue) => void;
+  reject: (err: unknown) => void;
+}
+
+type Applied = WatchEvent & { createRevision: number };
 
 interface Latest {
   revision: number;
@@ -100,6 +119,10 @@ export class SqliteStore implements Store {
   // does, once the first list has loaded it: a list at the newest revision then walks memory
   // instead of asking the log for the newest row of every key. Writes keep it current.
   private index?: BTree<string, Latest>;
+  private queued: QueuedWrite[] = [];
+  // group commit: how many commits in a row held a single write, and writes since the last wait
+  private loneCommits = 0;
+  private sinceProbe = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
@@ -192,48 +215,117 @@ export class SqliteStore implements Store {
   }
 
   async create(key: string, value: object): Promise<KeyValue> {
-    return this.write(key, value, 'create');
+    return this.write({ key, value, op: 'create' });
   }
 
   async update(key: string, value: object, expectedRevision?: number): Promise<KeyValue> {
-    return this.write(key, value, 'update', expectedRevision);
+    return this.write({ key, value, op: 'update', expected: expectedRevision });
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
-    return this.write(key, undefined, 'delete', expectedRevision);
+    return this.write({ key, op: 'delete', expected: expectedRevision });
   }
 
-  // write appends one row inside an IMMEDIATE transaction, then publishes the event.
-  private write(key: string, value: object | undefined, op: 'create' | 'update' | 'delete', expected?: number): KeyValue {
+  // write commits one write. Writes made in the same turn of the event loop (concurrent
+  // requests) share one IMMEDIATE transaction, committed at the end of the turn: a commit costs
+  // far more than an insert. A lone writer that waits for each write gains nothing from waiting
+  // for the turn's end, so while commits keep holding one write each, writes commit at once and
+  // only every PROBE_EVERY-th waits, to notice company. A write is acknowledged only once its
+  // transaction has committed.
+  private write(w: Write): Promise<KeyValue> {
     this.open();
-    checkKey(key);
-    if (op !== 'delete') checkValue(value);
-    if (expected !== undefined) checkRevisionArg(expected, 'expected revision');
-    const event = this.db
-      .transaction((): WatchEvent & { createRevision: number } => {
-        const revision = this.readRevision() + 1;
-        const current = this.stmt.latest.get(key) as Row | undefined;
-        const live = current && !current.deleted ? current : undefined;
-        if (op === 'create') {
-          if (live) throw new AlreadyExistsError(key);
-          const json = stamp(value!, revision);
-          this.stmt.insert.run(revision, key, 1, 0, revision, current?.id ?? 0, json);
-          return { type: 'ADDED', key, revision, value: json, createRevision: revision };
+    checkKey(w.key);
+    if (w.op !== 'delete') checkValue(w.value);
+    if (w.expected !== undefined) checkRevisionArg(w.expected, 'expected revision');
+    return new Promise((resolve, reject) => {
+      const queued = { write: w, resolve, reject };
+      if (this.queued.length === 0 && this.loneCommits >= LONE_COMMITS && ++this.sinceProbe < PROBE_EVERY) {
+        return this.commit([queued]);
+      }
+      this.sinceProbe = 0;
+      this.queued.push(queued);
+      if (this.queued.length === 1) setImmediate(() => this.commitQueued());
+    });
+  }
+
+  private commitQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (!batch.length) return;
+    this.loneCommits = batch.length === 1 ? this.loneCommits + 1 : 0;
+    this.commit(batch);
+  }
+
+  // commit commits writes in one transaction, then publishes their events in order. Writes
+  // refused on their own (exists, not found, conflict) fail alone; when the transaction itself
+  // fails, each write is retried in a transaction of its own, so one bad write cannot fail the
+  // others.
+  private commit(batch: QueuedWrite[]): void {
+    if (this.isClosed) {
+      for (const q of batch) q.reject(new StoreClosedError());
+      return;
+    }
+    let outcomes: Array<Applied | Error>;
+    try {
+      outcomes = this.db.transaction(() => batch.map((q) => this.applyOrRefuse(q.write))).immediate();
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0].reject(err);
+        return;
+      }
+      outcomes = batch.map((q) => {
+        try {
+          return this.db.transaction(() => this.applyOrRefuse(q.write)).immediate();
+        } catch (e) {
+          return e as Error;
         }
-        if (!live) throw new NotFoundError(key);
-        if (expected !== undefined && expected !== live.id) {
-          throw new ConflictError(key, expected, live.id);
-        }
-        if (op === 'update') {
-          const json = stamp(value!, revision);
-          this.stmt.insert.run(revision, key, 0, 0, live.create_revision, live.id, json);
-          return { type: 'MODIFIED', key, revision, value: json, prevValue: live.value, createRevision: live.create_revision };
-        }
-        const json = stamp(JSON.parse(live.value), revision);
-        this.stmt.insert.run(revision, key, 0, 1, live.create_revision, live.id, json);
-        return { type: 'DELETED', key, revision, value: json, prevValue: live.value, createRevision: live.create_revision };
-      })
-      .immediate();
+      });
+    }
+    batch.forEach((q, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) q.reject(outcome);
+      else q.resolve(this.published(outcome));
+    });
+  }
+
+  // applyOrRefuse appends one write's row at the next revision, or answers the store error that
+  // refuses it before anything was written. Other errors (SQLite's) fail the transaction.
+  private applyOrRefuse(w: Write): Applied | Error {
+    try {
+      return this.apply(w);
+    } catch (err) {
+      if (err instanceof StoreError) return err;
+      throw err;
+    }
+  }
+
+  private apply({ key, value, op, expected }: Write): Applied {
+    const revision = this.readRevision() + 1;
+    const current = this.stmt.latest.get(key) as Row | undefined;
+    const live = current && !current.deleted ? current : undefined;
+    if (op === 'create') {
+      if (live) throw new AlreadyExistsError(key);
+      const json = stamp(value!, revision);
+      this.stmt.insert.run(revision, key, 1, 0, revision, current?.id ?? 0, json);
+      return { type: 'ADDED', key, revision, value: json, createRevision: revision };
+    }
+    if (!live) throw new NotFoundError(key);
+    if (expected !== undefined && expected !== live.id) {
+      throw new ConflictError(key, expected, live.id);
+    }
+    if (op === 'update') {
+      const json = stamp(value!, revision);
+      this.stmt.insert.run(revision, key, 0, 0, live.create_revision, live.id, json);
+      return { type: 'MODIFIED', key, revision, value: json, prevValue: live.value, createRevision: live.create_revision };
+    }
+    const json = stamp(JSON.parse(live.value), revision);
+    this.stmt.insert.run(revision, key, 0, 1, live.create_revision, live.id, json);
+    return { type: 'DELETED', key, revision, value: json, prevValue: live.value, createRevision: live.create_revision };
+  }
+
+  // published records a committed write in memory, tells the watchers and answers it.
+  private published(event: Applied): KeyValue {
+    const { key } = event;
     this.rev = event.revision;
     const latest = { revision: event.type === 'DELETED' ? 0 : event.revision, createRevision: event.createRevision };
     this.latest.set(key, latest);
@@ -440,6 +532,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.isClosed) return;
+    // Writes already accepted are committed before the database closes.
+    this.commitQueued();
     this.isClosed = true;
     if (this.timer) clearInterval(this.timer);
     this.hub.failAll(new StoreClosedError());

@@ -255,12 +255,21 @@ export function compareElements(a: PathElement, b: PathElement): number {
   return ia === ib ? 0 : ia < ib ? -1 : 1;
 }
 
+// Spellings of key and value elements, computed once per element object: a set is built by
+// inserting every path below an item, each spelling the item's element again.
+const spelled = new WeakMap<object, string>();
+
 /** serializePathElement spells a path element as a FieldsV1 key: f:spec, k:{"name":"web"}, v:"a", i:0. */
 export function serializePathElement(pe: PathElement): string {
   if (typeof pe === 'string') return `f:${pe}`;
-  if (isKey(pe)) return `k:{${sortedKeyEntries(pe).map(([n, v]) => `${goJSON(n)}:${goJSON(v)}`).join(',')}}`;
-  if (isValue(pe)) return `v:${goJSON(pe.v)}`;
-  return `i:${pe.i}`;
+  let text = spelled.get(pe);
+  if (text === undefined) {
+    if (isKey(pe)) text = `k:{${sortedKeyEntries(pe).map(([n, v]) => `${goJSON(n)}:${goJSON(v)}`).join(',')}}`;
+    else if (isValue(pe)) text = `v:${goJSON(pe.v)}`;
+    else text = `i:${pe.i}`;
+    spelled.set(pe, text);
+  }
+  return text;
 }
 
 /**
@@ -341,6 +350,18 @@ export class FieldSet {
     for (let i = 0; i < path.length - 1; i++) node = node.child(path[i]);
     node.members.set(serializePathElement(path[path.length - 1]), path[path.length - 1]);
     return this;
+  }
+
+  /** addMember adds pe as a member of this level (building a set level by level). */
+  addMember(pe: PathElement): void {
+    this.members.set(serializePathElement(pe), pe);
+  }
+
+  /** at returns the subset under a path, creating the levels it needs (building a set level by level). */
+  at(path: FieldPath): FieldSet {
+    let node: FieldSet = this;
+    for (const pe of path) node = node.child(pe);
+    return node;
   }
 
   /** child returns the subset under pe, creating it. */
@@ -754,6 +775,11 @@ function compareLeaf(l: unknown, r: unknown, path: PathElement[], out: Compariso
 }
 
 function compareNode(l: unknown, r: unknown, field: PatchField, path: PathElement[], out: Comparison, options: CompareOptions): void {
+  if (l === undefined && path.length > 0) {
+    // All of r is new: every path in it is added, built level by level.
+    const parent = path.slice(0, -1);
+    return addNew(r, field, out.added.at(parent), path[path.length - 1], parent, options);
+  }
   const kind = kindOf(l, r);
   if (kind === 'map') {
     const lm = isMap(l) ? l : {};
@@ -783,6 +809,41 @@ function compareNode(l: unknown, r: unknown, field: PatchField, path: PathElemen
   if (path.length > 0) {
     if (l === undefined) out.added.insert(path);
     else if (r === undefined) out.removed.insert(path);
+  }
+}
+
+/**
+ * addNew records pe and every path below it in value as members of the set under the parent
+ * path: what compareNode answers when the left side is absent (each map, each non-atomic list
+ * and each of their items is a member; an atomic or empty one is a leaf).
+ */
+function addNew(value: unknown, field: PatchField, level: FieldSet, pe: PathElement, parentPath: PathElement[], options: CompareOptions): void {
+  level.addMember(pe);
+  if (isMap(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 0 || isAtomicMap(field)) return;
+    const below = level.at([pe]);
+    const path = [...parentPath, pe];
+    for (const key of keys) addNew(value[key], field.schema.field(key), below, key, path, options);
+  } else if (Array.isArray(value)) {
+    const shape = listShape(field.meta);
+    if (value.length === 0 || shape.type === 'atomic') return;
+    const below = level.at([pe]);
+    const path = [...parentPath, pe];
+    const item = itemField(field);
+    const counts = new Map<string, { pe: PathElement; value: unknown; n: number }>();
+    value.forEach((v, i) => {
+      const itemPe = itemElement(v, shape, path, i, options);
+      const key = serializePathElement(itemPe);
+      const seen = counts.get(key);
+      if (seen) seen.n++;
+      else counts.set(key, { pe: itemPe, value: v, n: 1 });
+    });
+    // Duplicated items count as the item alone, without what is below them.
+    for (const c of counts.values()) {
+      if (c.n === 1) addNew(c.value, item, below, c.pe, path, options);
+      else below.addMember(c.pe);
+    }
   }
 }
 

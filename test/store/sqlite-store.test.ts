@@ -63,6 +63,26 @@ describe('sqlite store specifics', () => {
     await store.close();
   });
 
+  it('fails only the write SQLite refuses when concurrent writes share a commit', async () => {
+    const store = open();
+    store.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON log WHEN NEW.name = '/core/configmaps/default/bad' BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
+    const results = await Promise.allSettled(['a', 'bad', 'b'].map((n) => store.create(`/core/configmaps/default/${n}`, { metadata: { name: n } })));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/refused by test/);
+    expect((await store.list('/core/configmaps/')).items.map((i) => i.key)).toEqual(['/core/configmaps/default/a', '/core/configmaps/default/b']);
+    await store.close();
+  });
+
+  it('commits writes already accepted when it is closed', async () => {
+    let store = open();
+    const pending = store.create('/core/configmaps/default/late', { metadata: { name: 'late' } });
+    await store.close();
+    const kv = await pending;
+    store = open();
+    expect((await store.get('/core/configmaps/default/late')).revision).toBe(kv.revision);
+    await store.close();
+  });
+
   it('compacts periodically, keeping the configured number of revisions', async () => {
     const store = open({ compactIntervalMs: 10, compactMinRetain: 5 });
     for (let i = 0; i < 50; i++) await store.create(`/core/configmaps/default/k${i}`, { metadata: {} });

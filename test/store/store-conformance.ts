@@ -104,6 +104,33 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('concurrent writes', () => {
+      it('gives each of many concurrent writes its own outcome, in the order they were made', async () => {
+        const base = await store.create(key('base'), cm('base', { v: '0' }));
+        const w = store.watch('/core/configmaps/', base.revision);
+        const results = await Promise.allSettled([
+          ...Array.from({ length: 20 }, (_, i) => store.create(key(`c${i}`), cm(`c${i}`))),
+          store.create(key('c3'), cm('c3-again')),
+          store.update(key('base'), cm('base', { v: '1' }), base.revision + 999),
+          store.update(key('missing'), cm('missing')),
+          store.update(key('base'), cm('base', { v: '2' }), base.revision),
+          store.delete(key('c5')),
+        ]);
+        const outcome = results.map((r) => (r.status === 'fulfilled' ? r.value.revision : (r.reason as Error).constructor.name));
+        expect(outcome.slice(20)).toEqual(['AlreadyExistsError', 'ConflictError', 'NotFoundError', base.revision + 21, base.revision + 22]);
+        expect(outcome.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => base.revision + 1 + i));
+        const events = await take(w, 22);
+        expect(events.map((e) => `${e.type} ${e.key}`)).toEqual([
+          ...Array.from({ length: 20 }, (_, i) => `ADDED ${key(`c${i}`)}`),
+          `MODIFIED ${key('base')}`,
+          `DELETED ${key('c5')}`,
+        ]);
+        expect(parse((await store.get(key('base'))).value).data).toEqual({ v: '2' });
+        expect(await store.currentRevision()).toBe(base.revision + 22);
+        w.close();
+      });
+    });
+
     describe('conflicts', () => {
       it('rejects an update whose expected revision is stale with a typed Conflict', async () => {
         const v1 = await store.create(key('a'), cm('a'));

@@ -1,8 +1,8 @@
 /**
  * bench-server: the servers the HTTP benchmark measures, each in its own process so the load
  * generator never shares a core with them. Kinds: `nodeless` (the real API server, plain HTTP,
- * token auth, SQLite file store), `static` (baseline a: bare express, one catch-all handler,
- * a static body) and `sqlite-post` (baseline b: express POST, JSON body parsed, one SQLite insert
+ * token auth, SQLite file store), `static [bytes]` (baseline a: bare express, one catch-all
+ * handler, a static body: one pod, or a list of pods of about that many bytes) and `sqlite-post` (baseline b: express POST, JSON body parsed, one SQLite insert
  * with one commit). Prints the port on stdout, serves until killed.
  */
 import Database from 'better-sqlite3';
@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
-    const body = Buffer.from(JSON.stringify(podObject('static-pod')));
+    const size = Number(process.argv[3] ?? 0);
+    const pod = JSON.stringify(podObject('static-pod'));
+    const body = Buffer.from(size ? `{"kind":"PodList","items":[${Array(Math.max(1, Math.round(size / (pod.length + 1)))).fill(pod).join(',')}]}` : pod);
     app.use((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
       res.end(body);

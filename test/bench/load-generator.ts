@@ -19,6 +19,8 @@ export interface LoadSpec {
   rate?: number;
   /** the counter in the path wraps at this value (to GET a fixed set of objects) */
   pathModulo?: number;
+  /** requests sent first, one at a time on the same connections, and not counted */
+  warmup?: number;
 }
 
 /** LoadResult is what the generator prints. */
@@ -29,6 +31,8 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** the body size of the last response */
+  bytes: number;
   firstError?: string;
 }
 
@@ -39,8 +43,8 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
+  let bytes = 0;
   let next = 0;
-  const start = performance.now();
   const interval = spec.rate ? 1000 / spec.rate : 0;
   const one = (i: number) =>
     new Promise<void>((resolve) => {
@@ -50,8 +54,10 @@ async function main(): Promise<void> {
       const req = http.request(
         { host: url.hostname, port: url.port, method: spec.method, path, agent, headers: { ...spec.headers, ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}) } },
         (res) => {
-          res.on('data', () => undefined);
+          let size = 0;
+          res.on('data', (chunk: Buffer) => (size += chunk.length));
           res.on('end', () => {
+            bytes = size;
             latencies.push(performance.now() - t);
             if ((res.statusCode ?? 500) >= 300) {
               errors++;
@@ -81,11 +87,14 @@ async function main(): Promise<void> {
       await one(i);
     }
   };
+  for (let i = 0; i < (spec.warmup ?? 0); i++) await one(i);
+  latencies.length = 0;
+  const start = performance.now();
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
-  const result: LoadResult = { requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50: pct(50), p99: pct(99), firstError };
+  const result: LoadResult = { requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50: pct(50), p99: pct(99), bytes, firstError };
   process.stdout.write(JSON.stringify(result));
   agent.destroy();
 }

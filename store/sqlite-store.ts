@@ -115,10 +115,12 @@ export class SqliteStore implements Store {
   // latest maps recently read or written keys to their newest revision (0 when deleted), so a
   // GET of a live object needs no query. This process is the only writer of the database.
   private readonly latest = new LRUCache<string, Latest>({ max: 200_000 });
-  // index holds every live key's newest revision in key order, as etcd's in-memory tree index
-  // does, once the first list has loaded it: a list at the newest revision then walks memory
-  // instead of asking the log for the newest row of every key. Writes keep it current.
-  private index?: BTree<string, Latest>;
+  // index holds live keys' newest revisions in key order, as etcd's in-memory tree index does,
+  // under the prefixes listed so far (indexed): a prefix's first list loads its keys, writes keep
+  // them current, and lists at the newest revision walk memory instead of asking the log for
+  // the newest row of every key.
+  private readonly index = new BTree<string, Latest>();
+  private readonly indexed = new Set<string>();
   private queued: QueuedWrite[] = [];
   // group commit: how many commits in a row held a single write, and writes since the last wait
   private loneCommits = 0;
@@ -171,7 +173,7 @@ export class SqliteStore implements Store {
            AND id = (SELECT MAX(m.id) FROM log AS m WHERE m.name = l.name AND m.id <= ?)
          ORDER BY name`,
       ),
-      newestOfEveryKey: db.prepare(`SELECT MAX(id), name, deleted, create_revision FROM log GROUP BY name`).raw(),
+      newestInRange: db.prepare(`SELECT MAX(id), name, deleted, create_revision FROM log WHERE name > ? AND name < ? GROUP BY name`).raw(),
       count: db.prepare(
         `SELECT COUNT(*) FROM log AS l
          WHERE name > ? AND name < ? AND deleted = 0 AND id <= ?
@@ -329,8 +331,10 @@ export class SqliteStore implements Store {
     this.rev = event.revision;
     const latest = { revision: event.type === 'DELETED' ? 0 : event.revision, createRevision: event.createRevision };
     this.latest.set(key, latest);
-    if (latest.revision) this.index?.set(key, latest);
-    else this.index?.delete(key);
+    if (this.isIndexed(key)) {
+      if (latest.revision) this.index.set(key, latest);
+      else this.index.delete(key);
+    }
     const bytes = Buffer.from(event.value);
     this.values.set(event.revision, bytes);
     this.hub.publish(event);
@@ -420,7 +424,9 @@ export class SqliteStore implements Store {
       return true;
     };
     let open = true;
-    const rows = revision === this.rev ? this.newestInRange(lower, end) : (this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>);
+    const fromIndex = revision === this.rev;
+    if (fromIndex && !this.isIndexed(prefix)) this.loadIndex(prefix);
+    const rows = fromIndex ? this.newestInRange(lower, end) : (this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>);
     for (const row of rows) {
       batch.push(row);
       if (batch.length === 512 && !(open = flush())) break;
@@ -430,27 +436,45 @@ export class SqliteStore implements Store {
     if (more) {
       result.lastKey = items.length ? items[items.length - 1].key : lastKey;
       if (options.countRemaining) {
-        result.remainingCount = this.stmt.count.get(result.lastKey, end, revision, revision) as number;
+        result.remainingCount = fromIndex ? this.countInRange(result.lastKey!, end) : (this.stmt.count.get(result.lastKey, end, revision, revision) as number);
       }
     }
     return result;
   }
 
-  // newestInRange yields the live keys after lower and before end with their newest revisions,
-  // from the in-memory index (loaded on first use).
-  private *newestInRange(lower: string, end: string): Generator<Pick<Row, 'id' | 'name' | 'create_revision'>> {
-    if (!this.index) {
-      const index = new BTree<string, Latest>();
-      for (const [id, name, deleted, createRevision] of this.stmt.newestOfEveryKey.iterate() as IterableIterator<[number, string, number, number]>) {
-        if (!deleted) index.set(name, { revision: id, createRevision });
-      }
-      this.index = index;
+  // isIndexed tells whether the index holds every live key under a prefix (or of a key): the
+  // prefix itself or one above it was loaded.
+  private isIndexed(prefixOrKey: string): boolean {
+    for (let i = prefixOrKey.indexOf('/', 1); i !== -1; i = prefixOrKey.indexOf('/', i + 1)) {
+      if (this.indexed.has(prefixOrKey.slice(0, i + 1))) return true;
     }
+    return false;
+  }
+
+  private loadIndex(prefix: string): void {
+    const rows = this.stmt.newestInRange.iterate(prefix, prefixEnd(prefix)) as IterableIterator<[number, string, number, number]>;
+    for (const [id, name, deleted, createRevision] of rows) {
+      if (!deleted) this.index.set(name, { revision: id, createRevision });
+    }
+    this.indexed.add(prefix);
+  }
+
+  // newestInRange yields the indexed live keys after lower and before end with their newest revisions.
+  private *newestInRange(lower: string, end: string): Generator<Pick<Row, 'id' | 'name' | 'create_revision'>> {
     for (const [name, latest] of this.index.entries(lower)) {
       if (name >= end) return;
       if (name === lower) continue;
       yield { id: latest.revision, name, create_revision: latest.createRevision };
     }
+  }
+
+  private countInRange(after: string, end: string): number {
+    let n = 0;
+    for (const name of this.index.keys(after)) {
+      if (name >= end) break;
+      if (name !== after) n++;
+    }
+    return n;
   }
 
   watch(prefix: string, fromRevision: number, options: WatchOptions = {}): Watcher {

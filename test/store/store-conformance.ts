@@ -234,6 +234,17 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           page = await store.list('/core/configmaps/default/', { limit: 4, startAfter: page.lastKey, revision: page.revision });
         }
         expect(pages).toEqual(expected());
+        // Another namespace written before and after this one was listed, then every namespace.
+        await store.create(key('x', 'other'), cm('x', { v: 'o1' }, 'other'));
+        await store.update(key('k00'), cm('k00', { v: '4' }));
+        model.set(key('k00'), '4');
+        expect(await listed()).toEqual(expected());
+        await store.create(key('y', 'other'), cm('y', { v: 'o2' }, 'other'));
+        await store.delete(key('x', 'other'));
+        const all = (await store.list('/core/configmaps/')).items.map((i) => [i.key, parse(i.value).data.v]);
+        expect(all).toEqual([...expected(), [key('y', 'other'), 'o2']]);
+        await store.update(key('y', 'other'), cm('y', { v: 'o3' }, 'other'));
+        expect((await store.list('/core/configmaps/other/')).items.map((i) => parse(i.value).data.v)).toEqual(['o3']);
       });
 
       it('lists as of a past revision', async () => {

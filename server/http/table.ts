@@ -109,17 +109,21 @@ function renderRow(cells: unknown[], ageIndexes: number[], meta: string, created
   return { bytes: Buffer.from(`${text}],"object":${meta}}`), ages, texts, created };
 }
 
-// withAges returns the row's bytes with its age cells as texts, rebuilding them when a text changed.
-function withAges(row: RenderedRow, texts: string[]): Buffer {
+// withAges returns the row's bytes with its age cells as texts, rebuilding them (in memory from
+// alloc) when a text changed.
+function withAges(row: RenderedRow, texts: string[], alloc: (size: number) => Buffer): Buffer {
   if (texts.every((t, i) => t === row.texts[i])) return row.bytes;
-  const parts: Buffer[] = [];
+  let size = row.bytes.length;
+  row.ages.forEach(([start, end], i) => (size += Buffer.byteLength(texts[i]) - (end - start)));
+  const bytes = alloc(size);
   let at = 0;
+  let to = 0;
   row.ages.forEach(([start, end], i) => {
-    parts.push(row.bytes.subarray(at, start), Buffer.from(texts[i]));
+    to += row.bytes.copy(bytes, to, at, start);
+    to += bytes.write(texts[i], to);
     at = end;
   });
-  parts.push(row.bytes.subarray(at));
-  const bytes = Buffer.concat(parts);
+  row.bytes.copy(bytes, to, at);
   // Later ranges move by what the earlier cells grew or shrank.
   let shift = 0;
   row.ages = row.ages.map(([start, end], i) => {
@@ -130,6 +134,23 @@ function withAges(row: RenderedRow, texts: string[]): Buffer {
   row.texts = texts;
   row.bytes = bytes;
   return bytes;
+}
+
+// arena hands out pieces of shared 1 MiB buffers: rows rebuilt in one render (their ages moved
+// on together) cost a few allocations instead of one each.
+function arena(): (size: number) => Buffer {
+  const CHUNK = 1024 * 1024;
+  let chunk = Buffer.alloc(0);
+  let used = 0;
+  return (size) => {
+    if (size > CHUNK) return Buffer.allocUnsafe(size);
+    if (used + size > chunk.length) {
+      chunk = Buffer.allocUnsafeSlow(CHUNK);
+      used = 0;
+    }
+    used += size;
+    return chunk.subarray(used - size, used);
+  };
 }
 
 // ageCells renders age cells as JSON, once per creation time within one render.
@@ -162,6 +183,7 @@ export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableIt
   const now = options.now ?? new Date();
   const ageColumns = cols.map((c, i) => (c.name === 'Age' ? i : -1)).filter((i) => i >= 0);
   const ageCell = ageCells(now);
+  const alloc = arena();
   const rows = items.map(({ revision, object }) => {
     const key = `${def.group}/${def.plural}/${version}/${revision}`;
     let row = revision ? rowCache.get(key) : false;
@@ -183,7 +205,7 @@ export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableIt
       return row.bytes;
     }
     const text = ageCell(row.created);
-    return withAges(row, row.ages.map(() => text));
+    return withAges(row, row.ages.map(() => text), alloc);
   });
   if (rows.length) rows[0] = rows[0].subarray(1);
   const json = JSON.stringify(toTable(def, [], options));

@@ -445,7 +445,7 @@ export class SqliteStore implements Store {
   // isIndexed tells whether the index holds every live key under a prefix (or of a key): the
   // prefix itself or one above it was loaded.
   private isIndexed(prefixOrKey: string): boolean {
-    for (let i = prefixOrKey.indexOf('/', 1); i !== -1; i = prefixOrKey.indexOf('/', i + 1)) {
+    for (let i = prefixOrKey.indexOf('/'); i !== -1; i = prefixOrKey.indexOf('/', i + 1)) {
       if (this.indexed.has(prefixOrKey.slice(0, i + 1))) return true;
     }
     return false;

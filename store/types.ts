@@ -92,7 +92,11 @@ export interface Store {
   currentRevision(): Promise<number>;
   /** compactRevision is the oldest revision reads and watches may still ask for. */
   compactRevision(): Promise<number>;
-  /** create stores a new key; AlreadyExistsError if it has a live value. */
+  /**
+   * create stores a new key; AlreadyExistsError if it has a live value. The value of a create or
+   * update is serialised when the write commits, which may be after the call returns: the
+   * caller must not change it until the promise settles.
+   */
   create(key: string, value: object): Promise<KeyValue>;
   /** update replaces a live key; ConflictError when expectedRevision is given and differs. */
   update(key: string, value: object, expectedRevision?: number): Promise<KeyValue>;

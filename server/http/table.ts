@@ -74,9 +74,20 @@ interface RenderedRow {
   created: number | undefined;
 }
 const rowCache = new LRUCache<string, RenderedRow | false>({
+  max: 100_000,
   maxSize: 256 * 1024 * 1024,
   sizeCalculation: (r) => (r ? r.bytes.length : 1),
 });
+
+// Each column set gets a number for the row cache's keys: a custom resource's versions may print
+// different columns from the same stored object, and a CRD's columns may change.
+const columnSets = new WeakMap<readonly TableColumn[], number>();
+let nextColumnSet = 0;
+function columnSetId(cols: readonly TableColumn[]): number {
+  let id = columnSets.get(cols);
+  if (id === undefined) columnSets.set(cols, (id = nextColumnSet++));
+  return id;
+}
 const PROBE_LATER_MS = 37 * 24 * 3600 * 1000;
 
 function computeCells(cols: TableColumn[], obj: Readonly<KubeObject>, now: Date): unknown[] {
@@ -109,13 +120,13 @@ function renderRow(cells: unknown[], ageIndexes: number[], meta: string, created
   return { bytes: Buffer.from(`${text}],"object":${meta}}`), ages, texts, created };
 }
 
-// withAges returns the row's bytes with its age cells as texts, rebuilding them (in memory from
-// alloc) when a text changed.
-function withAges(row: RenderedRow, texts: string[], alloc: (size: number) => Buffer): Buffer {
+// withAges returns the row's bytes with its age cells as texts, rebuilding them when a text
+// changed (in a buffer of its own or a small pooled one, so a cached row keeps little else alive).
+function withAges(row: RenderedRow, texts: string[]): Buffer {
   if (texts.every((t, i) => t === row.texts[i])) return row.bytes;
   let size = row.bytes.length;
   row.ages.forEach(([start, end], i) => (size += Buffer.byteLength(texts[i]) - (end - start)));
-  const bytes = alloc(size);
+  const bytes = Buffer.allocUnsafe(size);
   let at = 0;
   let to = 0;
   row.ages.forEach(([start, end], i) => {
@@ -134,23 +145,6 @@ function withAges(row: RenderedRow, texts: string[], alloc: (size: number) => Bu
   row.texts = texts;
   row.bytes = bytes;
   return bytes;
-}
-
-// arena hands out pieces of shared 1 MiB buffers: rows rebuilt in one render (their ages moved
-// on together) cost a few allocations instead of one each.
-function arena(): (size: number) => Buffer {
-  const CHUNK = 1024 * 1024;
-  let chunk = Buffer.alloc(0);
-  let used = 0;
-  return (size) => {
-    if (size > CHUNK) return Buffer.allocUnsafe(size);
-    if (used + size > chunk.length) {
-      chunk = Buffer.allocUnsafeSlow(CHUNK);
-      used = 0;
-    }
-    used += size;
-    return chunk.subarray(used - size, used);
-  };
 }
 
 // ageCells renders age cells as JSON, once per creation time within one render.
@@ -183,29 +177,31 @@ export function tableParts(def: ResourceDefinition, items: ReadonlyArray<TableIt
   const now = options.now ?? new Date();
   const ageColumns = cols.map((c, i) => (c.name === 'Age' ? i : -1)).filter((i) => i >= 0);
   const ageCell = ageCells(now);
-  const alloc = arena();
   const rows = items.map(({ revision, object }) => {
-    const key = `${def.group}/${def.plural}/${version}/${revision}`;
+    const key = `${def.group}/${def.plural}/${columnSetId(cols)}/${version}/${revision}`;
     let row = revision ? rowCache.get(key) : false;
     if (!row) {
       const obj = object();
       const cells = computeCells(cols, obj, now);
       const meta = JSON.stringify(partialObjectMetadata(obj, version));
       if (row === false || !revision) return renderRow(cells, [], meta).bytes;
-      // Which cells move with time: compare with the same row rendered much later.
+      // Which cells move with time: compare with the same row rendered much later. Age cells
+      // showing the object's age are recomputed at each render (even one too old to move in
+      // the probe); a row with any other moving cell is not cached.
       const later = computeCells(cols, obj, new Date(now.getTime() + PROBE_LATER_MS));
-      const moving = cells.map((c, i) => (JSON.stringify(c) === JSON.stringify(later[i]) ? -1 : i)).filter((i) => i >= 0);
-      const onlyAges = moving.every((i) => ageColumns.includes(i) && cells[i] === age(obj.metadata?.creationTimestamp, now));
-      if (!onlyAges) {
+      const created = obj.metadata?.creationTimestamp;
+      const ages = ageColumns.filter((i) => cells[i] === age(created, now));
+      const cacheable = cells.every((c, i) => ages.includes(i) || JSON.stringify(c) === JSON.stringify(later[i]));
+      if (!cacheable) {
         rowCache.set(key, false);
         return renderRow(cells, [], meta).bytes;
       }
-      row = renderRow(cells, moving, meta, parseTime(obj.metadata?.creationTimestamp));
+      row = renderRow(cells, ages, meta, parseTime(created));
       rowCache.set(key, row);
       return row.bytes;
     }
     const text = ageCell(row.created);
-    return withAges(row, row.ages.map(() => text), alloc);
+    return withAges(row, row.ages.map(() => text));
   });
   if (rows.length) rows[0] = rows[0].subarray(1);
   const json = JSON.stringify(toTable(def, [], options));

@@ -50,6 +50,23 @@ describe('Table rows rendered from cache', () => {
     }
   });
 
+  it('keeps rows of the same stored object apart when two versions print different columns', () => {
+    const v1: ResourceDefinition = { ...configmaps, plural: 'widgets', version: 'v1', columns: [configmaps.columns[0], { name: 'Size', type: 'string', description: '', priority: 0, cell: () => 'small' }] };
+    const v2: ResourceDefinition = { ...configmaps, plural: 'widgets', version: 'v2', columns: [configmaps.columns[0], { name: 'Weight', type: 'string', description: '', priority: 0, cell: () => 'heavy' }] };
+    const objects = [configMap('w', START)];
+    const cells = (def: ResourceDefinition) => (rendered(def, objects, 400, START) as { rows: Array<{ cells: unknown[] }> }).rows[0].cells;
+    expect(cells(v1)).toEqual(['w', 'small']);
+    expect(cells(v2)).toEqual(['w', 'heavy']);
+    expect(cells(v1)).toEqual(['w', 'small']);
+  });
+
+  it('recomputes the age of an object too old for its age to move within weeks', () => {
+    const ancient = [configMap('old', at(-9 * 365 * 24 * H))];
+    for (const later of [0, 400 * 24 * H]) {
+      expect(rendered(configmaps, ancient, 500, at(later))).toEqual(toTable(configmaps, ancient, { now: at(later), resourceVersion: '9' }));
+    }
+  });
+
   it('computes a row whose other cells move with time afresh every time', () => {
     const pods = builtinResources().find((d) => d.group === '' && d.plural === 'pods')!;
     const restarted: KubeObject = {

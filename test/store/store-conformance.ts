@@ -43,8 +43,7 @@ export async function take(w: Watcher, n: number, deadlineMs = 5000): Promise<Wa
     const ev = await Promise.race([
       w.next(),
       new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), remaining))),
-    ]);
-    clearTimeout(timer);
+    ]).finally(() => clearTimeout(timer));
     if (ev === 'timeout') throw new Error(`timed out after ${out.length} of ${n} events`);
     if (!ev) throw new Error(`watch ended after ${out.length} of ${n} events`);
     out.push(ev);
@@ -245,6 +244,16 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(all).toEqual([...expected(), [key('y', 'other'), 'o2']]);
         await store.update(key('y', 'other'), cm('y', { v: 'o3' }, 'other'));
         expect((await store.list('/core/configmaps/other/')).items.map((i) => parse(i.value).data.v)).toEqual(['o3']);
+      });
+
+      it('lists the root prefix and then sees deletes and creates under it', async () => {
+        await store.create(key('a'), cm('a'));
+        await store.create(key('b', 'other'), cm('b', {}, 'other'));
+        expect((await store.list('/')).items.map((i) => i.key)).toEqual([key('a'), key('b', 'other')]);
+        await store.delete(key('a'));
+        await store.create(key('c'), cm('c'));
+        expect((await store.list('/')).items.map((i) => i.key)).toEqual([key('c'), key('b', 'other')]);
+        expect((await store.list('/core/configmaps/default/')).items.map((i) => i.key)).toEqual([key('c')]);
       });
 
       it('lists as of a past revision', async () => {

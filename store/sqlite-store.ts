@@ -76,6 +76,7 @@ interface QueuedWrite {
 }
 
 type Applied = WatchEvent & { createRevision: number };
+type Outcome = { applied: Applied } | { error: unknown };
 
 interface Latest {
   revision: number;
@@ -267,7 +268,7 @@ export class SqliteStore implements Store {
       for (const q of batch) q.reject(new StoreClosedError());
       return;
     }
-    let outcomes: Array<Applied | Error>;
+    let outcomes: Outcome[];
     try {
       outcomes = this.db.transaction(() => batch.map((q) => this.applyOrRefuse(q.write))).immediate();
     } catch (err) {
@@ -278,26 +279,28 @@ export class SqliteStore implements Store {
       outcomes = batch.map((q) => {
         try {
           return this.db.transaction(() => this.applyOrRefuse(q.write)).immediate();
-        } catch (e) {
-          return e as Error;
+        } catch (error) {
+          return { error };
         }
       });
     }
     batch.forEach((q, i) => {
       const outcome = outcomes[i];
-      if (outcome instanceof Error) q.reject(outcome);
-      else q.resolve(this.published(outcome));
+      if ('error' in outcome) q.reject(outcome.error);
+      else q.resolve(this.published(outcome.applied));
     });
   }
 
   // applyOrRefuse appends one write's row at the next revision, or answers the store error that
   // refuses it before anything was written. Other errors (SQLite's) fail the transaction.
-  private applyOrRefuse(w: Write): Applied | Error {
+  // (Outcomes are tagged rather than told apart with instanceof Error: SQLite's errors may come
+  // from another realm's Error, as under jest.)
+  private applyOrRefuse(w: Write): Outcome {
     try {
-      return this.apply(w);
-    } catch (err) {
-      if (err instanceof StoreError) return err;
-      throw err;
+      return { applied: this.apply(w) };
+    } catch (error) {
+      if (error instanceof StoreError) return { error };
+      throw error;
     }
   }
 

@@ -20,15 +20,14 @@ import {
   FieldSet,
   FieldSetError,
   FieldsV1Error,
-  compareObjects,
   goJSON,
   goQuote,
   isMap,
   itemField,
   setField,
-  type Comparison,
   type FieldSetOptions,
 } from './field-set';
+import { compareObjects, type Comparison } from './field-compare';
 
 /** ManagedFieldsOperation is how a manager wrote its fields. */
 export type ManagedFieldsOperation = 'Apply' | 'Update';

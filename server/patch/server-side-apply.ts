@@ -22,7 +22,6 @@ import { StatusError, badRequest, internalError } from '../registry/status-error
 import {
   FieldSet,
   FieldSetError,
-  compareObjects,
   deepEqual,
   elementString,
   goJSON,
@@ -40,6 +39,7 @@ import {
   type ListShape,
   type PathElement,
 } from './field-set';
+import { compareObjects } from './field-compare';
 import {
   BEFORE_FIRST_APPLY,
   ManagedFieldsError,

@@ -7,7 +7,6 @@ import {
   FieldSet,
   FieldSetError,
   FieldsV1Error,
-  compareObjects,
   listShape,
   parsePathElement,
   pathString,
@@ -15,6 +14,7 @@ import {
   type FieldPath,
   type PathElement,
 } from '../../server/patch/field-set';
+import { compareObjects } from '../../server/patch/field-compare';
 
 const deploymentSchema = builtinPatchSchema('io.k8s.api.apps.v1.Deployment');
 const podSchema = builtinPatchSchema('io.k8s.api.core.v1.Pod');

@@ -286,8 +286,13 @@ export class SqliteStore implements Store {
     }
     batch.forEach((q, i) => {
       const outcome = outcomes[i];
-      if ('error' in outcome) q.reject(outcome.error);
-      else q.resolve(this.published(outcome.applied));
+      if ('error' in outcome) return q.reject(outcome.error);
+      // Every write of the batch settles, whatever happens to another's bookkeeping.
+      try {
+        q.resolve(this.published(outcome.applied));
+      } catch (err) {
+        q.reject(err);
+      }
     });
   }
 

@@ -283,6 +283,21 @@ describe('CRD deletion', () => {
     await deleteAndWait(t.api, 'things.del.example.com');
   });
 
+  it('ends open watches of the custom resources when their CRD is deleted, after their DELETED events', async () => {
+    await createEstablished(t.api, crdManifest({ group: 'watched.example.com', kind: 'Thing' }));
+    const path = '/apis/watched.example.com/v1/namespaces/default/things';
+    await t.api.post(path).send({ apiVersion: 'watched.example.com/v1', kind: 'Thing', metadata: { name: 'seen' } }).expect(201);
+    const w = await WatchStream.open(`http://127.0.0.1:${port}`, path, {});
+    try {
+      await w.next('the initial ADDED event', (e) => e.type === 'ADDED' && e.object.metadata.name === 'seen');
+      await deleteAndWait(t.api, 'things.watched.example.com');
+      await w.next('the DELETED event of the custom resource', (e) => e.type === 'DELETED' && e.object.metadata.name === 'seen');
+      await waitFor(() => w.ended, 'the watch to end');
+    } finally {
+      w.close();
+    }
+  });
+
   it('keeps a deleted CRD Terminating while a finalizer holds one of its custom resources, and refuses new ones', async () => {
     await createEstablished(t.api, crdManifest({ group: 'fin.example.com', kind: 'Thing' }));
     const path = '/apis/fin.example.com/v1/namespaces/default/things';

@@ -14,6 +14,8 @@ export type StreamEvent = { type: string; object: StreamObject };
 /** WatchStream is an open watch; close() ends it. */
 export class WatchStream {
   readonly events: StreamEvent[] = [];
+  /** true once the server has ended the response */
+  ended = false;
   private cursor = 0;
   private constructor(private readonly req: http.ClientRequest) {}
 
@@ -34,6 +36,7 @@ export class WatchStream {
             if (line) stream.events.push(JSON.parse(line));
           }
         });
+        res.on('end', () => (stream.ended = true));
         res.on('error', () => undefined);
         resolve(stream);
       });

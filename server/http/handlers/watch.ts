@@ -35,6 +35,12 @@ export async function handleWatch(ctx: RequestContext, options: { bookmarkInterv
   const stop = () => abort.abort();
   ctx.req.on('close', stop);
   res.on('close', stop);
+  // A watch ends when its resource stops being served (its CRD deleted, its version no longer
+  // served), as kube-apiserver ends the watches of a custom resource's torn-down storage.
+  const { group, version, plural } = ctx.def;
+  const unsubscribe = ctx.resources.onChange(() => {
+    if (!ctx.resources.lookup(group, version, plural)) stop();
+  });
   const timeoutMs = (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : 1800 + Math.floor(Math.random() * 1800)) * 1000;
   const timer = setTimeout(stop, timeoutMs);
   const { output, def } = ctx;
@@ -66,6 +72,7 @@ export async function handleWatch(ctx: RequestContext, options: { bookmarkInterv
     }
   } finally {
     clearTimeout(timer);
+    unsubscribe();
     ctx.req.off('close', stop);
     await events.return(undefined);
     if (!res.writableEnded) res.end();

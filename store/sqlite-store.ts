@@ -5,7 +5,6 @@
  */
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import BTree from 'sorted-btree';
 import fs from 'node:fs';
 import {
   AlreadyExistsError,
@@ -18,6 +17,7 @@ import {
   StoreClosedError,
   StoreError,
 } from './errors';
+import { KeyIndex, type Newest, type NewestRow } from './key-index';
 import { checkKey, checkPrefix, prefixEnd } from './keys';
 import { WatchHub } from './watch-hub';
 import type { KeyValue, ListOptions, ListResult, Store, StoreStats, WatchEvent, WatchOptions, Watcher } from './types';
@@ -78,11 +78,6 @@ interface QueuedWrite {
 type Applied = WatchEvent & { createRevision: number };
 type Outcome = { applied: Applied } | { error: unknown };
 
-interface Latest {
-  revision: number;
-  createRevision: number;
-}
-
 interface Row {
   id: number;
   name: string;
@@ -115,13 +110,9 @@ export class SqliteStore implements Store {
   private readonly values: LRUCache<number, Buffer>;
   // latest maps recently read or written keys to their newest revision (0 when deleted), so a
   // GET of a live object needs no query. This process is the only writer of the database.
-  private readonly latest = new LRUCache<string, Latest>({ max: 200_000 });
-  // index holds live keys' newest revisions in key order, as etcd's in-memory tree index does,
-  // under the prefixes listed so far (indexed): a prefix's first list loads its keys, writes keep
-  // them current, and lists at the newest revision walk memory instead of asking the log for
-  // the newest row of every key.
-  private readonly index = new BTree<string, Latest>();
-  private readonly indexed = new Set<string>();
+  private readonly latest = new LRUCache<string, Newest>({ max: 200_000 });
+  // index: the live keys under the prefixes listed so far, for lists at the newest revision
+  private readonly index = new KeyIndex();
   private queued: QueuedWrite[] = [];
   // group commit: how many commits in a row held a single write, and writes since the last wait
   private loneCommits = 0;
@@ -339,10 +330,7 @@ export class SqliteStore implements Store {
     this.rev = event.revision;
     const latest = { revision: event.type === 'DELETED' ? 0 : event.revision, createRevision: event.createRevision };
     this.latest.set(key, latest);
-    if (this.isIndexed(key)) {
-      if (latest.revision) this.index.set(key, latest);
-      else this.index.delete(key);
-    }
+    this.index.written(key, latest);
     const bytes = Buffer.from(event.value);
     this.values.set(event.revision, bytes);
     this.hub.publish(event);
@@ -433,8 +421,10 @@ export class SqliteStore implements Store {
     };
     let open = true;
     const fromIndex = revision === this.rev;
-    if (fromIndex && !this.isIndexed(prefix)) this.loadIndex(prefix);
-    const rows = fromIndex ? this.newestInRange(lower, end) : (this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>);
+    if (fromIndex && !this.index.covers(prefix)) {
+      this.index.load(prefix, this.stmt.newestInRange.iterate(prefix, end) as IterableIterator<NewestRow>);
+    }
+    const rows = fromIndex ? this.indexRows(lower, end) : (this.stmt.list.iterate(lower, end, revision, revision) as IterableIterator<Row>);
     for (const row of rows) {
       batch.push(row);
       if (batch.length === 512 && !(open = flush())) break;
@@ -444,45 +434,14 @@ export class SqliteStore implements Store {
     if (more) {
       result.lastKey = items.length ? items[items.length - 1].key : lastKey;
       if (options.countRemaining) {
-        result.remainingCount = fromIndex ? this.countInRange(result.lastKey!, end) : (this.stmt.count.get(result.lastKey, end, revision, revision) as number);
+        result.remainingCount = fromIndex ? this.index.count(result.lastKey!, end) : (this.stmt.count.get(result.lastKey, end, revision, revision) as number);
       }
     }
     return result;
   }
 
-  // isIndexed tells whether the index holds every live key under a prefix (or of a key): the
-  // prefix itself or one above it was loaded.
-  private isIndexed(prefixOrKey: string): boolean {
-    for (let i = prefixOrKey.indexOf('/'); i !== -1; i = prefixOrKey.indexOf('/', i + 1)) {
-      if (this.indexed.has(prefixOrKey.slice(0, i + 1))) return true;
-    }
-    return false;
-  }
-
-  private loadIndex(prefix: string): void {
-    const rows = this.stmt.newestInRange.iterate(prefix, prefixEnd(prefix)) as IterableIterator<[number, string, number, number]>;
-    for (const [id, name, deleted, createRevision] of rows) {
-      if (!deleted) this.index.set(name, { revision: id, createRevision });
-    }
-    this.indexed.add(prefix);
-  }
-
-  // newestInRange yields the indexed live keys after lower and before end with their newest revisions.
-  private *newestInRange(lower: string, end: string): Generator<Pick<Row, 'id' | 'name' | 'create_revision'>> {
-    for (const [name, latest] of this.index.entries(lower)) {
-      if (name >= end) return;
-      if (name === lower) continue;
-      yield { id: latest.revision, name, create_revision: latest.createRevision };
-    }
-  }
-
-  private countInRange(after: string, end: string): number {
-    let n = 0;
-    for (const name of this.index.keys(after)) {
-      if (name >= end) break;
-      if (name !== after) n++;
-    }
-    return n;
+  private *indexRows(lower: string, end: string): Generator<Pick<Row, 'id' | 'name' | 'create_revision'>> {
+    for (const [name, newest] of this.index.range(lower, end)) yield { id: newest.revision, name, create_revision: newest.createRevision };
   }
 
   watch(prefix: string, fromRevision: number, options: WatchOptions = {}): Watcher {

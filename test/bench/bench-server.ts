@@ -2,7 +2,8 @@
  * bench-server: the servers the HTTP benchmark measures, each in its own process so the load
  * generator never shares a core with them. Kinds: `nodeless` (the real API server, plain HTTP,
  * token auth, SQLite file store), `static [bytes]` (baseline a: bare express, one catch-all
- * handler, a static body: one pod, or a list of pods of about that many bytes) and `sqlite-post` (baseline b: express POST, JSON body parsed, one SQLite insert
+ * handler, a static body: one pod, padded to that many bytes, or a list of pods of about that
+ * many bytes) and `sqlite-post` (baseline b: express POST, JSON body parsed, one SQLite insert
  * with one commit). Prints the port on stdout, serves until killed.
  */
 import Database from 'better-sqlite3';
@@ -12,6 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { createNodeless } from '../../server/server';
 import { podObject } from './fixtures';
+
+// staticBody is one pod, padded to size bytes when that is more, or for sizes of many pods a
+// list of about that size.
+function staticBody(size: number): string {
+  const pod = podObject('static-pod');
+  const json = JSON.stringify(pod);
+  if (size > 2 * json.length) return `{"kind":"PodList","items":[${Array(Math.round(size / (json.length + 1))).fill(json).join(',')}]}`;
+  const pad = size - JSON.stringify({ ...pod, padding: '' }).length;
+  return pad > 0 ? JSON.stringify({ ...pod, padding: 'x'.repeat(pad) }) : json;
+}
 
 async function main(): Promise<void> {
   const kind = process.argv[2];
@@ -29,9 +40,7 @@ async function main(): Promise<void> {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
-    const size = Number(process.argv[3] ?? 0);
-    const pod = JSON.stringify(podObject('static-pod'));
-    const body = Buffer.from(size ? `{"kind":"PodList","items":[${Array(Math.max(1, Math.round(size / (pod.length + 1)))).fill(pod).join(',')}]}` : pod);
+    const body = Buffer.from(staticBody(Number(process.argv[3] ?? 0)));
     app.use((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
       res.end(body);

@@ -21,8 +21,9 @@
  * element order and the list-shape rules.
  */
 import { definitionMapType, type FieldPatchMeta, type PatchField, type PatchSchema } from '../../schemas/patch-metadata';
+import { isMap, type JsonMap } from './json-value';
 
-type JsonMap = Record<string, unknown>;
+export { isMap };
 
 /** KeyElement selects the item of a list of type map whose key fields have these values. */
 export interface KeyElement {
@@ -62,11 +63,6 @@ export class FieldsV1Error extends Error {
 }
 
 // ---- JSON helpers ------------------------------------------------------------------------
-
-/** isMap tells a JSON object from arrays, scalars and null. */
-export function isMap(value: unknown): value is JsonMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** deepEqual compares JSON values: map key order does not matter, list order does. */
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -17,34 +17,17 @@
  * a map carrying `$patch: replace` when the field is absent from the object; here the map is set.
  */
 import type { FieldPatchMeta, PatchSchema } from '../../schemas/patch-metadata';
+import { cloneJson, isMap, type JsonMap } from './json-value';
 import { PatchError } from './patch-error';
-
-type JsonMap = Record<string, unknown>;
 
 const DIRECTIVE = '$patch';
 const RETAIN_KEYS = '$retainKeys';
 const SET_ELEMENT_ORDER = '$setElementOrder';
 const DELETE_FROM_PRIMITIVE_LIST = '$deleteFromPrimitiveList';
 
-/** isMap tells a JSON object from arrays, scalars and null. */
-function isMap(value: unknown): value is JsonMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** has is an own-property test that ignores inherited names like "constructor". */
 function has(map: JsonMap, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(map, key);
-}
-
-/** cloneJson copies a parsed JSON value, so that merging can work in place on copies. */
-function cloneJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(cloneJson);
-  if (isMap(value)) {
-    const out: JsonMap = {};
-    for (const [k, v] of Object.entries(value)) out[k] = cloneJson(v);
-    return out;
-  }
-  return value;
 }
 
 // ---- error texts, worded as apimachinery's mergepatch and strategicpatch errors ----

@@ -3,9 +3,10 @@
  * (x-kubernetes-int-or-string, nullable, boolean exclusive bounds) mapped to what ajv validates,
  * and the string formats kube-apiserver checks. Validators are compiled once per distinct shape.
  */
+import { isPlainObject as isRecord } from './meta/json';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { LRUCache } from 'lru-cache';
-import { isRecord, propertiesOf } from './crd-schema';
+import { propertiesOf } from './crd-schema';
 import type { JSONSchema } from './types';
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, logger: false, unicodeRegExp: false });

@@ -3,7 +3,8 @@
  * OpenAPI builder (controller/openapi/builder) makes it, so that kubectl explains and validates
  * custom resources.
  */
-import { additionalOf, embedded, isRecord, itemsOf, preserves, propertiesOf } from './crd-schema';
+import { isPlainObject as isRecord } from './meta/json';
+import { additionalOf, embedded, itemsOf, preserves, propertiesOf } from './crd-schema';
 import type { JSONSchema } from './types';
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';

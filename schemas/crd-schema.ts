@@ -4,6 +4,7 @@
  * defaulting, schema/defaulting) and the checks ajv cannot make (embedded resources and list
  * types, schema/objectmeta and listtype).
  */
+import { isPlainObject as isRecord } from './meta/json';
 import type { FieldError, JSONSchema } from './types';
 
 /** MetadataPruner removes unknown ObjectMeta fields from value, recording each as path.field in out. */
@@ -11,10 +12,6 @@ export type MetadataPruner = (value: unknown, path: string, out: string[]) => vo
 
 const META_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
 
-/** isRecord says a value is a JSON object. */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** propertiesOf returns a schema's properties (empty when it declares none). */
 export function propertiesOf(s: JSONSchema | undefined): Record<string, JSONSchema> {

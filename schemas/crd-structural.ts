@@ -4,10 +4,11 @@
  * invariants and completeness of pkg/apiserver/schema, list and map types, the shape of
  * x-kubernetes-validations rules, and defaults (valid for their schema, no unknown fields).
  */
-import { customResourceSchemaErrors } from '../server/registry/schema-validation';
-import { forbiddenField, invalidValue, required } from '../server/registry/object-meta';
+import { isPlainObject as isRecord } from './meta/json';
+import { customResourceSchemaErrors } from './schema-validation';
+import { forbiddenField, invalidValue, required } from './meta/object-meta';
 import { compileCustomResourceSchema } from './crd-ajv';
-import { isRecord, itemsOf, propertiesOf, pruneValue } from './crd-schema';
+import { itemsOf, propertiesOf, pruneValue } from './crd-schema';
 import type { FieldError, JSONSchema } from './types';
 
 const OPENAPI_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];

@@ -5,8 +5,9 @@
  * approval for protected groups and stored versions; each version's schema is checked by
  * crd-structural.ts.
  */
-import { forbiddenField, invalidValue, nameErrors, required } from '../server/registry/object-meta';
-import { isRecord, propertiesOf } from './crd-schema';
+import { isPlainObject as isRecord } from './meta/json';
+import { forbiddenField, invalidValue, nameErrors, required } from './meta/object-meta';
+import { propertiesOf } from './crd-schema';
 import { notSupported, validateSchema } from './crd-structural';
 import { compileJSONPath } from './jsonpath';
 import type { FieldError, JSONSchema, KubeObject } from './types';

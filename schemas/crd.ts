@@ -7,7 +7,8 @@
  * from the structural schema, status and scale subresources, printer columns via JSONPath,
  * selectable fields.
  */
-import { applySchemaDefaults, goValue, hasDefaults, isRecord, propertiesOf, validateStructure } from './crd-schema';
+import { isPlainObject as isRecord, valueAt } from './meta/json';
+import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, validateStructure } from './crd-schema';
 import { celRuleLocations } from './crd-structural';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
@@ -256,14 +257,6 @@ function goType(v: unknown): string {
   return 'map[string]interface {}';
 }
 
-function valueAt(obj: unknown, path: string): unknown {
-  let cur = obj;
-  for (const p of path.replace(/^\./, '').split('.')) {
-    if (!isRecord(cur)) return undefined;
-    cur = cur[p];
-  }
-  return cur;
-}
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 

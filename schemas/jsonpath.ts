@@ -4,6 +4,7 @@
  * `[1:3]`, `..name` and filters such as `[?(@.type=="Ready")]`; missing keys yield no result,
  * as with AllowMissingKeys(true).
  */
+import { isPlainObject as isRecord } from './meta/json';
 
 type Segment =
   | { kind: 'field'; name: string }
@@ -203,9 +204,6 @@ function matchesFilter(seg: Extract<Segment, { kind: 'filter' }>, item: unknown)
   return false;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /**
  * printJSONPathValue renders one selected value as client-go's PrintResults does: strings as they

@@ -15,6 +15,7 @@
  * from this table, openAPIPatchSchema serves a CRD from its structural schema, and
  * NO_PATCH_METADATA gives plain JSON merge semantics (every list replaced).
  */
+import { isPlainObject } from './meta/json';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { JSONSchema, ResourceDefinition } from './types';
@@ -641,7 +642,7 @@ export function childDefinition(definition: string, field: string): string | und
   if (mapValueDefinition(definition, field) !== undefined) return undefined;
   const property = openAPIProperty(definition, field);
   if (!property) return undefined;
-  return refName(property) ?? (isObject(property.items) ? refName(property.items) : undefined);
+  return refName(property) ?? (isPlainObject(property.items) ? refName(property.items) : undefined);
 }
 
 /**
@@ -654,7 +655,7 @@ export function mapValueDefinition(definition: string, field: string): string | 
   if (mapFields && hasOwn(mapFields, field)) return definitionName(mapFields[field]);
   if (entryOf(definition, field) !== undefined) return undefined;
   const additional = openAPIProperty(definition, field)?.additionalProperties;
-  const name = isObject(additional) ? refName(additional) : undefined;
+  const name = isPlainObject(additional) ? refName(additional) : undefined;
   // Maps of Quantity and other scalar wire formats hold no fields to walk into.
   const definitions = definitionsFile();
   const isObjectDefinition = name !== undefined && hasOwn(definitions, name) && definitions[name].type === 'object';
@@ -768,12 +769,12 @@ export function openAPIPatchSchema(schema: JSONSchema, options: OpenAPIPatchSche
 
 /** openAPIField resolves one property of an OpenAPI v3 schema into a PatchField. */
 function openAPIField(schema: JSONSchema, name: string, options: OpenAPIPatchSchemaOptions): PatchField {
-  const properties = isObject(schema.properties) ? schema.properties : undefined;
+  const properties = isPlainObject(schema.properties) ? schema.properties : undefined;
   let property: unknown = properties && hasOwn(properties, name) ? properties[name] : undefined;
-  if (property === undefined && isObject(schema.additionalProperties)) property = schema.additionalProperties;
-  if (!isObject(property)) return NO_FIELD;
+  if (property === undefined && isPlainObject(schema.additionalProperties)) property = schema.additionalProperties;
+  if (!isPlainObject(property)) return NO_FIELD;
   const meta = metaFromExtensions(property, options);
-  const value = property.type === 'array' && isObject(property.items) ? property.items : property;
+  const value = property.type === 'array' && isPlainObject(property.items) ? property.items : property;
   const child = openAPIPatchSchema(value, options);
   return meta ? { meta, schema: child } : { schema: child };
 }
@@ -819,10 +820,6 @@ function hasOwn(object: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(object, key);
 }
 
-/** isObject tells a JSON object from arrays, scalars and null. */
-function isObject(value: unknown): value is JSONSchema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** refName returns the definition an OpenAPI v2 `$ref` points at. */
 function refName(schema: JSONSchema): string | undefined {
@@ -848,7 +845,7 @@ function definitionsFile(): Readonly<Record<string, JSONSchema>> {
   for (const file of candidates) {
     try {
       const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-      if (isObject(parsed)) definitionsCache = parsed as Record<string, JSONSchema>;
+      if (isPlainObject(parsed)) definitionsCache = parsed as Record<string, JSONSchema>;
       break;
     } catch {
       // Try the next place; patching works without the file.
@@ -862,7 +859,7 @@ function openAPIProperty(definition: string, field: string): JSONSchema | undefi
   const definitions = definitionsFile();
   if (!hasOwn(definitions, definition)) return undefined;
   const properties = definitions[definition].properties;
-  if (!isObject(properties) || !hasOwn(properties, field)) return undefined;
+  if (!isPlainObject(properties) || !hasOwn(properties, field)) return undefined;
   const property = properties[field];
-  return isObject(property) ? property : undefined;
+  return isPlainObject(property) ? property : undefined;
 }

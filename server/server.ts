@@ -6,7 +6,7 @@
 import { isIPv6, type AddressInfo } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
-import { CustomResourceDefinitionController } from '../controllers/apiextensions/crd-controller';
+import { CustomResourceDefinitionController } from './apiextensions/crd-controller';
 import { NamespaceController } from '../controllers/workloads/namespace';
 import { ServiceAccountController } from '../controllers/workloads/service-account';
 import { builtinGroupOrder, builtinPreferredVersions, builtinResources } from '../schemas/builtin';
@@ -21,7 +21,7 @@ import { namespaceLifecycle } from './registry/namespace-lifecycle';
 import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
 import { ResourceTable } from './registry/resource-table';
-import { StatusError } from './registry/status-error';
+import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
 

@@ -6,7 +6,7 @@
  */
 import type { Registry } from '../../server/registry/generic-registry';
 import type { ResourceTable } from '../../server/registry/resource-table';
-import { StatusError } from '../../server/registry/status-error';
+import { StatusError } from '../../schemas/meta/status-error';
 import type { KubeObject } from '../../schemas/types';
 import { WorkQueue } from '../runtime/work-queue';
 

@@ -9,9 +9,9 @@ import { WorkQueue } from '../runtime/work-queue';
 import type { Registry } from '../../server/registry/generic-registry';
 import type { ResourceTable } from '../../server/registry/resource-table';
 import { DEFAULT_SERVICE_ACCOUNT_NAME, ROOT_CA_CONFIG_MAP } from '../../server/registry/service-account-admission';
-import { StatusError } from '../../server/registry/status-error';
+import { StatusError } from '../../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../../schemas/types';
-import { jsonEqual } from '../../server/registry/json-equal';
+import { jsonEqual } from '../../schemas/meta/json';
 
 /** ROOT_CA_DESCRIPTION_ANNOTATION says what the root-CA ConfigMap is for. */
 export const ROOT_CA_DESCRIPTION_ANNOTATION = 'kubernetes.io/description';

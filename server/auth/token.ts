@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { StatusError } from '../registry/status-error';
+import { StatusError } from '../../schemas/meta/status-error';
 import type { UserInfo } from '../../schemas/types';
 
 /** ADMIN_USER is who the admin token authenticates as: a member of system:masters. */

@@ -10,7 +10,7 @@ import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
 import type { UserInfo } from '../../schemas/types';
 import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
-import { StatusError, internalError, methodNotSupported } from '../registry/status-error';
+import { StatusError, internalError, methodNotSupported } from '../../schemas/meta/status-error';
 import { negotiate, send, sendObject } from './codec';
 import { Discovery, aggregatedDiscoveryVersion } from './discovery';
 import { handleCreate } from './handlers/create';

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
-import { StatusError, badRequest } from '../registry/status-error';
+import { StatusError, badRequest } from '../../schemas/meta/status-error';
 import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
 
 /** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */

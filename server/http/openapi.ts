@@ -10,7 +10,7 @@ import { definitions, toOpenAPIV3 } from '../../schemas/openapi-definitions';
 import { definitionMapType, openAPIExtensions, patchMetaFor } from '../../schemas/patch-metadata';
 import type { JSONSchema, ResourceDefinition } from '../../schemas/types';
 import { groupVersion, type ResourceTable } from '../registry/resource-table';
-import { StatusError } from '../registry/status-error';
+import { StatusError } from '../../schemas/meta/status-error';
 import { send } from './codec';
 import { KUBERNETES_MINOR } from './version';
 

@@ -5,7 +5,7 @@
  * `create token`, `auth can-i` and `auth whoami`; `run` sends JSON). A body is the 4 bytes `k8s\0` and a runtime.Unknown message
  * {1: typeMeta {1: apiVersion, 2: kind}, 2: raw (the object's own message), 3: contentEncoding,
  * 4: contentType}. Field numbers and wire kinds of every message come from
- * schemas/generated/protobuf-fields.json (see schemas/generate-protobuf.ts).
+ * schemas/generated/protobuf-fields.json (see test/generators/generate-protobuf.ts).
  *
  * Decoding yields the object's Kubernetes JSON form, the way Go's encoding/json would render
  * the struct client-go decoded: a non-pointer scalar that is zero and `omitempty` is dropped
@@ -14,9 +14,10 @@
  * and the raw-JSON holders take their JSON shapes. Two deliberate differences from Go: a zero
  * Time and an empty list or map are left out rather than rendered as null.
  */
+import { isPlainObject } from '../../schemas/meta/json';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ProtobufField, ProtobufMessage, ProtobufScalar, ProtobufSpecial, ProtobufTable } from '../../schemas/generate-protobuf';
+import type { ProtobufField, ProtobufMessage, ProtobufScalar, ProtobufSpecial, ProtobufTable } from '../../schemas/protobuf-table';
 import { definitionNameFor } from '../../schemas/openapi-definitions';
 
 /** PROTOBUF_MEDIA_TYPE is the content type of Kubernetes protobuf bodies. */
@@ -123,9 +124,6 @@ function isScalar(type: string): type is ProtobufScalar {
   return type === 'string' || type === 'bytes' || type === 'int32' || type === 'int64' || type === 'bool' || type === 'double';
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading

@@ -15,8 +15,8 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   unsupportedFieldLabelMessage,
-} from '../registry/selectors';
-import { badRequest, invalid } from '../registry/status-error';
+} from '../../schemas/meta/selectors';
+import { badRequest, invalid } from '../../schemas/meta/status-error';
 import { validateFieldManager } from '../patch/managed-fields';
 import type { Output } from './codec';
 import type { RequestInfo } from './request-info';

@@ -4,12 +4,12 @@
  * compared by value; maps and lists by their fields and items, with the list shapes and path
  * elements of field-set.ts.
  */
+import { isPlainObject } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import {
   FieldSet,
   deepEqual,
   isAtomicMap,
-  isMap,
   itemElement,
   itemField,
   listShape,
@@ -51,7 +51,7 @@ type Kind = 'map' | 'list' | 'scalar' | 'mismatch';
 
 /** kindOf deduces what a node is from its values: null takes the other side's kind. */
 function kindOf(l: unknown, r: unknown): Kind {
-  const k = (v: unknown): Kind | undefined => (v === undefined || v === null ? undefined : isMap(v) ? 'map' : Array.isArray(v) ? 'list' : 'scalar');
+  const k = (v: unknown): Kind | undefined => (v === undefined || v === null ? undefined : isPlainObject(v) ? 'map' : Array.isArray(v) ? 'list' : 'scalar');
   const kl = k(l);
   const kr = k(r);
   if (kl && kr && kl !== kr) return 'mismatch';
@@ -60,7 +60,7 @@ function kindOf(l: unknown, r: unknown): Kind {
 
 /** zeroLike is how a Go zero value shows next to value: {} for a struct, null for a list. */
 function zeroLike(value: unknown): unknown {
-  if (isMap(value)) return {};
+  if (isPlainObject(value)) return {};
   if (Array.isArray(value)) return null;
   return undefined;
 }
@@ -79,8 +79,8 @@ function compareNode(l: unknown, r: unknown, field: PatchField, path: PathElemen
   }
   const kind = kindOf(l, r);
   if (kind === 'map') {
-    const lm = isMap(l) ? l : {};
-    const rm = isMap(r) ? r : {};
+    const lm = isPlainObject(l) ? l : {};
+    const rm = isPlainObject(r) ? r : {};
     const bothEmpty = Object.keys(lm).length === 0 && Object.keys(rm).length === 0;
     if (isAtomicMap(field) || bothEmpty) return compareLeaf(l, r, path, out);
     const keys = new Set([...Object.keys(lm), ...Object.keys(rm)]);
@@ -116,7 +116,7 @@ function compareNode(l: unknown, r: unknown, field: PatchField, path: PathElemen
  */
 function addNew(value: unknown, field: PatchField, level: FieldSet, pe: PathElement, parentPath: PathElement[], options: CompareOptions): void {
   level.addMember(pe);
-  if (isMap(value)) {
+  if (isPlainObject(value)) {
     const keys = Object.keys(value);
     if (keys.length === 0 || isAtomicMap(field)) return;
     const below = level.at([pe]);

@@ -21,9 +21,8 @@
  * element order and the list-shape rules.
  */
 import { definitionMapType, type FieldPatchMeta, type PatchField, type PatchSchema } from '../../schemas/patch-metadata';
-import { isMap, type JsonMap } from './json-value';
+import { isPlainObject, type JsonMap } from '../../schemas/meta/json';
 
-export { isMap };
 
 /** KeyElement selects the item of a list of type map whose key fields have these values. */
 export interface KeyElement {
@@ -70,8 +69,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   }
-  if (isMap(a)) {
-    if (!isMap(b)) return false;
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
     return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
@@ -101,7 +100,7 @@ function valueRank(v: unknown): number {
   if (typeof v === 'string') return 1;
   if (typeof v === 'boolean') return 2;
   if (Array.isArray(v)) return 3;
-  if (isMap(v)) return 4;
+  if (isPlainObject(v)) return 4;
   return 5;
 }
 
@@ -121,7 +120,7 @@ export function compareValues(a: unknown, b: unknown): number {
     }
     return a.length === bl.length ? 0 : a.length < bl.length ? -1 : 1;
   }
-  if (isMap(a)) {
+  if (isPlainObject(a)) {
     const bm = b as JsonMap;
     const ka = Object.keys(a).sort(compareStrings);
     const kb = Object.keys(bm).sort(compareStrings);
@@ -146,7 +145,7 @@ export function goJSON(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (Array.isArray(value)) return `[${value.map(goJSON).join(',')}]`;
-  if (isMap(value)) {
+  if (isPlainObject(value)) {
     const keys = Object.keys(value).sort(compareStrings);
     return `{${keys.map((k) => `${goJSON(k)}:${goJSON(value[k])}`).join(',')}}`;
   }
@@ -188,7 +187,7 @@ function valueString(v: unknown): string {
   if (typeof v === 'number') return goNumber(v);
   if (typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(valueString).join(',')}]`;
-  if (isMap(v)) return Object.keys(v).map((k) => `${k}=${valueString(v[k])}`).join('');
+  if (isPlainObject(v)) return Object.keys(v).map((k) => `${k}=${valueString(v[k])}`).join('');
   return 'null';
 }
 
@@ -280,7 +279,7 @@ export function parsePathElement(key: string): PathElement | undefined {
       return body;
     case 'k': {
       const parsed = parseJsonElement(key, body);
-      if (!isMap(parsed)) throw new FieldsV1Error(`parsing key as path element: ${key}`);
+      if (!isPlainObject(parsed)) throw new FieldsV1Error(`parsing key as path element: ${key}`);
       return keyElement(parsed);
     }
     case 'v':
@@ -540,7 +539,7 @@ export class FieldSet {
   /** fromFieldsV1 decodes a FieldsV1 trie; it throws FieldsV1Error when the value is malformed. */
   static fromFieldsV1(fields: unknown): FieldSet {
     if (fields === undefined || fields === null) return new FieldSet();
-    if (!isMap(fields)) throw new FieldsV1Error('FieldsV1 must be a JSON object');
+    if (!isPlainObject(fields)) throw new FieldsV1Error('FieldsV1 must be a JSON object');
     return FieldSet.decodeLevel(fields).set ?? new FieldSet();
   }
 
@@ -551,7 +550,7 @@ export class FieldSet {
       if (key === '.') continue;
       const pe = parsePathElement(key);
       if (pe === undefined) continue;
-      if (!isMap(value)) throw new FieldsV1Error(`parsing key as path element: ${key}: expected an object`);
+      if (!isPlainObject(value)) throw new FieldsV1Error(`parsing key as path element: ${key}: expected an object`);
       const inner = FieldSet.decodeLevel(value);
       set ??= new FieldSet();
       const k = serializePathElement(pe);
@@ -569,7 +568,7 @@ export class FieldSet {
    */
   static fromObject(obj: unknown, schema: PatchSchema, options: FieldSetOptions = {}): FieldSet {
     const set = new FieldSet();
-    if (isMap(obj)) visitMap(obj, { schema }, [], set, options);
+    if (isPlainObject(obj)) visitMap(obj, { schema }, [], set, options);
     return set;
   }
 }
@@ -648,7 +647,7 @@ export function itemElement(item: unknown, shape: ListShape, listPath: FieldPath
   };
   if (shape.type === 'map') {
     if (item === null) fail('associative list with keys may not have a null element');
-    if (!isMap(item)) fail('associative list with keys may not have non-map elements');
+    if (!isPlainObject(item)) fail('associative list with keys may not have non-map elements');
     const fields: JsonMap = {};
     const defaults = options.keyDefaults ?? DEFAULT_KEY_DEFAULTS;
     for (const key of shape.keys) {
@@ -661,7 +660,7 @@ export function itemElement(item: unknown, shape: ListShape, listPath: FieldPath
     }
     return keyElement(fields);
   }
-  if (isMap(item)) fail("associative list without keys has an element that's a map type");
+  if (isPlainObject(item)) fail("associative list without keys has an element that's a map type");
   if (Array.isArray(item)) fail('not supported: associative list with lists as elements');
   if (item === null || item === undefined) fail("associative list without keys has an element that's an explicit null");
   return { v: item };
@@ -676,7 +675,7 @@ export function itemField(field: PatchField): PatchField {
 
 /** visitValue adds the paths of one value at path (the caller adds path itself where needed). */
 function visitValue(value: unknown, field: PatchField, path: PathElement[], set: FieldSet, options: FieldSetOptions): void {
-  if (isMap(value)) {
+  if (isPlainObject(value)) {
     if (isAtomicMap(field)) set.insert(path);
     else visitMap(value, field, path, set, options);
   } else if (Array.isArray(value)) {
@@ -694,7 +693,7 @@ function visitMap(map: JsonMap, field: PatchField, path: PathElement[], set: Fie
   for (const [key, value] of Object.entries(map)) {
     const childPath = [...path, key];
     visitValue(value, field.schema.field(key), childPath, set, options);
-    if (value === null || (isMap(value) && Object.keys(value).length === 0) || !struct) set.insert(childPath);
+    if (value === null || (isPlainObject(value) && Object.keys(value).length === 0) || !struct) set.insert(childPath);
   }
 }
 

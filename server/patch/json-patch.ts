@@ -10,7 +10,7 @@
  * - replace "" swaps the whole document only for an object or array value.
  * Every failure is a PatchError with code 422, except a malformed operation list (400).
  */
-import { cloneJson, isMap, type JsonMap } from './json-value';
+import { cloneJson, isPlainObject, type JsonMap } from '../../schemas/meta/json';
 import { PatchError } from './patch-error';
 
 /** JsonPatchOperation is one operation as sent; fields are checked when it is applied. */
@@ -29,8 +29,8 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
   }
-  if (isMap(a)) {
-    if (!isMap(b)) return false;
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
   }
@@ -147,7 +147,7 @@ function removeMember(container: Container, key: string): void {
  */
 function findParent(doc: unknown, path: string): { container: Container; key: string } | undefined {
   const tokens = path.split('/');
-  if (tokens.length < 2 || (!Array.isArray(doc) && !isMap(doc))) return undefined;
+  if (tokens.length < 2 || (!Array.isArray(doc) && !isPlainObject(doc))) return undefined;
   let container: Container = doc;
   for (const token of tokens.slice(1, -1)) {
     let next: unknown;
@@ -156,7 +156,7 @@ function findParent(doc: unknown, path: string): { container: Container; key: st
     } catch {
       return undefined;
     }
-    if (!Array.isArray(next) && !isMap(next)) return undefined;
+    if (!Array.isArray(next) && !isPlainObject(next)) return undefined;
     container = next;
   }
   return { container, key: decodeToken(tokens[tokens.length - 1]) };
@@ -233,7 +233,7 @@ function applyReplace(doc: Doc, op: JsonPatchOperation): void {
   if (path === '') {
     const value = opValue(op);
     // evanphx/json-patch v4 silently ignores a scalar here; kept so that results match.
-    if (Array.isArray(value) || isMap(value)) doc.root = value;
+    if (Array.isArray(value) || isPlainObject(value)) doc.root = value;
     return;
   }
   const parent = findParent(doc.root, path);
@@ -307,7 +307,7 @@ const OPERATIONS: Record<string, (doc: Doc, op: JsonPatchOperation) => void> = {
  */
 export function applyJsonPatch(doc: unknown, ops: readonly unknown[]): unknown {
   for (const op of ops) {
-    if (!isMap(op)) {
+    if (!isPlainObject(op)) {
       throw new PatchError(`json: cannot unmarshal ${goJsonType(op)} into Go value of type jsonpatch.Operation`, 400);
     }
   }

@@ -14,6 +14,8 @@
  *
  * server-side-apply.ts builds the Apply operation on the same decoded form.
  */
+import { rfc3339 } from '../../schemas/meta/time';
+import { isPlainObject } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import type { FieldError, KubeObject } from '../../schemas/types';
 import {
@@ -22,7 +24,6 @@ import {
   FieldsV1Error,
   goJSON,
   goQuote,
-  isMap,
   itemField,
   setField,
   type FieldSetOptions,
@@ -93,10 +94,6 @@ export const STRIPPED_FIELDS: FieldSet = FieldSet.of(
   ['metadata', 'resourceVersion'],
 );
 
-/** rfc3339 formats a time as metav1.Time does: UTC, whole seconds. */
-export function rfc3339(now: Date): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /**
  * managerIdentifier is the key of an entry, the JSON kube builds from it: manager, operation,
@@ -119,7 +116,7 @@ export function decodeManagedFields(entries: unknown): ManagedFields {
   if (entries === undefined || entries === null) return out;
   if (!Array.isArray(entries)) throw new ManagedFieldsError('managedFields must be a list');
   entries.forEach((raw, i) => {
-    const e = (isMap(raw) ? raw : {}) as ManagedFieldsEntry;
+    const e = (isPlainObject(raw) ? raw : {}) as ManagedFieldsEntry;
     if (e.operation !== 'Apply' && e.operation !== 'Update') throw new ManagedFieldsError('operation must be `Apply` or `Update`');
     if (typeof e.apiVersion !== 'string' || e.apiVersion === '') throw new ManagedFieldsError('apiVersion must not be empty');
     if (e.fieldsType === undefined || (e.fieldsType as string) === '') throw new ManagedFieldsError(`missing fieldsType in managed fields entry ${i}`);
@@ -194,7 +191,7 @@ export function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[])
 function isResetManagedFields(requested: unknown): boolean {
   if (!Array.isArray(requested)) return false;
   if (requested.length === 0) return true;
-  return requested.length === 1 && isMap(requested[0]) && Object.keys(requested[0]).length === 0;
+  return requested.length === 1 && isPlainObject(requested[0]) && Object.keys(requested[0]).length === 0;
 }
 
 /**
@@ -337,7 +334,7 @@ export function excludeFields(cmp: Comparison, fields: FieldSet | undefined): Co
 
 /** withoutManagedFields is a shallow copy of obj whose metadata has no managedFields. */
 export function withoutManagedFields<T extends KubeObject>(obj: T): T {
-  if (!isMap(obj.metadata) || !('managedFields' in obj.metadata)) return obj;
+  if (!isPlainObject(obj.metadata) || !('managedFields' in obj.metadata)) return obj;
   const metadata = { ...obj.metadata };
   delete metadata.managedFields;
   return { ...obj, metadata };
@@ -350,16 +347,16 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
 function typedView(value: unknown, field: PatchField): unknown {
   if (Array.isArray(value)) {
     const item = itemField(field);
-    return value.map((v) => (isMap(v) ? typedView(v, item) : v));
+    return value.map((v) => (isPlainObject(v) ? typedView(v, item) : v));
   }
-  if (!isMap(value)) return value;
+  if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (v === null) continue;
     const child = field.schema.field(key);
     const view = typedView(v, child);
     if (Array.isArray(view) && view.length === 0) continue;
-    if (isMap(view) && Object.keys(view).length === 0 && !child.schema.name.startsWith('io.k8s.')) continue;
+    if (isPlainObject(view) && Object.keys(view).length === 0 && !child.schema.name.startsWith('io.k8s.')) continue;
     setField(out, key, view);
   }
   return out;
@@ -474,7 +471,7 @@ export function validateManagedFields(entries: unknown, field = 'metadata.manage
   if (!Array.isArray(entries)) return [];
   const errs: FieldError[] = [];
   entries.forEach((raw, i) => {
-    const e = (isMap(raw) ? raw : {}) as Record<string, unknown>;
+    const e = (isPlainObject(raw) ? raw : {}) as Record<string, unknown>;
     const at = `${field}[${i}]`;
     if (e.operation !== 'Apply' && e.operation !== 'Update') {
       errs.push({ type: 'FieldValueInvalid', field: `${at}.operation`, message: `Invalid value: ${goQuote(String(e.operation ?? ''))}: must be \`Apply\` or \`Update\`` });

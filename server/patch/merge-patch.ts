@@ -2,7 +2,7 @@
  * JSON merge patch (RFC 7386, application/merge-patch+json): objects merge key by key, null
  * removes a key, and anything else (arrays included) replaces the target value wholesale.
  */
-import { cloneJson, isMap, type JsonMap } from './json-value';
+import { cloneJson, isPlainObject, type JsonMap } from '../../schemas/meta/json';
 import { PatchError } from './patch-error';
 
 /**
@@ -11,8 +11,8 @@ import { PatchError } from './patch-error';
  * target's order, new keys follow in the patch's order.
  */
 export function jsonMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isMap(patch)) return cloneJson(patch);
-  const out: JsonMap = isMap(target) ? { ...target } : {};
+  if (!isPlainObject(patch)) return cloneJson(patch);
+  const out: JsonMap = isPlainObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     else out[key] = jsonMergePatch(Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined, value);

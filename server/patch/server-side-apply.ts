@@ -16,9 +16,11 @@
  * An object whose managedFields are empty gets a "before-first-apply" Update entry for what it
  * held, so the first apply conflicts with pre-existing values instead of silently taking them.
  */
+import { rfc3339 } from '../../schemas/meta/time';
+import { isPlainObject } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import type { KubeObject } from '../../schemas/types';
-import { StatusError, badRequest, internalError } from '../registry/status-error';
+import { StatusError, badRequest, internalError } from '../../schemas/meta/status-error';
 import {
   FieldSet,
   FieldSetError,
@@ -27,7 +29,6 @@ import {
   goJSON,
   goQuote,
   isAtomicMap,
-  isMap,
   itemElement,
   itemField,
   listShape,
@@ -48,7 +49,6 @@ import {
   encodeManagedFields,
   excludeFields,
   managerIdentifier,
-  rfc3339,
   setManagedFields,
   updateManagedFields,
   withoutManagedFields,
@@ -331,12 +331,12 @@ function compareIds(a: string, b: string): number {
 function isEmptyish(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (Array.isArray(v)) return v.length === 0;
-  return isMap(v) && Object.keys(v).length === 0;
+  return isPlainObject(v) && Object.keys(v).length === 0;
 }
 
 /** kindOf deduces whether a node is a map, a list or a scalar; null takes the other side's kind. */
 function kindOf(l: unknown, r: unknown): 'map' | 'list' | 'scalar' | 'mismatch' {
-  const k = (v: unknown) => (v === undefined || v === null ? undefined : isMap(v) ? 'map' : Array.isArray(v) ? 'list' : 'scalar');
+  const k = (v: unknown) => (v === undefined || v === null ? undefined : isPlainObject(v) ? 'map' : Array.isArray(v) ? 'list' : 'scalar');
   const kl = k(l);
   const kr = k(r);
   if (kl && kr && kl !== kr) return 'mismatch';
@@ -352,8 +352,8 @@ function mergeValues(l: unknown, r: unknown, field: PatchField, path: PathElemen
   const kind = kindOf(l, r);
   if (kind === 'map') {
     if (isAtomicMap(field) || (isEmptyish(l) && isEmptyish(r))) return r;
-    const lm = isMap(l) ? l : {};
-    const rm = isMap(r) ? r : {};
+    const lm = isPlainObject(l) ? l : {};
+    const rm = isPlainObject(r) ? r : {};
     const out: JsonMap = {};
     for (const key of Object.keys(lm)) {
       const v = mergeValues(lm[key], Object.prototype.hasOwnProperty.call(rm, key) ? rm[key] : undefined, field.schema.field(key), [...path, key], options);
@@ -472,7 +472,7 @@ function prune(merged: JsonMap, lastSet: FieldSet, managed: ManagedFields, schem
 
 /** removeItems walks value and drops each child in last that owned lacks; an emptied map or list is dropped too. */
 function removeItems(value: unknown, field: PatchField, last: FieldSet, owned: FieldSet, path: PathElement[], options: FieldSetOptions): unknown {
-  if (isMap(value)) {
+  if (isPlainObject(value)) {
     if (isAtomicMap(field)) return value;
     const out: JsonMap = {};
     for (const [key, v] of Object.entries(value)) {
@@ -503,7 +503,7 @@ function removeItems(value: unknown, field: PatchField, last: FieldSet, owned: F
 /** dropNulls removes null map values: a field applied as null is owned but not stored. */
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
-  if (!isMap(value)) return value;
+  if (!isPlainObject(value)) return value;
   const out: JsonMap = {};
   for (const [k, v] of Object.entries(value)) if (v !== null) setField(out, k, dropNulls(v));
   return out;
@@ -530,7 +530,7 @@ function allowedConflictsFromLastApplied(live: KubeObject, ctx: ApplyContext): F
   } catch {
     return undefined;
   }
-  if (!isMap(parsed) || parsed.apiVersion !== ctx.apiVersion) return undefined;
+  if (!isPlainObject(parsed) || parsed.apiVersion !== ctx.apiVersion) return undefined;
   try {
     const set = FieldSet.fromObject(parsed, ctx.schema, ctx.options);
     const cmp = compareObjects(parsed, withoutManagedFields(live), ctx.schema, ctx.options);

@@ -17,7 +17,7 @@
  * a map carrying `$patch: replace` when the field is absent from the object; here the map is set.
  */
 import type { FieldPatchMeta, PatchSchema } from '../../schemas/patch-metadata';
-import { cloneJson, isMap, type JsonMap } from './json-value';
+import { cloneJson, isPlainObject, type JsonMap } from '../../schemas/meta/json';
 import { PatchError } from './patch-error';
 
 const DIRECTIVE = '$patch';
@@ -36,7 +36,7 @@ function has(map: JsonMap, key: string): boolean {
 function goFormat(value: unknown): string {
   if (value === null || value === undefined) return '<nil>';
   if (Array.isArray(value)) return `[${value.map(goFormat).join(' ')}]`;
-  if (isMap(value)) {
+  if (isPlainObject(value)) {
     return `map[${Object.keys(value).sort().map((k) => `${k}:${goFormat(value[k])}`).join(' ')}]`;
   }
   return String(value);
@@ -46,7 +46,7 @@ function goFormat(value: unknown): string {
 function goType(value: unknown): string {
   if (value === null || value === undefined) return '<nil>';
   if (Array.isArray(value)) return '[]interface {}';
-  if (isMap(value)) return 'map[string]interface {}';
+  if (isPlainObject(value)) return 'map[string]interface {}';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int64' : 'float64';
   return typeof value === 'boolean' ? 'bool' : 'string';
 }
@@ -105,13 +105,13 @@ function materialize(value: unknown): unknown {
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     for (const item of value) {
-      if (isMap(item) && has(item, DIRECTIVE)) continue;
+      if (isPlainObject(item) && has(item, DIRECTIVE)) continue;
       const kept = materialize(item);
       if (kept !== undefined) out.push(kept);
     }
     return out;
   }
-  if (isMap(value)) {
+  if (isPlainObject(value)) {
     if (has(value, DIRECTIVE) && value[DIRECTIVE] !== 'replace') return undefined;
     const out: JsonMap = {};
     for (const [k, v] of Object.entries(value)) {
@@ -161,7 +161,7 @@ function mergeMap(original: JsonMap, patch: JsonMap, schema: PatchSchema): JsonM
       if (!isDeleteList) setMaterialized(original, key, patchValue);
       continue;
     }
-    if (isMap(originalValue) && isMap(patchValue)) {
+    if (isPlainObject(originalValue) && isPlainObject(patchValue)) {
       const field = schema.field(key);
       if (mergeStrategy(field.meta) === 'replace') setMaterialized(original, key, patchValue);
       else original[key] = mergeMap(originalValue, patchValue, field.schema);
@@ -297,7 +297,7 @@ function applyItemDirectives(original: unknown[], patch: JsonMap[], mergeKey: st
 
 /** requireMap checks that item i of a list of objects is an object. */
 function requireMap(item: unknown, index: number): JsonMap {
-  if (!isMap(item)) throw badRequest(`value for key ${index} is not a map`);
+  if (!isPlainObject(item)) throw badRequest(`value for key ${index} is not a map`);
   return item;
 }
 
@@ -320,14 +320,14 @@ function mergeByKey(original: unknown[], patch: JsonMap[], mergeKey: string, sch
 
 /** itemIdentity is what identifies a list item: its merge key value, or the scalar itself. */
 function itemIdentity(item: unknown, mergeKey: string): unknown {
-  return mergeKey !== '' && isMap(item) ? item[mergeKey] : item;
+  return mergeKey !== '' && isPlainObject(item) ? item[mergeKey] : item;
 }
 
 /** partition splits items into those present in by (by identity) and the server-only rest. */
 function partition(items: unknown[], by: unknown[], mergeKey: string): [unknown[], unknown[]] {
   if (mergeKey !== '') {
     for (const item of items) {
-      if (!isMap(item)) throw errBadArgType('map', item);
+      if (!isPlainObject(item)) throw errBadArgType('map', item);
       if (!has(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
     }
   }
@@ -341,7 +341,7 @@ function partition(items: unknown[], by: unknown[], mergeKey: string): [unknown[
 /** indexIn finds an item's position in list by identity, or -1. */
 function indexIn(list: unknown[], item: unknown, mergeKey: string, kind: ItemKind): number {
   const key = kind === 'map' ? itemIdentity(item, mergeKey) : item;
-  return list.findIndex((v) => (kind === 'map' ? (isMap(v) ? v[mergeKey] : undefined) : v) === key);
+  return list.findIndex((v) => (kind === 'map' ? (isPlainObject(v) ? v[mergeKey] : undefined) : v) === key);
 }
 
 /** sortByOrder stably sorts items by their position in order; `$patch: delete` items go last. */
@@ -349,7 +349,7 @@ function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, kind:
   let deletions: unknown[] = [];
   if (kind === 'map') {
     for (const item of [...items, ...order]) {
-      if (!isMap(item)) throw errBadArgType('map', item);
+      if (!isPlainObject(item)) throw errBadArgType('map', item);
       if (!has(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
     }
     deletions = items.filter((v) => (v as JsonMap)[DIRECTIVE] === 'delete');
@@ -439,13 +439,13 @@ function checkOrderMatchesPatch(patchList: unknown[], order: unknown[], mergeKey
   if (order.length === 0 || patchList.length === 0) return;
   let items = patchList;
   if (mergeKey !== '') {
-    for (const item of items) if (!isMap(item)) throw errBadArgType('map', item);
+    for (const item of items) if (!isPlainObject(item)) throw errBadArgType('map', item);
     items = items.filter((item) => (item as JsonMap)[DIRECTIVE] !== 'delete');
   }
   let p = 0;
   let o = 0;
   while (p < items.length && o < order.length) {
-    if (isMap(items[p]) && has(items[p] as JsonMap, DIRECTIVE)) {
+    if (isPlainObject(items[p]) && has(items[p] as JsonMap, DIRECTIVE)) {
       p++;
       continue;
     }
@@ -460,8 +460,8 @@ function checkOrderMatchesPatch(patchList: unknown[], order: unknown[], mergeKey
 /** orderEntryMatches compares a patch item with a `$setElementOrder` entry. */
 function orderEntryMatches(item: unknown, entry: unknown, mergeKey: string): boolean {
   if (mergeKey === '') return item === entry;
-  if (!isMap(item)) throw errBadArgType('map', item);
-  if (!isMap(entry)) throw errBadArgType('map', entry);
+  if (!isPlainObject(item)) throw errBadArgType('map', item);
+  if (!isPlainObject(entry)) throw errBadArgType('map', entry);
   if (!has(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
   if (!has(entry, mergeKey)) throw errNoMergeKey(entry, mergeKey);
   return item[mergeKey] === entry[mergeKey];
@@ -476,7 +476,7 @@ function orderEntryMatches(item: unknown, entry: unknown, mergeKey: string): boo
  * mismatched list items, 422 for lists of lists.
  */
 export function strategicMergePatch(original: object, patch: object, schema: PatchSchema): Record<string, unknown> {
-  if (!isMap(original)) throw badRequest('invalid JSON document');
-  if (!isMap(patch)) throw errBadArgType('map', patch);
+  if (!isPlainObject(original)) throw badRequest('invalid JSON document');
+  if (!isPlainObject(patch)) throw errBadArgType('map', patch);
   return mergeMap(cloneJson(original) as JsonMap, cloneJson(patch) as JsonMap, schema);
 }

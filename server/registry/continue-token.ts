@@ -3,7 +3,7 @@
  * {"v":"meta.k8s.io/v1","rv":<revision>,"start":"<key after the prefix>\u0000"}.
  * rv -1 marks an inconsistent continuation after the original revision was compacted.
  */
-import { badRequest } from './status-error';
+import { badRequest } from '../../schemas/meta/status-error';
 
 /** ContinueToken is a decoded continue parameter. */
 export interface ContinueToken {

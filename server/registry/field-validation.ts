@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { pruneCustomResource } from '../../schemas/crd-schema';
 import { definitions } from '../../schemas/openapi-definitions';
 import type { JSONSchema, KubeObject, ResourceDefinition } from '../../schemas/types';
-import { badRequest } from './status-error';
+import { badRequest } from '../../schemas/meta/status-error';
 
 /** FieldValidation is the fieldValidation query parameter. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';

@@ -4,8 +4,9 @@
  * HTTP or from a controller, runs the same pipeline here: system metadata, namespace check,
  * prepare, defaults, admission, validation, storage.
  */
+import { rfc3339 } from '../../schemas/meta/time';
 import { randomUUID } from 'node:crypto';
-import { jsonEqual } from './json-equal';
+import { jsonEqual } from '../../schemas/meta/json';
 import { canonicalizeQuantities } from './quantity-fields';
 import { builtinPatchSchema, customPatchSchema, type PatchSchema } from '../../schemas/patch-metadata';
 import {
@@ -20,8 +21,8 @@ import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, ty
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
 import { decodeContinue, encodeContinue } from './continue-token';
-import { validateObjectMeta } from './object-meta';
-import { schemaErrors } from './schema-validation';
+import { validateObjectMeta } from '../../schemas/meta/object-meta';
+import { schemaErrors } from '../../schemas/schema-validation';
 import {
   StatusError,
   alreadyExists,
@@ -32,7 +33,7 @@ import {
   invalid,
   notFound,
   tooLargeResourceVersion,
-} from './status-error';
+} from '../../schemas/meta/status-error';
 
 /** StoredObject is one object as stored: its JSON bytes and revision; decode() parses it once. */
 export interface StoredObject {
@@ -751,10 +752,6 @@ export function parseRevision(rv: string): number {
   return Number(rv);
 }
 
-/** rfc3339 formats a time without fractional seconds, as metav1.Time serialises. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** bookmarkBody is the object of a BOOKMARK event: only kind, apiVersion and resourceVersion. */
 function bookmarkBody(def: ResourceDefinition, revision: number, initialEventsEnd: boolean): string {

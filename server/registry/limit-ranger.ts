@@ -7,10 +7,10 @@
 import type { KubeObject } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from './admission';
 import type { Registry } from './generic-registry';
-import { jsonEqual } from './json-equal';
-import { Quantity, canonicalQuantity, compareQuantity, parseQuantity, scaledValue } from './quantity';
+import { jsonEqual } from '../../schemas/meta/json';
+import { Quantity, canonicalQuantity, compareQuantity, parseQuantity, scaledValue } from '../../schemas/meta/quantity';
 import type { ResourceTable } from './resource-table';
-import { forbidden } from './status-error';
+import { forbidden } from '../../schemas/meta/status-error';
 
 /** LIMIT_RANGER_ANNOTATION records on a Pod which defaults LimitRanger set. */
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';

@@ -5,7 +5,7 @@
 import type { Registry } from './generic-registry';
 import type { AdmissionPlugin } from './admission';
 import type { ResourceTable } from './resource-table';
-import { StatusError, forbidden, notFound } from './status-error';
+import { StatusError, forbidden, notFound } from '../../schemas/meta/status-error';
 
 /** IMMORTAL_NAMESPACES exist from the first start and cannot be deleted. */
 export const IMMORTAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];

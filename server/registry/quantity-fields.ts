@@ -5,7 +5,7 @@
  */
 import { definitions } from '../../schemas/openapi-definitions';
 import type { FieldError, JSONSchema, KubeObject, ResourceDefinition } from '../../schemas/types';
-import { QuantityError, canonicalQuantity } from './quantity';
+import { QuantityError, canonicalQuantity } from '../../schemas/meta/quantity';
 
 const REF = '#/definitions/';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';

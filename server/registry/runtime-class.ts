@@ -5,7 +5,7 @@
 import type { AdmissionPlugin } from './admission';
 import type { Registry } from './generic-registry';
 import type { ResourceTable } from './resource-table';
-import { StatusError, forbidden } from './status-error';
+import { StatusError, forbidden } from '../../schemas/meta/status-error';
 
 /** runtimeClassAdmission returns the plugin; it reads RuntimeClasses through the registry. */
 export function runtimeClassAdmission(registry: Registry, resources: ResourceTable): AdmissionPlugin {

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from './admission';
 import type { Registry } from './generic-registry';
 import type { ResourceTable } from './resource-table';
-import { StatusError, forbidden } from './status-error';
+import { StatusError, forbidden } from '../../schemas/meta/status-error';
 
 /** DEFAULT_SERVICE_ACCOUNT_NAME is the account a Pod runs as when it names none. */
 export const DEFAULT_SERVICE_ACCOUNT_NAME = 'default';

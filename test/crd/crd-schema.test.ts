@@ -8,7 +8,7 @@ import { compileCustomResourceSchema } from '../../schemas/crd-ajv';
 import { publishedSchema } from '../../schemas/crd-openapi';
 import { applySchemaDefaults, pruneCustomResource, validateStructure } from '../../schemas/crd-schema';
 import { compileJSONPath, printJSONPathValue } from '../../schemas/jsonpath';
-import { customResourceSchemaErrors } from '../../server/registry/schema-validation';
+import { customResourceSchemaErrors } from '../../schemas/schema-validation';
 import type { JSONSchema } from '../../schemas/types';
 
 const OBJECT_META_FIELDS = new Set(['name', 'namespace', 'labels', 'annotations', 'generateName', 'uid', 'resourceVersion', 'finalizers']);

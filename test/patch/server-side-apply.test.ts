@@ -8,7 +8,7 @@ import type { KubeObject } from '../../schemas/types';
 import { FieldSet } from '../../server/patch/field-set';
 import { defaultResetFields, managedFieldsForUpdate, recordUpdate, setManagedFields, type ManagedFieldsEntry } from '../../server/patch/managed-fields';
 import { ApplyConflictError, LAST_APPLIED_ANNOTATION, apply, type ApplyOptions } from '../../server/patch/server-side-apply';
-import { StatusError } from '../../server/registry/status-error';
+import { StatusError } from '../../schemas/meta/status-error';
 
 const schema = builtinPatchSchema('io.k8s.api.apps.v1.Deployment');
 const endpoint: ApplyOptions = { apiVersion: 'apps/v1', kind: 'Deployment', resetFields: defaultResetFields(undefined, true) };

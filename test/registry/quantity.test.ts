@@ -14,7 +14,7 @@ import {
   scaledValue,
   value,
   type QuantityFormat,
-} from '../../server/registry/quantity';
+} from '../../schemas/meta/quantity';
 
 const DSI: QuantityFormat = 'DecimalSI';
 const BSI: QuantityFormat = 'BinarySI';

@@ -19,7 +19,7 @@ import {
   validateLabelSelector,
   validateLabels,
   type LabelSelectorObject,
-} from '../../server/registry/selectors';
+} from '../../schemas/meta/selectors';
 
 function parseError(s: string): SelectorError {
   try {

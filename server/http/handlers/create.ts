@@ -1,7 +1,7 @@
 /** POST of a new object. */
 import { decodeObject, readBody, send } from '../codec';
 import { ADMIN_USER } from '../../auth/token';
-import { StatusError, badRequest } from '../../registry/status-error';
+import { StatusError, badRequest } from '../../../schemas/meta/status-error';
 import type { RequestWithUser } from '../app';
 import { writeOptions, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';

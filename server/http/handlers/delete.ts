@@ -1,6 +1,6 @@
 /** DELETE of one object, and of a collection. */
 import type { DeleteOptions } from '../../registry/generic-registry';
-import { badRequest } from '../../registry/status-error';
+import { badRequest } from '../../../schemas/meta/status-error';
 import { decodeObject, readBody, send, sendObject } from '../codec';
 import { dryRunParam, intParam, listQuery, type RequestContext } from '../request-context';
 import { successStatus } from '../respond';

@@ -9,13 +9,13 @@ import { strategicMergePatch } from '../../patch/strategic-merge-patch';
 import { PatchError } from '../../patch/patch-error';
 import { builtinPatchSchema } from '../../../schemas/patch-metadata';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
-import { StatusError, badRequest } from '../../registry/status-error';
+import { StatusError, badRequest } from '../../../schemas/meta/status-error';
 import { mediaType, parseJson, readBody, unsupportedMediaType } from '../codec';
 import { boolParam, subresourceOf, writeOptions, type RequestContext } from '../request-context';
 import { apply } from '../../patch/server-side-apply';
 import { defaultResetFields, validatePatchOptions } from '../../patch/managed-fields';
 import { decodeObject } from '../codec';
-import { invalid } from '../../registry/status-error';
+import { invalid } from '../../../schemas/meta/status-error';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 

@@ -2,41 +2,21 @@
  * The scale subresource: an autoscaling/v1 Scale view of an object's replicas, read from and
  * written to the paths its ResourceDefinition names.
  */
+import { setValueAt, valueAt } from '../../../schemas/meta/json';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
-import { formatLabelSelector, type LabelSelectorObject } from '../../registry/selectors';
-import { badRequest, conflict } from '../../registry/status-error';
+import { formatLabelSelector, type LabelSelectorObject } from '../../../schemas/meta/selectors';
+import { badRequest, conflict } from '../../../schemas/meta/status-error';
 import { decodeObject, readBody, sendObject } from '../codec';
 import { writeOptions, type RequestContext } from '../request-context';
 import { applyPatchBody } from './patch';
-
-/** getPath reads a dotted path such as .spec.replicas. */
-export function getPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const p of path.replace(/^\./, '').split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-
-/** setPath writes a dotted path, creating objects on the way. */
-export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.replace(/^\./, '').split('.');
-  let cur = obj;
-  for (const p of parts.slice(0, -1)) {
-    if (cur[p] === null || typeof cur[p] !== 'object') cur[p] = {};
-    cur = cur[p] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
-}
 
 /** scaleOf builds the Scale of an object. */
 export function scaleOf(def: ResourceDefinition, obj: Readonly<KubeObject>): Record<string, unknown> {
   const sub = def.subresources.scale!;
   const meta = obj.metadata ?? {};
-  const status: Record<string, unknown> = { replicas: Number(getPath(obj, sub.statusReplicasPath) ?? 0) };
+  const status: Record<string, unknown> = { replicas: Number(valueAt(obj, sub.statusReplicasPath) ?? 0) };
   if (sub.labelSelectorPath) {
-    const sel = getPath(obj, sub.labelSelectorPath);
+    const sel = valueAt(obj, sub.labelSelectorPath);
     if (typeof sel === 'string') status.selector = sel;
     else if (sel && typeof sel === 'object') {
       const s = sel as Record<string, unknown>;
@@ -48,7 +28,7 @@ export function scaleOf(def: ResourceDefinition, obj: Readonly<KubeObject>): Rec
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
-    spec: { replicas: Number(getPath(obj, sub.specReplicasPath) ?? 0) },
+    spec: { replicas: Number(valueAt(obj, sub.specReplicasPath) ?? 0) },
     status,
   };
 }
@@ -74,7 +54,7 @@ async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<strin
       }
       const rv = (scale.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
       if (rv && rv !== current.metadata?.resourceVersion) throw conflict({ group: def.group, resource: def.plural }, ctx.info.name!);
-      setPath(current, sub.specReplicasPath, replicas ?? 0);
+      setValueAt(current, sub.specReplicasPath, replicas ?? 0);
       return current;
     },
     { ...writeOptions(ctx), subresource: 'scale' },

@@ -3,8 +3,8 @@
  * is being deleted, with the 405 kube-apiserver's custom resource handler answers: the CRD
  * controller is about to delete every one of them.
  */
-import type { AdmissionPlugin } from '../../server/registry/admission';
-import { StatusError } from '../../server/registry/status-error';
+import type { AdmissionPlugin } from '../registry/admission';
+import { StatusError } from '../../schemas/meta/status-error';
 
 /** terminatingCreateGuard builds the plugin; terminating says whether a CRD (by name) is being deleted. */
 export function terminatingCreateGuard(terminating: (crdName: string) => boolean): AdmissionPlugin {

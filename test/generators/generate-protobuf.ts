@@ -19,62 +19,12 @@
  * The fetched sources are not part of the repository; only the derived table is.
  *
  * Run (dev only):
- *   npx tsc -p . && node dist/schemas/generate-protobuf.js /tmp/k8s-proto v1.32.13
+ *   npx tsc -p . && node dist/test/generators/generate-protobuf.js /tmp/k8s-proto v1.32.13
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BUILTIN_KINDS } from './builtin-kinds';
-
-/** ProtobufScalar is a protobuf scalar wire kind used by Kubernetes types. */
-export type ProtobufScalar = 'string' | 'bytes' | 'int32' | 'int64' | 'bool' | 'double';
-
-/**
- * ProtobufSpecial names a message whose JSON form is not an object of its fields: the custom
- * marshallers of apimachinery and apiextensions. The codec handles each one by name.
- */
-export type ProtobufSpecial =
-  | 'Quantity' // {1: string} <-> "500m"
-  | 'IntOrString' // {1: type, 2: intVal, 3: strVal} <-> 8080 | "http"
-  | 'Time' // {1: seconds, 2: nanos} <-> RFC 3339, second precision, zero omitted
-  | 'MicroTime' // likewise with six fraction digits
-  | 'RawJSON' // {1: raw JSON bytes} <-> any JSON value (RawExtension, FieldsV1, apiextensions JSON)
-  | 'StringList' // {repeated string items = 1} <-> ["a", "b"] (ExtraValue, Verbs)
-  | 'JSONSchemaPropsOrArray' // {1: schema, 2: repeated schemas} <-> object | array
-  | 'JSONSchemaPropsOrBool' // {1: allows, 2: schema} <-> boolean | object
-  | 'JSONSchemaPropsOrStringArray'; // {1: schema, 2: repeated property} <-> object | string[]
-
-/** ProtobufField is one field of one message, as the codec needs it. */
-export interface ProtobufField {
-  number: number;
-  /** the proto field name (the JSON name where JSON allows it, else the Go name in lowerCamel) */
-  name: string;
-  /** the JSON property name; absent for inlined fields and for fields Go never renders in JSON */
-  json?: string;
-  /** a ProtobufScalar, or the definition name of a message type (the value type for maps) */
-  type: string;
-  repeated?: true;
-  /** set for map<mapKey, type> fields (repeated {1: key, 2: value} entries on the wire) */
-  mapKey?: ProtobufScalar;
-  /** the Go field is an embedded struct with `json:",inline"`: its fields sit in the parent */
-  inline?: true;
-  /** the Go field is a pointer: present on the wire only when set, so a zero value is kept */
-  pointer?: true;
-  /** the Go JSON tag says omitempty: a decoded zero scalar of a non-pointer field is dropped */
-  omitEmpty?: true;
-}
-
-/** ProtobufMessage is the layout of one message. */
-export interface ProtobufMessage {
-  fields: ProtobufField[];
-  special?: ProtobufSpecial;
-}
-
-/** ProtobufTable is the content of protobuf-fields.json. */
-export interface ProtobufTable {
-  /** the Kubernetes release whose generated.proto files the table was derived from */
-  kubernetesVersion: string;
-  messages: Record<string, ProtobufMessage>;
-}
+import { BUILTIN_KINDS } from '../../schemas/builtin-kinds';
+import type { ProtobufField, ProtobufMessage, ProtobufScalar, ProtobufSpecial, ProtobufTable } from '../../schemas/protobuf-table';
 
 const SCALARS = new Set<string>(['string', 'bytes', 'int32', 'int64', 'bool', 'double']);
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
@@ -329,10 +279,10 @@ function formatTable(table: ProtobufTable): string {
 function main(): void {
   const [sourceDir, version = 'v1.32'] = process.argv.slice(2);
   if (!sourceDir) {
-    process.stderr.write('usage: node dist/schemas/generate-protobuf.js <proto-source-dir> [kubernetes-version]\n');
+    process.stderr.write('usage: node dist/test/generators/generate-protobuf.js <proto-source-dir> [kubernetes-version]\n');
     process.exit(2);
   }
-  const schemasDir = [path.join(__dirname), path.join(__dirname, '..', '..', 'schemas')].find((d) =>
+  const schemasDir = [path.join(__dirname), path.join(__dirname, '..', '..', '..', 'schemas')].find((d) =>
     fs.existsSync(path.join(d, 'generated', 'definitions.json')),
   );
   if (!schemasDir) throw new Error('schemas/generated/definitions.json not found');

@@ -15,7 +15,7 @@ import {
   StoreError,
   WatcherTooSlowError,
 } from '../../store';
-import type { FieldError } from '../../schemas/types';
+import type { FieldError } from '../types';
 
 /** StatusCause is one entry of Status.details.causes. */
 export interface StatusCause {

@@ -1,7 +1,7 @@
 /**
  * Validation of names and metadata shared by every kind, with the messages kube-apiserver uses.
  */
-import type { FieldError, KubeObject } from '../../schemas/types';
+import type { FieldError, KubeObject } from '../types';
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;

@@ -5,9 +5,9 @@
  * kube-openapi's validator.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { compileCustomResourceSchema } from '../../schemas/crd-ajv';
-import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
-import { invalidValue, renderValue } from './object-meta';
+import { compileCustomResourceSchema } from './crd-ajv';
+import type { FieldError, KubeObject, ResourceDefinition } from './types';
+import { invalidValue, renderValue } from './meta/object-meta';
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
 // Valid objects are the common case: a validator that stops at the first error answers them

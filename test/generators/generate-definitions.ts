@@ -11,12 +11,12 @@
  * each `any` field really was.
  *
  * Run (dev only; @kubernetes/client-node is a devDependency):
- *   npx tsc -p . && node dist/schemas/generate-definitions.js
+ *   npx tsc -p . && node dist/test/generators/generate-definitions.js
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-import type { JSONSchema } from './types';
+import type { JSONSchema } from '../../schemas/types';
 
 /** The client-node models must be generated from this Kubernetes release. */
 const SPEC_VERSION = /OpenAPI spec version: (v1\.32\.\d+)/;
@@ -476,8 +476,8 @@ function main(): void {
   const models = require(path.join(modelsDir, 'all.js')) as Record<string, ModelClass>;
   const generator = new Generator(models, modelsDir, path.join(packageDir, 'dist', 'gen', 'apis'));
   const definitions = generator.generate();
-  // This runs as dist/schemas/generate-definitions.js; the output lives beside the source.
-  const outDir = path.resolve(__dirname, '..', '..', 'schemas', 'generated');
+  // This runs as dist/test/generators/generate-definitions.js; the output lives beside the source.
+  const outDir = path.resolve(__dirname, '..', '..', '..', 'schemas', 'generated');
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'definitions.json');
   fs.writeFileSync(file, `${JSON.stringify(definitions, null, 1)}\n`);

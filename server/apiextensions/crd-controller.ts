@@ -8,10 +8,10 @@
  * custom resources; then it removes the cleanup finalizer and the CRD goes, and so do its paths.
  * x-kubernetes-validations rules, which nodeless does not evaluate, are reported as Warning events.
  */
-import { WorkQueue } from '../runtime/work-queue';
-import type { Registry } from '../../server/registry/generic-registry';
-import type { ResourceTable } from '../../server/registry/resource-table';
-import { StatusError } from '../../server/registry/status-error';
+import { WorkQueue } from '../../controllers/runtime/work-queue';
+import type { Registry } from '../registry/generic-registry';
+import type { ResourceTable } from '../registry/resource-table';
+import { StatusError } from '../../schemas/meta/status-error';
 import {
   CUSTOM_RESOURCE_CLEANUP_FINALIZER,
   celRules,

@@ -11,6 +11,7 @@ import { isPlainObject as isRecord, valueAt } from './meta/json';
 import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, validateStructure } from './crd-schema';
 import { celRuleLocations } from './crd-structural';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
+import { objectStrategy, statusStrategy } from './kinds/strategy';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
 import { definitions } from './openapi-definitions';
 import { humanDuration, parseTime } from './printers-pod';
@@ -24,7 +25,7 @@ export const CUSTOM_RESOURCE_CLEANUP_FINALIZER = 'customresourcecleanup.apiexten
 /** CUSTOM_RESOURCE_VERBS are the discovery verbs of every custom resource, in kube-apiserver's order. */
 export const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
 
-type CRDStrategy = Pick<ResourceDefinition, 'generation' | 'defaults' | 'prepareForCreate' | 'validate' | 'prepareForDelete' | 'finalized'>;
+type CRDStrategy = Required<Pick<ResourceDefinition, 'defaults' | 'strategy' | 'deleteStrategy'>>;
 
 /**
  * customResourceDefinitionStrategy is the strategy of apiextensions.k8s.io/customresourcedefinitions:
@@ -34,26 +35,33 @@ type CRDStrategy = Pick<ResourceDefinition, 'generation' | 'defaults' | 'prepare
  */
 export function customResourceDefinitionStrategy(now: () => Date = () => new Date()): CRDStrategy {
   return {
-    generation: true,
     defaults: defaultCustomResourceDefinition,
-    prepareForCreate: (crd) => {
-      crd.status = { acceptedNames: { plural: '', kind: '' }, storedVersions: [] };
-      recordStorageVersion(crd);
+    strategy: objectStrategy({
+      status: true,
+      generation: true,
+      prepareForCreate: (crd) => {
+        crd.status = { acceptedNames: { plural: '', kind: '' }, storedVersions: [] };
+        recordStorageVersion(crd);
+      },
+      // A new storage version is recorded in status.storedVersions, which the main resource otherwise keeps.
+      prepareForUpdate: (crd) => recordStorageVersion(crd),
+      validate: validateCustomResourceDefinition,
+    }),
+    deleteStrategy: {
+      prepareForDelete: (crd) => {
+        setCondition(crd, {
+          type: 'Terminating',
+          status: 'True',
+          reason: 'InstanceDeletionPending',
+          message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+        }, now());
+        const meta = (crd.metadata ??= {});
+        if (!(meta.finalizers ?? []).includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER)) meta.finalizers = [...(meta.finalizers ?? []), CUSTOM_RESOURCE_CLEANUP_FINALIZER];
+        return true;
+      },
+      // Gone once the controller has finished cleaning up (Terminating no longer True) and no finalizer remains.
+      finalized: (crd) => !crd.metadata?.finalizers?.length && conditionOf(crd, 'Terminating')?.status !== 'True',
     },
-    validate: validateCustomResourceDefinition,
-    prepareForDelete: (crd) => {
-      setCondition(crd, {
-        type: 'Terminating',
-        status: 'True',
-        reason: 'InstanceDeletionPending',
-        message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
-      }, now());
-      const meta = (crd.metadata ??= {});
-      if (!(meta.finalizers ?? []).includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER)) meta.finalizers = [...(meta.finalizers ?? []), CUSTOM_RESOURCE_CLEANUP_FINALIZER];
-      return true;
-    },
-    // Gone once the controller has finished cleaning up (Terminating no longer True) and no finalizer remains.
-    finalized: (crd) => !crd.metadata?.finalizers?.length && conditionOf(crd, 'Terminating')?.status !== 'True',
   };
 }
 
@@ -176,6 +184,7 @@ function versionDefinition(
   const subresources: ResourceDefinition['subresources'] = {};
   if (v.subresources?.status !== undefined && v.subresources.status !== null) subresources.status = true;
   if (scaleSubresource) subresources.scale = scaleSubresource;
+  const validate = (obj: KubeObject) => [...validateStructure(obj, schema), ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : [])];
   const apiVersion = `${group}/${v.name}`;
   const storageApiVersion = `${group}/${storage.version}`;
   const defaulted = hasDefaults(schema);
@@ -215,10 +224,11 @@ function versionDefinition(
     schema,
     columns: printerColumns(v),
     selectableFields: selectableFields(v),
-    generation: true,
     nameValidation: 'dns-subdomain',
     defaults: defaulted ? (obj) => applySchemaDefaults(obj, schema) : undefined,
-    validate: (obj) => [...validateStructure(obj, schema), ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : [])],
+    strategy: objectStrategy({ status: !!subresources.status, generation: true, validate }),
+    // A custom resource's status subresource writes nothing but status.
+    statusStrategy: subresources.status ? statusStrategy({ metadata: 'stored', validate }) : undefined,
     conversion,
     crdName,
     storageVersion: storage.version,

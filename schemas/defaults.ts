@@ -3,11 +3,11 @@
  * (the v1 SetDefaults_* functions), so stored objects look the same as on a real cluster.
  * Each function mutates in place and never overwrites a value the client set.
  */
+import { isPlainObject as isObj } from './meta/json';
 import type { KubeObject } from './types';
 
 type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const objAt = (o: Obj, k: string): Obj => (isObj(o[k]) ? (o[k] as Obj) : ((o[k] = {}) as Obj));
 const setDefault = (o: Obj, k: string, v: unknown) => {
   if (o[k] === undefined || o[k] === null) o[k] = v;
@@ -81,140 +81,172 @@ function portProtocolDefaults(ports: unknown): void {
   if (Array.isArray(ports)) for (const p of ports) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
 }
 
-/** DEFAULTS maps "group/plural" to the defaulting of that kind. */
-export const DEFAULTS: Record<string, (obj: KubeObject) => void> = {
-  '/podtemplates': (pt) => templateDefaults(pt as Obj),
-  '/endpoints': (ep) => {
-    const subsets = (ep as Obj).subsets;
-    if (Array.isArray(subsets)) for (const s of subsets) if (isObj(s)) portProtocolDefaults(s.ports);
-  },
-  '/limitranges': (lr) => {
-    const limits = (objAt(lr as Obj, 'spec').limits ?? []) as unknown[];
-    if (Array.isArray(limits)) for (const item of limits) if (isObj(item)) limitRangeItemDefaults(item);
-  },
-  '/persistentvolumes': (pv) => {
-    const spec = objAt(pv as Obj, 'spec');
-    setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
-    setDefault(spec, 'volumeMode', 'Filesystem');
-    setDefault(objAt(pv as Obj, 'status'), 'phase', 'Pending');
-  },
-  '/persistentvolumeclaims': (pvc) => {
-    setDefault(objAt(pvc as Obj, 'spec'), 'volumeMode', 'Filesystem');
-    setDefault(objAt(pvc as Obj, 'status'), 'phase', 'Pending');
-  },
-  'discovery.k8s.io/endpointslices': (eps) => {
-    const ports = (eps as Obj).ports;
-    if (Array.isArray(ports)) for (const p of ports) if (isObj(p)) setDefault(p, 'name', ''), setDefault(p, 'protocol', 'TCP');
-  },
-  'storage.k8s.io/storageclasses': (sc) => {
-    setDefault(sc as Obj, 'reclaimPolicy', 'Delete');
-    setDefault(sc as Obj, 'volumeBindingMode', 'Immediate');
-  },
-  'storage.k8s.io/csidrivers': (driver) => {
-    const spec = objAt(driver as Obj, 'spec');
-    setDefault(spec, 'attachRequired', true);
-    setDefault(spec, 'podInfoOnMount', false);
-    setDefault(spec, 'storageCapacity', false);
-    setDefault(spec, 'fsGroupPolicy', 'ReadWriteOnceWithFSType');
-    setDefault(spec, 'requiresRepublish', false);
-    setDefault(spec, 'seLinuxMount', false);
-    if (!Array.isArray(spec.volumeLifecycleModes) || spec.volumeLifecycleModes.length === 0) spec.volumeLifecycleModes = ['Persistent'];
-  },
-  '/pods': (pod) => {
-    const spec = objAt(pod as Obj, 'spec');
-    podSpecDefaults(spec);
-    setDefault(spec, 'enableServiceLinks', true);
-    setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-    setDefault(spec, 'priority', 0);
-    setDefault(spec, 'serviceAccountName', 'default');
-    setDefault(spec, 'serviceAccount', spec.serviceAccountName);
-  },
-  '/secrets': (secret) => {
-    const s = secret as Obj;
-    setDefault(s, 'type', 'Opaque');
-    // stringData is write-only: it is merged into data (base64) and never stored.
-    if (isObj(s.stringData)) {
-      const data = objAt(s, 'data');
-      for (const [k, v] of Object.entries(s.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+/** defaultPodTemplate fills the defaults of podtemplates. */
+export function defaultPodTemplate(pt: KubeObject): void {
+  templateDefaults(pt as Obj);
+}
+
+/** defaultEndpoints fills the defaults of endpoints. */
+export function defaultEndpoints(ep: KubeObject): void {
+  const subsets = (ep as Obj).subsets;
+  if (Array.isArray(subsets)) for (const s of subsets) if (isObj(s)) portProtocolDefaults(s.ports);
+}
+
+/** defaultLimitRange fills the defaults of limitranges. */
+export function defaultLimitRange(lr: KubeObject): void {
+  const limits = (objAt(lr as Obj, 'spec').limits ?? []) as unknown[];
+  if (Array.isArray(limits)) for (const item of limits) if (isObj(item)) limitRangeItemDefaults(item);
+}
+
+/** defaultPersistentVolume fills the defaults of persistentvolumes. */
+export function defaultPersistentVolume(pv: KubeObject): void {
+  const spec = objAt(pv as Obj, 'spec');
+  setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
+  setDefault(spec, 'volumeMode', 'Filesystem');
+  setDefault(objAt(pv as Obj, 'status'), 'phase', 'Pending');
+}
+
+/** defaultPersistentVolumeClaim fills the defaults of persistentvolumeclaims. */
+export function defaultPersistentVolumeClaim(pvc: KubeObject): void {
+  setDefault(objAt(pvc as Obj, 'spec'), 'volumeMode', 'Filesystem');
+  setDefault(objAt(pvc as Obj, 'status'), 'phase', 'Pending');
+}
+
+/** defaultEndpointSlice fills the defaults of discovery.k8s.io/endpointslices. */
+export function defaultEndpointSlice(eps: KubeObject): void {
+  const ports = (eps as Obj).ports;
+  if (Array.isArray(ports)) for (const p of ports) if (isObj(p)) setDefault(p, 'name', ''), setDefault(p, 'protocol', 'TCP');
+}
+
+/** defaultStorageClass fills the defaults of storage.k8s.io/storageclasses. */
+export function defaultStorageClass(sc: KubeObject): void {
+  setDefault(sc as Obj, 'reclaimPolicy', 'Delete');
+  setDefault(sc as Obj, 'volumeBindingMode', 'Immediate');
+}
+
+/** defaultCSIDriver fills the defaults of storage.k8s.io/csidrivers. */
+export function defaultCSIDriver(driver: KubeObject): void {
+  const spec = objAt(driver as Obj, 'spec');
+  setDefault(spec, 'attachRequired', true);
+  setDefault(spec, 'podInfoOnMount', false);
+  setDefault(spec, 'storageCapacity', false);
+  setDefault(spec, 'fsGroupPolicy', 'ReadWriteOnceWithFSType');
+  setDefault(spec, 'requiresRepublish', false);
+  setDefault(spec, 'seLinuxMount', false);
+  if (!Array.isArray(spec.volumeLifecycleModes) || spec.volumeLifecycleModes.length === 0) spec.volumeLifecycleModes = ['Persistent'];
+}
+
+/** defaultPod fills the defaults of pods. */
+export function defaultPod(pod: KubeObject): void {
+  const spec = objAt(pod as Obj, 'spec');
+  podSpecDefaults(spec);
+  setDefault(spec, 'enableServiceLinks', true);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  setDefault(spec, 'priority', 0);
+  setDefault(spec, 'serviceAccountName', 'default');
+  setDefault(spec, 'serviceAccount', spec.serviceAccountName);
+}
+
+/** defaultSecret fills the defaults of secrets. */
+export function defaultSecret(secret: KubeObject): void {
+  const s = secret as Obj;
+  setDefault(s, 'type', 'Opaque');
+  // stringData is write-only: it is merged into data (base64) and never stored.
+  if (isObj(s.stringData)) {
+    const data = objAt(s, 'data');
+    for (const [k, v] of Object.entries(s.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+  }
+  delete s.stringData;
+}
+
+/** defaultService fills the defaults of services. */
+export function defaultService(svc: KubeObject): void {
+  const spec = objAt(svc as Obj, 'spec');
+  setDefault(spec, 'type', 'ClusterIP');
+  setDefault(spec, 'sessionAffinity', 'None');
+  if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
+  if (Array.isArray(spec.ports)) {
+    for (const p of spec.ports) {
+      if (!isObj(p)) continue;
+      setDefault(p, 'protocol', 'TCP');
+      setDefault(p, 'targetPort', p.port);
     }
-    delete s.stringData;
-  },
-  '/services': (svc) => {
-    const spec = objAt(svc as Obj, 'spec');
-    setDefault(spec, 'type', 'ClusterIP');
-    setDefault(spec, 'sessionAffinity', 'None');
-    if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
-    if (Array.isArray(spec.ports)) {
-      for (const p of spec.ports) {
-        if (!isObj(p)) continue;
-        setDefault(p, 'protocol', 'TCP');
-        setDefault(p, 'targetPort', p.port);
-      }
-    }
-  },
-  'apps/deployments': (d) => {
-    const spec = objAt(d as Obj, 'spec');
-    setDefault(spec, 'replicas', 1);
-    const strategy = objAt(spec, 'strategy');
-    setDefault(strategy, 'type', 'RollingUpdate');
-    if (strategy.type === 'RollingUpdate') {
-      const ru = objAt(strategy, 'rollingUpdate');
-      setDefault(ru, 'maxUnavailable', '25%');
-      setDefault(ru, 'maxSurge', '25%');
-    }
-    setDefault(spec, 'revisionHistoryLimit', 10);
-    setDefault(spec, 'progressDeadlineSeconds', 600);
-    templateDefaults(spec);
-  },
-  'apps/replicasets': (rs) => {
-    const spec = objAt(rs as Obj, 'spec');
-    setDefault(spec, 'replicas', 1);
-    templateDefaults(spec);
-  },
-  'apps/statefulsets': (sts) => {
-    const spec = objAt(sts as Obj, 'spec');
-    setDefault(spec, 'replicas', 1);
-    setDefault(spec, 'podManagementPolicy', 'OrderedReady');
-    const strategy = objAt(spec, 'updateStrategy');
-    setDefault(strategy, 'type', 'RollingUpdate');
-    if (strategy.type === 'RollingUpdate') setDefault(objAt(strategy, 'rollingUpdate'), 'partition', 0);
-    setDefault(spec, 'revisionHistoryLimit', 10);
-    setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
-    templateDefaults(spec);
-  },
-  'apps/daemonsets': (ds) => {
-    const spec = objAt(ds as Obj, 'spec');
-    const strategy = objAt(spec, 'updateStrategy');
-    setDefault(strategy, 'type', 'RollingUpdate');
-    if (strategy.type === 'RollingUpdate') {
-      const ru = objAt(strategy, 'rollingUpdate');
-      setDefault(ru, 'maxUnavailable', 1);
-      setDefault(ru, 'maxSurge', 0);
-    }
-    setDefault(spec, 'revisionHistoryLimit', 10);
-    templateDefaults(spec);
-  },
-  'batch/jobs': (job) => {
-    const spec = objAt(job as Obj, 'spec');
-    if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
-    setDefault(spec, 'parallelism', 1);
-    setDefault(spec, 'backoffLimit', 6);
-    setDefault(spec, 'completionMode', 'NonIndexed');
-    setDefault(spec, 'suspend', false);
-    setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
-    templateDefaults(spec);
-  },
-  'batch/cronjobs': (cj) => {
-    const spec = objAt(cj as Obj, 'spec');
-    setDefault(spec, 'concurrencyPolicy', 'Allow');
-    setDefault(spec, 'suspend', false);
-    setDefault(spec, 'successfulJobsHistoryLimit', 3);
-    setDefault(spec, 'failedJobsHistoryLimit', 1);
-    const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
-    setDefault(jobSpec, 'backoffLimit', 6);
-    setDefault(jobSpec, 'completionMode', 'NonIndexed');
-    setDefault(jobSpec, 'suspend', false);
-    templateDefaults(jobSpec);
-  },
-};
+  }
+}
+
+/** defaultDeployment fills the defaults of apps/deployments. */
+export function defaultDeployment(d: KubeObject): void {
+  const spec = objAt(d as Obj, 'spec');
+  setDefault(spec, 'replicas', 1);
+  const strategy = objAt(spec, 'strategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') {
+    const ru = objAt(strategy, 'rollingUpdate');
+    setDefault(ru, 'maxUnavailable', '25%');
+    setDefault(ru, 'maxSurge', '25%');
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  setDefault(spec, 'progressDeadlineSeconds', 600);
+  templateDefaults(spec);
+}
+
+/** defaultReplicaSet fills the defaults of apps/replicasets. */
+export function defaultReplicaSet(rs: KubeObject): void {
+  const spec = objAt(rs as Obj, 'spec');
+  setDefault(spec, 'replicas', 1);
+  templateDefaults(spec);
+}
+
+/** defaultStatefulSet fills the defaults of apps/statefulsets. */
+export function defaultStatefulSet(sts: KubeObject): void {
+  const spec = objAt(sts as Obj, 'spec');
+  setDefault(spec, 'replicas', 1);
+  setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+  const strategy = objAt(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') setDefault(objAt(strategy, 'rollingUpdate'), 'partition', 0);
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
+  templateDefaults(spec);
+}
+
+/** defaultDaemonSet fills the defaults of apps/daemonsets. */
+export function defaultDaemonSet(ds: KubeObject): void {
+  const spec = objAt(ds as Obj, 'spec');
+  const strategy = objAt(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') {
+    const ru = objAt(strategy, 'rollingUpdate');
+    setDefault(ru, 'maxUnavailable', 1);
+    setDefault(ru, 'maxSurge', 0);
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  templateDefaults(spec);
+}
+
+/** defaultJob fills the defaults of batch/jobs. */
+export function defaultJob(job: KubeObject): void {
+  const spec = objAt(job as Obj, 'spec');
+  if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
+  setDefault(spec, 'parallelism', 1);
+  setDefault(spec, 'backoffLimit', 6);
+  setDefault(spec, 'completionMode', 'NonIndexed');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
+  templateDefaults(spec);
+}
+
+/** defaultCronJob fills the defaults of batch/cronjobs. */
+export function defaultCronJob(cj: KubeObject): void {
+  const spec = objAt(cj as Obj, 'spec');
+  setDefault(spec, 'concurrencyPolicy', 'Allow');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'successfulJobsHistoryLimit', 3);
+  setDefault(spec, 'failedJobsHistoryLimit', 1);
+  const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
+  setDefault(jobSpec, 'backoffLimit', 6);
+  setDefault(jobSpec, 'completionMode', 'NonIndexed');
+  setDefault(jobSpec, 'suspend', false);
+  templateDefaults(jobSpec);
+}

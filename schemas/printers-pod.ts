@@ -284,7 +284,8 @@ export function podWideCells(pod: KubeObject): PodWideCells {
   };
 }
 
-function podColumns(): TableColumn[] {
+/** podColumns are kube's printer columns for pods (NODE shows the instance). */
+export function podColumns(): TableColumn[] {
   return [
     nameColumn(),
     col('Ready', 'string', 'Ready containers out of all containers of the pod.', (o) => summarizePod(o).ready),
@@ -333,76 +334,87 @@ const replicas = (o: KubeObject): number => (typeof path(o, 'spec', 'replicas') 
 /** num is an integer column reading the number at a field path (0 when unset). */
 export const num = (description: string, name: string, ...p: string[]): TableColumn => col(name, 'integer', description, (o) => int(path(o, ...p)));
 
-/** WORKLOAD_PRINTERS maps group/resource to the columns of pods and pod-template workloads. */
-export const WORKLOAD_PRINTERS: Record<string, () => TableColumn[]> = {
-  '/pods': podColumns,
-  '/podtemplates': () => [
-    nameColumn(),
-    ...containerColumns('template').map((c) => ({ ...c, priority: 0 })),
-    col('Pod Labels', 'string', 'Labels of the pod template.', (o) => formatLabels(path(o, 'template', 'metadata', 'labels'))),
-  ],
-  '/replicationcontrollers': () => [
-    nameColumn(),
-    col('Desired', 'integer', 'Desired number of replicas.', replicas),
-    num('Current number of replicas.', 'Current', 'status', 'replicas'),
-    num('Number of ready replicas.', 'Ready', 'status', 'readyReplicas'),
-    ageColumn(), ...containerColumns('spec', 'template'),
-    wideSelector('Label query over pods.', (o) => formatLabels(path(o, 'spec', 'selector'))),
-  ],
-  'apps/deployments': () => [
-    nameColumn(),
-    col('Ready', 'string', 'Ready replicas out of desired.', (o) => `${int(path(o, 'status', 'readyReplicas'))}/${replicas(o)}`),
-    col('Up-to-date', 'string', 'Replicas updated to the latest template.', (o) => int(path(o, 'status', 'updatedReplicas'))),
-    col('Available', 'string', 'Replicas available to users.', (o) => int(path(o, 'status', 'availableReplicas'))),
-    ageColumn(), ...containerColumns('spec', 'template'),
-    wideSelector('Label query over pods.', (o) => selectorString(path(o, 'spec', 'selector')) ?? '<invalid>'),
-  ],
-  'apps/replicasets': () => [
-    nameColumn(),
-    col('Desired', 'integer', 'Desired number of replicas.', replicas),
-    num('Current number of replicas.', 'Current', 'status', 'replicas'),
-    num('Number of ready replicas.', 'Ready', 'status', 'readyReplicas'),
-    ageColumn(), ...containerColumns('spec', 'template'),
-    wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'selector'))),
-  ],
-  'apps/statefulsets': () => [
-    nameColumn(),
-    col('Ready', 'string', 'Ready replicas out of desired.', (o) => `${int(path(o, 'status', 'readyReplicas'))}/${replicas(o)}`),
-    ageColumn(), ...containerColumns('spec', 'template'),
-  ],
-  'apps/daemonsets': () => [
-    nameColumn(),
-    num('Nodes that should run the daemon pod.', 'Desired', 'status', 'desiredNumberScheduled'),
-    num('Nodes running the daemon pod.', 'Current', 'status', 'currentNumberScheduled'),
-    num('Nodes with a ready daemon pod.', 'Ready', 'status', 'numberReady'),
-    num('Nodes running the updated daemon pod.', 'Up-to-date', 'status', 'updatedNumberScheduled'),
-    num('Nodes with an available daemon pod.', 'Available', 'status', 'numberAvailable'),
-    col('Node Selector', 'string', 'Node selector of the pod template.', (o) => formatLabels(path(o, 'spec', 'template', 'spec', 'nodeSelector'))),
-    ageColumn(), ...containerColumns('spec', 'template'),
-    wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'selector'))),
-  ],
-  'batch/jobs': () => [
-    nameColumn(),
-    col('Status', 'string', 'Status of the job.', jobStatus),
-    col('Completions', 'string', 'Succeeded pods out of the completions wanted.', jobCompletions),
-    col('Duration', 'string', 'Time the job ran, or has been running.', jobDuration),
-    ageColumn(), ...containerColumns('spec', 'template'),
-    wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'selector'))),
-  ],
-  'batch/cronjobs': () => [
-    nameColumn(),
-    col('Schedule', 'string', 'Cron schedule.', (o) => text(path(o, 'spec', 'schedule'))),
-    col('Timezone', 'string', 'Time zone of the schedule.', (o) => text(path(o, 'spec', 'timeZone')) || '<none>'),
-    col('Suspend', 'boolean', 'Whether scheduling is suspended.', (o) => {
-      const s = path(o, 'spec', 'suspend');
-      return typeof s === 'boolean' ? (s ? 'True' : 'False') : '<unset>';
-    }),
-    col('Active', 'integer', 'Number of running jobs.', (o) => list(path(o, 'status', 'active')).length),
-    col('Last Schedule', 'string', 'Time since the last schedule.', (o, now) => {
-      const t = path(o, 'status', 'lastScheduleTime');
-      return t === undefined ? '<none>' : age(t, now);
-    }),
-    ageColumn(), ...containerColumns('spec', 'jobTemplate', 'spec', 'template'),
-    wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'jobTemplate', 'spec', 'selector'))),
-  ],
-};
+/** podTemplateColumns are kube's printer columns for podtemplates. */
+export const podTemplateColumns = (): TableColumn[] => [
+  nameColumn(),
+  ...containerColumns('template').map((c) => ({ ...c, priority: 0 })),
+  col('Pod Labels', 'string', 'Labels of the pod template.', (o) => formatLabels(path(o, 'template', 'metadata', 'labels'))),
+];
+
+/** replicationControllerColumns are kube's printer columns for replicationcontrollers. */
+export const replicationControllerColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Desired', 'integer', 'Desired number of replicas.', replicas),
+  num('Current number of replicas.', 'Current', 'status', 'replicas'),
+  num('Number of ready replicas.', 'Ready', 'status', 'readyReplicas'),
+  ageColumn(), ...containerColumns('spec', 'template'),
+  wideSelector('Label query over pods.', (o) => formatLabels(path(o, 'spec', 'selector'))),
+];
+
+/** deploymentColumns are kube's printer columns for apps/deployments. */
+export const deploymentColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Ready', 'string', 'Ready replicas out of desired.', (o) => `${int(path(o, 'status', 'readyReplicas'))}/${replicas(o)}`),
+  col('Up-to-date', 'string', 'Replicas updated to the latest template.', (o) => int(path(o, 'status', 'updatedReplicas'))),
+  col('Available', 'string', 'Replicas available to users.', (o) => int(path(o, 'status', 'availableReplicas'))),
+  ageColumn(), ...containerColumns('spec', 'template'),
+  wideSelector('Label query over pods.', (o) => selectorString(path(o, 'spec', 'selector')) ?? '<invalid>'),
+];
+
+/** replicaSetColumns are kube's printer columns for apps/replicasets. */
+export const replicaSetColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Desired', 'integer', 'Desired number of replicas.', replicas),
+  num('Current number of replicas.', 'Current', 'status', 'replicas'),
+  num('Number of ready replicas.', 'Ready', 'status', 'readyReplicas'),
+  ageColumn(), ...containerColumns('spec', 'template'),
+  wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'selector'))),
+];
+
+/** statefulSetColumns are kube's printer columns for apps/statefulsets. */
+export const statefulSetColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Ready', 'string', 'Ready replicas out of desired.', (o) => `${int(path(o, 'status', 'readyReplicas'))}/${replicas(o)}`),
+  ageColumn(), ...containerColumns('spec', 'template'),
+];
+
+/** daemonSetColumns are kube's printer columns for apps/daemonsets. */
+export const daemonSetColumns = (): TableColumn[] => [
+  nameColumn(),
+  num('Nodes that should run the daemon pod.', 'Desired', 'status', 'desiredNumberScheduled'),
+  num('Nodes running the daemon pod.', 'Current', 'status', 'currentNumberScheduled'),
+  num('Nodes with a ready daemon pod.', 'Ready', 'status', 'numberReady'),
+  num('Nodes running the updated daemon pod.', 'Up-to-date', 'status', 'updatedNumberScheduled'),
+  num('Nodes with an available daemon pod.', 'Available', 'status', 'numberAvailable'),
+  col('Node Selector', 'string', 'Node selector of the pod template.', (o) => formatLabels(path(o, 'spec', 'template', 'spec', 'nodeSelector'))),
+  ageColumn(), ...containerColumns('spec', 'template'),
+  wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'selector'))),
+];
+
+/** jobColumns are kube's printer columns for batch/jobs. */
+export const jobColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Status', 'string', 'Status of the job.', jobStatus),
+  col('Completions', 'string', 'Succeeded pods out of the completions wanted.', jobCompletions),
+  col('Duration', 'string', 'Time the job ran, or has been running.', jobDuration),
+  ageColumn(), ...containerColumns('spec', 'template'),
+  wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'selector'))),
+];
+
+/** cronJobColumns are kube's printer columns for batch/cronjobs. */
+export const cronJobColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Schedule', 'string', 'Cron schedule.', (o) => text(path(o, 'spec', 'schedule'))),
+  col('Timezone', 'string', 'Time zone of the schedule.', (o) => text(path(o, 'spec', 'timeZone')) || '<none>'),
+  col('Suspend', 'boolean', 'Whether scheduling is suspended.', (o) => {
+    const s = path(o, 'spec', 'suspend');
+    return typeof s === 'boolean' ? (s ? 'True' : 'False') : '<unset>';
+  }),
+  col('Active', 'integer', 'Number of running jobs.', (o) => list(path(o, 'status', 'active')).length),
+  col('Last Schedule', 'string', 'Time since the last schedule.', (o, now) => {
+    const t = path(o, 'status', 'lastScheduleTime');
+    return t === undefined ? '<none>' : age(t, now);
+  }),
+  ageColumn(), ...containerColumns('spec', 'jobTemplate', 'spec', 'template'),
+  wideSelector('Label query over pods.', (o) => formatLabelSelector(path(o, 'spec', 'jobTemplate', 'spec', 'selector'))),
+];

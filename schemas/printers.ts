@@ -9,7 +9,7 @@
  */
 import type { KubeObject, TableColumn } from './types';
 import {
-  WORKLOAD_PRINTERS, type Cell, type Rec, age, ageColumn, col, formatLabelSelector, formatLabels, humanDuration,
+  type Cell, type Rec, age, ageColumn, col, formatLabelSelector, formatLabels, humanDuration,
   int, list, nameColumn, num, parseTime, path, quantity, rec, rfc3339, text, wideSelector,
 } from './printers-pod';
 
@@ -295,194 +295,239 @@ const isDefaultClass = (o: KubeObject): boolean =>
 const boolOr = (v: unknown, fallback: boolean): boolean => (typeof v === 'boolean' ? v : fallback);
 const intOrString = (v: unknown): string => (v === undefined || v === null ? 'N/A' : quantity(v));
 
-const PRINTERS: Record<string, () => TableColumn[]> = {
-  ...WORKLOAD_PRINTERS,
-  '/services': () => [
-    nameColumn(),
-    col('Type', 'string', 'How the service is exposed.', (o) => text(path(o, 'spec', 'type'))),
-    col('Cluster-IP', 'string', 'Cluster IP address of the service.', (o) => {
-      const ips = path(o, 'spec', 'clusterIPs');
-      return (Array.isArray(ips) && ips.length > 0 ? text(ips[0]) : text(path(o, 'spec', 'clusterIP'))) || '<none>';
-    }),
-    col('External-IP', 'string', 'External addresses of the service.', externalIP),
-    col('Port(s)', 'string', 'Ports the service exposes.', servicePorts),
-    ageColumn(),
-    wideSelector('Label query over pods.', (o) => formatLabels(path(o, 'spec', 'selector'))),
-  ],
-  '/endpoints': () => [nameColumn(), col('Endpoints', 'string', 'Addresses and ports of the endpoints.', formatEndpoints), ageColumn()],
-  '/nodes': () => [
-    nameColumn(),
-    col('Status', 'string', 'The status of the node.', nodeStatus),
-    col('Roles', 'string', 'The roles of the node.', nodeRoles),
-    ageColumn(),
-    col('Version', 'string', 'Kubelet version.', (o) => text(path(o, 'status', 'nodeInfo', 'kubeletVersion'))),
-    col('Internal-IP', 'string', 'Internal address of the node.', nodeAddress('InternalIP'), 1),
-    col('External-IP', 'string', 'External address of the node.', nodeAddress('ExternalIP'), 1),
-    col('OS-Image', 'string', 'Operating system image.', nodeInfo('osImage'), 1),
-    col('Kernel-Version', 'string', 'Kernel version.', nodeInfo('kernelVersion'), 1),
-    col('Container-Runtime', 'string', 'Container runtime version.', nodeInfo('containerRuntimeVersion'), 1),
-  ],
-  '/events': () => eventColumns((o) => o),
-  'events.k8s.io/events': () => eventColumns(eventFields),
-  '/namespaces': () => [nameColumn(), col('Status', 'string', 'The status of the namespace.', (o) => text(path(o, 'status', 'phase'))), ageColumn()],
-  '/secrets': () => [
-    nameColumn(),
-    col('Type', 'string', 'Type of the secret.', (o) => text(o.type)),
-    col('Data', 'string', 'Number of data keys.', (o) => Object.keys(rec(o.data)).length),
-    ageColumn(),
-  ],
-  '/serviceaccounts': () => [nameColumn(), col('Secrets', 'string', 'Number of referenced secrets.', (o) => list(o.secrets).length), ageColumn()],
-  '/persistentvolumes': () => storageColumns('pv'),
-  '/persistentvolumeclaims': () => storageColumns('pvc'),
-  '/configmaps': () => [
-    nameColumn(),
-    col('Data', 'string', 'Number of data and binaryData keys.', (o) => Object.keys(rec(o.data)).length + Object.keys(rec(o.binaryData)).length),
-    ageColumn(),
-  ],
-  // 1.32 prints AGE before REQUEST and LIMIT; 1.33 moved it to the end.
-  '/resourcequotas': () => [
-    nameColumn(), ageColumn(),
-    col('Request', 'string', 'Used/hard of the non-limit resources.', resourceQuotaColumn('requests')),
-    col('Limit', 'string', 'Used/hard of the limits.* resources.', resourceQuotaColumn('limits')),
-  ],
-  'apps/controllerrevisions': () => [
-    nameColumn(),
-    col('Controller', 'string', 'Controller of the object.', controllerOf),
-    col('Revision', 'string', 'Revision number.', (o) => int(o.revision)),
-    ageColumn(),
-  ],
-  'autoscaling/horizontalpodautoscalers': () => [
-    nameColumn(),
-    col('Reference', 'string', 'The scaled target.', (o) => `${text(path(o, 'spec', 'scaleTargetRef', 'kind'))}/${text(path(o, 'spec', 'scaleTargetRef', 'name'))}`),
-    col('Targets', 'string', 'Current/target of each metric.', hpaTargets),
-    col('MinPods', 'string', 'Lower replica limit.', (o) => (typeof path(o, 'spec', 'minReplicas') === 'number' ? String(int(path(o, 'spec', 'minReplicas'))) : '<unset>')),
-    col('MaxPods', 'string', 'Upper replica limit.', (o) => int(path(o, 'spec', 'maxReplicas'))),
-    col('Replicas', 'string', 'Current number of replicas.', (o) => int(path(o, 'status', 'currentReplicas'))),
-    ageColumn(),
-  ],
-  'policy/poddisruptionbudgets': () => [
-    nameColumn(),
-    col('Min Available', 'string', 'The minimum number of pods that must be available.', (o) => intOrString(path(o, 'spec', 'minAvailable'))),
-    col('Max Unavailable', 'string', 'The maximum number of pods that may be unavailable.', (o) => intOrString(path(o, 'spec', 'maxUnavailable'))),
-    num('Pods that may be disrupted now.', 'Allowed Disruptions', 'status', 'disruptionsAllowed'),
-    ageColumn(),
-  ],
-  'networking.k8s.io/ingresses': () => [
-    nameColumn(),
-    col('Class', 'string', 'IngressClass of the ingress.', (o) => text(path(o, 'spec', 'ingressClassName')) || '<none>'),
-    col('Hosts', 'string', 'Hosts the rules match.', ingressHosts),
-    col('Address', 'string', 'Load-balancer addresses.', (o) => loadBalancerAddresses(path(o, 'status', 'loadBalancer', 'ingress')).join(',')),
-    col('Ports', 'string', 'Ports the ingress opens.', (o) => (list(path(o, 'spec', 'tls')).length > 0 ? '80, 443' : '80')),
-    ageColumn(),
-  ],
-  'networking.k8s.io/ingressclasses': () => [
-    nameColumn(),
-    col('Controller', 'string', 'Controller that handles this class.', (o) => text(path(o, 'spec', 'controller'))),
-    col('Parameters', 'string', 'Reference to extra parameters.', (o) => {
-      const p = path(o, 'spec', 'parameters');
-      if (p === undefined) return '<none>';
-      const group = rec(p).apiGroup;
-      return `${text(rec(p).kind)}${typeof group === 'string' ? `.${group}` : ''}/${text(rec(p).name)}`;
-    }),
-    ageColumn(),
-  ],
-  'networking.k8s.io/networkpolicies': () => [
-    nameColumn(),
-    col('Pod-Selector', 'string', 'Pods the policy applies to.', (o) => formatLabelSelector(rec(path(o, 'spec', 'podSelector')))),
-    ageColumn(),
-  ],
-  'storage.k8s.io/storageclasses': () => [
-    nameColumn(0, (o) => `${text(o.metadata?.name)}${isDefaultClass(o) ? ' (default)' : ''}`),
-    col('Provisioner', 'string', 'Volume plugin that provisions volumes.', (o) => text(o.provisioner)),
-    col('ReclaimPolicy', 'string', 'Reclaim policy of provisioned volumes.', (o) => text(o.reclaimPolicy) || 'Delete'),
-    col('VolumeBindingMode', 'string', 'When volumes are bound.', (o) => text(o.volumeBindingMode) || 'Immediate'),
-    col('AllowVolumeExpansion', 'string', 'Whether volumes can be expanded.', (o) => boolOr(o.allowVolumeExpansion, false)),
-    ageColumn(),
-  ],
-  'storage.k8s.io/csidrivers': () => [
-    nameColumn(),
-    col('AttachRequired', 'boolean', 'Whether the driver needs attach.', (o) => boolOr(path(o, 'spec', 'attachRequired'), true)),
-    col('PodInfoOnMount', 'boolean', 'Whether pod info is passed on mount.', (o) => boolOr(path(o, 'spec', 'podInfoOnMount'), false)),
-    col('StorageCapacity', 'boolean', 'Whether capacity is tracked.', (o) => boolOr(path(o, 'spec', 'storageCapacity'), false)),
-    col('TokenRequests', 'string', 'Audiences of requested tokens.', (o) => {
-      const t = path(o, 'spec', 'tokenRequests');
-      return Array.isArray(t) ? list(t).map((r) => text(r.audience)).join(',') : '<unset>';
-    }),
-    col('RequiresRepublish', 'boolean', 'Whether volumes are remounted periodically.', (o) => boolOr(path(o, 'spec', 'requiresRepublish'), false)),
-    col('Modes', 'string', 'Supported volume lifecycle modes.', (o) => {
-      const m = path(o, 'spec', 'volumeLifecycleModes');
-      return (Array.isArray(m) ? m.map(text).join(',') : '') || '<none>';
-    }),
-    ageColumn(),
-  ],
-  'storage.k8s.io/csinodes': () => [
-    nameColumn(),
-    col('Drivers', 'integer', 'Number of CSI drivers registered on the node.', (o) => list(path(o, 'spec', 'drivers')).length),
-    ageColumn(),
-  ],
-  'storage.k8s.io/csistoragecapacities': () => [
-    nameColumn(),
-    col('StorageClassName', 'string', 'StorageClass the capacity is for.', (o) => text(o.storageClassName)),
-    col('Capacity', 'string', 'Available capacity.', (o) => (o.capacity === undefined ? '<unset>' : quantity(o.capacity))),
-  ],
-  'storage.k8s.io/volumeattachments': () => [
-    nameColumn(),
-    col('Attacher', 'string', 'Driver that attaches the volume.', (o) => text(path(o, 'spec', 'attacher')), 0, 'name'),
-    col('PV', 'string', 'Persistent volume to attach.', (o) => text(path(o, 'spec', 'source', 'persistentVolumeName'))),
-    col('Node', 'string', 'Node to attach to.', (o) => text(path(o, 'spec', 'nodeName'))),
-    col('Attached', 'boolean', 'Whether the volume is attached.', (o) => path(o, 'status', 'attached') === true),
-    ageColumn(),
-  ],
-  'scheduling.k8s.io/priorityclasses': () => [
-    nameColumn(),
-    col('Value', 'integer', 'Priority value.', (o) => int(o.value)),
-    col('Global-Default', 'boolean', 'Whether this is the default priority.', (o) => o.globalDefault === true),
-    ageColumn(),
-    // Not marked wide in kube, and the server always fills it, so kubectl shows it by default.
-    col('PreemptionPolicy', 'string', 'Whether pods of this class preempt others.', (o) => text(o.preemptionPolicy)),
-  ],
-  'node.k8s.io/runtimeclasses': () => [nameColumn(), col('Handler', 'string', 'CRI handler of the runtime.', (o) => text(o.handler)), ageColumn()],
-  'rbac.authorization.k8s.io/rolebindings': () => bindingColumns('roleBinding'),
-  'rbac.authorization.k8s.io/clusterrolebindings': () => bindingColumns('clusterRoleBinding'),
-  'admissionregistration.k8s.io/mutatingwebhookconfigurations': () => [
-    nameColumn(), col('Webhooks', 'integer', 'Number of webhooks in the configuration.', (o) => list(o.webhooks).length), ageColumn(),
-  ],
-  'admissionregistration.k8s.io/validatingwebhookconfigurations': () => [
-    nameColumn(), col('Webhooks', 'integer', 'Number of webhooks in the configuration.', (o) => list(o.webhooks).length), ageColumn(),
-  ],
-  'certificates.k8s.io/certificatesigningrequests': () => [
-    nameColumn(), ageColumn(),
-    col('SignerName', 'string', 'Signer the request is for.', (o) => text(path(o, 'spec', 'signerName')) || '<none>'),
-    col('Requestor', 'string', 'User who created the request.', (o) => text(path(o, 'spec', 'username'))),
-    col('RequestedDuration', 'string', 'Requested validity of the certificate.', (o) => {
-      const s = path(o, 'spec', 'expirationSeconds');
-      return typeof s === 'number' ? humanDuration(s * 1000) : '<none>';
-    }),
-    col('Condition', 'string', 'Approval state of the request.', csrCondition),
-  ],
-  'coordination.k8s.io/leases': () => [
-    nameColumn(), col('Holder', 'string', 'Current holder of the lease.', (o) => text(path(o, 'spec', 'holderIdentity'))), ageColumn(),
-  ],
-  'discovery.k8s.io/endpointslices': () => [
-    nameColumn(),
-    col('AddressType', 'string', 'IPv4, IPv6 or FQDN.', (o) => text(o.addressType)),
-    col('Ports', 'string', 'Ports of the slice.', (o) => moreList(list(o.ports).map((p) => (typeof p.port === 'number' ? String(int(p.port)) : typeof p.name === 'string' ? p.name : '*')), 3, '<unset>')),
-    col('Endpoints', 'string', 'Addresses of the slice.', (o) => moreList(list(o.endpoints).flatMap((e) => (Array.isArray(e.addresses) ? e.addresses.map(text) : [])), 3, '<unset>')),
-    ageColumn(),
-  ],
-};
+/** serviceColumns are kube's printer columns for services. */
+export const serviceColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Type', 'string', 'How the service is exposed.', (o) => text(path(o, 'spec', 'type'))),
+  col('Cluster-IP', 'string', 'Cluster IP address of the service.', (o) => {
+    const ips = path(o, 'spec', 'clusterIPs');
+    return (Array.isArray(ips) && ips.length > 0 ? text(ips[0]) : text(path(o, 'spec', 'clusterIP'))) || '<none>';
+  }),
+  col('External-IP', 'string', 'External addresses of the service.', externalIP),
+  col('Port(s)', 'string', 'Ports the service exposes.', servicePorts),
+  ageColumn(),
+  wideSelector('Label query over pods.', (o) => formatLabels(path(o, 'spec', 'selector'))),
+];
 
-/**
- * columnsFor returns the full Table column list (Name included) kube-apiserver 1.32 prints for
- * a built-in resource; resources without a dedicated printer, and unknown ones, get
- * defaultColumns(). Each call returns fresh column objects.
- */
-export function columnsFor(group: string, resource: string): TableColumn[] {
-  const printer = PRINTERS[`${group}/${resource}`];
-  return printer === undefined ? defaultColumns() : printer();
-}
+/** endpointsColumns are kube's printer columns for endpoints. */
+export const endpointsColumns = (): TableColumn[] => [nameColumn(), col('Endpoints', 'string', 'Addresses and ports of the endpoints.', formatEndpoints), ageColumn()];
 
-/** hasDedicatedPrinter tells whether kube-apiserver has a specific printer for the resource. */
-export function hasDedicatedPrinter(group: string, resource: string): boolean {
-  return PRINTERS[`${group}/${resource}`] !== undefined;
-}
+/** nodeColumns are kube's printer columns for nodes. */
+export const nodeColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Status', 'string', 'The status of the node.', nodeStatus),
+  col('Roles', 'string', 'The roles of the node.', nodeRoles),
+  ageColumn(),
+  col('Version', 'string', 'Kubelet version.', (o) => text(path(o, 'status', 'nodeInfo', 'kubeletVersion'))),
+  col('Internal-IP', 'string', 'Internal address of the node.', nodeAddress('InternalIP'), 1),
+  col('External-IP', 'string', 'External address of the node.', nodeAddress('ExternalIP'), 1),
+  col('OS-Image', 'string', 'Operating system image.', nodeInfo('osImage'), 1),
+  col('Kernel-Version', 'string', 'Kernel version.', nodeInfo('kernelVersion'), 1),
+  col('Container-Runtime', 'string', 'Container runtime version.', nodeInfo('containerRuntimeVersion'), 1),
+];
+
+/** coreEventColumns are kube's printer columns for events. */
+export const coreEventColumns = (): TableColumn[] => eventColumns((o) => o);
+
+/** eventsV1Columns are kube's printer columns for events.k8s.io/events. */
+export const eventsV1Columns = (): TableColumn[] => eventColumns(eventFields);
+
+/** namespaceColumns are kube's printer columns for namespaces. */
+export const namespaceColumns = (): TableColumn[] => [nameColumn(), col('Status', 'string', 'The status of the namespace.', (o) => text(path(o, 'status', 'phase'))), ageColumn()];
+
+/** secretColumns are kube's printer columns for secrets. */
+export const secretColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Type', 'string', 'Type of the secret.', (o) => text(o.type)),
+  col('Data', 'string', 'Number of data keys.', (o) => Object.keys(rec(o.data)).length),
+  ageColumn(),
+];
+
+/** serviceAccountColumns are kube's printer columns for serviceaccounts. */
+export const serviceAccountColumns = (): TableColumn[] => [nameColumn(), col('Secrets', 'string', 'Number of referenced secrets.', (o) => list(o.secrets).length), ageColumn()];
+
+/** persistentVolumeColumns are kube's printer columns for persistentvolumes. */
+export const persistentVolumeColumns = (): TableColumn[] => storageColumns('pv');
+
+/** persistentVolumeClaimColumns are kube's printer columns for persistentvolumeclaims. */
+export const persistentVolumeClaimColumns = (): TableColumn[] => storageColumns('pvc');
+
+/** configMapColumns are kube's printer columns for configmaps. */
+export const configMapColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Data', 'string', 'Number of data and binaryData keys.', (o) => Object.keys(rec(o.data)).length + Object.keys(rec(o.binaryData)).length),
+  ageColumn(),
+];
+
+/** resourceQuotaColumns are kube's printer columns for resourcequotas. */
+// 1.32 prints AGE before REQUEST and LIMIT; 1.33 moved it to the end.
+export const resourceQuotaColumns = (): TableColumn[] => [
+  nameColumn(), ageColumn(),
+  col('Request', 'string', 'Used/hard of the non-limit resources.', resourceQuotaColumn('requests')),
+  col('Limit', 'string', 'Used/hard of the limits.* resources.', resourceQuotaColumn('limits')),
+];
+
+/** controllerRevisionColumns are kube's printer columns for apps/controllerrevisions. */
+export const controllerRevisionColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Controller', 'string', 'Controller of the object.', controllerOf),
+  col('Revision', 'string', 'Revision number.', (o) => int(o.revision)),
+  ageColumn(),
+];
+
+/** horizontalPodAutoscalerColumns are kube's printer columns for autoscaling/horizontalpodautoscalers. */
+export const horizontalPodAutoscalerColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Reference', 'string', 'The scaled target.', (o) => `${text(path(o, 'spec', 'scaleTargetRef', 'kind'))}/${text(path(o, 'spec', 'scaleTargetRef', 'name'))}`),
+  col('Targets', 'string', 'Current/target of each metric.', hpaTargets),
+  col('MinPods', 'string', 'Lower replica limit.', (o) => (typeof path(o, 'spec', 'minReplicas') === 'number' ? String(int(path(o, 'spec', 'minReplicas'))) : '<unset>')),
+  col('MaxPods', 'string', 'Upper replica limit.', (o) => int(path(o, 'spec', 'maxReplicas'))),
+  col('Replicas', 'string', 'Current number of replicas.', (o) => int(path(o, 'status', 'currentReplicas'))),
+  ageColumn(),
+];
+
+/** podDisruptionBudgetColumns are kube's printer columns for policy/poddisruptionbudgets. */
+export const podDisruptionBudgetColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Min Available', 'string', 'The minimum number of pods that must be available.', (o) => intOrString(path(o, 'spec', 'minAvailable'))),
+  col('Max Unavailable', 'string', 'The maximum number of pods that may be unavailable.', (o) => intOrString(path(o, 'spec', 'maxUnavailable'))),
+  num('Pods that may be disrupted now.', 'Allowed Disruptions', 'status', 'disruptionsAllowed'),
+  ageColumn(),
+];
+
+/** ingressColumns are kube's printer columns for networking.k8s.io/ingresses. */
+export const ingressColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Class', 'string', 'IngressClass of the ingress.', (o) => text(path(o, 'spec', 'ingressClassName')) || '<none>'),
+  col('Hosts', 'string', 'Hosts the rules match.', ingressHosts),
+  col('Address', 'string', 'Load-balancer addresses.', (o) => loadBalancerAddresses(path(o, 'status', 'loadBalancer', 'ingress')).join(',')),
+  col('Ports', 'string', 'Ports the ingress opens.', (o) => (list(path(o, 'spec', 'tls')).length > 0 ? '80, 443' : '80')),
+  ageColumn(),
+];
+
+/** ingressClassColumns are kube's printer columns for networking.k8s.io/ingressclasses. */
+export const ingressClassColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Controller', 'string', 'Controller that handles this class.', (o) => text(path(o, 'spec', 'controller'))),
+  col('Parameters', 'string', 'Reference to extra parameters.', (o) => {
+    const p = path(o, 'spec', 'parameters');
+    if (p === undefined) return '<none>';
+    const group = rec(p).apiGroup;
+    return `${text(rec(p).kind)}${typeof group === 'string' ? `.${group}` : ''}/${text(rec(p).name)}`;
+  }),
+  ageColumn(),
+];
+
+/** networkPolicyColumns are kube's printer columns for networking.k8s.io/networkpolicies. */
+export const networkPolicyColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Pod-Selector', 'string', 'Pods the policy applies to.', (o) => formatLabelSelector(rec(path(o, 'spec', 'podSelector')))),
+  ageColumn(),
+];
+
+/** storageClassColumns are kube's printer columns for storage.k8s.io/storageclasses. */
+export const storageClassColumns = (): TableColumn[] => [
+  nameColumn(0, (o) => `${text(o.metadata?.name)}${isDefaultClass(o) ? ' (default)' : ''}`),
+  col('Provisioner', 'string', 'Volume plugin that provisions volumes.', (o) => text(o.provisioner)),
+  col('ReclaimPolicy', 'string', 'Reclaim policy of provisioned volumes.', (o) => text(o.reclaimPolicy) || 'Delete'),
+  col('VolumeBindingMode', 'string', 'When volumes are bound.', (o) => text(o.volumeBindingMode) || 'Immediate'),
+  col('AllowVolumeExpansion', 'string', 'Whether volumes can be expanded.', (o) => boolOr(o.allowVolumeExpansion, false)),
+  ageColumn(),
+];
+
+/** csiDriverColumns are kube's printer columns for storage.k8s.io/csidrivers. */
+export const csiDriverColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('AttachRequired', 'boolean', 'Whether the driver needs attach.', (o) => boolOr(path(o, 'spec', 'attachRequired'), true)),
+  col('PodInfoOnMount', 'boolean', 'Whether pod info is passed on mount.', (o) => boolOr(path(o, 'spec', 'podInfoOnMount'), false)),
+  col('StorageCapacity', 'boolean', 'Whether capacity is tracked.', (o) => boolOr(path(o, 'spec', 'storageCapacity'), false)),
+  col('TokenRequests', 'string', 'Audiences of requested tokens.', (o) => {
+    const t = path(o, 'spec', 'tokenRequests');
+    return Array.isArray(t) ? list(t).map((r) => text(r.audience)).join(',') : '<unset>';
+  }),
+  col('RequiresRepublish', 'boolean', 'Whether volumes are remounted periodically.', (o) => boolOr(path(o, 'spec', 'requiresRepublish'), false)),
+  col('Modes', 'string', 'Supported volume lifecycle modes.', (o) => {
+    const m = path(o, 'spec', 'volumeLifecycleModes');
+    return (Array.isArray(m) ? m.map(text).join(',') : '') || '<none>';
+  }),
+  ageColumn(),
+];
+
+/** csiNodeColumns are kube's printer columns for storage.k8s.io/csinodes. */
+export const csiNodeColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Drivers', 'integer', 'Number of CSI drivers registered on the node.', (o) => list(path(o, 'spec', 'drivers')).length),
+  ageColumn(),
+];
+
+/** csiStorageCapacityColumns are kube's printer columns for storage.k8s.io/csistoragecapacities. */
+export const csiStorageCapacityColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('StorageClassName', 'string', 'StorageClass the capacity is for.', (o) => text(o.storageClassName)),
+  col('Capacity', 'string', 'Available capacity.', (o) => (o.capacity === undefined ? '<unset>' : quantity(o.capacity))),
+];
+
+/** volumeAttachmentColumns are kube's printer columns for storage.k8s.io/volumeattachments. */
+export const volumeAttachmentColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Attacher', 'string', 'Driver that attaches the volume.', (o) => text(path(o, 'spec', 'attacher')), 0, 'name'),
+  col('PV', 'string', 'Persistent volume to attach.', (o) => text(path(o, 'spec', 'source', 'persistentVolumeName'))),
+  col('Node', 'string', 'Node to attach to.', (o) => text(path(o, 'spec', 'nodeName'))),
+  col('Attached', 'boolean', 'Whether the volume is attached.', (o) => path(o, 'status', 'attached') === true),
+  ageColumn(),
+];
+
+/** priorityClassColumns are kube's printer columns for scheduling.k8s.io/priorityclasses. */
+export const priorityClassColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Value', 'integer', 'Priority value.', (o) => int(o.value)),
+  col('Global-Default', 'boolean', 'Whether this is the default priority.', (o) => o.globalDefault === true),
+  ageColumn(),
+  // Not marked wide in kube, and the server always fills it, so kubectl shows it by default.
+  col('PreemptionPolicy', 'string', 'Whether pods of this class preempt others.', (o) => text(o.preemptionPolicy)),
+];
+
+/** runtimeClassColumns are kube's printer columns for node.k8s.io/runtimeclasses. */
+export const runtimeClassColumns = (): TableColumn[] => [nameColumn(), col('Handler', 'string', 'CRI handler of the runtime.', (o) => text(o.handler)), ageColumn()];
+
+/** roleBindingColumns are kube's printer columns for rbac.authorization.k8s.io/rolebindings. */
+export const roleBindingColumns = (): TableColumn[] => bindingColumns('roleBinding');
+
+/** clusterRoleBindingColumns are kube's printer columns for rbac.authorization.k8s.io/clusterrolebindings. */
+export const clusterRoleBindingColumns = (): TableColumn[] => bindingColumns('clusterRoleBinding');
+
+/** mutatingWebhookConfigurationColumns are kube's printer columns for admissionregistration.k8s.io/mutatingwebhookconfigurations. */
+export const mutatingWebhookConfigurationColumns = (): TableColumn[] => [
+  nameColumn(), col('Webhooks', 'integer', 'Number of webhooks in the configuration.', (o) => list(o.webhooks).length), ageColumn(),
+];
+
+/** validatingWebhookConfigurationColumns are kube's printer columns for admissionregistration.k8s.io/validatingwebhookconfigurations. */
+export const validatingWebhookConfigurationColumns = (): TableColumn[] => [
+  nameColumn(), col('Webhooks', 'integer', 'Number of webhooks in the configuration.', (o) => list(o.webhooks).length), ageColumn(),
+];
+
+/** certificateSigningRequestColumns are kube's printer columns for certificates.k8s.io/certificatesigningrequests. */
+export const certificateSigningRequestColumns = (): TableColumn[] => [
+  nameColumn(), ageColumn(),
+  col('SignerName', 'string', 'Signer the request is for.', (o) => text(path(o, 'spec', 'signerName')) || '<none>'),
+  col('Requestor', 'string', 'User who created the request.', (o) => text(path(o, 'spec', 'username'))),
+  col('RequestedDuration', 'string', 'Requested validity of the certificate.', (o) => {
+    const s = path(o, 'spec', 'expirationSeconds');
+    return typeof s === 'number' ? humanDuration(s * 1000) : '<none>';
+  }),
+  col('Condition', 'string', 'Approval state of the request.', csrCondition),
+];
+
+/** leaseColumns are kube's printer columns for coordination.k8s.io/leases. */
+export const leaseColumns = (): TableColumn[] => [
+  nameColumn(), col('Holder', 'string', 'Current holder of the lease.', (o) => text(path(o, 'spec', 'holderIdentity'))), ageColumn(),
+];
+
+/** endpointSliceColumns are kube's printer columns for discovery.k8s.io/endpointslices. */
+export const endpointSliceColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('AddressType', 'string', 'IPv4, IPv6 or FQDN.', (o) => text(o.addressType)),
+  col('Ports', 'string', 'Ports of the slice.', (o) => moreList(list(o.ports).map((p) => (typeof p.port === 'number' ? String(int(p.port)) : typeof p.name === 'string' ? p.name : '*')), 3, '<unset>')),
+  col('Endpoints', 'string', 'Addresses of the slice.', (o) => moreList(list(o.endpoints).flatMap((e) => (Array.isArray(e.addresses) ? e.addresses.map(text) : [])), 3, '<unset>')),
+  ageColumn(),
+];

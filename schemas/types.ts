@@ -93,27 +93,20 @@ export interface ResourceDefinition {
   columns: TableColumn[];
   /** extra selectable fields beyond metadata.name and metadata.namespace */
   selectableFields?: Record<string, (obj: KubeObject) => string | undefined>;
-  /** defaults fills defaulted fields in place (after schema checks, before validation). */
+  /** defaults fills defaulted fields in place, as decoding does in kube-apiserver (before admission). */
   defaults?: (obj: KubeObject) => void;
-  /** validate returns field errors of a new object, or of an update when old is given; never mutates. */
-  validate?: (obj: KubeObject, old?: KubeObject) => FieldError[];
-  /** generation: metadata.generation is set to 1 on create and bumped when spec fields change. */
-  generation?: boolean;
+  /** strategy prepares and validates creates and updates of the main resource (and of its scale view). */
+  strategy: Strategy;
+  /** statusStrategy prepares and validates writes to the status subresource. */
+  statusStrategy?: Strategy;
+  /** finalizeStrategy prepares writes to the finalize subresource (namespaces). */
+  finalizeStrategy?: Strategy;
+  /** approvalStrategy prepares writes to the approval subresource (certificate signing requests). */
+  approvalStrategy?: Strategy;
+  /** deleteStrategy, when set, can hold a deleted object until it is finalized. */
+  deleteStrategy?: DeleteStrategy;
   /** returnDeletedObject: an immediate delete answers with the object rather than a Status (pods, namespaces). */
   returnDeletedObject?: boolean;
-  /** prepareForCreate resets what a client may not set on create (usually status), in place. */
-  prepareForCreate?: (obj: KubeObject) => void;
-  /**
-   * prepareForDelete runs when a delete is asked for; returning true keeps the object, marked
-   * with deletionTimestamp, until finalized says it may go (namespaces use this).
-   */
-  prepareForDelete?: (obj: KubeObject) => boolean;
-  /** finalized says a marked object may now be removed (default: no metadata.finalizers left). */
-  finalized?: (obj: KubeObject) => boolean;
-  /** specPaths are the top-level fields whose change bumps metadata.generation (default: spec). */
-  specFields?: string[];
-  /** statusFields are the top-level fields owned by the status subresource (default: status). */
-  statusFields?: string[];
   /** nameValidation: how metadata.name is checked (default dns-subdomain). */
   nameValidation?: 'dns-subdomain' | 'dns-label' | 'dns-1035' | 'path-segment' | 'rbac';
   /**
@@ -129,4 +122,31 @@ export interface ResourceDefinition {
   review?: (obj: KubeObject, user: UserInfo) => KubeObject;
   /** createForbidden, when set, refuses every create with this Forbidden message (nodes). */
   createForbidden?: string;
+}
+
+/**
+ * Strategy is how writes to one resource or subresource are prepared and validated, in the shape
+ * of kube-apiserver's REST create and update strategies (pkg/registry/<group>/<kind>/strategy.go).
+ * The registry does what is common to every kind (type and system metadata, managedFields,
+ * finalizer rules) and calls the strategy for what differs.
+ */
+export interface Strategy {
+  /** prepareForCreate resets, in place, what a client may not set on create (status, generation). */
+  prepareForCreate(obj: KubeObject): void;
+  /**
+   * prepareForUpdate turns the client's object, its system metadata already carried over from
+   * old, into the object to store, and returns it (it may be obj changed in place): the fields
+   * this (sub)resource does not write come from old, and generation moves when the spec does.
+   */
+  prepareForUpdate(obj: KubeObject, old: Readonly<KubeObject>): KubeObject;
+  /** validate returns the field errors of a new object, or of an update when old is given; never mutates. */
+  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+}
+
+/** DeleteStrategy holds a deleted object, marked with deletionTimestamp, until it is finalized. */
+export interface DeleteStrategy {
+  /** prepareForDelete changes the object being deleted in place; true keeps it until finalized says it may go. */
+  prepareForDelete(obj: KubeObject): boolean;
+  /** finalized says a held object may now be removed (default: no metadata.finalizers left). */
+  finalized?(obj: KubeObject): boolean;
 }

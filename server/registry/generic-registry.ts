@@ -18,7 +18,7 @@ import {
   validateManagedFields,
 } from '../patch/managed-fields';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
-import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
+import type { FieldError, KubeObject, ResourceDefinition, Strategy } from '../../schemas/types';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
 import { decodeContinue, encodeContinue } from './continue-token';
 import { validateObjectMeta } from '../../schemas/meta/object-meta';
@@ -409,17 +409,15 @@ export class Registry {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete (meta as Record<string, unknown>).selfLink;
-    if (def.generation) meta.generation = 1;
-    else delete meta.generation;
-    if (def.subresources.status) for (const f of def.statusFields ?? ['status']) delete obj[f];
+    delete meta.generation;
     def.defaults?.(obj);
     const attrs: AdmissionAttributes = { operation: 'CREATE', resource: def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!options.dryRun };
     await this.admission.admit(attrs);
     // As in kube-apiserver, the kind's create preparation follows mutating admission (a Pod's
     // QoS class is computed from the requests LimitRanger may have filled in).
-    def.prepareForCreate?.(obj);
+    def.strategy.prepareForCreate(obj);
     if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
-    this.checkValid(def, obj);
+    this.checkValid(def, def.strategy, obj);
     await this.admission.validate(attrs);
     if (options.dryRun) {
       await this.ensureAbsent(def, meta.namespace, meta.name!);
@@ -481,12 +479,13 @@ export class Registry {
       const attrs: AdmissionAttributes = { operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun };
       await this.admission.admit(attrs);
       if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
-      this.checkValid(def, next, old);
+      this.checkValid(def, this.strategyOf(def, options.subresource), next, old);
       await this.admission.validate(attrs);
       if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
-        const finalizing = next.metadata?.deletionTimestamp && (def.finalized ? def.finalized(next) : !next.metadata.finalizers?.length);
+        const finalized = def.deleteStrategy?.finalized;
+        const finalizing = next.metadata?.deletionTimestamp && (finalized ? finalized(next) : !next.metadata.finalizers?.length);
         const kv = finalizing
           ? await this.store.delete(key, current.revision)
           : await this.store.update(key, this.toStorage(def, next), current.revision);
@@ -513,10 +512,8 @@ export class Registry {
     }
     this.checkSchema(def, obj);
     this.checkManagedFields(def, obj);
-    let next: KubeObject;
-    const statusFields = def.statusFields ?? ['status'];
     // The client's metadata with the system fields of the stored object.
-    const metadata = {
+    obj.metadata = {
       ...meta,
       name,
       namespace: oldMeta.namespace,
@@ -526,39 +523,11 @@ export class Registry {
       deletionGracePeriodSeconds: oldMeta.deletionGracePeriodSeconds,
       generation: oldMeta.generation,
     };
-    if (options.subresource === 'finalize') {
-      // Only spec.finalizers changes through /finalize (namespaces).
-      next = structuredClone(old);
-      const finalizers = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
-      next.spec = { ...((old.spec as object) ?? {}), finalizers: finalizers ?? [] };
-    } else if (options.subresource === 'approval') {
-      // Only the approval conditions change through /approval (certificate signing requests).
-      next = structuredClone(old);
-      next.metadata = metadata;
-      const conditions = (obj.status as { conditions?: unknown } | undefined)?.conditions;
-      next.status = { ...((old.status as object) ?? {}), conditions };
-      if (conditions === undefined) delete (next.status as Record<string, unknown>).conditions;
-    } else if (options.subresource === 'status') {
-      // Spec never changes through /status. Built-in kinds take metadata changes too, as
-      // kube-apiserver's status strategies reset only spec (a namespace's status patch may add
-      // an annotation); custom resources take nothing but status.
-      next = structuredClone(old);
-      if (def.definitionName) next.metadata = metadata;
-      for (const f of statusFields) {
-        if (obj[f] === undefined) delete next[f];
-        else next[f] = obj[f];
-      }
-    } else {
-      next = obj;
-      next.metadata = metadata;
-      if (def.subresources.status) {
-        for (const f of statusFields) {
-          if (old[f] === undefined) delete next[f];
-          else next[f] = old[f];
-        }
-      }
-      def.defaults?.(next);
-    }
+    const strategy = this.strategyOf(def, options.subresource);
+    // Defaulting belongs to decoding in kube-apiserver: it comes before the strategy, so an
+    // omitted default does not count as a spec change. Subresource writes are not defaulted.
+    if (strategy === def.strategy) def.defaults?.(obj);
+    const next = strategy.prepareForUpdate(obj, old);
     const nm = next.metadata!;
     for (const k of ['namespace', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'uid', 'creationTimestamp'] as const) {
       if (nm[k] === undefined) delete nm[k];
@@ -568,7 +537,6 @@ export class Registry {
     if (oldMeta.deletionTimestamp && !sameSet(nm.finalizers, oldMeta.finalizers) && (nm.finalizers ?? []).some((f) => !(oldMeta.finalizers ?? []).includes(f))) {
       throw invalid(def.kind, def.group, name, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
     }
-    if (def.generation && this.specChanged(def, next, old)) nm.generation = (oldMeta.generation ?? 0) + 1;
     return next;
   }
 
@@ -599,12 +567,6 @@ export class Registry {
     if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? '', errs);
   }
 
-  private specChanged(def: ResourceDefinition, next: KubeObject, old: KubeObject): boolean {
-    const skip = new Set(['metadata', 'apiVersion', 'kind', ...(def.subresources.status ? (def.statusFields ?? ['status']) : [])]);
-    const fields = def.specFields ?? [...new Set([...Object.keys(next), ...Object.keys(old)])].filter((f) => !skip.has(f));
-    return fields.some((f) => !jsonEqual(next[f], old[f]));
-  }
-
   /** delete removes an object, or marks it for deletion while finalizers remain. */
   async delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     const key = this.keyOrNotFound(def, namespace, name);
@@ -629,7 +591,7 @@ export class Registry {
       // orphan and foregroundDeletion finalizers; until that controller runs here, adding them
       // would hold the object forever, so both behave as Background.
       const next = structuredClone(old);
-      const held = def.prepareForDelete?.(next) ?? false;
+      const held = def.deleteStrategy?.prepareForDelete(next) ?? false;
       const nextMeta = next.metadata ?? {};
       const finalizers = nextMeta.finalizers ?? [];
       try {
@@ -710,11 +672,18 @@ export class Registry {
     throw invalid(def.kind, def.group, obj.metadata?.name ?? '', problems.map((p) => p.error));
   }
 
-  private checkValid(def: ResourceDefinition, obj: KubeObject, old?: KubeObject): void {
+  /** strategyOf is the strategy that writes a subresource (the main one for the object and its scale). */
+  strategyOf(def: ResourceDefinition, subresource: UpdateOptions['subresource']): Strategy {
+    const sub = subresource === 'status' ? def.statusStrategy : subresource === 'finalize' ? def.finalizeStrategy : subresource === 'approval' ? def.approvalStrategy : def.strategy;
+    if (!sub) throw notFound({ group: def.group, resource: `${def.plural}/${subresource}` }, '');
+    return sub;
+  }
+
+  private checkValid(def: ResourceDefinition, strategy: Strategy, obj: KubeObject, old?: KubeObject): void {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
     errs.push(...canonicalizeQuantities(def, obj));
     for (const p of schemaErrors(def, obj)) if (p.keyword === 'required') errs.push(p.error);
-    if (def.validate) errs.push(...def.validate(obj, old));
+    errs.push(...strategy.validate(obj, old));
     if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
   }
 

@@ -132,7 +132,7 @@ describe('CRD validation', () => {
   it('holds a deleted CRD with Terminating until the cleanup is done', () => {
     const strategy = customResourceDefinitionStrategy(() => new Date('2026-01-02T03:04:05Z'));
     const crd = valid();
-    expect(strategy.prepareForDelete!(crd)).toBe(true);
+    expect(strategy.deleteStrategy.prepareForDelete(crd)).toBe(true);
     expect((crd.status as { conditions: unknown[] }).conditions).toContainEqual({
       type: 'Terminating',
       status: 'True',
@@ -140,10 +140,10 @@ describe('CRD validation', () => {
       reason: 'InstanceDeletionPending',
       message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
     });
-    expect(strategy.finalized!({ ...crd, metadata: { ...crd.metadata, finalizers: [] } })).toBe(false);
+    expect(strategy.deleteStrategy.finalized!({ ...crd, metadata: { ...crd.metadata, finalizers: [] } })).toBe(false);
     (crd.status as { conditions: Array<{ status: string }> }).conditions[0].status = 'False';
-    expect(strategy.finalized!({ ...crd, metadata: { ...crd.metadata, finalizers: [] } })).toBe(true);
-    expect(strategy.finalized!({ ...crd, metadata: { ...crd.metadata, finalizers: ['customresourcecleanup.apiextensions.k8s.io'] } })).toBe(false);
+    expect(strategy.deleteStrategy.finalized!({ ...crd, metadata: { ...crd.metadata, finalizers: [] } })).toBe(true);
+    expect(strategy.deleteStrategy.finalized!({ ...crd, metadata: { ...crd.metadata, finalizers: ['customresourcecleanup.apiextensions.k8s.io'] } })).toBe(false);
   });
 });
 

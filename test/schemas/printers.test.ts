@@ -1,6 +1,13 @@
 import { ALL_VERBS, API_GROUP_ORDER, BUILTIN_KINDS, preferredVersion } from '../../schemas/builtin-kinds';
-import { columnsFor, defaultColumns, hasDedicatedPrinter, humanDuration } from '../../schemas/printers';
-import type { KubeObject } from '../../schemas/types';
+import { defaultColumns, humanDuration } from '../../schemas/printers';
+import type { KubeObject, TableColumn } from '../../schemas/types';
+
+/** kindColumns finds the columns a built-in kind declares (at any version), if it is one. */
+const kindColumns = (group: string, resource: string) => BUILTIN_KINDS.find((k) => k.group === group && k.plural === resource)?.columns;
+/** columnsFor is what the server prints for a resource: its kind's columns, or the default table. */
+const columnsFor = (group: string, resource: string): TableColumn[] => (kindColumns(group, resource) ?? defaultColumns)();
+/** hasDedicatedPrinter says a kind declares columns of its own rather than kube's default table. */
+const hasDedicatedPrinter = (group: string, resource: string) => (kindColumns(group, resource) ?? defaultColumns) !== defaultColumns;
 
 const NOW = new Date('2025-01-01T12:00:00Z');
 /** ago returns the RFC3339 time ms milliseconds before NOW. */

@@ -1,0 +1,14 @@
+/** batch/v1 CronJob: generation moves with the spec; status writes keep the stored spec and labels. */
+import { defaultCronJob } from '../defaults';
+import { cronJobColumns } from '../printers-pod';
+import { STATUS, kindOf } from './kind';
+import { objectStrategy, statusStrategy } from './strategy';
+
+/** cronJob is batch/v1 cronjobs. */
+export const cronJob = kindOf('batch', 'v1', {
+  kind: 'CronJob', plural: 'cronjobs', namespaced: true, shortNames: ['cj'], categories: ['all'], subresources: STATUS,
+  columns: cronJobColumns,
+  defaults: defaultCronJob,
+  strategy: objectStrategy({ status: true, generation: true }),
+  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
+});

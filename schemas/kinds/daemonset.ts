@@ -1,0 +1,14 @@
+/** apps/v1 DaemonSet: generation moves with the spec; status writes keep the stored spec and labels. */
+import { defaultDaemonSet } from '../defaults';
+import { daemonSetColumns } from '../printers-pod';
+import { STATUS, kindOf } from './kind';
+import { objectStrategy, statusStrategy } from './strategy';
+
+/** daemonSet is apps/v1 daemonsets. */
+export const daemonSet = kindOf('apps', 'v1', {
+  kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: STATUS,
+  columns: daemonSetColumns,
+  defaults: defaultDaemonSet,
+  strategy: objectStrategy({ status: true, generation: true }),
+  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
+});

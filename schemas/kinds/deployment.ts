@@ -1,0 +1,24 @@
+/**
+ * apps/v1 Deployment: generation moves with the spec and with the annotations (kube's strategy
+ * counts an annotation change, such as a rollback request, as a change of intent); status writes
+ * keep the stored spec and labels.
+ */
+import { defaultDeployment } from '../defaults';
+import { jsonEqual } from '../meta/json';
+import { deploymentColumns } from '../printers-pod';
+import { kindOf, replicasScale } from './kind';
+import { objectStrategy, specChangedExceptStatus, statusStrategy } from './strategy';
+
+/** deployment is apps/v1 deployments. */
+export const deployment = kindOf('apps', 'v1', {
+  kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'],
+  subresources: replicasScale('.spec.selector'),
+  columns: deploymentColumns,
+  defaults: defaultDeployment,
+  strategy: objectStrategy({
+    status: true,
+    generation: true,
+    specChanged: (d, old) => specChangedExceptStatus(d, old) || !jsonEqual(d.metadata?.annotations, old.metadata?.annotations),
+  }),
+  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
+});

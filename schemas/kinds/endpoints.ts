@@ -1,0 +1,11 @@
+/** core/v1 Endpoints. */
+import { defaultEndpoints } from '../defaults';
+import { endpointsColumns } from '../printers';
+import { kindOf } from './kind';
+
+/** endpoints is core/v1 endpoints. */
+export const endpoints = kindOf('', 'v1', {
+  kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'],
+  columns: endpointsColumns,
+  defaults: defaultEndpoints,
+});

@@ -1,0 +1,21 @@
+/** rbac.authorization.k8s.io/v1: roles and bindings, named as path segments. */
+import { clusterRoleBindingColumns, roleBindingColumns } from '../printers';
+import { kindOf } from './kind';
+
+const GROUP = 'rbac.authorization.k8s.io';
+
+/** clusterRoleBinding is rbac.authorization.k8s.io/v1 clusterrolebindings. */
+export const clusterRoleBinding = kindOf(GROUP, 'v1', {
+  kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false, nameValidation: 'path-segment', columns: clusterRoleBindingColumns,
+});
+
+/** clusterRole is rbac.authorization.k8s.io/v1 clusterroles (default table). */
+export const clusterRole = kindOf(GROUP, 'v1', { kind: 'ClusterRole', plural: 'clusterroles', namespaced: false, nameValidation: 'path-segment' });
+
+/** roleBinding is rbac.authorization.k8s.io/v1 rolebindings. */
+export const roleBinding = kindOf(GROUP, 'v1', {
+  kind: 'RoleBinding', plural: 'rolebindings', namespaced: true, nameValidation: 'path-segment', columns: roleBindingColumns,
+});
+
+/** role is rbac.authorization.k8s.io/v1 roles (default table). */
+export const role = kindOf(GROUP, 'v1', { kind: 'Role', plural: 'roles', namespaced: true, nameValidation: 'path-segment' });

@@ -1,0 +1,16 @@
+/** apps/v1 ReplicaSet: generation moves with the spec; status writes keep the stored spec and labels. */
+import { defaultReplicaSet } from '../defaults';
+import { replicaSetColumns } from '../printers-pod';
+import { fields, kindOf, replicasScale } from './kind';
+import { objectStrategy, statusStrategy } from './strategy';
+
+/** replicaSet is apps/v1 replicasets. */
+export const replicaSet = kindOf('apps', 'v1', {
+  kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], categories: ['all'],
+  subresources: replicasScale('.spec.selector'),
+  columns: replicaSetColumns,
+  defaults: defaultReplicaSet,
+  selectableFields: fields('status.replicas'),
+  strategy: objectStrategy({ status: true, generation: true }),
+  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
+});

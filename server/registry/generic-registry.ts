@@ -16,6 +16,7 @@ import {
   setManagedFields,
   validateManagedFields,
 } from '../patch/managed-fields';
+import { checkSizeLimits, fromKeyError } from './size-limits';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
@@ -175,7 +176,7 @@ export class Registry {
   /** prefix is the store prefix of a resource in one namespace, or in all of them. */
   prefix(def: ResourceDefinition, namespace?: string): string {
     const s = def.storage ?? { group: def.group, plural: def.plural };
-    return prefixKey(s.group, s.plural, def.namespaced ? namespace : undefined);
+    return fromKeyError(() => prefixKey(s.group, s.plural, def.namespaced ? namespace : undefined));
   }
 
   // ---- reads ---------------------------------------------------------------------------------
@@ -420,6 +421,7 @@ export class Registry {
     if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
     this.checkValid(def, obj);
     await this.admission.validate(attrs);
+    checkSizeLimits(def, obj, !options.dryRun);
     if (options.dryRun) {
       await this.ensureAbsent(def, meta.namespace, meta.name!);
       return { raw: JSON.stringify(obj), revision: 0 };
@@ -482,6 +484,7 @@ export class Registry {
       if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
       this.checkValid(def, next, old);
       await this.admission.validate(attrs);
+      checkSizeLimits(def, next, !options.dryRun);
       if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {

@@ -133,23 +133,24 @@ export function parseJson(body: Buffer): unknown {
 
 /**
  * parseYaml parses one YAML document, turning errors into 400s. The document's nesting is
- * checked on the parsed nodes, without recursion, before toJS (which recurses) runs; integers
+ * checked on its syntax tree, without recursion, before anything recursive runs; integers
  * are kept as bigint by the parser so that ones a number cannot hold are refused rather than
  * rounded; and the converted value is measured, so aliases (at most 100 of them, as
  * maxAliasCount allows) cannot expand the document past the body limit.
  */
 export function parseYaml(body: Buffer): unknown {
   try {
-    const docs = YAML.parseAllDocuments(body.toString('utf8'), { intAsBigInt: true });
+    const text = body.toString('utf8');
+    if (yamlDepth(text, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
+      throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+    }
+    const docs = YAML.parseAllDocuments(text, { intAsBigInt: true });
     const list = Array.isArray(docs) ? docs : [docs];
     const real = list.filter((d) => d.contents !== null);
     if (real.length > 1) throw badRequest('the request body must hold a single YAML document');
     const doc = real[0] ?? list[0];
     if (!doc) throw badRequest('the request body is empty');
     if (doc.errors.length) throw badRequest(`error converting YAML to JSON: ${doc.errors[0].message.split('\n')[0]}`);
-    if (yamlDepth(doc.contents, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
-      throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
-    }
     return checkDecodedValue(doc.toJS({ maxAliasCount: 100 }), MAX_BODY_BYTES);
   } catch (err) {
     if (err instanceof StatusError) throw err;
@@ -157,24 +158,29 @@ export function parseYaml(body: Buffer): unknown {
   }
 }
 
-// yamlDepth is the nesting of collections under node, counted without recursion; it stops
-// counting once past limit. Aliases are not followed (checkDecodedValue measures what they expand to).
-function yamlDepth(node: unknown, limit: number): number {
+// yamlDepth is the nesting of collections in YAML text, measured on the concrete syntax tree
+// of the yaml package's Parser, which is built without recursion, so that the composer and toJS
+// (which recurse) never see a document nested past limit. It stops counting once past limit.
+// Aliases are not followed (checkDecodedValue measures what they expand to).
+function yamlDepth(text: string, limit: number): number {
   let deepest = 0;
-  const stack: Array<[unknown, number]> = [[node, 0]];
+  const stack: Array<[unknown, number]> = [];
+  for (const token of new YAML.Parser().parse(text)) stack.push([token, 0]);
   while (stack.length) {
-    const [n, d] = stack.pop()!;
-    if (YAML.isCollection(n)) {
-      const depth = d + 1;
+    const [t, d] = stack.pop()!;
+    if (t === null || typeof t !== 'object') continue;
+    const token = t as { value?: unknown; items?: Array<{ key?: unknown; value?: unknown }> };
+    let depth = d;
+    if (Array.isArray(token.items)) {
+      depth = d + 1;
       if (depth > deepest) deepest = depth;
       if (depth > limit) return depth;
-      for (const item of n.items as unknown[]) {
-        if (YAML.isPair(item)) {
-          stack.push([item.key, depth]);
-          stack.push([item.value, depth]);
-        } else stack.push([item, depth]);
+      for (const item of token.items) {
+        if (item.key) stack.push([item.key, depth]);
+        if (item.value) stack.push([item.value, depth]);
       }
     }
+    if (token.value && typeof token.value === 'object') stack.push([token.value, depth]);
   }
   return deepest;
 }

@@ -121,6 +121,14 @@ export interface RegistryOptions {
   resourceVersionWaitMs?: number;
 }
 
+/**
+ * CONFLICT_RETRIES bounds how often a write without a precondition is retried when another write
+ * got in between its read and its write. Like kube's GuaranteedUpdate it retries until it
+ * succeeds; the cap only stops a livelock, and is far beyond what hundreds of concurrent writers
+ * to one object need (each round lets at least one of them through).
+ */
+const CONFLICT_RETRIES = 1000;
+
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** Registry is the generic resource store every verb goes through. */
@@ -496,7 +504,7 @@ export class Registry {
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
-        if (status.reason === 'Conflict' && !preconditioned && attempt < 5) continue;
+        if (status.reason === 'Conflict' && !preconditioned && attempt < CONFLICT_RETRIES) continue;
         throw status;
       }
     }
@@ -647,7 +655,7 @@ export class Registry {
         return { raw: this.present(def, kv).raw, deleted: true };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
-        if (status.reason === 'Conflict' && !pre && attempt < 5) continue;
+        if (status.reason === 'Conflict' && !pre && attempt < CONFLICT_RETRIES) continue;
         throw status;
       }
     }

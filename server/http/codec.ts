@@ -40,7 +40,6 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     const onData = (chunk: Buffer) => {
       if (size + chunk.length > limit) {
         cleanup();
-        req.pause();
         closeAfterResponse(req);
         reject(tooLarge(limit));
         return;
@@ -72,14 +71,27 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-// closeAfterResponse marks the response of req (express links it as req.res) to close the connection.
+// closeAfterResponse makes the response of req (express links it as req.res) the last on its
+// connection. Node closes a Connection: close socket as soon as the response is written; the
+// client may still be sending the body we refused, and data arriving at a closed socket makes
+// the kernel answer with a reset that destroys the response before the client reads it. So, as
+// Go's server does, the close lingers: our side is shut for writing, the rest of the body is
+// read and dropped, and the socket is destroyed after LINGER_MS.
 function closeAfterResponse(req: IncomingMessage): void {
+  const socket = req.socket;
   const res = (req as IncomingMessage & { res?: ServerResponse }).res;
-  if (res && !res.headersSent) {
-    res.setHeader('Connection', 'close');
-    res.once('finish', () => req.socket?.destroySoon?.());
-  } else req.socket?.destroySoon?.();
+  if (res && !res.headersSent) res.setHeader('Connection', 'close');
+  if (!socket || (socket as { lingering?: boolean }).lingering) return;
+  (socket as { lingering?: boolean }).lingering = true;
+  socket.destroySoon = () => {
+    socket.end();
+    req.resume();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
 }
+
+const LINGER_MS = 500;
 
 function tooLarge(limit: number): StatusError {
   return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);

@@ -20,12 +20,25 @@ export function dataDir(relative: string): DataDir {
   // Absolute, so the printed `export KUBECONFIG=...` works from any directory.
   const dir = path.resolve(relative);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  restrictDataDir(dir);
   return {
     dir,
     database: path.join(dir, 'state.db'),
     tokenFile: path.join(dir, 'admin-token'),
     kubeconfig: path.join(dir, 'kubeconfig'),
   };
+}
+
+/**
+ * restrictDataDir makes the data directory private to its owner: the directory 0700 and every
+ * file in it 0600. It holds the database (Secrets included), the admin token and the CA key, and
+ * a directory made by an older version or by hand may have been left readable by everyone.
+ */
+export function restrictDataDir(dir: string): void {
+  fs.chmodSync(dir, 0o700);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile()) fs.chmodSync(path.join(dir, entry.name), 0o600);
+  }
 }
 
 /** adminToken reads the admin token, generating it on first start. */

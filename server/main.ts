@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadOrCreateCertificates } from './auth/tls';
-import { adminToken, dataDir, kubeconfigYaml, writeKubeconfig } from './kubeconfig';
+import { adminToken, dataDir, kubeconfigYaml, restrictDataDir, writeKubeconfig } from './kubeconfig';
 import { createNodeless } from './server';
 
 const USAGE = `usage: nodeless <command> [flags]
@@ -65,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `https://${host}:${actualPort}`;
   writeKubeconfig(dir, url, token, tls.caCert);
+  // The database and its WAL files were created by SQLite under the process umask.
+  restrictDataDir(dir.dir);
   log({ level: 'info', msg: 'nodeless is serving', url, kubeconfig: dir.kubeconfig });
   process.stdout.write(`nodeless is serving the Kubernetes API at ${url}\n  export KUBECONFIG=${dir.kubeconfig}\n  kubectl get namespaces\n`);
   const stop = async () => {

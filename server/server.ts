@@ -11,9 +11,9 @@ import { NamespaceController } from '../controllers/workloads/namespace';
 import { ServiceAccountController } from '../controllers/workloads/service-account';
 import { builtinGroupOrder, builtinPreferredVersions, builtinResources } from '../schemas/builtin';
 import { openSqliteStore, type Store } from '../store';
-import { createServingCertificates } from './auth/tls';
+import { createAuthority } from './auth/tls';
 import { TokenAuthenticator } from './auth/token';
-import { createApp } from './http/app';
+import { answerClientError, createApp } from './http/app';
 import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { limitRanger } from './registry/limit-ranger';
@@ -73,7 +73,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   const namespaces = new NamespaceController(registry, resources, { log: options.log });
   await namespaces.start();
   const serviceAccounts = new ServiceAccountController(registry, resources, {
-    rootCACert: options.caCert ?? createServingCertificates(['127.0.0.1']).caCert,
+    rootCACert: options.caCert ?? createAuthority().caCert,
     log: options.log,
   });
   await serviceAccounts.start();
@@ -100,6 +100,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
+        server.on('clientError', answerClientError);
         server.once('error', reject);
         server.listen(port, host, () => resolve(server!));
       }).then(async (listening) => {

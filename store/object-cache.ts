@@ -6,12 +6,22 @@
 import { LRUCache } from 'lru-cache';
 import type { KeyValue } from './types';
 
-/** DecodedObjectCache is an LRU of parsed, frozen objects by revision. */
+/**
+ * DECODED_CACHE_BYTES is the default bound of the cache, in estimated heap bytes: a parsed object
+ * is charged twice the length of its JSON text, about what V8 spends on the strings, property
+ * maps and numbers of typical Kubernetes objects. Counting entries alone let 500 cached 1 MiB
+ * ConfigMaps take half a gigabyte of heap.
+ */
+export const DECODED_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** DecodedObjectCache is an LRU of parsed, frozen objects by revision, bounded by entries and by estimated bytes. */
 export class DecodedObjectCache {
   private readonly lru: LRUCache<number, object>;
+  private readonly maxBytes: number;
 
-  constructor(max = 10_000) {
-    this.lru = new LRUCache({ max });
+  constructor(max = 10_000, maxBytes = DECODED_CACHE_BYTES) {
+    this.maxBytes = Math.max(1, maxBytes);
+    this.lru = new LRUCache({ max, maxSize: this.maxBytes });
   }
 
   /** decode returns the parsed value of kv, parsing it at most once while it stays cached. */
@@ -19,9 +29,16 @@ export class DecodedObjectCache {
     let obj = this.lru.get(kv.revision);
     if (!obj) {
       obj = deepFreeze(JSON.parse(kv.value) as object);
-      this.lru.set(kv.revision, obj);
+      // An object larger than the whole cache is returned without being cached.
+      const size = Math.max(1, kv.value.length * 2);
+      if (size <= this.maxBytes) this.lru.set(kv.revision, obj, { size });
     }
     return obj as T;
+  }
+
+  /** bytes is the estimated heap held by the cached objects. */
+  get bytes(): number {
+    return this.lru.calculatedSize;
   }
 
   /** size is the number of cached objects. */
@@ -30,8 +47,14 @@ export class DecodedObjectCache {
   }
 }
 
+// deepFreeze freezes o and everything under it, without recursion: a stored object may nest
+// up to MAX_NESTING_DEPTH levels.
 function deepFreeze(o: object): object {
-  Object.freeze(o);
-  for (const v of Object.values(o)) if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) deepFreeze(v);
+  const stack: object[] = [o];
+  while (stack.length) {
+    const v = stack.pop()!;
+    Object.freeze(v);
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) stack.push(child);
+  }
   return o;
 }

@@ -37,8 +37,9 @@ export interface SqliteStoreOptions {
   /** default bound of a watcher's queue. */
   watchMaxPending?: number;
   /**
-   * bytes of stored values kept in memory by revision (default 128 MiB), so lists and gets of
-   * recently written or read objects skip reading their JSON from the database.
+   * bytes of stored values kept in memory by revision (default 64 MiB), so lists and gets of
+   * recently written or read objects skip reading their JSON from the database. The values are
+   * Buffers, outside the JS heap; this bound is their total length, however they were written.
    */
   valueCacheBytes?: number;
 }
@@ -119,7 +120,7 @@ export class SqliteStore implements Store {
   private sinceProbe = 0;
 
   constructor(options: SqliteStoreOptions) {
-    this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 128 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
+    this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 64 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
     this.path = options.path;
     this.batchRows = options.compactBatchRows ?? 5000;
     this.watchMaxPending = options.watchMaxPending;

@@ -34,8 +34,14 @@ function newCert(publicKey: forge.pki.PublicKey, years: number): forge.pki.Certi
   return cert;
 }
 
-/** createServingCertificates makes a CA and a serving certificate for hosts (names or IPs). */
-export function createServingCertificates(hosts: string[]): ServingCertificates {
+/** ServingAuthority is the CA that signs serving certificates: its certificate and key as PEM. */
+export interface ServingAuthority {
+  caCert: string;
+  caKey: string;
+}
+
+/** createAuthority makes a self-signed CA valid for 10 years. */
+export function createAuthority(): ServingAuthority {
   const ca = rsaKey();
   const caCert = newCert(ca.forgePublic, 10);
   const caName = [{ name: 'commonName', value: `nodeless-ca-${Math.floor(Date.now() / 1000)}` }];
@@ -47,7 +53,13 @@ export function createServingCertificates(hosts: string[]): ServingCertificates 
     { name: 'subjectKeyIdentifier' },
   ]);
   caCert.sign(ca.forgeKey, forge.md.sha256.create());
+  return { caCert: forge.pki.certificateToPem(caCert), caKey: ca.privatePem };
+}
 
+/** issueServingCertificate signs a serving certificate for hosts (names or IPs) with the authority. */
+export function issueServingCertificate(authority: ServingAuthority, hosts: string[]): ServingCertificates {
+  const caCert = forge.pki.certificateFromPem(authority.caCert);
+  const caKey = forge.pki.privateKeyFromPem(authority.caKey);
   const server = rsaKey();
   const cert = newCert(server.forgePublic, 5);
   cert.setSubject([{ name: 'commonName', value: 'nodeless-apiserver' }]);
@@ -59,22 +71,54 @@ export function createServingCertificates(hosts: string[]): ServingCertificates 
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames },
   ]);
-  cert.sign(ca.forgeKey, forge.md.sha256.create());
-  return { caCert: forge.pki.certificateToPem(caCert), cert: forge.pki.certificateToPem(cert), key: server.privatePem };
+  cert.sign(caKey, forge.md.sha256.create());
+  return { caCert: authority.caCert, cert: forge.pki.certificateToPem(cert), key: server.privatePem };
 }
 
-/** loadOrCreateCertificates reads the certificates of a data directory, creating them on first start. */
+/** createServingCertificates makes a CA and a serving certificate for hosts (names or IPs). */
+export function createServingCertificates(hosts: string[]): ServingCertificates {
+  return issueServingCertificate(createAuthority(), hosts);
+}
+
+/**
+ * loadOrCreateCertificates reads the certificates of a data directory, creating them on first
+ * start. The CA is kept for the life of the directory, since every kubeconfig handed out trusts
+ * it: when the serving certificate no longer covers the hosts (another --address) or is about to
+ * expire, only the serving certificate is issued again. A directory from before the CA key was
+ * kept (ca.crt without ca.key) cannot sign, so only then is a new CA made.
+ */
 export function loadOrCreateCertificates(dir: string, hosts: string[]): ServingCertificates {
-  const files = { caCert: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
-  if (Object.values(files).every((f) => fs.existsSync(f))) {
-    const loaded = { caCert: fs.readFileSync(files.caCert, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), key: fs.readFileSync(files.key, 'utf8') };
-    if (coversHosts(loaded.cert, hosts)) return loaded;
+  const files = { caCert: path.join(dir, 'ca.crt'), caKey: path.join(dir, 'ca.key'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
+  const read = (f: string): string | undefined => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined);
+  const caCert = read(files.caCert);
+  const cert = read(files.cert);
+  const key = read(files.key);
+  if (caCert && cert && key && coversHosts(cert, hosts)) return { caCert, cert, key };
+  const caKey = read(files.caKey);
+  let authority: ServingAuthority | undefined = caCert && caKey ? { caCert, caKey } : undefined;
+  if (authority && !usableAuthority(authority)) authority = undefined;
+  if (!authority) {
+    authority = createAuthority();
+    fs.writeFileSync(files.caKey, authority.caKey, { mode: 0o600 });
+    fs.writeFileSync(files.caCert, authority.caCert, { mode: 0o600 });
   }
-  const made = createServingCertificates(hosts);
-  fs.writeFileSync(files.caCert, made.caCert, { mode: 0o644 });
-  fs.writeFileSync(files.cert, made.cert, { mode: 0o644 });
+  const made = issueServingCertificate(authority, hosts);
+  fs.writeFileSync(files.cert, made.cert, { mode: 0o600 });
   fs.writeFileSync(files.key, made.key, { mode: 0o600 });
   return made;
+}
+
+// usableAuthority: the CA parses, still has a year to live and its key matches its certificate.
+function usableAuthority(a: ServingAuthority): boolean {
+  try {
+    const cert = forge.pki.certificateFromPem(a.caCert);
+    const key = forge.pki.privateKeyFromPem(a.caKey) as forge.pki.rsa.PrivateKey;
+    const pub = cert.publicKey as forge.pki.rsa.PublicKey;
+    if (cert.validity.notAfter.getTime() < Date.now() + 365 * 24 * 60 * 60 * 1000) return false;
+    return pub.n.equals(key.n) && pub.e.equals(key.e);
+  } catch {
+    return false;
+  }
 }
 
 function coversHosts(pem: string, hosts: string[]): boolean {

@@ -5,6 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { installReviews } from '../auth/reviews';
 import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
 import type { UserInfo } from '../../schemas/types';
@@ -214,6 +215,33 @@ export function writeError(res: ServerResponse, err: unknown, req?: Request, log
     return;
   }
   send(res, status.code, JSON.stringify(status.status));
+}
+
+/**
+ * answerClientError answers a request Node's HTTP parser refused before it reached the app
+ * (the server's 'clientError' event) with a Status body and closes the connection: 431 for
+ * headers over the limit (Node's 16 KiB, where Go's server allows 1 MiB; both answer 431), 400
+ * for a request that does not parse. A connection reset or one already answered is just closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const code = tooLarge ? 431 : 400;
+  const status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: tooLarge ? 'Request Header Fields Too Large' : 'the request could not be parsed',
+    ...(tooLarge ? {} : { reason: 'BadRequest' }),
+    code,
+  };
+  const body = JSON.stringify(status);
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function isBodyParserError(err: unknown): boolean {

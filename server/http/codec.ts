@@ -5,24 +5,93 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest } from '../../schemas/meta/status-error';
+import { MAX_NESTING_DEPTH, checkDecodedValue, scanJson } from './body-limits';
 import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
 
 /** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** readBody reads the whole request body, refusing bodies over the limit with 413. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/**
+ * readBody reads the whole request body, refusing bodies over the limit with 413.
+ *
+ * Memory: the body is copied into one buffer as it arrives (sized from Content-Length, else
+ * grown by doubling), so a request costs at most about twice its length however small its
+ * chunks are; keeping every chunk would cost a few hundred bytes of Buffer overhead per chunk,
+ * which a client sending 1-byte chunks turns into ~400 bytes per byte. A body found too large
+ * mid-stream is not read further: the 413 goes out with Connection: close and the connection is
+ * closed after it, as Go's server does, since the rest of that body would otherwise be taken
+ * for the next request on a keep-alive connection.
+ */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
+  if (declared > limit) {
+    closeAfterResponse(req);
+    return Promise.reject(tooLarge(limit));
   }
-  return Buffer.concat(chunks);
+  return new Promise<Buffer>((resolve, reject) => {
+    let buf = Buffer.allocUnsafe(declared > 0 ? declared : 0);
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limit) {
+        cleanup();
+        closeAfterResponse(req);
+        reject(tooLarge(limit));
+        return;
+      }
+      if (size + chunk.length > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(16 * 1024, buf.length * 2, size + chunk.length)));
+        buf.copy(grown, 0, 0, size);
+        buf = grown;
+      }
+      chunk.copy(buf, size);
+      size += chunk.length;
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(size === buf.length ? buf : buf.subarray(0, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onAborted = () => {
+      cleanup();
+      reject(new StatusError(400, 'BadRequest', 'the request body could not be read'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
 }
+
+// closeAfterResponse makes the response of req (express links it as req.res) the last on its
+// connection. Node closes a Connection: close socket as soon as the response is written; the
+// client may still be sending the body we refused, and data arriving at a closed socket makes
+// the kernel answer with a reset that destroys the response before the client reads it. So, as
+// Go's server does, the close lingers: our side is shut for writing, the rest of the body is
+// read and dropped, and the socket is destroyed after LINGER_MS.
+function closeAfterResponse(req: IncomingMessage): void {
+  const socket = req.socket;
+  const res = (req as IncomingMessage & { res?: ServerResponse }).res;
+  if (res && !res.headersSent) res.setHeader('Connection', 'close');
+  if (!socket || (socket as { lingering?: boolean }).lingering) return;
+  (socket as { lingering?: boolean }).lingering = true;
+  socket.destroySoon = () => {
+    socket.end();
+    req.resume();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+}
+
+const LINGER_MS = 500;
 
 function tooLarge(limit: number): StatusError {
   return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
@@ -59,32 +128,73 @@ export function decodeObject(body: Buffer, contentType: string | undefined, what
   return value as Record<string, unknown>;
 }
 
-/** parseJson parses JSON, turning syntax errors into 400s that say where. */
+/**
+ * parseJson parses JSON, turning syntax errors into 400s that say where. Nesting and numbers are
+ * checked first (body-limits.ts), so nothing deeper than MAX_NESTING_DEPTH is ever built.
+ */
 export function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: Object \'Kind\' is missing in \'\'');
   try {
+    scanJson(body);
     return JSON.parse(text);
   } catch (err) {
     throw badRequest(`the request body could not be decoded: ${(err as Error).message}`);
   }
 }
 
-/** parseYaml parses one YAML document, turning errors into 400s. */
+/**
+ * parseYaml parses one YAML document, turning errors into 400s. The document's nesting is
+ * checked on its syntax tree, without recursion, before anything recursive runs; integers
+ * are kept as bigint by the parser so that ones a number cannot hold are refused rather than
+ * rounded; and the converted value is measured, so aliases (at most 100 of them, as
+ * maxAliasCount allows) cannot expand the document past the body limit.
+ */
 export function parseYaml(body: Buffer): unknown {
   try {
-    const docs = YAML.parseAllDocuments(body.toString('utf8'));
+    const text = body.toString('utf8');
+    if (yamlDepth(text, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
+      throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+    }
+    const docs = YAML.parseAllDocuments(text, { intAsBigInt: true });
     const list = Array.isArray(docs) ? docs : [docs];
     const real = list.filter((d) => d.contents !== null);
     if (real.length > 1) throw badRequest('the request body must hold a single YAML document');
     const doc = real[0] ?? list[0];
     if (!doc) throw badRequest('the request body is empty');
     if (doc.errors.length) throw badRequest(`error converting YAML to JSON: ${doc.errors[0].message.split('\n')[0]}`);
-    return doc.toJS({ maxAliasCount: 100 });
+    return checkDecodedValue(doc.toJS({ maxAliasCount: 100 }), MAX_BODY_BYTES);
   } catch (err) {
     if (err instanceof StatusError) throw err;
     throw badRequest(`error converting YAML to JSON: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+// yamlDepth is the nesting of collections in YAML text, measured on the concrete syntax tree
+// of the yaml package's Parser, which is built without recursion, so that the composer and toJS
+// (which recurse) never see a document nested past limit. It stops counting once past limit.
+// Aliases are not followed (checkDecodedValue measures what they expand to).
+function yamlDepth(text: string, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [];
+  for (const token of new YAML.Parser().parse(text)) stack.push([token, 0]);
+  while (stack.length) {
+    const [t, d] = stack.pop()!;
+    if (t === null || typeof t !== 'object') continue;
+    const token = t as { value?: unknown; items?: Array<{ key?: unknown; value?: unknown }> };
+    let depth = d;
+    if (Array.isArray(token.items)) {
+      depth = d + 1;
+      if (depth > deepest) deepest = depth;
+      if (depth > limit) return depth;
+      for (const item of token.items) {
+        if (item.key) stack.push([item.key, depth]);
+        if (item.value) stack.push([item.value, depth]);
+      }
+    }
+    if (token.value && typeof token.value === 'object') stack.push([token.value, depth]);
+  }
+  return deepest;
 }
 
 /** unsupportedMediaType is 415 listing what the endpoint accepts. */

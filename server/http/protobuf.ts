@@ -15,6 +15,7 @@
  * Time and an empty list or map are left out rather than rendered as null.
  */
 import { isPlainObject } from '../../schemas/meta/json';
+import { MAX_NESTING_DEPTH, scanJson } from './body-limits';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ProtobufField, ProtobufMessage, ProtobufScalar, ProtobufSpecial, ProtobufTable } from '../../schemas/protobuf-table';
@@ -182,10 +183,14 @@ class Reader {
   }
 }
 
-/** int64Of turns the two halves of a varint into a JS number (exact up to 2^53). */
+/** int64Of turns the two halves of a varint into a JS number; one beyond 2^53 cannot be kept exactly and is refused. */
 function int64Of({ lo, hi }: { lo: number; hi: number }): number {
   if (hi === 0) return lo;
-  return Number(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)));
+  const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new ProtobufError(`the integer ${big} cannot be kept exactly: integers between 2^53 and 2^63 in magnitude are not supported`);
+  }
+  return Number(big);
 }
 
 function expectedWire(type: string): number {
@@ -388,6 +393,8 @@ function decodeSpecial(special: ProtobufSpecial, name: string, bytes: Buffer, de
       if (!raw || raw.length === 0) return OMIT;
       if (raw.length >= 4 && raw.subarray(0, 4).equals(PROTOBUF_MAGIC)) return decodeEnvelope(raw, undefined, depth + 1);
       try {
+        // The embedded JSON nests under this message: it gets what is left of the depth budget.
+        scanJson(raw, MAX_NESTING_DEPTH - depth);
         return JSON.parse(raw.toString('utf8'));
       } catch (err) {
         throw new ProtobufError(`embedded JSON in ${name} does not parse: ${(err as Error).message}`);

@@ -64,8 +64,33 @@ export function successStatus(def: ResourceDefinition, name: string, uid?: strin
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }
 
-/** warningHeaders renders Warning headers as kube-apiserver does (299 - "text"). */
+/** WARNING_HEADER_RUNES is the total size of Warning headers past which kube-apiserver truncates them (4 Ki runes). */
+export const WARNING_HEADER_RUNES = 4 * 1024;
+/** WARNING_ITEM_RUNES is what each warning is cut to once truncating (256 runes). */
+export const WARNING_ITEM_RUNES = 256;
+
+/**
+ * warningHeaders renders Warning headers as kube-apiserver's warning recorder does (299 - "text"):
+ * duplicates once; when all of them would pass 4 Ki runes, every warning is cut to 256 runes and
+ * those that still do not fit are dropped. The values are joined into one header, which HTTP
+ * reads as the same list.
+ */
 export function warningHeaders(warnings: string[]): Record<string, string> {
   if (!warnings.length) return {};
-  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+  const unique = [...new Set(warnings.filter((w) => w.length > 0))];
+  const render = (w: string) => `299 - ${JSON.stringify(w)}`;
+  const runes = (s: string) => [...s].length;
+  let values = unique.map(render);
+  if (values.reduce((n, v) => n + runes(v), 0) > WARNING_HEADER_RUNES) {
+    values = [];
+    let total = 0;
+    for (const w of unique) {
+      const chars = [...w];
+      const value = render(chars.length > WARNING_ITEM_RUNES ? chars.slice(0, WARNING_ITEM_RUNES).join('') : w);
+      if (total + runes(value) > WARNING_HEADER_RUNES) break;
+      total += runes(value);
+      values.push(value);
+    }
+  }
+  return values.length ? { Warning: values.join(', ') } : {};
 }

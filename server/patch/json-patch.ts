@@ -10,7 +10,7 @@
  * - replace "" swaps the whole document only for an object or array value.
  * Every failure is a PatchError with code 422, except a malformed operation list (400).
  */
-import { cloneJson, isPlainObject, type JsonMap } from '../../schemas/meta/json';
+import { cloneJson, isPlainObject, jsonExtent, type JsonMap } from '../../schemas/meta/json';
 import { PatchError } from './patch-error';
 
 /** JsonPatchOperation is one operation as sent; fields are checked when it is applied. */
@@ -181,7 +181,22 @@ function opValue(op: JsonPatchOperation): unknown {
 /** Doc holds the document being patched, so that replace "" can swap it. */
 interface Doc {
   root: unknown;
+  /** bytes added by copy operations so far */
+  copied: number;
 }
+
+/**
+ * MAX_COPY_BYTES bounds what copy operations may add to a document, as kube-apiserver's
+ * JSONPatchMaxCopyBytes (3 MiB, twice etcd's request limit) does: without it a few hundred bytes
+ * of copies, each doubling the document, grow it without bound.
+ */
+export const MAX_COPY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * MAX_RESULT_DEPTH bounds the nesting of a patched document; copying a subtree into itself
+ * nests it deeper with every operation. It matches MAX_NESTING_DEPTH of request bodies.
+ */
+export const MAX_RESULT_DEPTH = 1000;
 
 /** wrap runs a container step and prefixes its error text. */
 function wrap<T>(prefix: string, step: () => T): T {
@@ -269,6 +284,12 @@ function applyCopy(doc: Doc, op: JsonPatchOperation): void {
   const path = pathOf(op, () => `copy operation failed to decode path: ${MISSING}`);
   const target = findParent(doc.root, path);
   if (!target) throw opFailure(`copy operation does not apply: doc is missing destination path: ${path}: ${MISSING}`);
+  // Measured before it is copied: at most the remaining budget is walked, nothing is allocated.
+  const extent = jsonExtent(value === undefined ? null : value, MAX_COPY_BYTES - doc.copied);
+  doc.copied += extent.bytes;
+  if (extent.tooLarge) {
+    throw new PatchError(`Unable to complete the copy, the accumulated size increase of copy is ${doc.copied}, exceeding the limit ${MAX_COPY_BYTES}`, 422);
+  }
   const copy = value === undefined ? null : cloneJson(value);
   wrap('error while adding value during copy', () => addMember(target.container, target.key, copy));
 }
@@ -311,12 +332,15 @@ export function applyJsonPatch(doc: unknown, ops: readonly unknown[]): unknown {
       throw new PatchError(`json: cannot unmarshal ${goJsonType(op)} into Go value of type jsonpatch.Operation`, 400);
     }
   }
-  const state: Doc = { root: cloneJson(doc) };
+  const state: Doc = { root: cloneJson(doc), copied: 0 };
   for (const op of ops as JsonPatchOperation[]) {
     const kind = typeof op.op === 'string' ? op.op : 'unknown';
     const apply = Object.prototype.hasOwnProperty.call(OPERATIONS, kind) ? OPERATIONS[kind] : undefined;
     if (!apply) throw opFailure(`Unexpected kind: ${kind}`);
     apply(state, op);
+  }
+  if (jsonExtent(state.root, Infinity, MAX_RESULT_DEPTH).tooDeep) {
+    throw new PatchError(`the patched object is nested deeper than ${MAX_RESULT_DEPTH} levels`, 422);
   }
   return state.root;
 }

@@ -17,6 +17,7 @@ import {
   setManagedFields,
   validateManagedFields,
 } from '../patch/managed-fields';
+import { checkSizeLimits, fromKeyError } from './size-limits';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ResourceDefinition, Strategy } from '../../schemas/types';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
@@ -121,6 +122,14 @@ export interface RegistryOptions {
   resourceVersionWaitMs?: number;
 }
 
+/**
+ * CONFLICT_RETRIES bounds how often a write without a precondition is retried when another write
+ * got in between its read and its write. Like kube's GuaranteedUpdate it retries until it
+ * succeeds; the cap only stops a livelock, and is far beyond what hundreds of concurrent writers
+ * to one object need (each round lets at least one of them through).
+ */
+const CONFLICT_RETRIES = 1000;
+
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** Registry is the generic resource store every verb goes through. */
@@ -176,7 +185,7 @@ export class Registry {
   /** prefix is the store prefix of a resource in one namespace, or in all of them. */
   prefix(def: ResourceDefinition, namespace?: string): string {
     const s = def.storage ?? { group: def.group, plural: def.plural };
-    return prefixKey(s.group, s.plural, def.namespaced ? namespace : undefined);
+    return fromKeyError(() => prefixKey(s.group, s.plural, def.namespaced ? namespace : undefined));
   }
 
   // ---- reads ---------------------------------------------------------------------------------
@@ -419,6 +428,7 @@ export class Registry {
     if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
     this.checkValid(def, def.strategy, obj);
     await this.admission.validate(attrs);
+    checkSizeLimits(def, obj, !options.dryRun);
     if (options.dryRun) {
       await this.ensureAbsent(def, meta.namespace, meta.name!);
       return { raw: JSON.stringify(obj), revision: 0 };
@@ -481,6 +491,7 @@ export class Registry {
       if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
       this.checkValid(def, this.strategyOf(def, options.subresource), next, old);
       await this.admission.validate(attrs);
+      checkSizeLimits(def, next, !options.dryRun);
       if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
@@ -493,7 +504,7 @@ export class Registry {
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
-        if (status.reason === 'Conflict' && !preconditioned && attempt < 5) continue;
+        if (status.reason === 'Conflict' && !preconditioned && attempt < CONFLICT_RETRIES) continue;
         throw status;
       }
     }
@@ -607,7 +618,7 @@ export class Registry {
         return { raw: this.present(def, kv).raw, deleted: true };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
-        if (status.reason === 'Conflict' && !pre && attempt < 5) continue;
+        if (status.reason === 'Conflict' && !pre && attempt < CONFLICT_RETRIES) continue;
         throw status;
       }
     }

@@ -6,6 +6,8 @@
 import { listQuery, boolParam, intParam, type RequestContext } from '../request-context';
 import { toTable, partialObjectMetadata } from '../table';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** handleWatch streams watch events until the client goes, the timeout passes or the store ends it. */
 export async function handleWatch(ctx: RequestContext, options: { bookmarkIntervalMs?: number } = {}): Promise<void> {
   const q = ctx.query;
@@ -42,7 +44,9 @@ export async function handleWatch(ctx: RequestContext, options: { bookmarkInterv
     if (!ctx.resources.lookup(group, version, plural)) stop();
   });
   const timeoutMs = (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : 1800 + Math.floor(Math.random() * 1800)) * 1000;
-  const timer = setTimeout(stop, timeoutMs);
+  // Node's timers hold at most 2^31-1 ms (~24.8 days); a longer timeoutSeconds (kube takes any
+  // int64) would fire at once with a TimeoutOverflowWarning. The watch then simply runs that long.
+  const timer = setTimeout(stop, Math.min(timeoutMs, MAX_TIMER_MS));
   const { output, def } = ctx;
   let headersSent = false;
   const write = (type: string, raw: string) => {

@@ -1,0 +1,88 @@
+/**
+ * Limits of what can be stored. Size limits of stored objects, checked on the write path before an object is serialised and
+ * stored, with the answers kube-apiserver gives:
+ *
+ * - ConfigMap data + binaryData and Secret data over 1 MiB (core.MaxSecretSize) are 422 Invalid,
+ *   from ValidateConfigMap / ValidateSecret in pkg/apis/core/validation:
+ *   `ConfigMap "x" is invalid: []: Too long: may not be more than 1048576 bytes` (the field is
+ *   the empty path, which apimachinery prints as "[]") and
+ *   `Secret "x" is invalid: data: Too long: may not be more than 1048576 bytes`.
+ * - Any object over etcd's default request limit (--max-request-bytes, 1.5 MiB) is refused by
+ *   etcd with "etcdserver: request is too large". kube-apiserver passes that text on as a 500
+ *   (kubernetes/kubernetes#74600, #112152, still open); nodeless answers the same message as 413
+ *   RequestEntityTooLarge, the code that issue asks for, since a client's oversized object is not
+ *   a server failure.
+ */
+import type { KubeObject, ResourceDefinition } from '../../schemas/types';
+import { InvalidKeyError } from '../../store/errors';
+import { jsonExtent } from '../../schemas/meta/json';
+import { StatusError, badRequest, invalid } from '../../schemas/meta/status-error';
+
+/** MAX_STORED_OBJECT_BYTES is etcd's default request limit (1.5 MiB), applied to an object's JSON. */
+export const MAX_STORED_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+/** MAX_DATA_BYTES is kube's core.MaxSecretSize (1 MiB): the most a ConfigMap's or Secret's data may hold. */
+export const MAX_DATA_BYTES = 1024 * 1024;
+
+/** MAX_STORED_DEPTH is how deeply a stored object may nest; request bodies are held to the same. */
+export const MAX_STORED_DEPTH = 1000;
+
+const TOO_LONG = `Too long: may not be more than ${MAX_DATA_BYTES} bytes`;
+
+/**
+ * checkSizeLimits refuses an object that kube-apiserver would not store: data limits always (they
+ * are validation, so dry runs see them too), the stored-size limit only when stored is true (a
+ * dry run never reaches etcd). The size is measured without serialising the object.
+ */
+export function checkSizeLimits(def: ResourceDefinition, obj: KubeObject, stored: boolean): void {
+  if (def.group === '' && (def.kind === 'ConfigMap' || def.kind === 'Secret')) checkDataSize(def.kind, obj);
+  if (!stored) return;
+  const extent = jsonExtent(obj, MAX_STORED_OBJECT_BYTES, MAX_STORED_DEPTH);
+  if (extent.tooDeep) {
+    throw new StatusError(422, 'Invalid', `${def.kind} "${obj.metadata?.name ?? ''}" is invalid: the object is nested deeper than ${MAX_STORED_DEPTH} levels`);
+  }
+  if (extent.tooLarge) throw new StatusError(413, 'RequestEntityTooLarge', 'etcdserver: request is too large');
+}
+
+function checkDataSize(kind: 'ConfigMap' | 'Secret', obj: KubeObject): void {
+  const o = obj as Record<string, unknown>;
+  let total = 0;
+  if (kind === 'ConfigMap') {
+    total += sumValues(o.data, (v) => Buffer.byteLength(v));
+    total += sumValues(o.binaryData, base64Length);
+    if (total > MAX_DATA_BYTES) throw invalid(kind, '', obj.metadata?.name ?? '', [{ type: 'FieldValueTooLong', field: '[]', message: TOO_LONG }]);
+    return;
+  }
+  // stringData is merged into data before validation; counted here in case it is still apart.
+  total += sumValues(o.data, base64Length);
+  total += sumValues(o.stringData, (v) => Buffer.byteLength(v));
+  if (total > MAX_DATA_BYTES) throw invalid(kind, '', obj.metadata?.name ?? '', [{ type: 'FieldValueTooLong', field: 'data', message: TOO_LONG }]);
+}
+
+function sumValues(map: unknown, size: (v: string) => number): number {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return 0;
+  let total = 0;
+  for (const v of Object.values(map)) if (typeof v === 'string') total += size(v);
+  return total;
+}
+
+// base64Length is the decoded length of base64 text, without decoding it.
+function base64Length(text: string): number {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '=') end--;
+  return Math.floor((end * 3) / 4);
+}
+
+/**
+ * fromKeyError runs a store-key builder for a request's namespace or name, turning a segment that
+ * cannot be part of a key (whitespace, NUL, "%", over 1024 characters in all) into 400 BadRequest,
+ * as kube-apiserver refuses path segments it cannot store ("Name parameter invalid").
+ */
+export function fromKeyError<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof InvalidKeyError) throw badRequest(`the namespace or name in the request path cannot name a stored object: ${err.message}`);
+    throw err;
+  }
+}

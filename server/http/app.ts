@@ -10,8 +10,8 @@ import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
 import type { UserInfo } from '../../schemas/types';
 import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
-import { StatusError, internalError, methodNotSupported } from '../registry/status-error';
-import { negotiate, send, sendObject } from './codec';
+import { StatusError, internalError, methodNotSupported, statusJSON } from '../registry/status-error';
+import { negotiate, send, sendObject, type BodyFormat } from './codec';
 import { Discovery, aggregatedDiscoveryVersion } from './discovery';
 import { handleCreate } from './handlers/create';
 import { handleDelete, handleDeleteCollection } from './handlers/delete';
@@ -22,7 +22,7 @@ import { handleGetScale, handlePatchScale, handleUpdateScale } from './handlers/
 import { handleUpdate } from './handlers/update';
 import { handleWatch } from './handlers/watch';
 import type { OpenAPI } from './openapi';
-import type { RequestContext } from './request-context';
+import { boolParam, prettyPrint, type RequestContext } from './request-context';
 import { parseRequestInfo, type RequestInfo } from './request-info';
 import { versionInfo } from './version';
 
@@ -80,11 +80,10 @@ export function createApp(options: AppOptions): express.Express {
 
   // dispatch serves one /api or /apis request; it resolves false when the path is not an API path.
   async function dispatch(req: Request, res: Response, pathname: string, query: URLSearchParams): Promise<boolean> {
-    const watchParam = query.get('watch');
-    const info = parseRequestInfo(req.method, pathname, watchParam === 'true' || watchParam === '1');
+    const info = parseRequestInfo(req.method, pathname, boolParam(query, 'watch') ?? false);
     if (!info) return false;
     if (info.verb === 'discovery') {
-      serveDiscovery(discovery, info, req, res);
+      serveDiscovery(discovery, info, req, res, prettyPrint(query, req.headers['user-agent']) ? 'json-pretty' : 'json');
       return true;
     }
     const def = options.resources.lookup(info.group, info.version, info.resource);
@@ -95,16 +94,15 @@ export function createApp(options: AppOptions): express.Express {
     if (def.namespaced && info.namespace === undefined && (info.verb === 'create' || info.verb === 'deletecollection')) {
       throw methodNotSupported(gr, info.verb === 'create' ? 'create' : 'deletecollection');
     }
-    if (watchParam !== null && watchParam !== 'true' && watchParam !== '1' && watchParam !== 'false' && watchParam !== '0') {
-      throw new StatusError(400, 'BadRequest', `invalid value for watch: strconv.ParseBool: parsing ${JSON.stringify(watchParam)}: invalid syntax`);
-    }
+    const output = negotiate(req.headers.accept, !info.subresource);
+    output.pretty = prettyPrint(query, req.headers['user-agent']);
     const ctx: RequestContext = {
       req,
       res,
       info,
       def,
       query,
-      output: negotiate(req.headers.accept, !info.subresource),
+      output,
       registry: options.registry,
       resources: options.resources,
       namespace: info.namespace,
@@ -169,35 +167,35 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
 }
 
 
-function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response): void {
+function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response, format: BodyFormat): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   const aggregated = aggregatedDiscoveryVersion(req.headers.accept);
   if (info.prefix === 'api' && !info.version) {
     if (aggregated) return sendAggregated(res, discovery.aggregated(true, aggregated), aggregated);
-    return send(res, 200, discovery.apiVersions());
+    return send(res, 200, discovery.apiVersions(), format);
   }
   if (info.prefix === 'apis' && !info.group) {
     if (aggregated) return sendAggregated(res, discovery.aggregated(false, aggregated), aggregated);
-    return send(res, 200, discovery.groupList());
+    return send(res, 200, discovery.groupList(), format);
   }
   if (info.prefix === 'apis' && !info.version) {
     const body = discovery.group(info.group);
     if (!body) throw NOT_FOUND;
-    return send(res, 200, body);
+    return send(res, 200, body, format);
   }
   if (info.prefix === 'api' && info.group) throw NOT_FOUND;
   const body = discovery.resourceList(info.group, info.version);
   if (!body) throw NOT_FOUND;
-  send(res, 200, body);
+  send(res, 200, body, format);
 }
 
 function sendAggregated(res: Response, body: string, version: string): void {
   res.writeHead(200, {
     'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`,
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': Buffer.byteLength(body) + 1,
     Vary: 'Accept',
   });
-  res.end(body);
+  res.end(body + '\n');
 }
 
 /** writeError answers with the Status of a StatusError; anything else is logged and answered 500. */
@@ -213,7 +211,9 @@ export function writeError(res: ServerResponse, err: unknown, req?: Request, log
     if (!res.writableEnded) res.end();
     return;
   }
-  send(res, status.code, JSON.stringify(status.status));
+  const q = req?.url?.indexOf('?') ?? -1;
+  const pretty = req ? prettyPrint(new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)), req.headers['user-agent']) : false;
+  send(res, status.code, statusJSON(status.status), pretty ? 'json-pretty' : 'json');
 }
 
 function isBodyParserError(err: unknown): boolean {

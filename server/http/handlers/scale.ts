@@ -5,8 +5,9 @@
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { formatLabelSelector, type LabelSelectorObject } from '../../registry/selectors';
 import { badRequest, conflict } from '../../registry/status-error';
-import { decodeObject, readBody, sendObject } from '../codec';
-import { writeOptions, type RequestContext } from '../request-context';
+import { bodyFormat, decodeObject, mediaType, readBody, sendObject } from '../codec';
+import { checkWriteOptions, writeOptions, type RequestContext } from '../request-context';
+import { validatePatchOptions } from '../../patch/managed-fields';
 import { applyPatchBody } from './patch';
 
 /** getPath reads a dotted path such as .spec.replicas. */
@@ -56,7 +57,7 @@ export function scaleOf(def: ResourceDefinition, obj: Readonly<KubeObject>): Rec
 /** handleGetScale answers GET .../scale. */
 export async function handleGetScale(ctx: RequestContext): Promise<void> {
   const obj = await ctx.registry.get(ctx.def, ctx.namespace, ctx.info.name!);
-  sendObject(ctx.res, 200, scaleOf(ctx.def, ctx.registry.decode(obj)), ctx.output.format);
+  sendObject(ctx.res, 200, scaleOf(ctx.def, ctx.registry.decode(obj)), bodyFormat(ctx.output));
 }
 
 async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<string, unknown>) => Promise<Record<string, unknown>>): Promise<void> {
@@ -80,11 +81,12 @@ async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<strin
     { ...writeOptions(ctx), subresource: 'scale' },
   );
   const obj = stored.revision ? ctx.registry.decode(stored) : JSON.parse(stored.raw);
-  sendObject(ctx.res, 200, scaleOf(def, obj), ctx.output.format);
+  sendObject(ctx.res, 200, scaleOf(def, obj), bodyFormat(ctx.output));
 }
 
 /** handleUpdateScale answers PUT .../scale with a Scale body. */
 export async function handleUpdateScale(ctx: RequestContext): Promise<void> {
+  checkWriteOptions(ctx, 'UpdateOptions');
   const body = decodeObject(await readBody(ctx.req), ctx.req.headers['content-type']);
   if (body.kind !== undefined && body.kind !== 'Scale') throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (Scale)`);
   await writeScale(ctx, async () => body);
@@ -92,6 +94,8 @@ export async function handleUpdateScale(ctx: RequestContext): Promise<void> {
 
 /** handlePatchScale answers PATCH .../scale: the patch applies to the Scale view. */
 export async function handlePatchScale(ctx: RequestContext): Promise<void> {
+  const apply = mediaType(ctx.req.headers['content-type']) === 'application/apply-patch+yaml';
+  checkWriteOptions(ctx, 'PatchOptions', validatePatchOptions({ apply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') }));
   const body = await readBody(ctx.req);
   await writeScale(ctx, async (scale) => applyPatchBody(ctx, scale, body, undefined));
 }

@@ -10,7 +10,7 @@ import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
 import type { UserInfo } from '../../schemas/types';
 import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
-import { StatusError, internalError, methodNotSupported, statusJSON } from '../registry/status-error';
+import { StatusError, internalError, methodNotAllowed, statusJSON } from '../registry/status-error';
 import { negotiate, send, sendObject, type BodyFormat } from './codec';
 import { Discovery, aggregatedDiscoveryVersion } from './discovery';
 import { handleCreate } from './handlers/create';
@@ -44,7 +44,8 @@ export interface AppOptions {
 /** RequestWithUser carries the authenticated user from the front handler to the verb handlers. */
 export type RequestWithUser = Request & { user?: UserInfo };
 
-const NOT_FOUND = new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+// The Status of a path no route serves; its empty details are written as {} like kube-apiserver's.
+const NOT_FOUND = new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 
 /** createApp builds the express application serving the Kubernetes API. */
 export function createApp(options: AppOptions): express.Express {
@@ -90,9 +91,8 @@ export function createApp(options: AppOptions): express.Express {
     if (!def || info.malformed) throw NOT_FOUND;
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw NOT_FOUND;
     if (!def.namespaced && info.namespace !== undefined) throw NOT_FOUND;
-    const gr = { group: def.group, resource: def.plural };
     if (def.namespaced && info.namespace === undefined && (info.verb === 'create' || info.verb === 'deletecollection')) {
-      throw methodNotSupported(gr, info.verb === 'create' ? 'create' : 'deletecollection');
+      throw methodNotAllowed();
     }
     const output = negotiate(req.headers.accept, !info.subresource);
     output.pretty = prettyPrint(query, req.headers['user-agent']);
@@ -123,7 +123,7 @@ export function createApp(options: AppOptions): express.Express {
 // route hands a resolved request to the handler of its verb and subresource.
 function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Promise<void> {
   const { def, info } = ctx;
-  const gr = { group: def.group, resource: def.plural };
+  // A verb or subresource method no route serves is go-restful's generic 405, as in kube-apiserver.
   const sub = info.subresource;
   if (sub !== undefined) {
     const served =
@@ -136,15 +136,15 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
       if (info.verb === 'get') return handleGetScale(ctx);
       if (info.verb === 'update') return handleUpdateScale(ctx);
       if (info.verb === 'patch') return handlePatchScale(ctx);
-      throw methodNotSupported(gr, info.verb);
+      throw methodNotAllowed();
     }
-    if (sub === 'finalize' && info.verb !== 'update') throw methodNotSupported(gr, info.verb);
+    if (sub === 'finalize' && info.verb !== 'update') throw methodNotAllowed();
     if (info.verb === 'get') return handleGet(ctx);
     if (info.verb === 'update') return handleUpdate(ctx);
     if (info.verb === 'patch') return handlePatch(ctx);
-    throw methodNotSupported(gr, info.verb);
+    throw methodNotAllowed();
   }
-  if (!def.verbs.includes(info.verb)) throw methodNotSupported(gr, info.verb);
+  if (!def.verbs.includes(info.verb)) throw methodNotAllowed();
   switch (info.verb) {
     case 'get':
       return handleGet(ctx);
@@ -163,12 +163,12 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
     case 'deletecollection':
       return handleDeleteCollection(ctx);
   }
-  throw methodNotSupported(gr, info.verb);
+  throw methodNotAllowed();
 }
 
 
 function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response, format: BodyFormat): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
   const aggregated = aggregatedDiscoveryVersion(req.headers.accept);
   if (info.prefix === 'api' && !info.version) {
     if (aggregated) return sendAggregated(res, discovery.aggregated(true, aggregated), aggregated);

@@ -184,6 +184,14 @@ export function methodNotSupported(gr: GroupResource, verb: string): StatusError
   });
 }
 
+/**
+ * methodNotAllowed is the 405 kube-apiserver answers when no route serves the method on a path
+ * (go-restful's, through NewGenericServerResponse): a fixed message and empty details.
+ */
+export function methodNotAllowed(): StatusError {
+  return new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+}
+
 /** expired is 410 Gone, reason Expired. */
 export function expired(message: string): StatusError {
   return new StatusError(410, 'Expired', message);

@@ -52,8 +52,10 @@ export class StatusError extends Error {
   constructor(code: number, reason: string, message: string, details?: StatusDetails) {
     super(message);
     this.name = 'StatusError';
-    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+    // Key order is kube's metav1.Status field order; details sits between reason and code.
+    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details: undefined, code };
     if (details) this.status.details = details;
+    else delete this.status.details;
   }
   get code(): number {
     return this.status.code;
@@ -61,6 +63,51 @@ export class StatusError extends Error {
   get reason(): string {
     return this.status.reason ?? '';
   }
+}
+
+/**
+ * statusJSON encodes a Status exactly as kube-apiserver's JSON serializer does: fields in the
+ * order of metav1.Status (details: name, group, kind, uid, causes, retryAfterSeconds; causes:
+ * reason, message, field), empty optional fields omitted, <, > and & escaped the way Go's
+ * encoding/json escapes them, and the newline json.Encoder ends every value with.
+ */
+export function statusJSON(status: Status): string {
+  const out: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: status.metadata ?? {} };
+  if (status.status) out.status = status.status;
+  if (status.message) out.message = status.message;
+  if (status.reason) out.reason = status.reason;
+  const details = canonicalDetails(status.details);
+  if (details) out.details = details;
+  if (status.code) out.code = status.code;
+  return escapeLikeGo(JSON.stringify(out)) + '\n';
+}
+
+function canonicalDetails(d: StatusDetails | undefined): Record<string, unknown> | undefined {
+  if (!d) return undefined;
+  const out: Record<string, unknown> = {};
+  if (d.name) out.name = d.name;
+  if (d.group) out.group = d.group;
+  if (d.kind) out.kind = d.kind;
+  if (d.uid) out.uid = d.uid;
+  if (d.causes?.length) {
+    out.causes = d.causes.map((c) => {
+      const cause: Record<string, string> = {};
+      if (c.reason) cause.reason = c.reason;
+      if (c.message) cause.message = c.message;
+      if (c.field) cause.field = c.field;
+      return cause;
+    });
+  }
+  if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds;
+  // StatusDetails is a pointer with omitempty: an empty one is still written as {}.
+  return out;
+}
+
+/** escapeLikeGo applies encoding/json's HTML-safe escaping (and U+2028/U+2029) to JSON text. */
+export function escapeLikeGo(json: string): string {
+  return /[<>&\u2028\u2029]/.test(json)
+    ? json.replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : json;
 }
 
 /** GroupResource names a resource in messages: "deployments.apps", or "pods" for the core group. */
@@ -135,6 +182,14 @@ export function methodNotSupported(gr: GroupResource, verb: string): StatusError
     group: gr.group || undefined,
     kind: gr.resource,
   });
+}
+
+/**
+ * methodNotAllowed is the 405 kube-apiserver answers when no route serves the method on a path
+ * (go-restful's, through NewGenericServerResponse): a fixed message and empty details.
+ */
+export function methodNotAllowed(): StatusError {
+  return new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
 }
 
 /** expired is 410 Gone, reason Expired. */

@@ -11,8 +11,8 @@ import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
 import type { UserInfo } from '../../schemas/types';
 import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
-import { StatusError, internalError, methodNotSupported } from '../../schemas/meta/status-error';
-import { negotiate, send, sendObject } from './codec';
+import { StatusError, internalError, methodNotAllowed, statusJSON } from '../../schemas/meta/status-error';
+import { negotiate, send, sendObject, type BodyFormat } from './codec';
 import { Discovery, aggregatedDiscoveryVersion } from './discovery';
 import { handleCreate } from './handlers/create';
 import { handleDelete, handleDeleteCollection } from './handlers/delete';
@@ -23,7 +23,7 @@ import { handleGetScale, handlePatchScale, handleUpdateScale } from './handlers/
 import { handleUpdate } from './handlers/update';
 import { handleWatch } from './handlers/watch';
 import type { OpenAPI } from './openapi';
-import type { RequestContext } from './request-context';
+import { boolParam, prettyPrint, type RequestContext } from './request-context';
 import { parseRequestInfo, type RequestInfo } from './request-info';
 import { versionInfo } from './version';
 
@@ -45,7 +45,8 @@ export interface AppOptions {
 /** RequestWithUser carries the authenticated user from the front handler to the verb handlers. */
 export type RequestWithUser = Request & { user?: UserInfo };
 
-const NOT_FOUND = new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+// The Status of a path no route serves; its empty details are written as {} like kube-apiserver's.
+const NOT_FOUND = new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 
 /** createApp builds the express application serving the Kubernetes API. */
 export function createApp(options: AppOptions): express.Express {
@@ -81,31 +82,28 @@ export function createApp(options: AppOptions): express.Express {
 
   // dispatch serves one /api or /apis request; it resolves false when the path is not an API path.
   async function dispatch(req: Request, res: Response, pathname: string, query: URLSearchParams): Promise<boolean> {
-    const watchParam = query.get('watch');
-    const info = parseRequestInfo(req.method, pathname, watchParam === 'true' || watchParam === '1');
+    const info = parseRequestInfo(req.method, pathname, boolParam(query, 'watch') ?? false);
     if (!info) return false;
     if (info.verb === 'discovery') {
-      serveDiscovery(discovery, info, req, res);
+      serveDiscovery(discovery, info, req, res, prettyPrint(query, req.headers['user-agent']) ? 'json-pretty' : 'json');
       return true;
     }
     const def = options.resources.lookup(info.group, info.version, info.resource);
     if (!def || info.malformed) throw NOT_FOUND;
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw NOT_FOUND;
     if (!def.namespaced && info.namespace !== undefined) throw NOT_FOUND;
-    const gr = { group: def.group, resource: def.plural };
     if (def.namespaced && info.namespace === undefined && (info.verb === 'create' || info.verb === 'deletecollection')) {
-      throw methodNotSupported(gr, info.verb === 'create' ? 'create' : 'deletecollection');
+      throw methodNotAllowed();
     }
-    if (watchParam !== null && watchParam !== 'true' && watchParam !== '1' && watchParam !== 'false' && watchParam !== '0') {
-      throw new StatusError(400, 'BadRequest', `invalid value for watch: strconv.ParseBool: parsing ${JSON.stringify(watchParam)}: invalid syntax`);
-    }
+    const output = negotiate(req.headers.accept, !info.subresource);
+    output.pretty = prettyPrint(query, req.headers['user-agent']);
     const ctx: RequestContext = {
       req,
       res,
       info,
       def,
       query,
-      output: negotiate(req.headers.accept, !info.subresource),
+      output,
       registry: options.registry,
       resources: options.resources,
       namespace: info.namespace,
@@ -126,7 +124,7 @@ export function createApp(options: AppOptions): express.Express {
 // route hands a resolved request to the handler of its verb and subresource.
 function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Promise<void> {
   const { def, info } = ctx;
-  const gr = { group: def.group, resource: def.plural };
+  // A verb or subresource method no route serves is go-restful's generic 405, as in kube-apiserver.
   const sub = info.subresource;
   if (sub !== undefined) {
     const served =
@@ -139,15 +137,15 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
       if (info.verb === 'get') return handleGetScale(ctx);
       if (info.verb === 'update') return handleUpdateScale(ctx);
       if (info.verb === 'patch') return handlePatchScale(ctx);
-      throw methodNotSupported(gr, info.verb);
+      throw methodNotAllowed();
     }
-    if (sub === 'finalize' && info.verb !== 'update') throw methodNotSupported(gr, info.verb);
+    if (sub === 'finalize' && info.verb !== 'update') throw methodNotAllowed();
     if (info.verb === 'get') return handleGet(ctx);
     if (info.verb === 'update') return handleUpdate(ctx);
     if (info.verb === 'patch') return handlePatch(ctx);
-    throw methodNotSupported(gr, info.verb);
+    throw methodNotAllowed();
   }
-  if (!def.verbs.includes(info.verb)) throw methodNotSupported(gr, info.verb);
+  if (!def.verbs.includes(info.verb)) throw methodNotAllowed();
   switch (info.verb) {
     case 'get':
       return handleGet(ctx);
@@ -166,39 +164,39 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
     case 'deletecollection':
       return handleDeleteCollection(ctx);
   }
-  throw methodNotSupported(gr, info.verb);
+  throw methodNotAllowed();
 }
 
 
-function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+function serveDiscovery(discovery: Discovery, info: RequestInfo, req: Request, res: Response, format: BodyFormat): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
   const aggregated = aggregatedDiscoveryVersion(req.headers.accept);
   if (info.prefix === 'api' && !info.version) {
     if (aggregated) return sendAggregated(res, discovery.aggregated(true, aggregated), aggregated);
-    return send(res, 200, discovery.apiVersions());
+    return send(res, 200, discovery.apiVersions(), format);
   }
   if (info.prefix === 'apis' && !info.group) {
     if (aggregated) return sendAggregated(res, discovery.aggregated(false, aggregated), aggregated);
-    return send(res, 200, discovery.groupList());
+    return send(res, 200, discovery.groupList(), format);
   }
   if (info.prefix === 'apis' && !info.version) {
     const body = discovery.group(info.group);
     if (!body) throw NOT_FOUND;
-    return send(res, 200, body);
+    return send(res, 200, body, format);
   }
   if (info.prefix === 'api' && info.group) throw NOT_FOUND;
   const body = discovery.resourceList(info.group, info.version);
   if (!body) throw NOT_FOUND;
-  send(res, 200, body);
+  send(res, 200, body, format);
 }
 
 function sendAggregated(res: Response, body: string, version: string): void {
   res.writeHead(200, {
     'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`,
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': Buffer.byteLength(body) + 1,
     Vary: 'Accept',
   });
-  res.end(body);
+  res.end(body + '\n');
 }
 
 /** writeError answers with the Status of a StatusError; anything else is logged and answered 500. */
@@ -214,7 +212,9 @@ export function writeError(res: ServerResponse, err: unknown, req?: Request, log
     if (!res.writableEnded) res.end();
     return;
   }
-  send(res, status.code, JSON.stringify(status.status));
+  const q = req?.url?.indexOf('?') ?? -1;
+  const pretty = req ? prettyPrint(new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)), req.headers['user-agent']) : false;
+  send(res, status.code, statusJSON(status.status), pretty ? 'json-pretty' : 'json');
 }
 
 /**

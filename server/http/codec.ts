@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
-import { StatusError, badRequest } from '../../schemas/meta/status-error';
+import { StatusError, badRequest, escapeLikeGo } from '../../schemas/meta/status-error';
 import { MAX_NESTING_DEPTH, checkDecodedValue, scanJson } from './body-limits';
 import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
 
@@ -211,6 +211,19 @@ export interface Output {
   as?: 'Table' | 'PartialObjectMetadata';
   /** version of the meta.k8s.io conversion (v1 or v1beta1) */
   asVersion?: string;
+  /** JSON is indented, as kube-apiserver's pretty serializer writes it (see prettyPrint) */
+  pretty?: boolean;
+}
+
+/**
+ * BodyFormat is how a JSON text is written: compact JSON ending with the newline Go's
+ * json.Encoder writes, YAML, or json.MarshalIndent's two-space indent (which ends without one).
+ */
+export type BodyFormat = 'json' | 'yaml' | 'json-pretty';
+
+/** bodyFormat is the BodyFormat of a negotiated Output. */
+export function bodyFormat(output: Output): BodyFormat {
+  return output.format === 'json' && output.pretty ? 'json-pretty' : output.format;
 }
 
 /**
@@ -238,9 +251,10 @@ export function negotiate(accept: string | undefined, allowConversions = true): 
   throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
 }
 
-/** send writes a JSON text (or its YAML rendering) with a status code. */
-export function send(res: ServerResponse, code: number, json: string, format: 'json' | 'yaml' = 'json', headers: Record<string, string> = {}): void {
-  const body = format === 'yaml' ? YAML.stringify(JSON.parse(json)) : json;
+/** send writes a JSON text (or its YAML or indented rendering) with a status code. */
+export function send(res: ServerResponse, code: number, json: string, format: BodyFormat = 'json', headers: Record<string, string> = {}): void {
+  const body =
+    format === 'yaml' ? YAML.stringify(JSON.parse(json)) : format === 'json-pretty' ? escapeLikeGo(JSON.stringify(JSON.parse(json), null, 2)) : withNewline(json);
   res.writeHead(code, {
     'Content-Type': format === 'yaml' ? 'application/yaml' : 'application/json',
     'Content-Length': Buffer.byteLength(body),
@@ -254,8 +268,8 @@ export function send(res: ServerResponse, code: number, json: string, format: 'j
  * sendJoined sends head + parts joined by commas + tail as JSON, in chunks: a list of many
  * objects is never assembled into one string (for YAML it is, since it must be converted).
  */
-export function sendJoined(res: ServerResponse, code: number, head: string, parts: string[], tail: string, format: 'json' | 'yaml' = 'json'): void {
-  if (format === 'yaml' || parts.length < 256) return send(res, code, head + parts.join(',') + tail, format);
+export function sendJoined(res: ServerResponse, code: number, head: string, parts: string[], tail: string, format: BodyFormat = 'json'): void {
+  if (format !== 'json' || parts.length < 256) return send(res, code, head + parts.join(',') + tail, format);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.cork();
   res.write(head);
@@ -263,14 +277,26 @@ export function sendJoined(res: ServerResponse, code: number, head: string, part
   for (let i = 0; i < parts.length; i += CHUNK) {
     res.write((i ? ',' : '') + parts.slice(i, i + CHUNK).join(','));
   }
-  res.end(tail);
+  res.end(tail + '\n');
   process.nextTick(() => res.uncork());
 }
 
-/** sendBytes sends a JSON body that is already UTF-8 bytes. */
+/** sendBytes sends a JSON body that is already UTF-8 bytes, followed by json.Encoder's newline. */
 export function sendBytes(res: ServerResponse, code: number, body: Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-cache, private', ...headers });
-  res.end(body);
+  const newline = body.length > 0 && body[body.length - 1] === 0x0a ? 0 : 1;
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': body.length + newline, 'Cache-Control': 'no-cache, private', ...headers });
+  if (!newline) return void res.end(body);
+  res.cork();
+  res.write(body);
+  res.end(NEWLINE);
+  process.nextTick(() => res.uncork());
+}
+
+const NEWLINE = Buffer.from('\n');
+
+// withNewline ends a JSON text with the newline Go's json.Encoder writes after every value.
+function withNewline(json: string): string {
+  return json.endsWith('\n') ? json : json + '\n';
 }
 
 /**
@@ -290,18 +316,18 @@ export function sendJoinedBytes(res: ServerResponse, code: number, head: string,
 
 const COMMA = Buffer.from(',');
 
-/** sendPieces sends a JSON body made of pieces, each handed to the socket as it is. */
+/** sendPieces sends a JSON body made of pieces, each handed to the socket as it is, and a final newline. */
 export function sendPieces(res: ServerResponse, code: number, pieces: Array<string | Buffer>): void {
-  let length = 0;
+  let length = NEWLINE.length;
   for (const p of pieces) length += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': length, 'Cache-Control': 'no-cache, private' });
   res.cork();
   for (const p of pieces) res.write(p);
-  res.end();
+  res.end(NEWLINE);
   process.nextTick(() => res.uncork());
 }
 
 /** sendObject serialises a value and sends it. */
-export function sendObject(res: ServerResponse, code: number, value: unknown, format: 'json' | 'yaml' = 'json'): void {
+export function sendObject(res: ServerResponse, code: number, value: unknown, format: BodyFormat = 'json'): void {
   send(res, code, JSON.stringify(value), format);
 }

@@ -58,7 +58,8 @@ export function parseRequestInfo(method: string, path: string, watchParam: boole
   } else if (info.resource === 'namespaces') {
     info.namespace = undefined;
   }
-  info.verb = verbFor(method, info.name !== undefined, watchPrefix || watchParam);
+  // ?watch= turns only a collection GET into a watch; GET of a named object stays a get, as in kube.
+  info.verb = verbFor(method, info.name !== undefined, watchPrefix || (watchParam && info.name === undefined));
   return info;
 }
 

@@ -5,7 +5,7 @@
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
-import { send, sendBytes, sendJoined, sendJoinedBytes, sendPieces, sendObject } from './codec';
+import { bodyFormat, send, sendBytes, sendJoined, sendJoinedBytes, sendPieces, sendObject } from './codec';
 import type { RequestContext } from './request-context';
 import { partialObjectMetadata, tableParts, toTable } from './table';
 
@@ -13,22 +13,24 @@ import { partialObjectMetadata, tableParts, toTable } from './table';
 export function respondObject(ctx: RequestContext, code: number, obj: StoredObject, warnings: string[] = []): void {
   const headers = warningHeaders(warnings);
   const { output } = ctx;
+  const format = bodyFormat(output);
   if (output.as === 'Table') {
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
     const table = toTable(ctx.def, [decoded], { includeObject: ctx.query.get('includeObject') ?? undefined, version: output.asVersion, resourceVersion: decoded.metadata?.resourceVersion });
-    return send(ctx.res, code, JSON.stringify(table), output.format, headers);
+    return send(ctx.res, code, JSON.stringify(table), format, headers);
   }
   if (output.as === 'PartialObjectMetadata') {
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
-    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), output.format, headers);
+    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), format, headers);
   }
-  if (obj.bytes && output.format === 'json') return sendBytes(ctx.res, code, obj.bytes, headers);
-  send(ctx.res, code, obj.raw, output.format, headers);
+  if (obj.bytes && format === 'json') return sendBytes(ctx.res, code, obj.bytes, headers);
+  send(ctx.res, code, obj.raw, format, headers);
 }
 
 /** respondList sends a list page, assembled from the stored bytes of its items. */
 export function respondList(ctx: RequestContext, page: ListPage): void {
   const { output, def } = ctx;
+  const format = bodyFormat(output);
   if (output.as === 'Table') {
     const items = page.items.map((i) => ({ revision: i.converted ? 0 : i.revision, object: () => ctx.registry.decode(i) }));
     const options = {
@@ -38,22 +40,22 @@ export function respondList(ctx: RequestContext, page: ListPage): void {
       continue: page.continue,
       remainingItemCount: page.remainingItemCount,
     };
-    const parts = output.format === 'json' ? tableParts(def, items, options) : undefined;
+    const parts = format === 'json' ? tableParts(def, items, options) : undefined;
     if (parts) return sendPieces(ctx.res, 200, [parts.head, ...parts.rows, parts.tail]);
-    return sendObject(ctx.res, 200, toTable(def, items.map((i) => i.object()), options), output.format);
+    return sendObject(ctx.res, 200, toTable(def, items.map((i) => i.object()), options), format);
   }
   const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
   if (page.continue) meta.continue = page.continue;
   if (page.remainingItemCount !== undefined) meta.remainingItemCount = page.remainingItemCount;
   if (output.as === 'PartialObjectMetadata') {
     const items = page.items.map((i) => partialObjectMetadata(ctx.registry.decode(i), output.asVersion));
-    return sendObject(ctx.res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${output.asVersion}`, metadata: meta, items }, output.format);
+    return sendObject(ctx.res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${output.asVersion}`, metadata: meta, items }, format);
   }
   const head = `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(groupVersion(def.group, def.version))},"metadata":${JSON.stringify(meta)},"items":[`;
-  if (output.format === 'json' && page.items.every((i) => i.bytes)) {
+  if (format === 'json' && page.items.every((i) => i.bytes)) {
     return sendJoinedBytes(ctx.res, 200, head, page.items.map((i) => i.bytes!), ']}');
   }
-  sendJoined(ctx.res, 200, head, page.items.map((i) => i.raw), ']}', output.format);
+  sendJoined(ctx.res, 200, head, page.items.map((i) => i.raw), ']}', format);
 }
 
 /** successStatus is the Status kube-apiserver answers for an immediate delete of most kinds. */

@@ -316,9 +316,6 @@ export class Registry {
     if (query.sendInitialEvents !== undefined && query.resourceVersionMatch !== 'NotOlderThan') {
       throw badRequest('sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan');
     }
-    if (query.sendInitialEvents && !query.allowWatchBookmarks) {
-      throw badRequest('sendInitialEvents requires setting allowWatchBookmarks to true');
-    }
     const initial = query.sendInitialEvents ?? (rv === undefined || rv === '' || rv === '0');
     let from = 0;
     let watcher: Watcher;
@@ -359,7 +356,8 @@ export class Registry {
     signal?.addEventListener('abort', abort);
     try {
       for (const item of initialItems) yield { type: 'ADDED', raw: item.raw };
-      if (query.sendInitialEvents) {
+      // The initial-events-end bookmark goes only to clients that take bookmarks, as in kube's cacher.
+      if (query.sendInitialEvents && query.allowWatchBookmarks) {
         yield { type: 'BOOKMARK', raw: bookmarkBody(def, from, true) };
       }
       for (;;) {

@@ -66,9 +66,9 @@ describe('watch', () => {
     w.close();
   });
 
-  it('refuses sendInitialEvents without resourceVersionMatch=NotOlderThan with 400', async () => {
+  it('refuses sendInitialEvents without resourceVersionMatch=NotOlderThan with 422 Invalid ListOptions', async () => {
     const res = await t.api.get(`${path}?watch=1&sendInitialEvents=true`);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     expect(res.body.kind).toBe('Status');
   });
 

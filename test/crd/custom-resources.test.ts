@@ -302,7 +302,7 @@ describe('CRD deletion', () => {
     await createEstablished(t.api, crdManifest({ group: 'fin.example.com', kind: 'Thing' }));
     const path = '/apis/fin.example.com/v1/namespaces/default/things';
     await t.api.post(path).send({ apiVersion: 'fin.example.com/v1', kind: 'Thing', metadata: { name: 'held', finalizers: ['example.com/hold'] } }).expect(201);
-    await t.api.delete(`${CRDS}/things.fin.example.com`).expect(202);
+    await t.api.delete(`${CRDS}/things.fin.example.com`).expect(200);
     const terminating = await waitFor(async () => {
       const crd = (await t.api.get(`${CRDS}/things.fin.example.com`)).body;
       const c = (crd.status?.conditions ?? []).find((x: { type: string }) => x.type === 'Terminating');
@@ -321,7 +321,7 @@ describe('CRD deletion', () => {
     await createEstablished(t.api, crdManifest({ group: 'nsdel.example.com', kind: 'Thing' }));
     const path = '/apis/nsdel.example.com/v1/namespaces/ns-crs/things';
     await t.api.post(path).send({ apiVersion: 'nsdel.example.com/v1', kind: 'Thing', metadata: { name: 'in-ns' } }).expect(201);
-    await t.api.delete('/api/v1/namespaces/ns-crs').expect(202);
+    await t.api.delete('/api/v1/namespaces/ns-crs').expect(200);
     await waitFor(async () => (await t.api.get('/api/v1/namespaces/ns-crs')).status === 404, 'the namespace to go');
     expect((await t.api.get('/apis/nsdel.example.com/v1/things').expect(200)).body.items).toEqual([]);
   });

@@ -3,7 +3,8 @@ import { decodeObject, readBody, send } from '../codec';
 import { ADMIN_USER } from '../../auth/token';
 import { StatusError, badRequest } from '../../../schemas/meta/status-error';
 import type { RequestWithUser } from '../app';
-import { writeOptions, type RequestContext } from '../request-context';
+import { bodyFormat } from '../codec';
+import { checkWriteOptions, writeOptions, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
@@ -21,12 +22,13 @@ function answerReview(ctx: RequestContext, body: KubeObject): void {
   }
   const user = (ctx.req as RequestWithUser).user ?? ADMIN_USER;
   const answer = def.review!({ ...body, apiVersion: want, kind: def.kind }, user);
-  send(ctx.res, 201, JSON.stringify(answer), ctx.output.format);
+  send(ctx.res, 201, JSON.stringify(answer), bodyFormat(ctx.output));
 }
 
 /** handleCreate answers POST on a collection with 201 and the stored object. */
 export async function handleCreate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
+  checkWriteOptions(ctx, 'CreateOptions');
   const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
   if (ctx.def.review) return answerReview(ctx, body);
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);

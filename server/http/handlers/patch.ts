@@ -11,11 +11,10 @@ import { builtinPatchSchema } from '../../../schemas/patch-metadata';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { StatusError, badRequest } from '../../../schemas/meta/status-error';
 import { mediaType, parseJson, readBody, unsupportedMediaType } from '../codec';
-import { boolParam, subresourceOf, writeOptions, type RequestContext } from '../request-context';
+import { boolParam, checkWriteOptions, subresourceOf, writeOptions, type RequestContext } from '../request-context';
 import { apply } from '../../patch/server-side-apply';
 import { defaultResetFields, validatePatchOptions } from '../../patch/managed-fields';
 import { decodeObject } from '../codec';
-import { invalid } from '../../../schemas/meta/status-error';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 
@@ -59,8 +58,7 @@ export function applyPatchBody(ctx: RequestContext, target: Record<string, unkno
 /** handlePatch answers PATCH /.../{name}[/status]. */
 export async function handlePatch(ctx: RequestContext): Promise<void> {
   const isApply = mediaType(ctx.req.headers['content-type']) === APPLY;
-  const errs = validatePatchOptions({ apply: isApply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') });
-  if (errs.length) throw invalid('PatchOptions', 'meta.k8s.io', '', errs);
+  checkWriteOptions(ctx, 'PatchOptions', validatePatchOptions({ apply: isApply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') }));
   if (isApply) return handleApply(ctx);
   const body = await readBody(ctx.req);
   let warnings: string[] = [];

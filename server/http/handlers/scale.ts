@@ -6,8 +6,9 @@ import { setValueAt, valueAt } from '../../../schemas/meta/json';
 import type { KubeObject, ResourceDefinition } from '../../../schemas/types';
 import { formatLabelSelector, type LabelSelectorObject } from '../../../schemas/meta/selectors';
 import { badRequest, conflict } from '../../../schemas/meta/status-error';
-import { decodeObject, readBody, sendObject } from '../codec';
-import { writeOptions, type RequestContext } from '../request-context';
+import { bodyFormat, decodeObject, mediaType, readBody, sendObject } from '../codec';
+import { checkWriteOptions, writeOptions, type RequestContext } from '../request-context';
+import { validatePatchOptions } from '../../patch/managed-fields';
 import { applyPatchBody } from './patch';
 
 /** scaleOf builds the Scale of an object. */
@@ -36,7 +37,7 @@ export function scaleOf(def: ResourceDefinition, obj: Readonly<KubeObject>): Rec
 /** handleGetScale answers GET .../scale. */
 export async function handleGetScale(ctx: RequestContext): Promise<void> {
   const obj = await ctx.registry.get(ctx.def, ctx.namespace, ctx.info.name!);
-  sendObject(ctx.res, 200, scaleOf(ctx.def, ctx.registry.decode(obj)), ctx.output.format);
+  sendObject(ctx.res, 200, scaleOf(ctx.def, ctx.registry.decode(obj)), bodyFormat(ctx.output));
 }
 
 async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<string, unknown>) => Promise<Record<string, unknown>>): Promise<void> {
@@ -60,11 +61,12 @@ async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<strin
     { ...writeOptions(ctx), subresource: 'scale' },
   );
   const obj = stored.revision ? ctx.registry.decode(stored) : JSON.parse(stored.raw);
-  sendObject(ctx.res, 200, scaleOf(def, obj), ctx.output.format);
+  sendObject(ctx.res, 200, scaleOf(def, obj), bodyFormat(ctx.output));
 }
 
 /** handleUpdateScale answers PUT .../scale with a Scale body. */
 export async function handleUpdateScale(ctx: RequestContext): Promise<void> {
+  checkWriteOptions(ctx, 'UpdateOptions');
   const body = decodeObject(await readBody(ctx.req), ctx.req.headers['content-type']);
   if (body.kind !== undefined && body.kind !== 'Scale') throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (Scale)`);
   await writeScale(ctx, async () => body);
@@ -72,6 +74,8 @@ export async function handleUpdateScale(ctx: RequestContext): Promise<void> {
 
 /** handlePatchScale answers PATCH .../scale: the patch applies to the Scale view. */
 export async function handlePatchScale(ctx: RequestContext): Promise<void> {
+  const apply = mediaType(ctx.req.headers['content-type']) === 'application/apply-patch+yaml';
+  checkWriteOptions(ctx, 'PatchOptions', validatePatchOptions({ apply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') }));
   const body = await readBody(ctx.req);
   await writeScale(ctx, async (scale) => applyPatchBody(ctx, scale, body, undefined));
 }

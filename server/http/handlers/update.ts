@@ -1,6 +1,6 @@
 /** PUT of an object or of its status subresource. */
 import { decodeObject, readBody } from '../codec';
-import { writeOptions, subresourceOf, type RequestContext } from '../request-context';
+import { checkWriteOptions, writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
@@ -8,6 +8,7 @@ import type { KubeObject } from '../../../schemas/types';
 /** handleUpdate answers PUT /.../{name}[/status]. */
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
+  checkWriteOptions(ctx, 'UpdateOptions');
   const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {

@@ -11,7 +11,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** handleWatch streams watch events until the client goes, the timeout passes or the store ends it. */
 export async function handleWatch(ctx: RequestContext, options: { bookmarkIntervalMs?: number } = {}): Promise<void> {
   const q = ctx.query;
-  const base = listQuery(ctx);
+  const base = listQuery(ctx, true);
   const timeoutSeconds = intParam(q, 'timeoutSeconds');
   const sendInitialEvents = boolParam(q, 'sendInitialEvents');
   const allowWatchBookmarks = boolParam(q, 'allowWatchBookmarks') ?? false;
@@ -43,7 +43,8 @@ export async function handleWatch(ctx: RequestContext, options: { bookmarkInterv
   const unsubscribe = ctx.resources.onChange(() => {
     if (!ctx.resources.lookup(group, version, plural)) stop();
   });
-  const timeoutMs = (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  // As kube-apiserver: no timeoutSeconds (or 0) is a random 30-60 minutes; a negative one ends the watch at once.
+  const timeoutMs = timeoutSeconds ? Math.max(0, timeoutSeconds) * 1000 : (1800 + Math.floor(Math.random() * 1800)) * 1000;
   // Node's timers hold at most 2^31-1 ms (~24.8 days); a longer timeoutSeconds (kube takes any
   // int64) would fire at once with a TimeoutOverflowWarning. The watch then simply runs that long.
   const timer = setTimeout(stop, Math.min(timeoutMs, MAX_TIMER_MS));

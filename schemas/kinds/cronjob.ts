@@ -1,8 +1,8 @@
-/** batch/v1 CronJob: generation moves with the spec; status writes keep the stored spec and labels. */
+/** batch/v1 CronJob: generation moves with the spec; status writes keep the stored spec. */
 import { defaultCronJob } from '../defaults';
 import { cronJobColumns } from '../printers-pod';
 import { STATUS, kindOf } from './kind';
-import { objectStrategy, statusStrategy } from './strategy';
+import { objectStrategy } from './strategy';
 
 /** cronJob is batch/v1 cronjobs. */
 export const cronJob = kindOf('batch', 'v1', {
@@ -10,5 +10,4 @@ export const cronJob = kindOf('batch', 'v1', {
   columns: cronJobColumns,
   defaults: defaultCronJob,
   strategy: objectStrategy({ status: true, generation: true }),
-  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
 });

@@ -1,8 +1,8 @@
-/** apps/v1 DaemonSet: generation moves with the spec; status writes keep the stored spec and labels. */
+/** apps/v1 DaemonSet: generation moves with the spec; status writes keep the stored spec. */
 import { defaultDaemonSet } from '../defaults';
 import { daemonSetColumns } from '../printers-pod';
 import { STATUS, kindOf } from './kind';
-import { objectStrategy, statusStrategy } from './strategy';
+import { objectStrategy } from './strategy';
 
 /** daemonSet is apps/v1 daemonsets. */
 export const daemonSet = kindOf('apps', 'v1', {
@@ -10,5 +10,4 @@ export const daemonSet = kindOf('apps', 'v1', {
   columns: daemonSetColumns,
   defaults: defaultDaemonSet,
   strategy: objectStrategy({ status: true, generation: true }),
-  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
 });

@@ -1,12 +1,12 @@
 /**
  * batch/v1 Job: generation moves with the spec; without manualSelector the API server generates
- * the selector and the pod labels from the Job's uid; status writes keep the stored spec and labels.
+ * the selector and the pod labels from the Job's uid; status writes keep the stored spec.
  */
 import { defaultJob } from '../defaults';
 import { jobColumns } from '../printers-pod';
 import type { KubeObject } from '../types';
 import { STATUS, fields, kindOf } from './kind';
-import { objectStrategy, statusStrategy } from './strategy';
+import { objectStrategy } from './strategy';
 
 // generateSelector gives a Job without manualSelector the selector and pod labels the API server
 // generates from its uid.
@@ -29,5 +29,4 @@ export const job = kindOf('batch', 'v1', {
   defaults: defaultJob,
   selectableFields: fields('status.successful'),
   strategy: objectStrategy({ status: true, generation: true, prepareForCreate: generateSelector }),
-  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
 });

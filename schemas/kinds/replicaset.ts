@@ -1,8 +1,8 @@
-/** apps/v1 ReplicaSet: generation moves with the spec; status writes keep the stored spec and labels. */
+/** apps/v1 ReplicaSet: generation moves with the spec; status writes keep the stored spec. */
 import { defaultReplicaSet } from '../defaults';
 import { replicaSetColumns } from '../printers-pod';
 import { fields, kindOf, replicasScale } from './kind';
-import { objectStrategy, statusStrategy } from './strategy';
+import { objectStrategy } from './strategy';
 
 /** replicaSet is apps/v1 replicasets. */
 export const replicaSet = kindOf('apps', 'v1', {
@@ -12,5 +12,4 @@ export const replicaSet = kindOf('apps', 'v1', {
   defaults: defaultReplicaSet,
   selectableFields: fields('status.replicas'),
   strategy: objectStrategy({ status: true, generation: true }),
-  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
 });

@@ -1,8 +1,8 @@
-/** apps/v1 StatefulSet: generation moves with the spec; status writes keep the stored spec and labels. */
+/** apps/v1 StatefulSet: generation moves with the spec; status writes keep the stored spec. */
 import { defaultStatefulSet } from '../defaults';
 import { statefulSetColumns } from '../printers-pod';
 import { kindOf, replicasScale } from './kind';
-import { objectStrategy, statusStrategy } from './strategy';
+import { objectStrategy } from './strategy';
 
 /** statefulSet is apps/v1 statefulsets. */
 export const statefulSet = kindOf('apps', 'v1', {
@@ -11,5 +11,4 @@ export const statefulSet = kindOf('apps', 'v1', {
   columns: statefulSetColumns,
   defaults: defaultStatefulSet,
   strategy: objectStrategy({ status: true, generation: true }),
-  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
 });

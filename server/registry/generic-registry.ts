@@ -730,9 +730,14 @@ function gr(def: ResourceDefinition) {
 
 
 // withoutVersion is what a no-op check compares: a write that would change only the
-// resourceVersion or the managedFields bookkeeping (timestamps) is not made.
+// resourceVersion or managedFields timestamps is not made (kube's
+// IgnoreManagedFieldsTimestampsTransformer), but one that changes who owns what is, such as a
+// second applier of the same value becoming a co-owner.
 function withoutVersion(o: KubeObject): KubeObject {
-  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } };
+  const managedFields = Array.isArray(o.metadata?.managedFields)
+    ? o.metadata.managedFields.map((e) => ({ ...e, time: undefined }))
+    : undefined;
+  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields } };
 }
 
 function sameSet(a: string[] = [], b: string[] = []): boolean {

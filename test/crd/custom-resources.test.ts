@@ -2,6 +2,7 @@
  * Custom resources served like built-ins: each test states the kube-apiserver behaviour it
  * checks for CRDs and their custom resources, through the in-process HTTP API.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,9 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(() => t.close());
+
+/** storageVersionHash is kube's discovery hash: base64 of the first 8 bytes of sha256(group/version/kind). */
+const storageVersionHash = (gvk: string) => createHash('sha256').update(gvk).digest().subarray(0, 8).toString('base64');
 
 const WIDGETS = '/apis/example.com/v1/namespaces/default/widgets';
 const widget = (name: string, spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
@@ -63,7 +67,7 @@ describe('a CRD and its custom resources', () => {
   it('lists the resource in discovery with its verbs, short names, categories, singular and subresources', async () => {
     const list = (await t.api.get('/apis/example.com/v1').expect(200)).body;
     expect(list.resources).toEqual([
-      { name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['wd'], categories: ['all', 'gadgets'] },
+      { name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['wd'], categories: ['all', 'gadgets'], storageVersionHash: storageVersionHash('example.com/v1/Widget') },
       expect.objectContaining({ name: 'widgets/scale', group: 'autoscaling', version: 'v1', kind: 'Scale' }),
       expect.objectContaining({ name: 'widgets/status', kind: 'Widget' }),
     ]);
@@ -250,6 +254,15 @@ describe('several versions with conversion None', () => {
     const group = (await t.api.get('/apis/multi.example.com').expect(200)).body;
     expect(group.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v1beta1']);
     expect(group.preferredVersion.version).toBe('v1');
+  });
+
+  it('lists both versions in discovery with the storageVersionHash of the storage version', async () => {
+    const hashOf = async (version: string) =>
+      ((await t.api.get(`/apis/multi.example.com/${version}`).expect(200)).body.resources as Array<{ name: string; storageVersionHash?: string }>)
+        .find((r) => r.name === 'gizmos')?.storageVersionHash;
+    const expected = storageVersionHash('multi.example.com/v1/Gizmo');
+    expect(await hashOf('v1')).toBe(expected);
+    expect(await hashOf('v1beta1')).toBe(expected);
   });
 
   it('stops serving a version set to served: false, and records a new storage version in storedVersions', async () => {

@@ -2,6 +2,7 @@
  * respond*: write registry results in the form the client negotiated (JSON, YAML, Table,
  * PartialObjectMetadata), reusing stored bytes where the object is not converted.
  */
+import type { ServerResponse } from 'node:http';
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
@@ -9,21 +10,21 @@ import { send, sendBytes, sendJoined, sendJoinedBytes, sendPieces, sendObject } 
 import type { RequestContext } from './request-context';
 import { partialObjectMetadata, tableParts, toTable } from './table';
 
-/** respondObject sends one object (201 on create, 200 otherwise). */
+/** respondObject sends one object (201 on create, 200 otherwise), with warnings as Warning headers. */
 export function respondObject(ctx: RequestContext, code: number, obj: StoredObject, warnings: string[] = []): void {
-  const headers = warningHeaders(warnings);
+  addWarnings(ctx.res, warnings);
   const { output } = ctx;
   if (output.as === 'Table') {
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
     const table = toTable(ctx.def, [decoded], { includeObject: ctx.query.get('includeObject') ?? undefined, version: output.asVersion, resourceVersion: decoded.metadata?.resourceVersion });
-    return send(ctx.res, code, JSON.stringify(table), output.format, headers);
+    return send(ctx.res, code, JSON.stringify(table), output.format);
   }
   if (output.as === 'PartialObjectMetadata') {
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
-    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), output.format, headers);
+    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), output.format);
   }
-  if (obj.bytes && output.format === 'json') return sendBytes(ctx.res, code, obj.bytes, headers);
-  send(ctx.res, code, obj.raw, output.format, headers);
+  if (obj.bytes && output.format === 'json') return sendBytes(ctx.res, code, obj.bytes);
+  send(ctx.res, code, obj.raw, output.format);
 }
 
 /** respondList sends a list page, assembled from the stored bytes of its items. */
@@ -64,8 +65,23 @@ export function successStatus(def: ResourceDefinition, name: string, uid?: strin
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }
 
-/** warningHeaders renders Warning headers as kube-apiserver does (299 - "text"). */
-export function warningHeaders(warnings: string[]): Record<string, string> {
-  if (!warnings.length) return {};
-  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+/** warningHeader renders one warning as kube-apiserver does: 299 - "text". */
+export function warningHeader(warning: string): string {
+  return `299 - ${JSON.stringify(warning)}`;
+}
+
+/**
+ * addWarnings adds one Warning header line per warning to a response whose headers are not yet
+ * sent, after those already there and without repeating one (kube's warning recorder dedups),
+ * so that every later writeHead, success or error, carries them.
+ */
+export function addWarnings(res: ServerResponse, warnings: readonly string[]): void {
+  if (!warnings.length || res.headersSent) return;
+  const existing = res.getHeader('Warning');
+  const lines = existing === undefined ? [] : Array.isArray(existing) ? [...existing] : [String(existing)];
+  for (const w of warnings) {
+    const line = warningHeader(w);
+    if (!lines.includes(line)) lines.push(line);
+  }
+  res.setHeader('Warning', lines);
 }

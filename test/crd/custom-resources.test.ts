@@ -278,6 +278,44 @@ describe('several versions with conversion None', () => {
   });
 });
 
+describe('deprecated versions', () => {
+  const base = '/apis/old.example.com';
+  beforeAll(async () => {
+    const crd = crdManifest({ group: 'old.example.com', kind: 'Relic', versions: [['v1alpha1', true, false], ['v1beta1', true, false], ['v1', true, true], ['v2alpha1', true, false]] });
+    const versions = (crd.spec as { versions: Array<Record<string, unknown>> }).versions;
+    versions[0].deprecated = true;
+    versions[0].deprecationWarning = 'old.example.com/v1alpha1 Relic is going away; move to v1';
+    versions[1].deprecated = true;
+    await createEstablished(t.api, crd);
+  });
+
+  it('answers every request to a deprecated version with kube\'s default Warning, naming the newest served version', async () => {
+    const list = await t.api.get(`${base}/v1beta1/namespaces/default/relics`).expect(200);
+    // v2alpha1 ranks below v1 (GA before alpha), so v1 is the version to use.
+    expect(list.headers.warning).toBe('299 - "old.example.com/v1beta1 Relic is deprecated; use old.example.com/v1 Relic"');
+    const created = await t.api.post(`${base}/v1beta1/namespaces/default/relics`).send({ apiVersion: 'old.example.com/v1beta1', kind: 'Relic', metadata: { name: 'r1' } }).expect(201);
+    expect(created.headers.warning).toBe(list.headers.warning);
+    const missing = await t.api.get(`${base}/v1beta1/namespaces/default/relics/none`).expect(404);
+    expect(missing.headers.warning).toBe(list.headers.warning);
+    // This CRD has no status subresource: the 404 still warns, as kube adds the warning first.
+    const status = await t.api.get(`${base}/v1beta1/namespaces/default/relics/r1/status`).expect(404);
+    expect(status.headers.warning).toBe(list.headers.warning);
+  });
+
+  it('sends the CRD\'s own deprecationWarning when it sets one, before any other warning', async () => {
+    const res = await t.api
+      .post(`${base}/v1alpha1/namespaces/default/relics?fieldValidation=Warn`)
+      .send({ apiVersion: 'old.example.com/v1alpha1', kind: 'Relic', metadata: { name: 'r2' }, spec: { bogus: 1 } })
+      .expect(201);
+    expect(res.headers.warning).toBe('299 - "old.example.com/v1alpha1 Relic is going away; move to v1", 299 - "unknown field \\"spec.bogus\\""');
+  });
+
+  it('sends no Warning for versions that are not deprecated', async () => {
+    const res = await t.api.get(`${base}/v1/namespaces/default/relics`).expect(200);
+    expect(res.headers.warning).toBeUndefined();
+  });
+});
+
 describe('CRD deletion', () => {
   const THINGS = '/apis/del.example.com/v1/namespaces';
 

@@ -22,6 +22,7 @@ import { AdmissionChain, type AdmissionAttributes } from './admission';
 import { decodeContinue, encodeContinue } from './continue-token';
 import { validateObjectMeta } from './object-meta';
 import { schemaErrors } from './schema-validation';
+import { kindMismatch } from './type-meta';
 import {
   StatusError,
   alreadyExists,
@@ -683,9 +684,8 @@ export class Registry {
       obj.kind = def.kind;
       return;
     }
-    if (obj.apiVersion !== undefined && obj.apiVersion === want && obj.kind !== undefined && obj.kind !== def.kind) {
-      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`);
-    }
+    // A missing apiVersion is the endpoint's, as kube's decoder defaults it.
+    if ((obj.apiVersion === undefined || obj.apiVersion === want) && obj.kind !== undefined && obj.kind !== def.kind) throw kindMismatch(def, obj);
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
     }

@@ -1,5 +1,5 @@
 /** PUT of an object or of its status subresource. */
-import { decodeObject, readBody } from '../codec';
+import { decodeTypedObject, readBody } from '../codec';
 import { writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
@@ -8,7 +8,7 @@ import type { KubeObject } from '../../../schemas/types';
 /** handleUpdate answers PUT /.../{name}[/status]. */
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
-  const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
+  const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     ...writeOptions(ctx),

@@ -154,7 +154,45 @@ export function customResourceVersions(crd: KubeObject, names: CRDNames = specOf
   };
   return (spec.versions ?? [])
     .filter((v) => v.served)
-    .map((v) => versionDefinition(crd.metadata?.name ?? '', group, plural, spec.scope === 'Namespaced', names, v, storage));
+    .map((v) => {
+      const def = versionDefinition(crd.metadata?.name ?? '', group, plural, spec.scope === 'Namespaced', names, v, storage);
+      if (v.deprecated) def.deprecationWarning = v.deprecationWarning ?? defaultDeprecationWarning(group, spec.names?.kind ?? '', v.name, spec.versions ?? []);
+      return def;
+    });
+}
+
+/**
+ * defaultDeprecationWarning is kube's warning for a deprecated version without its own text:
+ * "<group>/<version> <Kind> is deprecated", followed by "; use <group>/<version> <Kind>" naming
+ * the highest served, non-deprecated version that sorts above the deprecated one.
+ */
+export function defaultDeprecationWarning(group: string, kind: string, deprecated: string, versions: readonly CRDVersion[]): string {
+  const message = `${group}/${deprecated} ${kind} is deprecated`;
+  const newer = versions
+    .filter((v) => v.served && !v.deprecated && compareKubeVersions(deprecated, v.name) < 0)
+    .map((v) => v.name)
+    .sort((a, b) => compareKubeVersions(b, a));
+  return newer.length ? `${message}; use ${group}/${newer[0]} ${kind}` : message;
+}
+
+/**
+ * compareKubeVersions orders versions by kube's priority (CompareKubeAwareVersionStrings): it is
+ * positive when a ranks above b. GA ranks above beta above alpha, then higher major, then higher
+ * minor; versions not of the form v1, v2beta1, v1alpha3 rank below all of those, in
+ * alphabetical order.
+ */
+export function compareKubeVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  const parse = (v: string) => {
+    const m = /^v([1-9][0-9]*)(?:(alpha|beta)([1-9][0-9]*))?$/.exec(v);
+    return m ? { stage: m[2] === 'alpha' ? 0 : m[2] === 'beta' ? 1 : 2, major: Number(m[1]), minor: Number(m[3] ?? 0) } : undefined;
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (!x && !y) return a < b ? 1 : -1;
+  if (!x) return -1;
+  if (!y) return 1;
+  return x.stage - y.stage || x.major - y.major || x.minor - y.minor;
 }
 
 // StorageFacts are what decides whether a version's reads and writes need converting.

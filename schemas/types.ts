@@ -122,6 +122,11 @@ export interface ResourceDefinition {
   review?: (obj: KubeObject, user: UserInfo) => KubeObject;
   /** createForbidden, when set, refuses every create with this Forbidden message (nodes). */
   createForbidden?: string;
+  /**
+   * deprecationWarning, when set, marks the version deprecated: every request to it is answered
+   * with this text in a `Warning: 299 - "..."` header, which kubectl prints.
+   */
+  deprecationWarning?: string;
 }
 
 /**

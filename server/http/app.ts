@@ -25,6 +25,7 @@ import { handleWatch } from './handlers/watch';
 import type { OpenAPI } from './openapi';
 import { boolParam, prettyPrint, type RequestContext } from './request-context';
 import { parseRequestInfo, type RequestInfo } from './request-info';
+import { addWarnings } from './respond';
 import { versionInfo } from './version';
 
 /** AppOptions wires the app to its registry, resources and authenticator. */
@@ -92,6 +93,8 @@ export function createApp(options: AppOptions): express.Express {
     if (!def || info.malformed) throw NOT_FOUND;
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw NOT_FOUND;
     if (!def.namespaced && info.namespace !== undefined) throw NOT_FOUND;
+    // A deprecated version warns on every request it serves, whatever the answer.
+    if (def.deprecationWarning) addWarnings(res, [def.deprecationWarning]);
     if (def.namespaced && info.namespace === undefined && (info.verb === 'create' || info.verb === 'deletecollection')) {
       throw methodNotAllowed();
     }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest, escapeLikeGo } from '../../schemas/meta/status-error';
 import { MAX_NESTING_DEPTH, checkDecodedValue, scanJson } from './body-limits';
+import { interpretError, unrecognizedObject } from './decode-errors';
 import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
 
 /** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */
@@ -126,6 +127,29 @@ export function decodeObject(body: Buffer, contentType: string | undefined, what
     throw badRequest(`the ${what} in the request body must be a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * decodeTypedObject decodes the body of a create or update of kind as kube-apiserver's decoder
+ * does: a body without a Content-Type is JSON (the first media type the server supports, as
+ * kube's NegotiateInputSerializer picks), and a body whose apiVersion and kind cannot be read
+ * (not JSON, e.g. YAML sent without a Content-Type, or empty) is kube's 400 "the object
+ * provided is unrecognized (must be of type <kind>): ...".
+ */
+export function decodeTypedObject(body: Buffer, contentType: string | undefined, kind: string): Record<string, unknown> {
+  const type = mediaType(contentType) || 'application/json';
+  if (type === 'application/json' || type === '*/*') {
+    const reason = interpretError(body);
+    if (reason) throw unrecognizedObject(kind, reason, body);
+  } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
+    try {
+      parseYaml(body);
+    } catch (err) {
+      if (err instanceof StatusError) throw unrecognizedObject(kind, err.message, body);
+      throw err;
+    }
+  }
+  return decodeObject(body, type, 'object');
 }
 
 /**

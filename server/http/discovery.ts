@@ -3,8 +3,37 @@
  * discovery documents (apidiscovery.k8s.io/v2 and v2beta1) that kubectl asks for first.
  * Documents are rebuilt only when the resource table changes.
  */
+import { createHash } from 'node:crypto';
+import type { CustomResourceVersion } from '../../schemas/crd';
 import type { ResourceDefinition } from '../../schemas/types';
 import { groupVersion, type ResourceTable } from '../registry/resource-table';
+
+/**
+ * storageVersionHash is kube-apiserver's discovery hash of a storage version: the standard
+ * base64 of the first 8 bytes of sha256("<group>/<version>/<kind>") (core group empty, so
+ * "/v1/Pod" gives "xPOwRZ+Yhw8=").
+ */
+export function storageVersionHash(group: string, version: string, kind: string): string {
+  return createHash('sha256').update(`${group}/${version}/${kind}`).digest().subarray(0, 8).toString('base64');
+}
+
+/**
+ * storageVersionOf names the group/version/kind a resource's objects are stored as, or
+ * undefined for resources with no storage (reviews), which kube lists without a hash: a CRD
+ * version stores its CRD's storage version; a built-in version served through a conversion
+ * (autoscaling/v1 HPAs, events.k8s.io Events) stores the version of its storage resource
+ * served without one.
+ */
+function storageVersionOf(def: ResourceDefinition, table: ResourceTable): { group: string; version: string; kind: string } | undefined {
+  if (def.review) return undefined;
+  const crdStorage = (def as Partial<CustomResourceVersion>).storageVersion;
+  if (crdStorage) return { group: def.group, version: crdStorage, kind: def.kind };
+  if (!def.conversion && !def.storage) return { group: def.group, version: def.version, kind: def.kind };
+  const group = def.storage?.group ?? def.group;
+  const plural = def.storage?.plural ?? def.plural;
+  const stored = table.all().find((d) => d.group === group && d.plural === plural && !d.conversion && !d.storage);
+  return stored ? { group, version: stored.version, kind: stored.kind } : { group: def.group, version: def.version, kind: def.kind };
+}
 
 interface SubresourceInfo {
   name: string;
@@ -84,6 +113,9 @@ export class Discovery {
         const r: Record<string, unknown> = { name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs };
         if (d.shortNames.length) r.shortNames = d.shortNames;
         if (d.categories.length) r.categories = d.categories;
+        // Only the resource itself has storage; its subresources are listed without a hash.
+        const stored = storageVersionOf(d, this.resources);
+        if (stored) r.storageVersionHash = storageVersionHash(stored.group, stored.version, stored.kind);
         resources.push(r);
         for (const s of subresourcesOf(d)) {
           const sr: Record<string, unknown> = { name: `${d.plural}/${s.name}`, singularName: '', namespaced: d.namespaced };

@@ -12,6 +12,7 @@ import type { JSONSchema, ResourceDefinition } from '../../schemas/types';
 import { groupVersion, type ResourceTable } from '../registry/resource-table';
 import { StatusError } from '../../schemas/meta/status-error';
 import { send } from './codec';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, encodeOpenAPIV2 } from './openapi-protobuf';
 import { KUBERNETES_MINOR } from './version';
 
 const V2_REF = '#/definitions/';
@@ -19,6 +20,7 @@ const V2_REF = '#/definitions/';
 /** OpenAPI serves the OpenAPI documents of a resource table. */
 export class OpenAPI {
   private v2?: string;
+  private v2Protobuf?: Buffer;
   private v3 = new Map<string, { body: string; hash: string }>();
   private generation = -1;
 
@@ -28,17 +30,19 @@ export class OpenAPI {
     if (this.generation === this.resources.generation) return;
     this.generation = this.resources.generation;
     this.v2 = undefined;
+    this.v2Protobuf = undefined;
     this.v3.clear();
   }
 
   /** install adds the OpenAPI routes to an express app. */
   install(app: express.Express): void {
     app.get('/openapi/v2', (req, res) => {
-      const accept = req.headers.accept ?? '';
-      if (accept && !/application\/json|\*\/\*/.test(accept)) {
-        throw new StatusError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2');
-      }
-      send(res, 200, this.documentV2());
+      const format = openAPIV2Format(req.headers.accept);
+      if (!format) throw new StatusError(406, 'NotAcceptable', 'only application/json and application/com.github.proto-openapi.spec.v2.v1.0+protobuf are served for /openapi/v2');
+      if (format === 'json') return send(res, 200, this.documentV2());
+      const body = this.documentV2Protobuf();
+      res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, 'Content-Length': body.length, 'Cache-Control': 'no-cache, private', Vary: 'Accept' });
+      res.end(body);
     });
     app.get('/openapi/v3', (_req, res) => send(res, 200, this.rootV3()));
     app.get(/^\/openapi\/v3\/(apis?\/.+)$/, (req, res) => {
@@ -66,6 +70,13 @@ export class OpenAPI {
       });
     }
     return this.v2;
+  }
+
+  /** documentV2Protobuf is documentV2 as the gnostic openapi_v2.Document protobuf message. */
+  documentV2Protobuf(): Buffer {
+    const json = this.documentV2();
+    if (!this.v2Protobuf) this.v2Protobuf = encodeOpenAPIV2(JSON.parse(json));
+    return this.v2Protobuf;
   }
 
   /** rootV3 lists the per group-version documents. */
@@ -117,6 +128,21 @@ export class OpenAPI {
     this.v3.set(path, doc);
     return doc;
   }
+}
+
+/**
+ * openAPIV2Format picks the form of /openapi/v2 the Accept header asks for first, as
+ * kube-openapi does: JSON (also for no Accept header and for wildcards) or the gnostic
+ * protobuf, under its old name (what kubectl sends) or its new one; undefined is a 406.
+ */
+export function openAPIV2Format(accept: string | undefined): 'json' | 'protobuf' | undefined {
+  if (!accept || accept.trim() === '') return 'json';
+  for (const clause of accept.split(',')) {
+    const type = clause.split(';')[0].trim().toLowerCase();
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') return 'json';
+    if (type === OPENAPI_V2_PROTOBUF || type === OPENAPI_V2_PROTOBUF_CONTENT_TYPE) return 'protobuf';
+  }
+  return undefined;
 }
 
 /** withPatchExtensions adds the x-kubernetes-* list, map and patch extensions of a built-in definition. */

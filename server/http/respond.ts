@@ -2,6 +2,7 @@
  * respond*: write registry results in the form the client negotiated (JSON, YAML, Table,
  * PartialObjectMetadata), reusing stored bytes where the object is not converted.
  */
+import type { ServerResponse } from 'node:http';
 import type { ResourceDefinition } from '../../schemas/types';
 import type { ListPage, StoredObject } from '../registry/generic-registry';
 import { groupVersion } from '../registry/resource-table';
@@ -9,22 +10,22 @@ import { bodyFormat, send, sendBytes, sendJoined, sendJoinedBytes, sendPieces, s
 import type { RequestContext } from './request-context';
 import { partialObjectMetadata, tableParts, toTable } from './table';
 
-/** respondObject sends one object (201 on create, 200 otherwise). */
+/** respondObject sends one object (201 on create, 200 otherwise), with warnings as Warning headers. */
 export function respondObject(ctx: RequestContext, code: number, obj: StoredObject, warnings: string[] = []): void {
-  const headers = warningHeaders(warnings);
+  addWarnings(ctx.res, warnings);
   const { output } = ctx;
   const format = bodyFormat(output);
   if (output.as === 'Table') {
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
     const table = toTable(ctx.def, [decoded], { includeObject: ctx.query.get('includeObject') ?? undefined, version: output.asVersion, resourceVersion: decoded.metadata?.resourceVersion });
-    return send(ctx.res, code, JSON.stringify(table), format, headers);
+    return send(ctx.res, code, JSON.stringify(table), format);
   }
   if (output.as === 'PartialObjectMetadata') {
     const decoded = obj.revision ? ctx.registry.decode(obj) : JSON.parse(obj.raw);
-    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), format, headers);
+    return send(ctx.res, code, JSON.stringify(partialObjectMetadata(decoded, output.asVersion)), format);
   }
-  if (obj.bytes && format === 'json') return sendBytes(ctx.res, code, obj.bytes, headers);
-  send(ctx.res, code, obj.raw, format, headers);
+  if (obj.bytes && format === 'json') return sendBytes(ctx.res, code, obj.bytes);
+  send(ctx.res, code, obj.raw, format);
 }
 
 /** respondList sends a list page, assembled from the stored bytes of its items. */
@@ -71,28 +72,50 @@ export const WARNING_HEADER_RUNES = 4 * 1024;
 /** WARNING_ITEM_RUNES is what each warning is cut to once truncating (256 runes). */
 export const WARNING_ITEM_RUNES = 256;
 
+/** warningHeader renders one warning as kube-apiserver does: 299 - "text". */
+export function warningHeader(warning: string): string {
+  return `299 - ${JSON.stringify(warning)}`;
+}
+
 /**
- * warningHeaders renders Warning headers as kube-apiserver's warning recorder does (299 - "text"):
- * duplicates once; when all of them would pass 4 Ki runes, every warning is cut to 256 runes and
- * those that still do not fit are dropped. The values are joined into one header, which HTTP
- * reads as the same list.
+ * warningHeaderLines renders warnings as kube-apiserver's warning recorder does: duplicates
+ * once; when all of them would pass 4 Ki runes, every warning is cut to 256 runes and those
+ * that still do not fit are dropped. One header line per warning.
  */
-export function warningHeaders(warnings: string[]): Record<string, string> {
-  if (!warnings.length) return {};
+export function warningHeaderLines(warnings: readonly string[]): string[] {
   const unique = [...new Set(warnings.filter((w) => w.length > 0))];
-  const render = (w: string) => `299 - ${JSON.stringify(w)}`;
   const runes = (s: string) => [...s].length;
-  let values = unique.map(render);
-  if (values.reduce((n, v) => n + runes(v), 0) > WARNING_HEADER_RUNES) {
-    values = [];
-    let total = 0;
-    for (const w of unique) {
-      const chars = [...w];
-      const value = render(chars.length > WARNING_ITEM_RUNES ? chars.slice(0, WARNING_ITEM_RUNES).join('') : w);
-      if (total + runes(value) > WARNING_HEADER_RUNES) break;
-      total += runes(value);
-      values.push(value);
-    }
+  const lines = unique.map(warningHeader);
+  if (lines.reduce((n, v) => n + runes(v), 0) <= WARNING_HEADER_RUNES) return lines;
+  const out: string[] = [];
+  let total = 0;
+  for (const w of unique) {
+    const chars = [...w];
+    const line = warningHeader(chars.length > WARNING_ITEM_RUNES ? chars.slice(0, WARNING_ITEM_RUNES).join('') : w);
+    if (total + runes(line) > WARNING_HEADER_RUNES) break;
+    total += runes(line);
+    out.push(line);
   }
-  return values.length ? { Warning: values.join(', ') } : {};
+  return out;
+}
+
+/** warningHeaders is warningHeaderLines as one header value (HTTP reads a comma-joined value as the same list). */
+export function warningHeaders(warnings: readonly string[]): Record<string, string> {
+  const lines = warningHeaderLines(warnings);
+  return lines.length ? { Warning: lines.join(', ') } : {};
+}
+
+// The warnings added to each response so far, so that truncation sees all of them.
+const responseWarnings = new WeakMap<ServerResponse, string[]>();
+
+/**
+ * addWarnings adds warnings to a response whose headers are not yet sent, after those already
+ * there and without repeating one, so that every later writeHead, success or error, carries them.
+ */
+export function addWarnings(res: ServerResponse, warnings: readonly string[]): void {
+  if (!warnings.length || res.headersSent) return;
+  const all = responseWarnings.get(res) ?? [];
+  for (const w of warnings) if (!all.includes(w)) all.push(w);
+  responseWarnings.set(res, all);
+  res.setHeader('Warning', warningHeaderLines(all));
 }

@@ -24,6 +24,7 @@ import { AdmissionChain, type AdmissionAttributes } from './admission';
 import { decodeContinue, encodeContinue } from './continue-token';
 import { validateObjectMeta } from '../../schemas/meta/object-meta';
 import { schemaErrors } from '../../schemas/schema-validation';
+import { kindMismatch } from './type-meta';
 import {
   StatusError,
   alreadyExists,
@@ -655,9 +656,8 @@ export class Registry {
       obj.kind = def.kind;
       return;
     }
-    if (obj.apiVersion !== undefined && obj.apiVersion === want && obj.kind !== undefined && obj.kind !== def.kind) {
-      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`);
-    }
+    // A missing apiVersion is the endpoint's, as kube's decoder defaults it.
+    if ((obj.apiVersion === undefined || obj.apiVersion === want) && obj.kind !== undefined && obj.kind !== def.kind) throw kindMismatch(def, obj);
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
     }
@@ -709,9 +709,14 @@ function gr(def: ResourceDefinition) {
 
 
 // withoutVersion is what a no-op check compares: a write that would change only the
-// resourceVersion or the managedFields bookkeeping (timestamps) is not made.
+// resourceVersion or managedFields timestamps is not made (kube's
+// IgnoreManagedFieldsTimestampsTransformer), but one that changes who owns what is, such as a
+// second applier of the same value becoming a co-owner.
 function withoutVersion(o: KubeObject): KubeObject {
-  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } };
+  const managedFields = Array.isArray(o.metadata?.managedFields)
+    ? o.metadata.managedFields.map((e) => ({ ...e, time: undefined }))
+    : undefined;
+  return { ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields } };
 }
 
 function sameSet(a: string[] = [], b: string[] = []): boolean {

@@ -2,6 +2,7 @@
  * Custom resources served like built-ins: each test states the kube-apiserver behaviour it
  * checks for CRDs and their custom resources, through the in-process HTTP API.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,9 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(() => t.close());
+
+/** storageVersionHash is kube's discovery hash: base64 of the first 8 bytes of sha256(group/version/kind). */
+const storageVersionHash = (gvk: string) => createHash('sha256').update(gvk).digest().subarray(0, 8).toString('base64');
 
 const WIDGETS = '/apis/example.com/v1/namespaces/default/widgets';
 const widget = (name: string, spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
@@ -63,7 +67,7 @@ describe('a CRD and its custom resources', () => {
   it('lists the resource in discovery with its verbs, short names, categories, singular and subresources', async () => {
     const list = (await t.api.get('/apis/example.com/v1').expect(200)).body;
     expect(list.resources).toEqual([
-      { name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['wd'], categories: ['all', 'gadgets'] },
+      { name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['wd'], categories: ['all', 'gadgets'], storageVersionHash: storageVersionHash('example.com/v1/Widget') },
       expect.objectContaining({ name: 'widgets/scale', group: 'autoscaling', version: 'v1', kind: 'Scale' }),
       expect.objectContaining({ name: 'widgets/status', kind: 'Widget' }),
     ]);
@@ -252,6 +256,15 @@ describe('several versions with conversion None', () => {
     expect(group.preferredVersion.version).toBe('v1');
   });
 
+  it('lists both versions in discovery with the storageVersionHash of the storage version', async () => {
+    const hashOf = async (version: string) =>
+      ((await t.api.get(`/apis/multi.example.com/${version}`).expect(200)).body.resources as Array<{ name: string; storageVersionHash?: string }>)
+        .find((r) => r.name === 'gizmos')?.storageVersionHash;
+    const expected = storageVersionHash('multi.example.com/v1/Gizmo');
+    expect(await hashOf('v1')).toBe(expected);
+    expect(await hashOf('v1beta1')).toBe(expected);
+  });
+
   it('stops serving a version set to served: false, and records a new storage version in storedVersions', async () => {
     const crd = (await t.api.get(`${CRDS}/gizmos.multi.example.com`).expect(200)).body;
     crd.spec.versions[0].served = false;
@@ -262,6 +275,44 @@ describe('several versions with conversion None', () => {
     again.spec.versions = [{ ...again.spec.versions[0], served: true, storage: true }, { ...again.spec.versions[1], storage: false }];
     const updated = (await t.api.put(`${CRDS}/gizmos.multi.example.com`).send(again).expect(200)).body;
     expect(updated.status.storedVersions).toEqual(['v1', 'v1beta1']);
+  });
+});
+
+describe('deprecated versions', () => {
+  const base = '/apis/old.example.com';
+  beforeAll(async () => {
+    const crd = crdManifest({ group: 'old.example.com', kind: 'Relic', versions: [['v1alpha1', true, false], ['v1beta1', true, false], ['v1', true, true], ['v2alpha1', true, false]] });
+    const versions = (crd.spec as { versions: Array<Record<string, unknown>> }).versions;
+    versions[0].deprecated = true;
+    versions[0].deprecationWarning = 'old.example.com/v1alpha1 Relic is going away; move to v1';
+    versions[1].deprecated = true;
+    await createEstablished(t.api, crd);
+  });
+
+  it('answers every request to a deprecated version with kube\'s default Warning, naming the newest served version', async () => {
+    const list = await t.api.get(`${base}/v1beta1/namespaces/default/relics`).expect(200);
+    // v2alpha1 ranks below v1 (GA before alpha), so v1 is the version to use.
+    expect(list.headers.warning).toBe('299 - "old.example.com/v1beta1 Relic is deprecated; use old.example.com/v1 Relic"');
+    const created = await t.api.post(`${base}/v1beta1/namespaces/default/relics`).send({ apiVersion: 'old.example.com/v1beta1', kind: 'Relic', metadata: { name: 'r1' } }).expect(201);
+    expect(created.headers.warning).toBe(list.headers.warning);
+    const missing = await t.api.get(`${base}/v1beta1/namespaces/default/relics/none`).expect(404);
+    expect(missing.headers.warning).toBe(list.headers.warning);
+    // This CRD has no status subresource: the 404 still warns, as kube adds the warning first.
+    const status = await t.api.get(`${base}/v1beta1/namespaces/default/relics/r1/status`).expect(404);
+    expect(status.headers.warning).toBe(list.headers.warning);
+  });
+
+  it('sends the CRD\'s own deprecationWarning when it sets one, before any other warning', async () => {
+    const res = await t.api
+      .post(`${base}/v1alpha1/namespaces/default/relics?fieldValidation=Warn`)
+      .send({ apiVersion: 'old.example.com/v1alpha1', kind: 'Relic', metadata: { name: 'r2' }, spec: { bogus: 1 } })
+      .expect(201);
+    expect(res.headers.warning).toBe('299 - "old.example.com/v1alpha1 Relic is going away; move to v1", 299 - "unknown field \\"spec.bogus\\""');
+  });
+
+  it('sends no Warning for versions that are not deprecated', async () => {
+    const res = await t.api.get(`${base}/v1/namespaces/default/relics`).expect(200);
+    expect(res.headers.warning).toBeUndefined();
   });
 });
 

@@ -37,6 +37,18 @@ async function kubectlFails(...args: string[]): Promise<{ stderr: string; code: 
   throw new Error(`kubectl ${args.join(' ')} succeeded but was expected to fail`);
 }
 
+/** kubectlOutput runs kubectl and returns stdout and stderr (where kubectl prints server warnings). */
+async function kubectlOutput(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('kubectl', args, { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 30000 });
+}
+
+/** writeManifest writes a manifest into the server's data dir and returns its path. */
+function writeManifest(name: string, text: string): string {
+  const file = path.join(server.dataDir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
 beforeAll(async () => {
   server = await startCliServer();
 });
@@ -228,6 +240,85 @@ describe('kubectl against nodeless', () => {
     expect(out).toMatch(/KIND:\s+Deployment/);
     expect(out).toMatch(/FIELD:\s+strategy/);
     expect(out).toMatch(/rollingUpdate/);
+    // A field that refers to another type is explained with kube's text for the field itself.
+    const template = await kubectl('explain', 'deployment.spec.template');
+    expect(template).toMatch(/Template describes the pods that will be created/);
+  });
+
+  it('lists a second server-side applier of the same value as a co-owner in managedFields', async () => {
+    const file = writeManifest('shared-cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: default}\ndata: {mode: "on"}\n');
+    await kubectl('apply', '--server-side', '--field-manager=team-a', '-f', file);
+    await kubectl('apply', '--server-side', '--field-manager=team-b', '-f', file);
+    const managers = await kubectl('get', 'configmap', 'shared', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[*].manager}');
+    expect(managers.split(' ').sort()).toEqual(['team-a', 'team-b']);
+    const conflict = writeManifest('shared-cm-off.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: default}\ndata: {mode: "off"}\n');
+    const { stderr } = await kubectlFails('apply', '--server-side', '--field-manager=team-c', '-f', conflict);
+    expect(stderr).toContain('Apply failed with 2 conflicts: conflicts with "team-a":\n- .data.mode\nconflicts with "team-b":\n- .data.mode');
+  });
+
+  const listManifest = (extra = '') => [
+    'apiVersion: v1',
+    'kind: List',
+    'items:',
+    '- apiVersion: v1',
+    '  kind: ConfigMap',
+    '  metadata: {name: listed, namespace: default}',
+    '  data: {a: "1"}',
+    '- apiVersion: apps/v1',
+    '  kind: Deployment',
+    '  metadata: {name: listed, namespace: default}',
+    '  spec:',
+    '    replicas: 1',
+    extra,
+    '    selector: {matchLabels: {app: listed}}',
+    '    template:',
+    '      metadata: {labels: {app: listed}}',
+    '      spec: {containers: [{name: web, image: "nginx:1.27"}]}',
+    '',
+  ].filter((l) => l !== '').join('\n');
+
+  it('applies a kind: List manifest, validating it with the protobuf /openapi/v2 (default and --validate=strict)', async () => {
+    // kubectl validates a List client-side: it downloads /openapi/v2 as protobuf, since the
+    // OpenAPI v3 documents cannot tell it that v1 List supports server-side field validation.
+    const file = writeManifest('list.yaml', listManifest());
+    expect(await kubectl('apply', '-f', file)).toBe('configmap/listed created\ndeployment.apps/listed created\n');
+    expect(await kubectl('apply', '--validate=strict', '-f', file)).toBe('configmap/listed unchanged\ndeployment.apps/listed unchanged\n');
+  });
+
+  it('refuses an unknown field inside a List with kubectl\'s client-side validation error', async () => {
+    const file = writeManifest('bad-list.yaml', listManifest('    bogus: true'));
+    const { stderr } = await kubectlFails('apply', '--validate=strict', '-f', file);
+    expect(stderr).toContain('ValidationError(Deployment.spec): unknown field "bogus" in io.k8s.api.apps.v1.DeploymentSpec');
+  });
+
+  it('gets kube\'s answer for create --raw of a YAML file, which kubectl sends without a Content-Type', async () => {
+    const file = writeManifest('raw-ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: raw\n');
+    const { stderr } = await kubectlFails('create', '--raw', '/api/v1/namespaces', '-f', file);
+    // The same check as kube's own test/cmd/create.sh.
+    expect(stderr).toContain('the object provided is unrecognized (must be of type Namespace)');
+    const json = writeManifest('raw-ns.json', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'raw' } }));
+    expect(JSON.parse(await kubectl('create', '--raw', '/api/v1/namespaces', '-f', json)).metadata.name).toBe('raw');
+  });
+
+  it('prints the Warning of a deprecated custom resource version', async () => {
+    const crd = writeManifest('relics-crd.yaml', [
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: {name: relics.old.example.com}',
+      'spec:',
+      '  group: old.example.com',
+      '  scope: Namespaced',
+      '  names: {plural: relics, kind: Relic}',
+      '  versions:',
+      '  - {name: v1beta1, served: true, storage: false, deprecated: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}',
+      '  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}',
+      '',
+    ].join('\n'));
+    await kubectl('apply', '-f', crd);
+    await kubectl('wait', '--for=condition=Established', 'crd/relics.old.example.com');
+    const { stderr } = await kubectlOutput('get', 'relics.v1beta1.old.example.com');
+    expect(stderr).toContain('Warning: old.example.com/v1beta1 Relic is deprecated; use old.example.com/v1 Relic');
+    expect((await kubectlOutput('get', 'relics.v1.old.example.com')).stderr).not.toContain('Warning');
   });
 
   it('refuses to create a node with a clear Forbidden message', async () => {

@@ -12,6 +12,8 @@
  *
  * Run (dev only; @kubernetes/client-node is a devDependency):
  *   npx tsc -p . && node dist/test/generators/generate-definitions.js
+ * then generate-descriptions.ts, which puts back the descriptions kube publishes on fields that
+ * refer to other definitions (client-node keeps only the referenced type's).
  */
 import * as fs from 'fs';
 import * as path from 'path';

@@ -218,6 +218,27 @@ describe('conflicts', () => {
     expect(owned(same, 'kubectl', 'Update')).toEqual(['.spec.replicas']);
   });
 
+  it('makes a second applier of the same value a co-owner, without touching the object or its time', () => {
+    const first = applyAs(undefined, config({ replicas: 2 }), 'team-a', T0);
+    const second = apply(first, config({ replicas: 2 }), 'team-b', false, schema, undefined, T1, endpoint);
+    expect(second.changed).toBe(false);
+    expect(owned(second.object, 'team-a')).toContain('.spec.replicas');
+    expect(owned(second.object, 'team-b')).toEqual(owned(second.object, 'team-a'));
+    expect(entry(second.object, 'team-a')!.time).toBe('2024-05-01T10:00:00Z');
+    // structured-merge-diff stamps a manager's time only when its apply changed the object.
+    expect(entry(second.object, 'team-b')!.time).toBeUndefined();
+  });
+
+  it('conflicts when a second applier applies a different value, and takes it over with force', () => {
+    const first = applyAs(undefined, config({ replicas: 2 }), 'team-a', T0);
+    const err = conflictOf(() => applyAs(first, config({ replicas: 3 }), 'team-b', T1));
+    expect(err.message).toBe('Apply failed with 1 conflict: conflict with "team-a": .spec.replicas');
+    const forced = applyAs(first, config({ replicas: 3 }), 'team-b', T1, true);
+    expect(owned(forced, 'team-b')).toContain('.spec.replicas');
+    expect(owned(forced, 'team-a')).not.toContain('.spec.replicas');
+    expect(owned(forced, 'team-a')).toContain('.spec.selector');
+  });
+
   it('takes the field over with force', () => {
     const forced = applyAs(scaled, config({ replicas: 3 }), 'kubectl', T2, true);
     expect(spec(forced).replicas).toBe(3);

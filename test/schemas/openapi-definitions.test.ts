@@ -555,9 +555,18 @@ describe('definitions', () => {
     const strategy = definitions['io.k8s.api.apps.v1.DeploymentStrategy'];
     expect(strategy.description).toMatch(/replace existing pods/);
     expect((strategy.properties as Record<string, JSONSchema>).type.description).toMatch(/RollingUpdate/);
-    // client-node copied the IntOrString type's description onto fields; it belongs to the type.
-    expect(definitions['io.k8s.api.apps.v1.RollingUpdateDeployment'].properties).not.toHaveProperty(['maxSurge', 'description']);
+    expect(definitions['io.k8s.api.apps.v1.RollingUpdateDeployment'].properties).toHaveProperty(['maxSurge', 'description'], expect.stringMatching(/^The maximum number of pods that can be scheduled above/));
     expect(definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].description).toMatch(/^IntOrString is/);
+  });
+
+  it('should carry kube\'s own description on fields that refer to another definition', () => {
+    // kubectl explain deployment.spec.template prints the field's text, not PodTemplateSpec's.
+    expect(definitions['io.k8s.api.apps.v1.DeploymentSpec'].properties).toHaveProperty('template', {
+      description: 'Template describes the pods that will be created. The only allowed template.spec.restartPolicy value is "Always".',
+      $ref: '#/definitions/io.k8s.api.core.v1.PodTemplateSpec',
+    });
+    expect(definitions['io.k8s.api.apps.v1.Deployment'].properties).toHaveProperty(['metadata', 'description'], "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata");
+    expect(definitions['io.k8s.api.core.v1.Namespace'].properties).toHaveProperty(['spec', 'description'], 'Spec defines the behavior of the Namespace. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status');
   });
 
   it('should mark top-level kinds with x-kubernetes-group-version-kind', () => {
@@ -598,7 +607,12 @@ describe('toOpenAPIV3', () => {
     expect(time.allOf).toEqual([{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time' }]);
     expect(time.description).toMatch(/ManagedFields entry was added/);
     const spec = toOpenAPIV3('io.k8s.api.apps.v1.DeploymentSpec');
-    expect((spec.properties as Record<string, JSONSchema>).selector).toEqual({ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' });
+    expect((spec.properties as Record<string, JSONSchema>).selector).toEqual({
+      description: expect.stringMatching(/^Label selector for pods/),
+      allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' }],
+    });
+    const list = toOpenAPIV3('io.k8s.api.core.v1.PodList');
+    expect((list.properties as Record<string, JSONSchema>).items).toEqual(expect.objectContaining({ items: { $ref: '#/components/schemas/io.k8s.api.core.v1.Pod' } }));
   });
 
   it('should declare both JSON types of IntOrString and Quantity', () => {

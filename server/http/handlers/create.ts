@@ -1,5 +1,5 @@
 /** POST of a new object. */
-import { decodeObject, readBody, send } from '../codec';
+import { decodeTypedObject, readBody, send } from '../codec';
 import { ADMIN_USER } from '../../auth/token';
 import { StatusError, badRequest } from '../../../schemas/meta/status-error';
 import type { RequestWithUser } from '../app';
@@ -29,7 +29,7 @@ function answerReview(ctx: RequestContext, body: KubeObject): void {
 export async function handleCreate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'CreateOptions');
-  const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
+  const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
   if (ctx.def.review) return answerReview(ctx, body);
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, {

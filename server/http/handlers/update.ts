@@ -1,5 +1,5 @@
 /** PUT of an object or of its status subresource. */
-import { decodeObject, readBody } from '../codec';
+import { decodeTypedObject, readBody } from '../codec';
 import { checkWriteOptions, writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
 import { fieldChecks } from '../field-checks';
@@ -9,7 +9,7 @@ import type { KubeObject } from '../../../schemas/types';
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'UpdateOptions');
-  const body = decodeObject(raw, ctx.req.headers['content-type']) as KubeObject;
+  const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     ...writeOptions(ctx),

@@ -4,6 +4,9 @@
  * Each function mutates in place and never overwrites a value the client set.
  */
 import type { KubeObject } from './types';
+import { namespaceDefaults, podOnlyDefaults, podSpecDefaults, replicationControllerDefaults, serviceDefaults } from './defaults-core';
+
+export { podSpecDefaults };
 
 type Obj = Record<string, unknown>;
 
@@ -12,48 +15,6 @@ const objAt = (o: Obj, k: string): Obj => (isObj(o[k]) ? (o[k] as Obj) : ((o[k] 
 const setDefault = (o: Obj, k: string, v: unknown) => {
   if (o[k] === undefined || o[k] === null) o[k] = v;
 };
-
-function containerDefaults(c: Obj): void {
-  setDefault(c, 'terminationMessagePath', '/dev/termination-log');
-  setDefault(c, 'terminationMessagePolicy', 'File');
-  if (c.imagePullPolicy === undefined && typeof c.image === 'string') {
-    const ref = c.image.split('@')[0];
-    const lastSlash = ref.lastIndexOf('/');
-    const tag = ref.lastIndexOf(':') > lastSlash ? ref.slice(ref.lastIndexOf(':') + 1) : '';
-    c.imagePullPolicy = c.image.includes('@') ? 'IfNotPresent' : !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
-  }
-  if (Array.isArray(c.ports)) for (const p of c.ports) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
-  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const pr = c[probe];
-    if (!isObj(pr)) continue;
-    setDefault(pr, 'timeoutSeconds', 1);
-    setDefault(pr, 'periodSeconds', 10);
-    setDefault(pr, 'successThreshold', 1);
-    setDefault(pr, 'failureThreshold', 3);
-    if (isObj(pr.httpGet)) setDefault(pr.httpGet, 'path', '/'), setDefault(pr.httpGet, 'scheme', 'HTTP');
-  }
-}
-
-/** podSpecDefaults fills a PodSpec's defaults. */
-export function podSpecDefaults(spec: Obj): void {
-  setDefault(spec, 'restartPolicy', 'Always');
-  setDefault(spec, 'terminationGracePeriodSeconds', 30);
-  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
-  setDefault(spec, 'securityContext', {});
-  setDefault(spec, 'schedulerName', 'default-scheduler');
-  for (const list of ['containers', 'initContainers']) {
-    const cs = spec[list];
-    if (Array.isArray(cs)) for (const c of cs) if (isObj(c)) containerDefaults(c);
-  }
-  if (Array.isArray(spec.volumes)) {
-    for (const v of spec.volumes) {
-      if (!isObj(v)) continue;
-      for (const src of ['configMap', 'secret']) if (isObj(v[src])) setDefault(v[src] as Obj, 'defaultMode', 420);
-      // A volume that names no source is an emptyDir.
-      if (Object.keys(v).length === 1 && v.name !== undefined) v.emptyDir = {};
-    }
-  }
-}
 
 function templateDefaults(spec: Obj): void {
   const template = objAt(spec, 'template');
@@ -123,7 +84,7 @@ export const DEFAULTS: Record<string, (obj: KubeObject) => void> = {
   '/pods': (pod) => {
     const spec = objAt(pod as Obj, 'spec');
     podSpecDefaults(spec);
-    setDefault(spec, 'enableServiceLinks', true);
+    podOnlyDefaults(spec);
     setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
     setDefault(spec, 'priority', 0);
     setDefault(spec, 'serviceAccountName', 'default');
@@ -139,20 +100,9 @@ export const DEFAULTS: Record<string, (obj: KubeObject) => void> = {
     }
     delete s.stringData;
   },
-  '/services': (svc) => {
-    const spec = objAt(svc as Obj, 'spec');
-    setDefault(spec, 'type', 'ClusterIP');
-    setDefault(spec, 'sessionAffinity', 'None');
-    if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
-    if (Array.isArray(spec.ports)) {
-      for (const p of spec.ports) {
-        if (!isObj(p)) continue;
-        setDefault(p, 'protocol', 'TCP');
-        setDefault(p, 'targetPort', p.port);
-      }
-    }
-  },
+  '/services': serviceDefaults,
+  '/replicationcontrollers': replicationControllerDefaults,
+  '/namespaces': namespaceDefaults,
   'apps/deployments': (d) => {
     const spec = objAt(d as Obj, 'spec');
     setDefault(spec, 'replicas', 1);

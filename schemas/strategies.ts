@@ -6,6 +6,8 @@
  */
 import { customResourceDefinitionStrategy } from './crd';
 import { DEFAULTS } from './defaults';
+import { validateEndpoints, validateLimitRange, validateReplicationController, validateResourceQuota, validateService } from './validation/core';
+import { validatePod, validatePodTemplate } from './validation/pod';
 import type { FieldError, KubeObject, ResourceDefinition } from './types';
 
 type Strategy = Partial<Pick<ResourceDefinition,
@@ -79,29 +81,6 @@ function qosClass(pod: KubeObject): string {
   }
   if (!any) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
-}
-
-// Sysctl names as pod validation accepts them: dot- or slash-separated segments.
-const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
-const SYSCTL_RE = new RegExp(`^(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}$`);
-const SYSCTL_MAX_LENGTH = 253;
-
-// podValidation checks what the schema cannot: sysctl names in the pod security context.
-function podValidation(pod: KubeObject): FieldError[] {
-  const errs: FieldError[] = [];
-  const sysctls = ((pod.spec as { securityContext?: { sysctls?: unknown } } | undefined)?.securityContext?.sysctls ?? []) as Array<{ name?: string }>;
-  if (!Array.isArray(sysctls)) return errs;
-  const seen = new Set<string>();
-  sysctls.forEach((s, i) => {
-    const field = `spec.securityContext.sysctls[${i}].name`;
-    const name = s?.name ?? '';
-    if (!name) errs.push({ type: 'FieldValueRequired', field, message: 'Required value' });
-    else if (name.length > SYSCTL_MAX_LENGTH || !SYSCTL_RE.test(name)) {
-      errs.push({ type: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(name)}: must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ${SYSCTL_RE.source}` });
-    } else if (seen.has(name)) errs.push({ type: 'FieldValueDuplicate', field, message: `Duplicate value: ${JSON.stringify(name)}` });
-    seen.add(name);
-  });
-  return errs;
 }
 
 // immutableFields refuses an update that changes any of the given top-level or dotted fields.
@@ -199,7 +178,7 @@ const STRATEGIES: Record<string, Strategy> = {
     prepareForCreate: (pod) => {
       pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
     },
-    validate: podValidation,
+    validate: validatePod,
   },
   // A new volume waits for the PV controller; the time it entered its phase is its creation time.
   '/persistentvolumes': {
@@ -214,7 +193,11 @@ const STRATEGIES: Record<string, Strategy> = {
       pvc.status = { phase: 'Pending' };
     },
   },
-  '/services': { nameValidation: 'dns-1035' },
+  '/services': { nameValidation: 'dns-1035', validate: validateService, prepareForCreate: (svc) => void (svc.status = { loadBalancer: {} }) },
+  '/podtemplates': { validate: validatePodTemplate },
+  '/endpoints': { validate: validateEndpoints },
+  '/resourcequotas': { validate: validateResourceQuota },
+  '/limitranges': { validate: validateLimitRange },
   '/configmaps': { validate: dataValidation(['data', 'binaryData']) },
   '/secrets': { validate: secretValidation, selectableFields: fields('type') },
   '/events': {
@@ -229,7 +212,7 @@ const STRATEGIES: Record<string, Strategy> = {
     selectableFields: fields('spec.unschedulable'),
     createForbidden: 'nodes are not supported by nodeless: pods run on serverless instances, not on nodes',
   },
-  '/replicationcontrollers': { generation: true, selectableFields: fields('status.replicas') },
+  '/replicationcontrollers': { generation: true, selectableFields: fields('status.replicas'), validate: validateReplicationController },
   'apps/deployments': { generation: true },
   'apps/replicasets': { generation: true, selectableFields: fields('status.replicas') },
   'apps/statefulsets': { generation: true },

@@ -5,6 +5,9 @@
  */
 import { isPlainObject as isObj } from './meta/json';
 import type { KubeObject } from './types';
+import { podOnlyDefaults, podSpecDefaults } from './defaults-core';
+
+export { podSpecDefaults };
 
 type Obj = Record<string, unknown>;
 
@@ -12,48 +15,6 @@ const objAt = (o: Obj, k: string): Obj => (isObj(o[k]) ? (o[k] as Obj) : ((o[k] 
 const setDefault = (o: Obj, k: string, v: unknown) => {
   if (o[k] === undefined || o[k] === null) o[k] = v;
 };
-
-function containerDefaults(c: Obj): void {
-  setDefault(c, 'terminationMessagePath', '/dev/termination-log');
-  setDefault(c, 'terminationMessagePolicy', 'File');
-  if (c.imagePullPolicy === undefined && typeof c.image === 'string') {
-    const ref = c.image.split('@')[0];
-    const lastSlash = ref.lastIndexOf('/');
-    const tag = ref.lastIndexOf(':') > lastSlash ? ref.slice(ref.lastIndexOf(':') + 1) : '';
-    c.imagePullPolicy = c.image.includes('@') ? 'IfNotPresent' : !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
-  }
-  if (Array.isArray(c.ports)) for (const p of c.ports) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
-  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const pr = c[probe];
-    if (!isObj(pr)) continue;
-    setDefault(pr, 'timeoutSeconds', 1);
-    setDefault(pr, 'periodSeconds', 10);
-    setDefault(pr, 'successThreshold', 1);
-    setDefault(pr, 'failureThreshold', 3);
-    if (isObj(pr.httpGet)) setDefault(pr.httpGet, 'path', '/'), setDefault(pr.httpGet, 'scheme', 'HTTP');
-  }
-}
-
-/** podSpecDefaults fills a PodSpec's defaults. */
-export function podSpecDefaults(spec: Obj): void {
-  setDefault(spec, 'restartPolicy', 'Always');
-  setDefault(spec, 'terminationGracePeriodSeconds', 30);
-  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
-  setDefault(spec, 'securityContext', {});
-  setDefault(spec, 'schedulerName', 'default-scheduler');
-  for (const list of ['containers', 'initContainers']) {
-    const cs = spec[list];
-    if (Array.isArray(cs)) for (const c of cs) if (isObj(c)) containerDefaults(c);
-  }
-  if (Array.isArray(spec.volumes)) {
-    for (const v of spec.volumes) {
-      if (!isObj(v)) continue;
-      for (const src of ['configMap', 'secret']) if (isObj(v[src])) setDefault(v[src] as Obj, 'defaultMode', 420);
-      // A volume that names no source is an emptyDir.
-      if (Object.keys(v).length === 1 && v.name !== undefined) v.emptyDir = {};
-    }
-  }
-}
 
 function templateDefaults(spec: Obj): void {
   const template = objAt(spec, 'template');
@@ -140,7 +101,7 @@ export function defaultCSIDriver(driver: KubeObject): void {
 export function defaultPod(pod: KubeObject): void {
   const spec = objAt(pod as Obj, 'spec');
   podSpecDefaults(spec);
-  setDefault(spec, 'enableServiceLinks', true);
+  podOnlyDefaults(spec);
   setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
   setDefault(spec, 'priority', 0);
   setDefault(spec, 'serviceAccountName', 'default');
@@ -157,22 +118,6 @@ export function defaultSecret(secret: KubeObject): void {
     for (const [k, v] of Object.entries(s.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
   }
   delete s.stringData;
-}
-
-/** defaultService fills the defaults of services. */
-export function defaultService(svc: KubeObject): void {
-  const spec = objAt(svc as Obj, 'spec');
-  setDefault(spec, 'type', 'ClusterIP');
-  setDefault(spec, 'sessionAffinity', 'None');
-  if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
-  if (Array.isArray(spec.ports)) {
-    for (const p of spec.ports) {
-      if (!isObj(p)) continue;
-      setDefault(p, 'protocol', 'TCP');
-      setDefault(p, 'targetPort', p.port);
-    }
-  }
 }
 
 /** defaultDeployment fills the defaults of apps/deployments. */

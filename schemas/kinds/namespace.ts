@@ -3,6 +3,7 @@
  * (phase Terminating) and holds the namespace until the namespace controller has emptied it and
  * removed its finalizers through /finalize.
  */
+import { namespaceDefaults } from '../defaults-core';
 import { namespaceColumns } from '../printers';
 import type { KubeObject } from '../types';
 import { fields, kindOf } from './kind';
@@ -19,6 +20,7 @@ export const namespace = kindOf('', 'v1', {
   kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'],
   verbs: NAMESPACE_VERBS, subresources: { status: true, finalize: true },
   columns: namespaceColumns,
+  defaults: namespaceDefaults,
   nameValidation: 'dns-label',
   returnDeletedObject: true,
   selectableFields: fields('status.phase'),

@@ -1,5 +1,10 @@
-/** core/v1 ReplicationController: generation follows the spec; scale through /scale. */
+/**
+ * core/v1 ReplicationController: selector and labels default to the template's labels, the
+ * selector must match them; generation follows the spec; scale through /scale.
+ */
+import { replicationControllerDefaults } from '../defaults-core';
 import { replicationControllerColumns } from '../printers-pod';
+import { validateReplicationController } from '../validation/core';
 import { fields, kindOf, replicasScale } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -8,6 +13,7 @@ export const replicationController = kindOf('', 'v1', {
   kind: 'ReplicationController', plural: 'replicationcontrollers', namespaced: true, shortNames: ['rc'],
   categories: ['all'], subresources: replicasScale('.spec.selector'),
   columns: replicationControllerColumns,
+  defaults: replicationControllerDefaults,
   selectableFields: fields('status.replicas'),
-  strategy: objectStrategy({ status: true, generation: true }),
+  strategy: objectStrategy({ status: true, generation: true, validate: validateReplicationController }),
 });

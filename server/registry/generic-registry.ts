@@ -691,9 +691,17 @@ export class Registry {
   private checkValid(def: ResourceDefinition, strategy: Strategy, obj: KubeObject, old?: KubeObject): void {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
     errs.push(...canonicalizeQuantities(def, obj));
-    for (const p of schemaErrors(def, obj)) if (p.keyword === 'required') errs.push(p.error);
-    errs.push(...strategy.validate(obj, old));
-    if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
+    // A kind's own validation words its required fields as kube does and in kube's order; the
+    // schema's required errors only add what it does not report. Identical errors count once,
+    // as field.ErrorList.ToAggregate does.
+    const own = strategy.validate(obj, old);
+    const text = (e: FieldError) => `${e.field}: ${e.message}`;
+    const ownTexts = new Set(own.map(text));
+    for (const p of schemaErrors(def, obj)) if (p.keyword === 'required' && !ownTexts.has(text(p.error))) errs.push(p.error);
+    errs.push(...own);
+    const seen = new Set<string>();
+    const unique = errs.filter((e) => !seen.has(text(e)) && seen.add(text(e)));
+    if (unique.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', unique);
   }
 
   private generateName(base: string): string {

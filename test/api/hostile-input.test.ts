@@ -214,10 +214,10 @@ describe('numbers kube-apiserver refuses or keeps exactly', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'p' },
-      spec: { containers: [{ name: 'c', image: 'x' }], activeDeadlineSeconds: 9007199254740991 },
+      spec: { containers: [{ name: 'c', image: 'x' }], terminationGracePeriodSeconds: 9007199254740991 },
     }));
     expect(res.status).toBe(201);
-    expect((res.body.spec as Record<string, number>).activeDeadlineSeconds).toBe(9007199254740991);
+    expect((res.body.spec as Record<string, number>).terminationGracePeriodSeconds).toBe(9007199254740991);
   });
 });
 

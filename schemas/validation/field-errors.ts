@@ -1,0 +1,109 @@
+/**
+ * Field errors worded as k8s.io/apimachinery's field.Error prints them, and the small
+ * value checks (port numbers, port names, DNS names) that core validation repeats.
+ */
+import type { FieldError } from '../types';
+import { forbiddenField, invalidValue, nameErrors, renderValue, required } from '../meta/object-meta';
+import { validateLabels } from '../meta/selectors';
+
+export { forbiddenField, invalidValue, required };
+
+/** Obj is a decoded JSON object. */
+export type Obj = Record<string, unknown>;
+
+/** isObj tells a JSON object from arrays, null and scalars. */
+export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** objAt reads a child object, or undefined when it is missing or not an object. */
+export const objAt = (o: unknown, k: string): Obj | undefined => (isObj(o) && isObj(o[k]) ? (o[k] as Obj) : undefined);
+
+/** listAt reads a child array, or [] when it is missing or not an array. */
+export const listAt = (o: unknown, k: string): unknown[] => (isObj(o) && Array.isArray(o[k]) ? (o[k] as unknown[]) : []);
+
+/** str reads a string field; Go decodes a missing or null string as "". */
+export const str = (o: unknown, k: string): string => (isObj(o) && typeof o[k] === 'string' ? (o[k] as string) : '');
+
+/** num reads a number field; Go decodes a missing or null number as 0. */
+export const num = (o: unknown, k: string): number => (isObj(o) && typeof o[k] === 'number' ? (o[k] as number) : 0);
+
+/** isSet tells a field that is present and not null (a non-nil pointer in Go). */
+export const isSet = (o: unknown, k: string): boolean => isObj(o) && o[k] !== undefined && o[k] !== null;
+
+/** goValue renders a bad value as field.Error does with %#v: []string{"a"}, map[string]string{"k":"v"}. */
+export function goValue(v: unknown): string {
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  if (isObj(v) && Object.values(v).every((x) => typeof x === 'string')) {
+    return `map[string]string{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(v[k])}`).join(', ')}}`;
+  }
+  return renderValue(v);
+}
+
+/** invalidGo is invalidValue with the value rendered by goValue (for slices and maps). */
+export function invalidGo(field: string, value: unknown, why: string): FieldError {
+  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${why}` };
+}
+
+/** notSupported builds a FieldValueNotSupported error listing the supported values in the given order. */
+export function notSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
+  const list = supported.map((s) => JSON.stringify(s)).join(', ');
+  return { type: 'FieldValueNotSupported', field, message: `Unsupported value: ${renderValue(value)}: supported values: ${list}` };
+}
+
+/** duplicate builds a FieldValueDuplicate error. */
+export function duplicate(field: string, value: unknown): FieldError {
+  return { type: 'FieldValueDuplicate', field, message: `Duplicate value: ${goValue(value)}` };
+}
+
+/** notFound builds a FieldValueNotFound error. */
+export function notFound(field: string, value: unknown): FieldError {
+  return { type: 'FieldValueNotFound', field, message: `Not found: ${renderValue(value)}` };
+}
+
+/** tooLong builds a FieldValueTooLong error. */
+export function tooLong(field: string, max: number): FieldError {
+  return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` };
+}
+
+/** dnsLabel checks a DNS-1123 label (container, volume and port names). */
+export function dnsLabel(value: string, field: string): FieldError[] {
+  return nameErrors(value, 'dns-label').map((why) => invalidValue(field, value, why));
+}
+
+/** dnsSubdomain checks a DNS-1123 subdomain (object names referred to from a spec). */
+export function dnsSubdomain(value: string, field: string): FieldError[] {
+  return nameErrors(value, 'dns-subdomain').map((why) => invalidValue(field, value, why));
+}
+
+/** nonNegative is ValidateNonnegativeField. */
+export function nonNegative(value: unknown, field: string): FieldError[] {
+  return typeof value === 'number' && value < 0 ? [invalidValue(field, value, 'must be greater than or equal to 0')] : [];
+}
+
+/** portNumErrors is IsValidPortNum's message list. */
+export function portNumErrors(port: number): string[] {
+  return port >= 1 && port <= 65535 ? [] : ['must be between 1 and 65535, inclusive'];
+}
+
+/** portNameErrors is IsValidPortName's message list (an IANA_SVC_NAME). */
+export function portNameErrors(name: string): string[] {
+  const out: string[] = [];
+  if (name.length > 15) out.push('must be no more than 15 characters');
+  if (!/^[-a-z0-9]+$/.test(name)) out.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+  if (!/[a-z]/.test(name)) out.push('must contain at least one letter (a-z)');
+  if (name.includes('--')) out.push('must not contain consecutive hyphens');
+  if (name.startsWith('-') || name.endsWith('-')) out.push('must not begin or end with a hyphen');
+  return out;
+}
+
+/** portNumOrName is ValidatePortNumOrName for an int-or-string port. */
+export function portNumOrName(port: unknown, field: string): FieldError[] {
+  if (typeof port === 'number') return portNumErrors(port).map((m) => invalidValue(field, port, m));
+  if (typeof port === 'string') return portNameErrors(port).map((m) => invalidValue(field, port, m));
+  return portNumErrors(0).map((m) => invalidValue(field, 0, m));
+}
+
+/** labelErrors is ValidateLabels for a map at path (node selectors, service selectors, template labels). */
+export function labelErrors(labels: unknown, field: string): FieldError[] {
+  if (!isObj(labels)) return [];
+  return validateLabels(labels, field).map((c) => ({ type: c.reason, field: c.field, message: c.message }));
+}

@@ -4,6 +4,7 @@
  * Each function mutates in place and never overwrites a value the client set.
  */
 import type { KubeObject } from './types';
+import { cronJobDefaults, hpaDefaults, jobDefaults, statefulSetClaimDefaults } from './defaults-workloads';
 
 type Obj = Record<string, unknown>;
 
@@ -180,7 +181,7 @@ export const DEFAULTS: Record<string, (obj: KubeObject) => void> = {
     setDefault(strategy, 'type', 'RollingUpdate');
     if (strategy.type === 'RollingUpdate') setDefault(objAt(strategy, 'rollingUpdate'), 'partition', 0);
     setDefault(spec, 'revisionHistoryLimit', 10);
-    setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
+    statefulSetClaimDefaults(sts);
     templateDefaults(spec);
   },
   'apps/daemonsets': (ds) => {
@@ -196,25 +197,12 @@ export const DEFAULTS: Record<string, (obj: KubeObject) => void> = {
     templateDefaults(spec);
   },
   'batch/jobs': (job) => {
-    const spec = objAt(job as Obj, 'spec');
-    if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
-    setDefault(spec, 'parallelism', 1);
-    setDefault(spec, 'backoffLimit', 6);
-    setDefault(spec, 'completionMode', 'NonIndexed');
-    setDefault(spec, 'suspend', false);
-    setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
-    templateDefaults(spec);
+    jobDefaults(job);
+    templateDefaults(objAt(job as Obj, 'spec'));
   },
   'batch/cronjobs': (cj) => {
-    const spec = objAt(cj as Obj, 'spec');
-    setDefault(spec, 'concurrencyPolicy', 'Allow');
-    setDefault(spec, 'suspend', false);
-    setDefault(spec, 'successfulJobsHistoryLimit', 3);
-    setDefault(spec, 'failedJobsHistoryLimit', 1);
-    const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
-    setDefault(jobSpec, 'backoffLimit', 6);
-    setDefault(jobSpec, 'completionMode', 'NonIndexed');
-    setDefault(jobSpec, 'suspend', false);
-    templateDefaults(jobSpec);
+    cronJobDefaults(cj);
+    templateDefaults(objAt(objAt(objAt(cj as Obj, 'spec'), 'jobTemplate'), 'spec'));
   },
+  'autoscaling/horizontalpodautoscalers': hpaDefaults,
 };

@@ -7,9 +7,12 @@
 import { customResourceDefinitionStrategy } from './crd';
 import { DEFAULTS } from './defaults';
 import type { FieldError, KubeObject, ResourceDefinition } from './types';
+import * as apps from './validation/apps';
+import { jobPrepareForCreate, validateCronJob, validateJob } from './validation/batch';
+import { validateHorizontalPodAutoscaler } from './validation/autoscaling';
 
 type Strategy = Partial<Pick<ResourceDefinition,
-  'generation' | 'nameValidation' | 'returnDeletedObject' | 'prepareForCreate' | 'selectableFields' | 'validate' | 'defaults' | 'createForbidden' | 'prepareForDelete' | 'finalized'>>;
+  'generation' | 'nameValidation' | 'returnDeletedObject' | 'prepareForCreate' | 'selectableFields' | 'validate' | 'defaults' | 'createForbidden' | 'prepareForDelete' | 'finalized' | 'prepareForUpdate' | 'prepareForStatusUpdate'>>;
 
 const get = (path: string) => (obj: KubeObject): string | undefined => {
   const v = valueAt(obj, path);
@@ -230,13 +233,13 @@ const STRATEGIES: Record<string, Strategy> = {
     createForbidden: 'nodes are not supported by nodeless: pods run on serverless instances, not on nodes',
   },
   '/replicationcontrollers': { generation: true, selectableFields: fields('status.replicas') },
-  'apps/deployments': { generation: true },
-  'apps/replicasets': { generation: true, selectableFields: fields('status.replicas') },
-  'apps/statefulsets': { generation: true },
-  'apps/daemonsets': { generation: true },
-  'batch/jobs': { generation: true, selectableFields: fields('status.successful'), prepareForCreate: jobSelector },
-  'batch/cronjobs': { generation: true },
-  'autoscaling/horizontalpodautoscalers': { generation: true },
+  'apps/deployments': { generation: true, validate: apps.validateDeployment, prepareForUpdate: apps.deploymentPrepareForUpdate, prepareForStatusUpdate: apps.keepLabelsOnStatusUpdate },
+  'apps/replicasets': { generation: true, selectableFields: fields('status.replicas'), validate: apps.validateReplicaSet },
+  'apps/statefulsets': { generation: true, nameValidation: 'dns-label', validate: apps.validateStatefulSet, prepareForCreate: apps.statefulSetPrepareForCreate, prepareForUpdate: apps.statefulSetPrepareForUpdate },
+  'apps/daemonsets': { generation: true, validate: apps.validateDaemonSet, prepareForCreate: apps.daemonSetPrepareForCreate, prepareForUpdate: apps.daemonSetPrepareForUpdate },
+  'batch/jobs': { generation: true, selectableFields: fields('status.successful'), prepareForCreate: jobPrepareForCreate, validate: validateJob },
+  'batch/cronjobs': { generation: true, validate: validateCronJob },
+  'autoscaling/horizontalpodautoscalers': { generation: true, validate: validateHorizontalPodAutoscaler },
   'policy/poddisruptionbudgets': { generation: true },
   'networking.k8s.io/ingresses': { generation: true },
   'networking.k8s.io/networkpolicies': { generation: true },
@@ -274,18 +277,4 @@ export function strategyFor(group: string, plural: string): Strategy {
   const key = `${group}/${plural}`;
   const defaults: Strategy = key in DEFAULTS ? { defaults: DEFAULTS[key] } : {};
   return { ...defaults, ...(STRATEGIES[key] ?? {}) };
-}
-
-// jobSelector gives a Job without manualSelector the selector and pod labels the API server
-// generates from its uid.
-function jobSelector(job: KubeObject): void {
-  const spec = (job.spec ?? {}) as { manualSelector?: boolean; selector?: unknown; template?: { metadata?: { labels?: Record<string, string> } } };
-  if (spec.manualSelector === true) return;
-  const uid = job.metadata?.uid ?? '';
-  const name = job.metadata?.name ?? '';
-  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-  const template = (spec.template ??= {});
-  const meta = (template.metadata ??= {});
-  meta.labels = { ...(meta.labels ?? {}), 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
-  job.spec = spec;
 }

@@ -104,6 +104,14 @@ export interface ResourceDefinition {
   /** prepareForCreate resets what a client may not set on create (usually status), in place. */
   prepareForCreate?: (obj: KubeObject) => void;
   /**
+   * prepareForUpdate adjusts an update in place after the registry carried system fields and
+   * status over from old and before it bumps generation (kube's PrepareForUpdate: a Deployment's
+   * annotation change bumps generation, a DaemonSet keeps its template generation).
+   */
+  prepareForUpdate?: (obj: KubeObject, old: KubeObject) => void;
+  /** prepareForStatusUpdate adjusts a /status write in place beyond keeping spec (a Deployment keeps its labels). */
+  prepareForStatusUpdate?: (obj: KubeObject, old: KubeObject) => void;
+  /**
    * prepareForDelete runs when a delete is asked for; returning true keeps the object, marked
    * with deletionTimestamp, until finalized says it may go (namespaces use this).
    */

@@ -548,6 +548,7 @@ export class Registry {
         if (obj[f] === undefined) delete next[f];
         else next[f] = obj[f];
       }
+      def.prepareForStatusUpdate?.(next, old);
     } else {
       next = obj;
       next.metadata = metadata;
@@ -568,6 +569,7 @@ export class Registry {
     if (oldMeta.deletionTimestamp && !sameSet(nm.finalizers, oldMeta.finalizers) && (nm.finalizers ?? []).some((f) => !(oldMeta.finalizers ?? []).includes(f))) {
       throw invalid(def.kind, def.group, name, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
     }
+    if (options.subresource !== 'status' && options.subresource !== 'finalize' && options.subresource !== 'approval') def.prepareForUpdate?.(next, old);
     if (def.generation && this.specChanged(def, next, old)) nm.generation = (oldMeta.generation ?? 0) + 1;
     return next;
   }
@@ -714,7 +716,8 @@ export class Registry {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
     errs.push(...canonicalizeQuantities(def, obj));
     for (const p of schemaErrors(def, obj)) if (p.keyword === 'required') errs.push(p.error);
-    if (def.validate) errs.push(...def.validate(obj, old));
+    // A kind's own rules may repeat a schema's required field; each cause is reported once.
+    if (def.validate) for (const e of def.validate(obj, old)) if (!errs.some((x) => x.type === e.type && x.field === e.field && x.message === e.message)) errs.push(e);
     if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
   }
 

@@ -188,7 +188,10 @@ function withoutSchedulingDirectives(template: unknown): Obj {
 /** validateJob is ValidateJob with the generated-selector checks, and on update ValidateJobSpecUpdate. */
 export function validateJob(job: KubeObject, old?: KubeObject): FieldError[] {
   const spec = objOf(job.spec);
-  const errs = [...generatedSelectorRules(job, !old), ...jobSpecRules(spec, 'spec')];
+  // The batch.kubernetes.io/ labels are required of new Jobs, and of Jobs created with them.
+  const oldLabels = objOf(objOf(objOf(old?.spec).template).metadata).labels;
+  const requirePrefixed = !old || (isObj(oldLabels) && CONTROLLER_UID in oldLabels);
+  const errs = [...generatedSelectorRules(job, requirePrefixed), ...jobSpecRules(spec, 'spec')];
   if (!present(spec.selector)) errs.push({ type: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
   else errs.push(...selectorErrors(spec.selector, 'spec.selector'));
   if (selectorParses(spec.selector)) {

@@ -4,7 +4,8 @@
  *
  * | kind        | rule (kube)                                                                 | here |
  * |-------------|-----------------------------------------------------------------------------|------|
- * | all four    | spec.selector required (DaemonSet: no Required, only the template check)     | yes  |
+ * | all four    | spec.selector required (DaemonSet: no Required of its own, only the template | yes  |
+ * |             | check; nodeless's schema still adds Required)                                |      |
  * | all four    | selector syntax (ValidateLabelSelector), empty selector invalid              | yes  |
  * | all four    | non-empty selector must match spec.template.metadata.labels                  | yes  |
  * | all four    | template restartPolicy Always, no activeDeadlineSeconds                      | yes  |
@@ -56,22 +57,26 @@ import {
 
 const quote = (s: unknown) => JSON.stringify(String(s ?? ''));
 
-// selectorRules: required, well-formed, not empty; then the template must carry its labels.
-function selectorRules(spec: Obj, kind: string, required = true): FieldError[] {
+// selectorRules: required, well-formed, not empty; then the template must carry its labels. A
+// DaemonSet's selector is not checked for presence, and its emptiness after the template match.
+function selectorRules(spec: Obj, kind: string): FieldError[] {
+  const daemonSet = kind === 'daemonset';
   const errs: FieldError[] = [];
+  const empty = isObj(spec.selector) && selectorIsEmpty(spec.selector) ? [invalid('spec.selector', goLabelSelector(spec.selector), `empty selector is invalid for ${kind}`)] : [];
   if (!present(spec.selector)) {
-    if (required) errs.push({ type: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
+    if (!daemonSet) errs.push({ type: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
   } else if (isObj(spec.selector)) {
     errs.push(...selectorErrors(spec.selector, 'spec.selector'));
-    if (selectorIsEmpty(spec.selector)) errs.push(invalid('spec.selector', goLabelSelector(spec.selector), `empty selector is invalid for ${kind}`));
+    if (!daemonSet) errs.push(...empty);
   }
-  if (!selectorParses(spec.selector)) return errs;
-  const template = objOf(spec.template);
-  errs.push(...templateLabelsMismatch(spec.selector, objOf(template.metadata).labels, 'spec.template.metadata.labels'));
+  if (selectorParses(spec.selector)) {
+    errs.push(...templateLabelsMismatch(spec.selector, objOf(objOf(spec.template).metadata).labels, 'spec.template.metadata.labels'));
+  }
+  if (daemonSet) errs.push(...empty);
   return errs;
 }
 
-// replicaSetLikeTemplate is ValidatePodTemplateSpecForReplicaSet's template part (Deployments too).
+// replicaSetTemplate is ValidatePodTemplateSpecForReplicaSet's template part (Deployments too).
 function replicaSetTemplate(spec: Obj, kind: string): FieldError[] {
   const template = objOf(spec.template);
   return [...podTemplateErrors(spec.template, 'spec.template'), ...alwaysRestartingTemplate(template, 'spec.template', kind)];
@@ -173,8 +178,7 @@ function daemonSetUpdateStrategy(strategy: Obj): FieldError[] {
 /** validateDaemonSet is ValidateDaemonSet, and on update the selector is immutable. */
 export function validateDaemonSet(ds: KubeObject, old?: KubeObject): FieldError[] {
   const spec = objOf(ds.spec);
-  const errs = [...selectorRules(spec, 'daemonset', false)];
-  // kube checks emptiness after the template match for DaemonSets; the order of causes follows it.
+  const errs = [...selectorRules(spec, 'daemonset')];
   errs.push(...podTemplateErrors(spec.template, 'spec.template'), ...alwaysRestartingTemplate(objOf(spec.template), 'spec.template', 'DaemonSet'));
   errs.push(...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
   errs.push(...daemonSetUpdateStrategy(objOf(spec.updateStrategy)));

@@ -107,8 +107,8 @@ export function selectorIsEmpty(selector: Obj): boolean {
 
 /**
  * templateLabelsMismatch checks that a controller's selector selects its template's labels
- * (LabelSelectorAsSelector: an absent selector selects nothing, an empty one everything; an
- * unparsable one is reported elsewhere). skipEmpty is the apps rule "only a non-empty selector".
+ * (LabelSelectorAsSelector: an absent selector selects nothing, an empty one everything and so
+ * matches; an unparsable one is reported elsewhere).
  */
 export function templateLabelsMismatch(selector: unknown, templateLabels: unknown, field: string): FieldError[] {
   let sel;
@@ -156,7 +156,7 @@ export function notMoreThan100Percent(field: string, v: unknown): FieldError[] {
   return typeof v === 'string' && PERCENT.test(v) && Number(v.slice(0, -1)) > 100 ? [invalid(field, goIntOrString(v), 'must not be greater than 100%')] : [];
 }
 
-/** templateRestartPolicy is the apps rule that pods of a controller restart Always and have no deadline. */
+/** alwaysRestartingTemplate is the apps rule that pods of a controller restart Always and have no deadline. */
 export function alwaysRestartingTemplate(template: Obj, path: string, kind: string): FieldError[] {
   const spec = objOf(template.spec);
   const errs: FieldError[] = [];

@@ -6,6 +6,7 @@
 import { isPlainObject as isObj } from './meta/json';
 import type { KubeObject } from './types';
 import { podOnlyDefaults, podSpecDefaults } from './defaults-core';
+import { cronJobDefaults, jobDefaults, statefulSetClaimDefaults } from './defaults-workloads';
 
 export { podSpecDefaults };
 
@@ -152,7 +153,7 @@ export function defaultStatefulSet(sts: KubeObject): void {
   setDefault(strategy, 'type', 'RollingUpdate');
   if (strategy.type === 'RollingUpdate') setDefault(objAt(strategy, 'rollingUpdate'), 'partition', 0);
   setDefault(spec, 'revisionHistoryLimit', 10);
-  setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
+  statefulSetClaimDefaults(sts);
   templateDefaults(spec);
 }
 
@@ -172,26 +173,13 @@ export function defaultDaemonSet(ds: KubeObject): void {
 
 /** defaultJob fills the defaults of batch/jobs. */
 export function defaultJob(job: KubeObject): void {
-  const spec = objAt(job as Obj, 'spec');
-  if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
-  setDefault(spec, 'parallelism', 1);
-  setDefault(spec, 'backoffLimit', 6);
-  setDefault(spec, 'completionMode', 'NonIndexed');
-  setDefault(spec, 'suspend', false);
-  setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
-  templateDefaults(spec);
+  jobDefaults(job);
+  templateDefaults(objAt(job as Obj, 'spec'));
 }
 
 /** defaultCronJob fills the defaults of batch/cronjobs. */
 export function defaultCronJob(cj: KubeObject): void {
-  const spec = objAt(cj as Obj, 'spec');
-  setDefault(spec, 'concurrencyPolicy', 'Allow');
-  setDefault(spec, 'suspend', false);
-  setDefault(spec, 'successfulJobsHistoryLimit', 3);
-  setDefault(spec, 'failedJobsHistoryLimit', 1);
-  const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
-  setDefault(jobSpec, 'backoffLimit', 6);
-  setDefault(jobSpec, 'completionMode', 'NonIndexed');
-  setDefault(jobSpec, 'suspend', false);
-  templateDefaults(jobSpec);
+  cronJobDefaults(cj);
+  templateDefaults(objAt(objAt(objAt(cj as Obj, 'spec'), 'jobTemplate'), 'spec'));
 }
+

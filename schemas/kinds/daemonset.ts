@@ -1,6 +1,7 @@
 /** apps/v1 DaemonSet: generation moves with the spec; status writes keep the stored spec. */
 import { defaultDaemonSet } from '../defaults';
 import { daemonSetColumns } from '../printers-pod';
+import { daemonSetPrepareForCreate, daemonSetPrepareForUpdate, validateDaemonSet } from '../validation/apps';
 import { STATUS, kindOf } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -9,5 +10,12 @@ export const daemonSet = kindOf('apps', 'v1', {
   kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: STATUS,
   columns: daemonSetColumns,
   defaults: defaultDaemonSet,
-  strategy: objectStrategy({ status: true, generation: true }),
+  strategy: objectStrategy({
+    status: true,
+    generation: true,
+    // The template generation annotation counts template changes.
+    prepareForCreate: daemonSetPrepareForCreate,
+    prepareForUpdate: daemonSetPrepareForUpdate,
+    validate: validateDaemonSet,
+  }),
 });

@@ -6,6 +6,7 @@
 import { defaultDeployment } from '../defaults';
 import { jsonEqual } from '../meta/json';
 import { deploymentColumns } from '../printers-pod';
+import { validateDeployment } from '../validation/apps';
 import { kindOf, replicasScale } from './kind';
 import { objectStrategy, specChangedExceptStatus, statusStrategy } from './strategy';
 
@@ -19,6 +20,7 @@ export const deployment = kindOf('apps', 'v1', {
     status: true,
     generation: true,
     specChanged: (d, old) => specChangedExceptStatus(d, old) || !jsonEqual(d.metadata?.annotations, old.metadata?.annotations),
+    validate: validateDeployment,
   }),
   statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
 });

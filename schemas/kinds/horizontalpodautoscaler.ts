@@ -3,7 +3,9 @@
  * under one store prefix; v1 is converted from and to the v2 form.
  */
 import { HPA_V1 } from '../conversions';
+import { hpaDefaults } from '../defaults-workloads';
 import { horizontalPodAutoscalerColumns } from '../printers';
+import { validateHorizontalPodAutoscaler } from '../validation/autoscaling';
 import { STATUS, kindOf, type KindFacts } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -11,7 +13,8 @@ import { objectStrategy } from './strategy';
 const facts: KindFacts = {
   kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: STATUS,
   columns: horizontalPodAutoscalerColumns,
-  strategy: objectStrategy({ status: true, generation: true }),
+  defaults: hpaDefaults,
+  strategy: objectStrategy({ status: true, generation: true, validate: validateHorizontalPodAutoscaler }),
 };
 
 /** horizontalPodAutoscalerV2 is autoscaling/v2 horizontalpodautoscalers. */

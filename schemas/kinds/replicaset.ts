@@ -1,6 +1,7 @@
 /** apps/v1 ReplicaSet: generation moves with the spec; status writes keep the stored spec. */
 import { defaultReplicaSet } from '../defaults';
 import { replicaSetColumns } from '../printers-pod';
+import { validateReplicaSet } from '../validation/apps';
 import { fields, kindOf, replicasScale } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -11,5 +12,5 @@ export const replicaSet = kindOf('apps', 'v1', {
   columns: replicaSetColumns,
   defaults: defaultReplicaSet,
   selectableFields: fields('status.replicas'),
-  strategy: objectStrategy({ status: true, generation: true }),
+  strategy: objectStrategy({ status: true, generation: true, validate: validateReplicaSet }),
 });

@@ -1,6 +1,7 @@
 /** apps/v1 StatefulSet: generation moves with the spec; status writes keep the stored spec. */
 import { defaultStatefulSet } from '../defaults';
 import { statefulSetColumns } from '../printers-pod';
+import { statefulSetPrepareForCreate, statefulSetPrepareForUpdate, validateStatefulSet } from '../validation/apps';
 import { kindOf, replicasScale } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -10,5 +11,12 @@ export const statefulSet = kindOf('apps', 'v1', {
   subresources: replicasScale('.spec.selector'),
   columns: statefulSetColumns,
   defaults: defaultStatefulSet,
-  strategy: objectStrategy({ status: true, generation: true }),
+  nameValidation: 'dns-label',
+  strategy: objectStrategy({
+    status: true,
+    generation: true,
+    prepareForCreate: statefulSetPrepareForCreate,
+    prepareForUpdate: statefulSetPrepareForUpdate,
+    validate: validateStatefulSet,
+  }),
 });

@@ -12,7 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const template = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], restartPolicy: 'OnFailure' } });
+// apps kinds' pods always restart; a Job's pods must not.
+const template = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } });
+const jobTemplate = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'OnFailure' } });
 // Each workload kind with a status its schema accepts.
 const workloads: Array<[string, string, (name: string) => Record<string, unknown>, Record<string, unknown>]> = [
   ['apps/v1', 'deployments', (n) => ({ kind: 'Deployment', spec: { selector: { matchLabels: { app: n } }, template: template(n) } }), { observedGeneration: 1 }],
@@ -20,8 +22,8 @@ const workloads: Array<[string, string, (name: string) => Record<string, unknown
   ['apps/v1', 'statefulsets', (n) => ({ kind: 'StatefulSet', spec: { serviceName: n, selector: { matchLabels: { app: n } }, template: template(n) } }), { replicas: 0, observedGeneration: 1 }],
   ['apps/v1', 'daemonsets', (n) => ({ kind: 'DaemonSet', spec: { selector: { matchLabels: { app: n } }, template: template(n) } }),
     { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0, observedGeneration: 1 }],
-  ['batch/v1', 'jobs', (n) => ({ kind: 'Job', spec: { template: template(n) } }), { active: 1 }],
-  ['batch/v1', 'cronjobs', (n) => ({ kind: 'CronJob', spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: template(n) } } } }), { lastScheduleTime: '2026-01-01T00:00:00Z' }],
+  ['batch/v1', 'jobs', (n) => ({ kind: 'Job', spec: { template: jobTemplate(n) } }), { active: 1 }],
+  ['batch/v1', 'cronjobs', (n) => ({ kind: 'CronJob', spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: jobTemplate(n) } } } }), { lastScheduleTime: '2026-01-01T00:00:00Z' }],
 ];
 
 describe('status subresource of the workload kinds', () => {

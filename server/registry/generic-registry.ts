@@ -137,7 +137,8 @@ const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export class Registry {
   readonly admission = new AdmissionChain();
   readonly decoded = new DecodedObjectCache(20_000);
-  private readonly now: () => Date;
+  /** now is the registry's clock, injected by tests; subresources that write times read it too. */
+  readonly now: () => Date;
   private readonly uid: () => string;
   private readonly random: () => number;
   private readonly rvWaitMs: number;

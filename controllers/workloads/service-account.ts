@@ -90,7 +90,7 @@ export class ServiceAccountController {
       let resourceVersion: string | undefined = from;
       while (!this.queue.stopped) {
         try {
-          const events = await this.registry.watch(def, undefined, { resourceVersion, name }, this.abort.signal);
+          const events = await this.registry.watch(def, undefined, { resourceVersion, fieldSelector: name === undefined ? undefined : `metadata.name=${name}` }, this.abort.signal);
           for await (const ev of events) {
             if (ev.type === 'BOOKMARK') continue;
             if (ev.type === 'ERROR') break;

@@ -7,16 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import type { ListQuery, Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
-import {
-  SelectorError,
-  exactFieldValue,
-  fieldSelectorFields,
-  fieldSelectorMatches,
-  matches,
-  parseFieldSelector,
-  parseLabelSelector,
-  unsupportedFieldLabelMessage,
-} from '../../schemas/meta/selectors';
+import { SelectorError, parseFieldSelector, parseLabelSelector } from '../../schemas/meta/selectors';
+import { duplicateFields, parseFieldValidation, type FieldValidation } from '../registry/field-validation';
+import { selectionOf } from '../registry/list-selection';
 import { badRequest, invalid } from '../../schemas/meta/status-error';
 import { validateFieldManager } from '../patch/managed-fields';
 import type { Output } from './codec';
@@ -46,6 +39,27 @@ export function subresourceOf(ctx: RequestContext): 'status' | 'finalize' | 'app
 export function writeOptions(ctx: RequestContext): { dryRun: boolean; fieldManager?: string; userAgent?: string } {
   const fieldManager = ctx.query.get('fieldManager') ?? undefined;
   return { dryRun: ctx.query.getAll('dryRun').length > 0, fieldManager, userAgent: ctx.req.headers['user-agent'] };
+}
+
+/** BodyFieldOptions are the field-validation options of a write whose body a decoder read. */
+export interface BodyFieldOptions {
+  fieldValidation: FieldValidation;
+  duplicateFields: string[];
+  warn: (warning: string) => void;
+}
+
+/**
+ * bodyFieldOptions reads fieldValidation and finds the duplicate keys of the raw body (only the
+ * decoder can see them; the registry prunes and checks the unknown fields), collecting the
+ * write's warnings into warnings.
+ */
+export function bodyFieldOptions(ctx: RequestContext, raw: Buffer, warnings: string[]): BodyFieldOptions {
+  const fieldValidation = parseFieldValidation(ctx.query.get('fieldValidation'));
+  return {
+    fieldValidation,
+    duplicateFields: fieldValidation === 'Ignore' ? [] : duplicateFields(raw.toString('utf8')),
+    warn: (w) => warnings.push(w),
+  };
 }
 
 /**
@@ -173,13 +187,6 @@ export function listOptionErrors(query: URLSearchParams, watch: boolean): FieldE
   return errs;
 }
 
-/** fieldValue reads a selectable field of an object: metadata.name, metadata.namespace, or the kind's own. */
-export function fieldValue(def: ResourceDefinition, obj: Readonly<KubeObject>, field: string): string | undefined {
-  if (field === 'metadata.name') return obj.metadata?.name;
-  if (field === 'metadata.namespace') return obj.metadata?.namespace ?? '';
-  return def.selectableFields?.[field]?.(obj as KubeObject);
-}
-
 /**
  * listQuery builds the registry's list query from ListOptions in the query, in kube-apiserver's
  * order: the parameters decoded (a bad number or selector is 400), then validated (422 Invalid
@@ -189,32 +196,26 @@ export function listQuery(ctx: RequestContext, watch = false): ListQuery {
   const q = ctx.query;
   intParam(q, 'timeoutSeconds');
   const limit = intParam(q, 'limit');
-  let labelSel;
-  let fieldSel;
+  // A selector that does not parse is refused (400) before the options are validated (422).
+  const selectors = { labelSelector: q.get('labelSelector') ?? '', fieldSelector: q.get('fieldSelector') ?? '' };
   try {
-    labelSel = parseLabelSelector(q.get('labelSelector') ?? '');
-    fieldSel = parseFieldSelector(q.get('fieldSelector') ?? '');
+    parseLabelSelector(selectors.labelSelector);
+    parseFieldSelector(selectors.fieldSelector);
   } catch (err) {
     if (err instanceof SelectorError) throw badRequest(err.message);
     throw err;
   }
   const errs = listOptionErrors(q, watch);
   if (errs.length) throw invalid('ListOptions', 'meta.k8s.io', '', errs);
-  for (const f of fieldSelectorFields(fieldSel)) {
-    if (f !== 'metadata.name' && f !== 'metadata.namespace' && !ctx.def.selectableFields?.[f]) {
-      throw badRequest(unsupportedFieldLabelMessage(f));
-    }
-  }
-  const filters: Array<(o: Readonly<KubeObject>) => boolean> = [];
-  if (!labelSel.empty) filters.push((o) => matches(labelSel, o.metadata?.labels));
-  if (!fieldSel.empty) filters.push((o) => fieldSelectorMatches(fieldSel, (f) => fieldValue(ctx.def, o, f)));
+  // The selectors go to the registry as data; it compiles them (and refuses unknown field labels).
+  selectionOf(ctx.def, selectors);
   return {
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: q.get('resourceVersionMatch') || undefined,
     // A limit of 0 or below is no limit: the storage pages only when limit > 0.
     limit: limit !== undefined && limit > 0 ? limit : undefined,
     continue: q.get('continue') || undefined,
-    filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : (o) => filters.every((f) => f(o)),
-    name: exactFieldValue(fieldSel, 'metadata.name'),
+    labelSelector: q.get('labelSelector') || undefined,
+    fieldSelector: q.get('fieldSelector') || undefined,
   };
 }

@@ -20,7 +20,11 @@ import {
 import { checkSizeLimits, fromKeyError } from './size-limits';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy } from '../../schemas/types';
+import { apply } from '../patch/server-side-apply';
+import { applyPatch, PATCH_MEDIA_TYPES, type PatchType } from '../patch/apply-patch';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
+import { fieldWarnings, pruneUnknownFields, strictDecodingError, type FieldValidation } from './field-validation';
+import { selectionOf, type Selection, type SelectorQuery } from './list-selection';
 import { decodeContinue, encodeContinue } from './continue-token';
 import { validateObjectMeta } from '../../schemas/meta/object-meta';
 import { schemaErrors } from '../../schemas/schema-validation';
@@ -55,11 +59,35 @@ export interface WriteOptions {
   userAgent?: string;
   /** managedFieldsDone: the caller (server-side apply) already computed metadata.managedFields */
   managedFieldsDone?: boolean;
+  /** fieldValidation says what unknown and duplicate fields do: Strict refuses, Warn (the default) warns, Ignore drops them silently */
+  fieldValidation?: FieldValidation;
+  /** duplicateFields are the duplicate keys the decoder found in the request body (only a decoder can see them) */
+  duplicateFields?: string[];
+  /** warn receives each warning of the write (unknown and duplicate fields), as kube's warning recorder */
+  warn?: (warning: string) => void;
 }
 
 /** UpdateOptions add the subresource an update targets ('scale' writes the main object). */
 export interface UpdateOptions extends WriteOptions {
   subresource?: 'status' | 'finalize' | 'approval' | 'scale' | 'ephemeralcontainers';
+}
+
+/** PatchOptions add server-side apply's force to an update's options. */
+export interface PatchOptions extends UpdateOptions {
+  /** force: an apply takes over the fields other managers own instead of failing with a conflict */
+  force?: boolean;
+}
+
+/** Patch is a parsed patch of one type: a JSON value for json, merge and strategic; the applied object for apply. */
+export interface Patch {
+  type: PatchType;
+  body: unknown;
+}
+
+/** PatchResult is what a patch stored, and whether an apply created the object. */
+export interface PatchResult {
+  object: StoredObject;
+  created: boolean;
 }
 
 /** DeleteOptions mirror metav1.DeleteOptions. */
@@ -69,16 +97,12 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-/** ListQuery selects a page of a list. */
-export interface ListQuery {
+/** ListQuery selects a page of a list; the selectors are the strings a client sends. */
+export interface ListQuery extends SelectorQuery {
   resourceVersion?: string;
   resourceVersionMatch?: string;
   limit?: number;
   continue?: string;
-  /** label and field selectors compiled to one predicate over the decoded object */
-  filter?: (obj: Readonly<KubeObject>) => boolean;
-  /** a field selector pinned metadata.name to this value */
-  name?: string;
 }
 
 /** ListPage is one page of a list. */
@@ -90,13 +114,11 @@ export interface ListPage {
 }
 
 /** WatchQuery selects where a watch starts and what it shows. */
-export interface WatchQuery {
+export interface WatchQuery extends SelectorQuery {
   resourceVersion?: string;
   resourceVersionMatch?: string;
   sendInitialEvents?: boolean;
   allowWatchBookmarks?: boolean;
-  filter?: (obj: Readonly<KubeObject>) => boolean;
-  name?: string;
   /** progress bookmarks are sent at this interval while no event flows (ms). */
   bookmarkIntervalMs?: number;
 }
@@ -132,6 +154,10 @@ export interface RegistryOptions {
 const CONFLICT_RETRIES = 1000;
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+/** MAX_GENERATE_NAME_ATTEMPTS is how often a create with generateName tries a new name, as kube-apiserver. */
+const MAX_GENERATE_NAME_ATTEMPTS = 8;
+/** MAX_APPLY_ATTEMPTS bounds how often an apply switches between create and update when it races. */
+const MAX_APPLY_ATTEMPTS = 10;
 
 /** Registry is the generic resource store every verb goes through. */
 export class Registry {
@@ -237,9 +263,10 @@ export class Registry {
     } else if (match) {
       throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
     }
-    if (query.name !== undefined) return this.listOne(def, namespace, query, revision);
+    const selection = selectionOf(def, query);
+    if (selection.name !== undefined) return this.listOne(def, namespace, { ...selection, name: selection.name }, revision);
 
-    const filter = query.filter;
+    const filter = selection.filter;
     try {
       const page = await this.store.list(prefix, {
         revision: revision || undefined,
@@ -272,7 +299,7 @@ export class Registry {
   }
 
   // listOne serves a list narrowed by metadata.name to a single key.
-  private async listOne(def: ResourceDefinition, namespace: string | undefined, query: ListQuery, revision: number): Promise<ListPage> {
+  private async listOne(def: ResourceDefinition, namespace: string | undefined, query: Required<Pick<Selection, 'name'>> & Selection, revision: number): Promise<ListPage> {
     const current = await this.store.currentRevision();
     const at = revision || current;
     let found: KeyValue[] = [];
@@ -308,9 +335,10 @@ export class Registry {
    * Bad queries reject with a StatusError; a compacted revision yields one ERROR event (410).
    */
   async watch(def: ResourceDefinition, namespace: string | undefined, query: WatchQuery = {}, signal?: AbortSignal): Promise<AsyncGenerator<RegistryWatchEvent>> {
-    const target = query.name !== undefined && (namespace || !def.namespaced) ? this.key(def, namespace, query.name) : this.prefix(def, namespace);
+    const selection = selectionOf(def, query);
+    const target = selection.name !== undefined && (namespace || !def.namespaced) ? this.key(def, namespace, selection.name) : this.prefix(def, namespace);
     const filter = (obj: Readonly<KubeObject>) =>
-      (query.name === undefined || obj.metadata?.name === query.name) && (!query.filter || query.filter(obj));
+      (selection.name === undefined || obj.metadata?.name === selection.name) && (!selection.filter || selection.filter(obj));
     const rv = query.resourceVersion;
     if (query.resourceVersionMatch && query.resourceVersionMatch !== 'NotOlderThan') {
       throw badRequest(`resourceVersionMatch: Unsupported value: "${query.resourceVersionMatch}": supported values: "NotOlderThan"`);
@@ -325,7 +353,7 @@ export class Registry {
     try {
       if (initial) {
         if (rv && rv !== '0') await this.waitForRevision(parseRevision(rv));
-        const page = await this.list(def, namespace, { filter: query.filter, name: query.name });
+        const page = await this.list(def, namespace, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
         initialItems.push(...page.items);
         from = Number(page.resourceVersion);
       } else if (rv && rv !== '0') {
@@ -377,7 +405,7 @@ export class Registry {
         }
         const obj = this.decode({ raw: ev.value, revision: ev.revision });
         const matches = filter(obj);
-        if (ev.type === 'ADDED' || ev.type === 'DELETED' || !query.filter) {
+        if (ev.type === 'ADDED' || ev.type === 'DELETED' || (!query.labelSelector && !query.fieldSelector)) {
           if (matches) yield { type: ev.type, raw: this.present(def, ev).raw };
           continue;
         }
@@ -397,6 +425,19 @@ export class Registry {
   /** create stores a new object after the full create pipeline. */
   async create(def: ResourceDefinition, namespace: string | undefined, input: KubeObject, options: WriteOptions = {}): Promise<StoredObject> {
     const obj = structuredClone(input);
+    this.checkFields(def, obj, options);
+    const generated = !obj.metadata?.name && !!obj.metadata?.generateName;
+    // A generated name that is taken is generated again, as kube-apiserver retries (RetryGenerateName).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createOnce(def, namespace, structuredClone(obj), options);
+      } catch (err) {
+        if (!generated || attempt >= MAX_GENERATE_NAME_ATTEMPTS || !(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+  }
+
+  private async createOnce(def: ResourceDefinition, namespace: string | undefined, obj: KubeObject, options: WriteOptions): Promise<StoredObject> {
     this.checkTypeMeta(def, obj);
     const meta = (obj.metadata ??= {});
     if (def.namespaced) {
@@ -454,7 +495,95 @@ export class Registry {
    * resourceVersion in the body is a precondition; without one the update is unconditional.
    */
   async update(def: ResourceDefinition, namespace: string | undefined, name: string, input: KubeObject, options: UpdateOptions = {}): Promise<StoredObject> {
-    return this.guaranteedUpdate(def, namespace, name, () => structuredClone(input), options, true);
+    const obj = structuredClone(input);
+    this.checkFields(def, obj, options);
+    return this.guaranteedUpdate(def, namespace, name, () => structuredClone(obj), options, true);
+  }
+
+  /**
+   * patch applies a JSON, merge or strategic merge patch to the stored object (or its status),
+   * or a server-side apply, which creates the object when it does not exist. A resourceVersion
+   * the patch leaves in the object is a precondition; otherwise conflicts are retried. An apply
+   * whose create loses to a concurrent create (or whose update loses to a delete) tries again
+   * the other way, so a race never turns an apply into a 409.
+   */
+  async patch(def: ResourceDefinition, namespace: string | undefined, name: string, patch: Patch, options: PatchOptions = {}): Promise<PatchResult> {
+    if (patch.type === 'apply') return this.apply(def, namespace, name, patch.body, options);
+    if (patch.type === 'strategic' && !def.definitionName) {
+      // Custom resources have no strategic-merge metadata; kube-apiserver refuses that patch type for them.
+      const accepted = (['json', 'merge', 'apply'] as const).map((t) => PATCH_MEDIA_TYPES[t]);
+      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+    }
+    let warnings: string[] = [];
+    const object = await this.guaranteedUpdate(
+      def,
+      namespace,
+      name,
+      (current) => {
+        // A resourceVersion left in the result came from the patch itself: a precondition.
+        if (current.metadata) delete current.metadata.resourceVersion;
+        const patched = applyPatch(current, patch.type as Exclude<PatchType, 'apply'>, patch.body, def.definitionName) as KubeObject;
+        warnings = [];
+        this.checkFields(def, patched, { ...options, warn: (w) => warnings.push(w) });
+        return patched;
+      },
+      options,
+      true,
+    );
+    for (const w of warnings) options.warn?.(w);
+    return { object, created: false };
+  }
+
+  // apply merges an applied configuration with field ownership (server-side apply).
+  private async apply(def: ResourceDefinition, namespace: string | undefined, name: string, body: unknown, options: PatchOptions): Promise<PatchResult> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the applied configuration must be an object');
+    const applied = structuredClone(body) as KubeObject;
+    this.checkFields(def, applied, options);
+    const appliedName = applied.metadata?.name;
+    if (appliedName !== undefined && appliedName !== name) throw badRequest(`the name of the object (${appliedName}) does not match the name on the URL (${name})`);
+    const manager = this.managerOf(options);
+    const force = options.force ?? false;
+    const schema = this.patchSchema(def);
+    const subresource = options.subresource === 'status' ? 'status' : undefined;
+    const applyOptions = {
+      apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+      kind: def.kind,
+      subresource,
+      resetFields: defaultResetFields(subresource, !!def.subresources.status),
+    };
+    const writeOptions = { ...options, managedFieldsDone: true, warn: undefined, fieldValidation: 'Ignore' as const };
+    for (let attempt = 1; ; attempt++) {
+      const exists = await this.get(def, namespace, name).then(
+        () => true,
+        (err) => {
+          if (err instanceof StatusError && err.code === 404 && !options.subresource) return false;
+          throw err;
+        },
+      );
+      try {
+        if (!exists) {
+          const created = apply(undefined, { ...applied, metadata: { ...applied.metadata, name } }, manager, force, schema, undefined, this.now(), applyOptions);
+          return { object: await this.create(def, namespace, created.object, writeOptions), created: true };
+        }
+        const object = await this.guaranteedUpdate(def, namespace, name, (current) => apply(current, applied, manager, force, schema, undefined, this.now(), applyOptions).object, writeOptions);
+        return { object, created: false };
+      } catch (err) {
+        const raced = err instanceof StatusError && ((!exists && err.reason === 'AlreadyExists') || (exists && err.code === 404 && !options.subresource));
+        if (!raced || attempt >= MAX_APPLY_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  // checkFields prunes the fields the kind's schema does not declare, as kube's decoder drops
+  // them, and applies fieldValidation to them and to the duplicate keys the decoder found.
+  private checkFields(def: ResourceDefinition, obj: KubeObject, options: WriteOptions): void {
+    const unknown = pruneUnknownFields(def, obj);
+    const mode = options.fieldValidation ?? 'Warn';
+    if (mode === 'Ignore') return;
+    const problems = { unknown, duplicate: options.duplicateFields ?? [] };
+    if (!problems.unknown.length && !problems.duplicate.length) return;
+    if (mode === 'Strict') throw strictDecodingError(def, problems);
+    for (const w of fieldWarnings(problems)) options.warn?.(w);
   }
 
   /**

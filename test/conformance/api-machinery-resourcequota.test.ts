@@ -43,7 +43,7 @@ async function watchUntil(ns: string, rqName: string, resourceVersion: string, c
     const events = await t.nodeless.registry.watch(
       def,
       ns,
-      { resourceVersion, filter: (o) => o.metadata?.labels?.['e2e-rq-label'] === rqName },
+      { resourceVersion, labelSelector: `e2e-rq-label=${rqName}` },
       abort.signal,
     );
     for await (const ev of events) {

@@ -4,9 +4,8 @@ import { ADMIN_USER } from '../../auth/token';
 import { StatusError, badRequest } from '../../../schemas/meta/status-error';
 import type { RequestWithUser } from '../app';
 import { bodyFormat } from '../codec';
-import { checkWriteOptions, writeOptions, type RequestContext } from '../request-context';
+import { bodyFieldOptions, checkWriteOptions, writeOptions, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
-import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
 
 // answerReview answers a review resource: its status computed, nothing stored. Reviews have
@@ -31,9 +30,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   checkWriteOptions(ctx, 'CreateOptions');
   const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
   if (ctx.def.review) return answerReview(ctx, body);
-  const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
-  const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, {
-    ...writeOptions(ctx),
-  });
+  const warnings: string[] = [];
+  const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, { ...writeOptions(ctx), ...bodyFieldOptions(ctx, raw, warnings) });
   respondObject(ctx, 201, obj, warnings);
 }

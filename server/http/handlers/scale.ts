@@ -77,5 +77,5 @@ export async function handlePatchScale(ctx: RequestContext): Promise<void> {
   const apply = mediaType(ctx.req.headers['content-type']) === 'application/apply-patch+yaml';
   checkWriteOptions(ctx, 'PatchOptions', validatePatchOptions({ apply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') }));
   const body = await readBody(ctx.req);
-  await writeScale(ctx, async (scale) => applyPatchBody(ctx, scale, body, undefined));
+  await writeScale(ctx, async (scale) => applyPatchBody(ctx, scale, body));
 }

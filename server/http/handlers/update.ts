@@ -1,8 +1,7 @@
 /** PUT of an object or of its status subresource. */
 import { decodeTypedObject, readBody } from '../codec';
-import { checkWriteOptions, writeOptions, subresourceOf, type RequestContext } from '../request-context';
+import { bodyFieldOptions, checkWriteOptions, writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
-import { fieldChecks } from '../field-checks';
 import type { KubeObject } from '../../../schemas/types';
 
 /** handleUpdate answers PUT /.../{name}[/status]. */
@@ -10,9 +9,10 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'UpdateOptions');
   const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
-  const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
+  const warnings: string[] = [];
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     ...writeOptions(ctx),
+    ...bodyFieldOptions(ctx, raw, warnings),
     subresource: subresourceOf(ctx),
   });
   respondObject(ctx, 200, obj, warnings);

@@ -23,6 +23,12 @@ export interface BuiltinSubresources {
   finalize?: boolean;
   /** `certificatesigningrequests/approval`: get, patch, update of the approval conditions. */
   approval?: boolean;
+  /** `pods/binding`: create of a core/v1 Binding. */
+  binding?: boolean;
+  /** `pods/eviction`: create of a policy/v1 Eviction. */
+  eviction?: boolean;
+  /** `pods/ephemeralcontainers`: get, patch, update of spec.ephemeralContainers. */
+  ephemeralContainers?: boolean;
 }
 
 /** KindBehaviour is what a kind does beyond what discovery says of it. */
@@ -36,6 +42,7 @@ export type KindBehaviour = Pick<
   | 'statusStrategy'
   | 'finalizeStrategy'
   | 'approvalStrategy'
+  | 'ephemeralContainersStrategy'
   | 'deleteStrategy'
   | 'storage'
   | 'conversion'

@@ -7,8 +7,8 @@
  */
 import { rfc3339 } from '../../schemas/meta/time';
 import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
-import { StatusError, badRequest, conflict, forbidden, fromStoreError, notFound } from '../../schemas/meta/status-error';
-import type { KubeObject, ResourceDefinition } from '../../schemas/types';
+import { StatusError, badRequest, conflict, forbidden, fromStoreError, invalid, notFound } from '../../schemas/meta/status-error';
+import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
 import type { KeyValue } from '../../store';
 import type { DeleteOptions, Registry } from './generic-registry';
 import type { ResourceTable } from './resource-table';
@@ -74,13 +74,16 @@ export async function bindPod(registry: Registry, def: ResourceDefinition, names
   const meta = binding.metadata ?? {};
   if ((meta.name ?? '') !== name) throw badRequest('name in URL does not match name in Binding object');
   const target = (binding.target ?? {}) as Obj;
-  const errs: string[] = [];
+  const errs: FieldError[] = [];
   const targetKind = typeof target.kind === 'string' ? target.kind : '';
-  if (targetKind !== '' && targetKind !== 'Node') errs.push(`target.kind: Unsupported value: ${JSON.stringify(targetKind)}: supported values: "Node", "<empty>"`);
+  if (targetKind !== '' && targetKind !== 'Node') {
+    errs.push({ type: 'FieldValueNotSupported', field: 'target.kind', message: `Unsupported value: ${JSON.stringify(targetKind)}: supported values: "Node", "<empty>"` });
+  }
   const node = typeof target.name === 'string' ? target.name : '';
-  if (node === '') errs.push('target.name: Required value');
-  // kube returns these as a plain error list, which its handler answers 500.
-  if (errs.length) throw plainError(errs.length === 1 ? errs[0] : `[${errs.join(', ')}]`);
+  if (node === '') errs.push({ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' });
+  // kube returns these as a plain error list, which its handler answers 500 with the list as the
+  // message; bad input here gets a 422 Invalid on the Binding instead, with the same causes.
+  if (errs.length) throw invalid('Binding', '', name, errs);
 
   let key: string;
   try {

@@ -134,19 +134,22 @@ export interface LedgerEntry {
   run: InstanceRun;
   startMs: number;
   stopMs?: number;
+  /** groups are the run's grouping keys, built once so that aggregating builds no strings. */
+  groups: Record<UsageBy, string>;
 }
 
-/** toEntry parses a run's times. */
+/** toEntry parses a run's times and builds its grouping keys. */
 export function toEntry(run: InstanceRun): LedgerEntry {
-  return { run, startMs: Date.parse(run.start), stopMs: run.stop === undefined ? undefined : Date.parse(run.stop) };
-}
-
-/** overlap is the billed seconds of an entry inside range (the minimum charge sits at the run's start). */
-function overlap(e: LedgerEntry, range: TimeRange, options: BillingOptions): number {
-  const end = billedEndMs(e.startMs, e.stopMs, range.now, options);
-  const from = Math.max(e.startMs, range.from ?? -Infinity);
-  const to = Math.min(end, range.to ?? Infinity);
-  return to > from ? (to - from) / 1000 : 0;
+  return {
+    run,
+    startMs: Date.parse(run.start),
+    stopMs: run.stop === undefined ? undefined : Date.parse(run.stop),
+    groups: {
+      namespace: run.namespace,
+      pod: `${run.namespace}\0${run.podUID || run.podName}`,
+      workload: `${run.namespace}\0${run.workload.kind}\0${run.workload.name}`,
+    },
+  };
 }
 
 /** UsageBy is how usage is grouped. */
@@ -165,16 +168,24 @@ export interface UsageRow {
 }
 
 /** aggregateEntries groups entries by pod, namespace or workload over range; rows sort by namespace, kind, name. */
-export function aggregateEntries(entries: Iterable<LedgerEntry>, by: UsageBy, range: TimeRange, options: BillingOptions = {}): UsageRow[] {
+export function aggregateEntries(entries: readonly LedgerEntry[], by: UsageBy, range: TimeRange, options: BillingOptions = {}): UsageRow[] {
   const rows = new Map<string, UsageRow>();
-  for (const e of entries) {
-    const seconds = overlap(e, range, options);
-    if (seconds <= 0) continue;
-    const r = e.run;
-    const key =
-      by === 'namespace' ? r.namespace : by === 'pod' ? `${r.namespace}\0${r.podUID || r.podName}` : `${r.namespace}\0${r.workload.kind}\0${r.workload.name}`;
+  const rangeFrom = range.from ?? -Infinity;
+  const rangeTo = range.to ?? Infinity;
+  const min = minimumMs(options);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    // The overlap of the billed interval [start, billed end) with [from, to), inlined: this loop is the hot path.
+    const stop = e.stopMs ?? (range.now > e.startMs ? range.now : e.startMs);
+    const end = Math.max(e.startMs + Math.ceil((stop - e.startMs) / 1000) * 1000, e.startMs + min);
+    const from = e.startMs > rangeFrom ? e.startMs : rangeFrom;
+    const to = end < rangeTo ? end : rangeTo;
+    if (to <= from) continue;
+    const seconds = (to - from) / 1000;
+    const key = e.groups[by];
     let row = rows.get(key);
     if (!row) {
+      const r = e.run;
       row =
         by === 'namespace'
           ? { namespace: r.namespace, kind: '', name: '', runs: 0, seconds: 0, cost: 0 }
@@ -185,7 +196,7 @@ export function aggregateEntries(entries: Iterable<LedgerEntry>, by: UsageBy, ra
     }
     row.runs++;
     row.seconds += seconds;
-    row.cost += seconds * r.pricePerSecond;
+    row.cost += seconds * e.run.pricePerSecond;
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...rows.values()].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name));
@@ -197,56 +208,154 @@ export function aggregate(runs: InstanceRun[], by: UsageBy, range: TimeRange, op
 }
 
 /**
- * Ledger indexes runs by instance id and by namespace. put() adds a run or replaces the one with
- * the same instanceId (as when it stops); runs and entries come back in the order first added.
+ * NamespaceColumns holds one namespace's runs column by column (typed arrays for times and prices,
+ * group ids for pods and workloads), so a query walks contiguous memory instead of 100,000 objects.
+ */
+class NamespaceColumns {
+  length = 0;
+  runs: InstanceRun[] = [];
+  start = new Float64Array(16);
+  /** stop is NaN while the run is running. */
+  stop = new Float64Array(16);
+  price = new Float64Array(16);
+  pod = new Int32Array(16);
+  workload = new Int32Array(16);
+  readonly slot = new Map<string, number>();
+  readonly podGroups = new Map<string, number>();
+  readonly workloadGroups = new Map<string, number>();
+
+  put(run: InstanceRun): void {
+    let i = this.slot.get(run.instanceId);
+    if (i === undefined) {
+      if (this.length === this.start.length) this.grow();
+      i = this.length++;
+      this.slot.set(run.instanceId, i);
+    }
+    this.runs[i] = run;
+    this.start[i] = Date.parse(run.start);
+    this.stop[i] = run.stop === undefined ? Number.NaN : Date.parse(run.stop);
+    this.price[i] = run.pricePerSecond;
+    this.pod[i] = group(this.podGroups, run.podUID || run.podName);
+    this.workload[i] = group(this.workloadGroups, `${run.workload.kind}\0${run.workload.name}`);
+  }
+
+  remove(instanceId: string): void {
+    const i = this.slot.get(instanceId);
+    if (i === undefined) return;
+    // Keep positions stable: a removed slot becomes an empty run that never overlaps a range.
+    this.slot.delete(instanceId);
+    this.start[i] = Infinity;
+    this.stop[i] = Infinity;
+  }
+
+  private grow(): void {
+    const n = this.start.length * 2;
+    const f = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    const g = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    this.start = f(this.start);
+    this.stop = f(this.stop);
+    this.price = f(this.price);
+    this.pod = g(this.pod);
+    this.workload = g(this.workload);
+  }
+}
+
+function group(groups: Map<string, number>, key: string): number {
+  let id = groups.get(key);
+  if (id === undefined) groups.set(key, (id = groups.size));
+  return id;
+}
+
+/**
+ * Ledger indexes runs by instance id and, column by column, by namespace. put() adds a run or
+ * replaces the one with the same instanceId (as when it stops); runs come back in the order first
+ * added; usage() over one namespace touches only that namespace's columns.
  */
 export class Ledger {
-  private readonly byId = new Map<string, LedgerEntry>();
-  private readonly byNamespace = new Map<string, Map<string, LedgerEntry>>();
+  private readonly byNamespace = new Map<string, NamespaceColumns>();
+  private readonly namespaceOf = new Map<string, string>();
 
   constructor(private readonly options: BillingOptions = {}) {}
 
   /** size is how many runs the ledger holds. */
   get size(): number {
-    return this.byId.size;
+    return this.namespaceOf.size;
   }
 
   /** put adds or replaces a run. */
   put(run: InstanceRun): void {
-    const entry = toEntry(run);
-    const old = this.byId.get(run.instanceId);
-    if (old && old.run.namespace !== run.namespace) this.byNamespace.get(old.run.namespace)?.delete(run.instanceId);
-    this.byId.set(run.instanceId, entry);
-    let ns = this.byNamespace.get(run.namespace);
-    if (!ns) this.byNamespace.set(run.namespace, (ns = new Map()));
-    ns.set(run.instanceId, entry);
+    const old = this.namespaceOf.get(run.instanceId);
+    if (old !== undefined && old !== run.namespace) this.byNamespace.get(old)?.remove(run.instanceId);
+    this.namespaceOf.set(run.instanceId, run.namespace);
+    let cols = this.byNamespace.get(run.namespace);
+    if (!cols) this.byNamespace.set(run.namespace, (cols = new NamespaceColumns()));
+    cols.put(run);
   }
 
   /** get is the run of an instance, if any. */
   get(instanceId: string): InstanceRun | undefined {
-    return this.byId.get(instanceId)?.run;
+    const ns = this.namespaceOf.get(instanceId);
+    if (ns === undefined) return undefined;
+    const cols = this.byNamespace.get(ns)!;
+    return cols.runs[cols.slot.get(instanceId)!];
   }
 
-  /** runs lists runs, of one namespace when given, that overlap [from, to) of range when given. */
+  /** runs lists runs, of one namespace when given, whose billed time overlaps [from, to) of range when given. */
   runs(namespace?: string, range?: Partial<TimeRange>): InstanceRun[] {
-    return [...this.entries(namespace, range)].map((e) => e.run);
+    const full: TimeRange = { from: range?.from, to: range?.to, now: range?.now ?? Infinity };
+    const out: InstanceRun[] = [];
+    for (const cols of this.columns(namespace)) this.scan(cols, full, (i) => out.push(cols.runs[i]));
+    return out;
   }
 
   /** usage aggregates the runs of one namespace (or all) over range, grouped by. */
   usage(by: UsageBy, range: TimeRange, namespace?: string): UsageRow[] {
-    return aggregateEntries(this.entries(namespace, range), by, range, this.options);
+    if (by === 'pod' || namespace === undefined) {
+      const entries: LedgerEntry[] = this.runs(namespace, range).map(toEntry);
+      return aggregateEntries(entries, by, range, this.options);
+    }
+    const cols = this.byNamespace.get(namespace);
+    if (!cols) return [];
+    const groups = by === 'workload' ? cols.workload : undefined;
+    const seconds = new Map<number, { runs: number; seconds: number; cost: number; first: number }>();
+    this.scan(cols, range, (i, s) => {
+      const g = groups ? groups[i] : 0;
+      let acc = seconds.get(g);
+      if (!acc) seconds.set(g, (acc = { runs: 0, seconds: 0, cost: 0, first: i }));
+      acc.runs++;
+      acc.seconds += s;
+      acc.cost += s * cols.price[i];
+    });
+    const rows: UsageRow[] = [...seconds.values()].map((acc) => {
+      const r = cols.runs[acc.first];
+      return { namespace, kind: by === 'workload' ? r.workload.kind : '', name: by === 'workload' ? r.workload.name : '', runs: acc.runs, seconds: acc.seconds, cost: acc.cost };
+    });
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return rows.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
   }
 
-  private *entries(namespace?: string, range?: Partial<TimeRange>): Iterable<LedgerEntry> {
-    const source = namespace === undefined ? this.byId.values() : (this.byNamespace.get(namespace)?.values() ?? []);
-    const from = range?.from ?? -Infinity;
-    const to = range?.to ?? Infinity;
+  private columns(namespace?: string): NamespaceColumns[] {
+    if (namespace === undefined) return [...this.byNamespace.values()];
+    const cols = this.byNamespace.get(namespace);
+    return cols ? [cols] : [];
+  }
+
+  /** scan calls visit(i, billed seconds in range) for each run of cols that overlaps range. */
+  private scan(cols: NamespaceColumns, range: TimeRange, visit: (i: number, seconds: number) => void): void {
+    const rangeFrom = range.from ?? -Infinity;
+    const rangeTo = range.to ?? Infinity;
     const min = minimumMs(this.options);
-    for (const e of source) {
-      // A run overlaps when it starts before `to` and its billed end (stop, or minimum) is after `from`.
-      if (e.startMs >= to) continue;
-      if (e.stopMs !== undefined && Math.max(e.stopMs + 1000, e.startMs + min) <= from) continue;
-      yield e;
+    const { start, stop, length } = cols;
+    for (let i = 0; i < length; i++) {
+      const s = start[i];
+      if (s >= rangeTo || s === Infinity) continue;
+      const t = stop[i];
+      const until = t === t ? t : range.now > s ? range.now : s; // t !== t: NaN, still running
+      let end = s + Math.ceil((until - s) / 1000) * 1000;
+      if (end < s + min) end = s + min;
+      const from = s > rangeFrom ? s : rangeFrom;
+      const to = end < rangeTo ? end : rangeTo;
+      if (to > from) visit(i, (to - from) / 1000);
     }
   }
 }

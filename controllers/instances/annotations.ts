@@ -92,18 +92,23 @@ export interface PerContainer {
   get(container: string): string | undefined;
 }
 
-/** perContainer splits "v" or "a=v1,b=v2" (or a bare list "a,b", each meaning "true"). */
-export function perContainer(value: string | undefined): PerContainer {
+/**
+ * perContainer splits an annotation value into per-container settings. For a value annotation
+ * ("30s" or "app=30s,sidecar=5s") an entry without "=" applies to every container; for a flag
+ * annotation ("true" or "app,sidecar") a bare entry names a container that has the flag, and
+ * "true"/"false" alone apply to every container.
+ */
+export function perContainer(value: string | undefined, kind: 'value' | 'flag' = 'value', key = 'annotation'): PerContainer {
   if (value === undefined) return { get: () => undefined };
   const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
   const named = new Map<string, string>();
   let all: string | undefined;
-  const isFlag = (v: string) => /^(true|false)$/i.test(v);
   for (const e of entries) {
     const eq = e.indexOf('=');
     if (eq > 0) named.set(e.slice(0, eq).trim(), e.slice(eq + 1).trim());
-    else if (entries.length === 1 && (isFlag(e) || /^[-+]?\d|^\d/.test(e))) all = e;
-    else named.set(e, 'true');
+    else if (kind === 'flag' && !/^(true|false)$/i.test(e)) named.set(e, 'true');
+    else if (all === undefined) all = e;
+    else throw new AnnotationError(`${key}: "${value}" sets a value for every container twice; use name=value entries`);
   }
   return { get: (c) => named.get(c) ?? all };
 }

@@ -66,8 +66,15 @@ interface SimContainer {
   attempt: number;
   backoffMs: number;
   runningSinceMs: number;
-  logs: LogLine[];
-  previous?: LogLine[];
+  index: number;
+  logs: SimLogLine[];
+  previous?: SimLogLine[];
+}
+
+/** SimLogLine is a log line as kept: the time as a number, formatted only when served. */
+interface SimLogLine {
+  ms: number;
+  text: string;
 }
 
 interface SimInstance {
@@ -83,6 +90,10 @@ interface SimInstance {
   createdMs: number;
   startedMs?: number;
   stoppedMs?: number;
+  /** times as RFC 3339, formatted once. */
+  createdAt: string;
+  startedAt?: string;
+  stoppedAt?: string;
   lost?: { reason: string; message: string };
   lostAfterMs?: number;
   inits: SimContainer[];
@@ -169,6 +180,28 @@ export function normalizeImage(image: string): string {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const nanoTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+const served = (lines: SimLogLine[]): LogLine[] => lines.map((l) => ({ time: nanoTime(l.ms), stream: 'stdout', text: l.text }));
+
+// Formatting the same second over and over is most of the cost of starting many containers at once.
+let memoSecond = Number.NaN;
+let memoText = '';
+function seconds(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== memoSecond) {
+    memoSecond = sec;
+    memoText = rfc3339(new Date(ms));
+  }
+  return memoText;
+}
+const imageIDs = new Map<string, string>();
+function imageID(image: string): string {
+  let id = imageIDs.get(image);
+  if (id === undefined) {
+    id = `${image.replace(/:[^:/]*$/, '')}@sha256:${sha256(image)}`;
+    if (imageIDs.size < 10_000) imageIDs.set(image, id);
+  }
+  return id;
+}
 const copyStatus = (s: ContainerStatus): ContainerStatus => ({ ...s, state: { ...s.state }, lastState: { ...s.lastState } });
 const isOn = (v: string | undefined) => v !== undefined && v.toLowerCase() !== 'false';
 
@@ -234,7 +267,7 @@ export class SimulatedProvider implements Provider {
       case 'Pending':
         inst.epoch++;
         inst.phase = 'Terminated';
-        inst.stoppedMs = now;
+        markStopped(inst, now);
         this.emit(inst);
         this.forget(inst);
         return;
@@ -284,13 +317,13 @@ export class SimulatedProvider implements Provider {
     if (!c) throw new ContainerLogError('BadRequest', `container ${name} is not valid for pod ${inst.podName}`);
     if (options.previous) {
       if (!c.previous) throw new ContainerLogError('BadRequest', `previous terminated container "${name}" in pod "${inst.podName}" not found`);
-      return fromArray(c.previous.slice());
+      return fromArray(served(c.previous));
     }
     if (c.attempt === 0 && !options.follow) {
       const reason = c.status.state.waiting?.reason ?? 'ContainerCreating';
       throw new ContainerLogError('BadRequest', `container "${name}" in pod "${inst.podName}" is waiting to start: ${reason}`);
     }
-    if (!options.follow) return fromArray(c.logs.slice());
+    if (!options.follow) return fromArray(served(c.logs));
     return this.follow(inst, c);
   }
 
@@ -316,11 +349,11 @@ export class SimulatedProvider implements Provider {
   private newInstance(pod: Pod, uid: string, placement: Placement): SimInstance {
     const ann = pod.metadata.annotations ?? {};
     const restartPolicy = podRestartPolicy(pod);
-    const read = (key: string) => perContainer(ann[key]);
+    const read = (key: string, kind: 'value' | 'flag' = 'value') => perContainer(ann[key], kind, `annotation ${key}`);
     const run = read(annotation.runDuration);
     const exit = read(annotation.exitCode);
-    const crash = read(annotation.crashLoop);
-    const oom = read(annotation.oomKill);
+    const crash = read(annotation.crashLoop, 'flag');
+    const oom = read(annotation.oomKill, 'flag');
     const ready = read(annotation.readinessDelay);
     const duration = (key: string, v: string) => {
       try {
@@ -352,6 +385,7 @@ export class SimulatedProvider implements Provider {
         readinessDelayMs: delayText === undefined ? 0 : duration(annotation.readinessDelay, delayText),
       };
     };
+    let index = 0;
     const container = (c: Container, init: boolean): SimContainer => {
       const sidecar = init && isRestartableInitContainer(c);
       const image = normalizeImage(c.image ?? 'scratch');
@@ -367,12 +401,13 @@ export class SimulatedProvider implements Provider {
           ready: false,
           restartCount: 0,
           image,
-          imageID: `${image.replace(/:[^:/]*$/, '')}@sha256:${sha256(image)}`,
+          imageID: imageID(image),
           started: false,
         },
         attempt: 0,
         backoffMs: 0,
         runningSinceMs: 0,
+        index: index++,
         logs: [],
       };
     };
@@ -391,6 +426,7 @@ export class SimulatedProvider implements Provider {
       spot: placement.capacityType === 'spot',
       phase: 'Pending',
       createdMs: this.clock.now(),
+      createdAt: new Date(this.clock.now()).toISOString(),
       lostAfterMs,
       inits: (pod.spec.initContainers ?? []).map((c) => container(c, true)),
       apps: (pod.spec.containers ?? []).map((c) => container(c, false)),
@@ -478,6 +514,7 @@ export class SimulatedProvider implements Provider {
     }
     inst.phase = 'Running';
     inst.startedMs = now;
+    inst.startedAt = new Date(now).toISOString();
     if (inst.lostAfterMs !== undefined) this.schedule(inst, 'lost', inst.lostAfterMs);
     else if (this.options.lossRatePerHour > 0) {
       // Exponential inter-arrival time for a Poisson process of the given rate.
@@ -506,8 +543,9 @@ export class SimulatedProvider implements Provider {
     }
     c.attempt++;
     c.runningSinceMs = now;
-    c.status.containerID = `simulated://${sha256(`${inst.id}/${c.name}/${c.attempt}`)}`;
-    c.status.state = { running: { startedAt: rfc3339(new Date(now)) } };
+    // A 64-hex id like containerd's, unique per instance, container and attempt, without hashing.
+    c.status.containerID = `simulated://${`${inst.id.slice(2)}${c.index.toString(16).padStart(4, '0')}${c.attempt.toString(16).padStart(8, '0')}`.padEnd(64, '0')}`;
+    c.status.state = { running: { startedAt: seconds(now) } };
     c.status.started = true;
     const probed = !c.init || c.sidecar;
     c.status.ready = probed && c.script.readinessDelayMs === 0;
@@ -526,7 +564,7 @@ export class SimulatedProvider implements Provider {
         reason,
         ...(message ? { message } : {}),
         startedAt: c.status.state.running?.startedAt,
-        finishedAt: rfc3339(new Date(now)),
+        finishedAt: seconds(now),
         containerID: c.status.containerID,
       },
     };
@@ -584,7 +622,7 @@ export class SimulatedProvider implements Provider {
     }
     inst.epoch++;
     inst.phase = 'Terminated';
-    inst.stoppedMs = this.clock.now();
+    markStopped(inst, this.clock.now());
     this.wake(inst);
   }
 
@@ -597,7 +635,7 @@ export class SimulatedProvider implements Provider {
     }
     inst.epoch++;
     inst.phase = 'Terminated';
-    inst.stoppedMs = this.clock.now();
+    markStopped(inst, this.clock.now());
     this.emit(inst);
     this.forget(inst);
   }
@@ -614,7 +652,7 @@ export class SimulatedProvider implements Provider {
     inst.epoch++;
     inst.phase = 'Lost';
     inst.lost = { reason: why, message: text };
-    inst.stoppedMs = this.clock.now();
+    markStopped(inst, this.clock.now());
     this.emit(inst);
     this.wake(inst);
     return true;
@@ -635,16 +673,15 @@ export class SimulatedProvider implements Provider {
   }
 
   private snapshot(inst: SimInstance): InstanceStatus {
-    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     return {
       instanceId: inst.id,
       podUID: inst.podUID,
       podKey: inst.podKey,
       phase: inst.phase,
       hostIP: inst.hostIP,
-      createdAt: iso(inst.createdMs)!,
-      startedAt: iso(inst.startedMs),
-      stoppedAt: iso(inst.stoppedMs),
+      createdAt: inst.createdAt,
+      startedAt: inst.startedAt,
+      stoppedAt: inst.stoppedAt,
       lost: inst.lost && { ...inst.lost },
       // Only containers the runtime has created are reported; pod-status.ts fills in the rest.
       initContainers: inst.inits.filter((c) => c.attempt > 0 || c.status.state.terminated).map((c) => copyStatus(c.status)),
@@ -668,7 +705,7 @@ export class SimulatedProvider implements Provider {
   }
 
   private log(c: SimContainer, text: string): void {
-    c.logs.push({ time: nanoTime(this.clock.now()), stream: 'stdout', text: `[simulated] ${text}` });
+    c.logs.push({ ms: this.clock.now(), text: `[simulated] ${text}` });
   }
 
   private wake(inst: SimInstance): void {
@@ -686,7 +723,7 @@ export class SimulatedProvider implements Provider {
     let i = 0;
     for (;;) {
       const lines = c.attempt === attempt ? c.logs : (c.previous ?? []);
-      while (i < lines.length) yield lines[i++];
+      while (i < lines.length) yield served([lines[i++]])[0];
       if (gone() || c.attempt !== attempt || !c.status.state.running) return;
       await wait();
     }
@@ -700,6 +737,11 @@ export class SimulatedProvider implements Provider {
 function formatBackoff(ms: number): string {
   const s = ms / 1000;
   return s >= 60 && s % 60 === 0 ? `${s / 60}m0s` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+}
+
+function markStopped(inst: SimInstance, ms: number): void {
+  inst.stoppedMs = ms;
+  inst.stoppedAt = new Date(ms).toISOString();
 }
 
 async function* fromArray(lines: LogLine[]): AsyncGenerator<LogLine> {

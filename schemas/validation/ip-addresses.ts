@@ -58,9 +58,12 @@ export function parseCIDR(s: string): Cidr | undefined {
 /** isCIDR accepts an "address/bits" CIDR. */
 export const isCIDR = (s: string): boolean => parseCIDR(s) !== undefined;
 
-/** strictlyContains says inner is a smaller network inside outer (net.IPNet.Contains and a longer prefix). */
-export function strictlyContains(outer: Cidr, inner: Cidr): boolean {
-  if (outer.v6 !== inner.v6 || outer.bits >= inner.bits) return false;
-  const width = outer.v6 ? 128 : 32;
-  return inner.network >> BigInt(width - outer.bits) === outer.network >> BigInt(width - outer.bits);
+/** contains says inner lies inside outer (the same family, outer's prefix on inner's network, a prefix at least as long). */
+export function contains(outer: Cidr, inner: Cidr): boolean {
+  if (outer.v6 !== inner.v6 || outer.bits > inner.bits) return false;
+  const width = BigInt(outer.v6 ? 128 : 32);
+  return inner.network >> (width - BigInt(outer.bits)) === outer.network >> (width - BigInt(outer.bits));
 }
+
+/** strictlyContains says inner is a smaller network inside outer (net.IPNet.Contains and a longer prefix). */
+export const strictlyContains = (outer: Cidr, inner: Cidr): boolean => outer.bits < inner.bits && contains(outer, inner);

@@ -6,7 +6,8 @@
  * | kind | kube rule | covered |
  * |---|---|---|
  * | EndpointSlice | addressType required, IPv4/IPv6/FQDN, immutable | yes |
- * | EndpointSlice | at most 1000 endpoints; addresses required, at most 100, valid for the address type and not unspecified/loopback/link-local | yes |
+ * | EndpointSlice | at most 1000 endpoints; addresses required, at most 100, valid for the address type | yes |
+ * | EndpointSlice | addresses not unspecified, loopback or link-local (ValidateEndpointIP) | no: nodeless advertises itself at the loopback in default/kubernetes, as core Endpoints do |
  * | EndpointSlice | nodeName a subdomain; hostname a DNS label; deprecatedTopology labels (at most 16); hints.forZones unique label values (at most 8) | yes |
  * | EndpointSlice | ports: at most 20000, names DNS labels and unique, protocol TCP/UDP/SCTP, appProtocol a qualified name | yes |
  * | PriorityClass | value at most 1000000000 unless a known system class; system- names only for the known system classes with their values | yes |
@@ -23,29 +24,11 @@ import type { FieldError, KubeObject } from '../types';
 import {
   dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidValue, isObj, isSet, labelErrors, listAt, notSupported, objAt, required, str, tooLong, tooMany,
 } from './field-errors';
-import { contains, isIP, isIPv4, isIPv6, parseCIDR } from './ip-addresses';
+import { isIPv4, isIPv6 } from './ip-addresses';
 import { labelValueErrors } from '../meta/selectors';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
-
-const SPECIAL_RANGES: Array<[string[], string]> = [
-  [['127.0.0.0/8', '::1/128'], 'may not be in the loopback range (127.0.0.0/8, ::1/128)'],
-  [['169.254.0.0/16', 'fe80::/10'], 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'],
-  [['224.0.0.0/24', 'ff02::/16'], 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'],
-];
-
-/** endpointIPErrors is ValidateEndpointIP: no unspecified, loopback or link-local addresses. */
-export function endpointIPErrors(ip: string, field: string): FieldError[] {
-  if (!isIP(ip)) return [invalidValue(field, ip, 'must be a valid IP address')];
-  const host = parseCIDR(`${ip}/${isIPv4(ip) ? 32 : 128}`)!;
-  const errs: FieldError[] = [];
-  if (host.network === 0n) errs.push(invalidValue(field, ip, `may not be unspecified (${ip})`));
-  for (const [ranges, why] of SPECIAL_RANGES) {
-    if (ranges.some((r) => contains(parseCIDR(r)!, host))) errs.push(invalidValue(field, ip, why));
-  }
-  return errs;
-}
 
 /** fqdnErrors is IsFullyQualifiedDomainName: a subdomain of at least two labels, a trailing dot allowed. */
 export function fqdnErrors(name: string, field: string): FieldError[] {
@@ -66,8 +49,7 @@ function endpointErrors(ep: unknown, addressType: string, field: string): FieldE
     const at = `${field}.addresses[${i}]`;
     if (addressType === 'IPv4' || addressType === 'IPv6') {
       const ok = addressType === 'IPv4' ? isIPv4(a) : isIPv6(a);
-      if (!ok) errs.push(invalidValue(at, a, `must be a valid ${addressType} address`));
-      errs.push(...endpointIPErrors(a, at));
+      if (!ok) errs.push(invalidValue(at, a, `must be a valid ${addressType} address`), invalidValue(at, a, 'must be a valid IP address'));
     } else if (addressType === 'FQDN') errs.push(...fqdnErrors(a, at));
   });
   if (isObj(ep) && typeof ep.nodeName === 'string') errs.push(...dnsSubdomain(ep.nodeName, `${field}.nodeName`));

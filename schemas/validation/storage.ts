@@ -70,16 +70,8 @@ function topologyErrors(terms: unknown[]): FieldError[] {
   return errs;
 }
 
-/** validateStorageClass is ValidateStorageClass and, with old, ValidateStorageClassUpdate. */
+/** validateStorageClass is ValidateStorageClass and, with old, ValidateStorageClassUpdate as well (as kube's strategy runs both). */
 export function validateStorageClass(sc: KubeObject, old?: KubeObject): FieldError[] {
-  if (old) {
-    const errs: FieldError[] = [];
-    for (const f of ['parameters', 'provisioner', 'reclaimPolicy']) {
-      if (!semanticEqual(sc[f], old[f])) errs.push(forbiddenField(f, `updates to ${f} are forbidden.`));
-    }
-    if (sc.volumeBindingMode !== old.volumeBindingMode) errs.push(invalidValue('volumeBindingMode', sc.volumeBindingMode, 'field is immutable'));
-    return errs;
-  }
   const errs: FieldError[] = [];
   const provisioner = str(sc, 'provisioner');
   if (provisioner === '') errs.push(required('provisioner'));
@@ -89,7 +81,13 @@ export function validateStorageClass(sc: KubeObject, old?: KubeObject): FieldErr
   if (reclaim !== '' && !RECLAIM_POLICIES.includes(reclaim)) errs.push(notSupported('reclaimPolicy', reclaim, RECLAIM_POLICIES));
   if (!isSet(sc, 'volumeBindingMode')) errs.push(required('volumeBindingMode'));
   else if (!BINDING_MODES.includes(String(sc.volumeBindingMode))) errs.push(notSupported('volumeBindingMode', sc.volumeBindingMode, BINDING_MODES));
-  return [...errs, ...topologyErrors(listAt(sc, 'allowedTopologies'))];
+  errs.push(...topologyErrors(listAt(sc, 'allowedTopologies')));
+  if (!old) return errs;
+  for (const f of ['parameters', 'provisioner', 'reclaimPolicy']) {
+    if (!semanticEqual(sc[f], old[f])) errs.push(forbiddenField(f, `updates to ${f} are forbidden.`));
+  }
+  if (sc.volumeBindingMode !== old.volumeBindingMode) errs.push(invalidValue('volumeBindingMode', sc.volumeBindingMode, 'field is immutable'));
+  return errs;
 }
 
 function tokenRequestErrors(requests: unknown[]): FieldError[] {

@@ -19,7 +19,7 @@ function expectInvalid(res: Response, ...causes: Cause[]): void {
   expect(res.body.reason).toBe('Invalid');
   for (const c of causes) expect(res.body.details.causes).toContainEqual(c);
 }
-const mergePatch = (url: string, body: unknown) => t.api.patch(url).set('Content-Type', 'application/merge-patch+json').send(body);
+const mergePatch = (url: string, body: object) => t.api.patch(url).set('Content-Type', 'application/merge-patch+json').send(body);
 
 const STORAGE = '/apis/storage.k8s.io/v1';
 

@@ -29,7 +29,7 @@ const ingress = (name: string, spec: Record<string, unknown>, annotations?: Reco
   apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, annotations }, spec,
 });
 const rule = (paths: unknown[], host?: string) => ({ host, http: { paths } });
-const postIngress = (body: unknown) => t.api.post(`${NET}/namespaces/default/ingresses`).send(body);
+const postIngress = (body: object) => t.api.post(`${NET}/namespaces/default/ingresses`).send(body);
 
 describe('Ingress', () => {
   it('should refuse an Ingress with neither defaultBackend nor rules, printing the nil rules as kube does', async () => {

@@ -85,7 +85,10 @@ function urlErrors(raw: string, field: string): FieldError[] {
   try {
     u = new URL(raw);
   } catch {
-    return [invalidValue(field, '', `host must be specified${URL_FORM}`)];
+    // Go's url.Parse takes a URL without a scheme as a bare path: no scheme and no host.
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(raw)?.[1] ?? '';
+    const errs = scheme === 'https' ? [] : [invalidValue(field, scheme, `'https' is the only allowed URL scheme${URL_FORM}`)];
+    return [...errs, invalidValue(field, '', `host must be specified${URL_FORM}`)];
   }
   const errs: FieldError[] = [];
   const scheme = u.protocol.replace(/:$/, '');

@@ -74,15 +74,16 @@ function endpointPortErrors(ports: unknown[]): FieldError[] {
   if (ports.length > 20000) return [tooMany('ports', ports.length, 20000)];
   const errs: FieldError[] = [];
   const names = new Set<string>();
-  ports.forEach((p, i) => {
+  ports.forEach((item, i) => {
+    const p = isObj(item) ? item : {};
     const at = `ports[${i}]`;
     const name = str(p, 'name');
     if (name !== '') errs.push(...dnsLabel(name, `${at}.name`));
     if (names.has(name)) errs.push(duplicate(`${at}.name`, name));
     names.add(name);
     if (!isSet(p, 'protocol')) errs.push(required(`${at}.protocol`));
-    else if (!PROTOCOLS.includes(String((p as Record<string, unknown>).protocol))) errs.push(notSupported(`${at}.protocol`, (p as Record<string, unknown>).protocol, PROTOCOLS));
-    if (isObj(p) && typeof p.appProtocol === 'string') {
+    else if (!PROTOCOLS.includes(String(p.protocol))) errs.push(notSupported(`${at}.protocol`, p.protocol, PROTOCOLS));
+    if (typeof p.appProtocol === 'string') {
       const ap = p.appProtocol;
       errs.push(...qualifiedNameErrors(ap).map((m) => invalidValue(`${at}.appProtocol`, ap, m)));
     }

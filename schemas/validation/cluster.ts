@@ -24,7 +24,7 @@ import type { FieldError, KubeObject } from '../types';
 import {
   dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidValue, isObj, isSet, labelErrors, listAt, notSupported, objAt, required, str, tooLong, tooMany,
 } from './field-errors';
-import { isIPv4, isIPv6 } from './ip-addresses';
+import { isIP, isIPv4, isIPv6 } from './ip-addresses';
 import { labelValueErrors } from '../meta/selectors';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
@@ -49,7 +49,8 @@ function endpointErrors(ep: unknown, addressType: string, field: string): FieldE
     const at = `${field}.addresses[${i}]`;
     if (addressType === 'IPv4' || addressType === 'IPv6') {
       const ok = addressType === 'IPv4' ? isIPv4(a) : isIPv6(a);
-      if (!ok) errs.push(invalidValue(at, a, `must be a valid ${addressType} address`), invalidValue(at, a, 'must be a valid IP address'));
+      if (!ok) errs.push(invalidValue(at, a, `must be a valid ${addressType} address`));
+      if (!isIP(a)) errs.push(invalidValue(at, a, 'must be a valid IP address'));
     } else if (addressType === 'FQDN') errs.push(...fqdnErrors(a, at));
   });
   if (isObj(ep) && typeof ep.nodeName === 'string') errs.push(...dnsSubdomain(ep.nodeName, `${field}.nodeName`));

@@ -114,6 +114,7 @@ describe('discovery.k8s.io/v1 EndpointSlice', () => {
       { reason: 'FieldValueDuplicate', field: 'ports[1].name', message: 'Duplicate value: "http"' },
       { reason: 'FieldValueNotSupported', field: 'ports[2].protocol', message: 'Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"' },
     );
+    expect(res.body.details.causes.filter((c: Cause) => c.field === 'endpoints[0].addresses[0]')).toHaveLength(1);
   });
 
   it('should refuse an FQDN address of one label and a changed addressType', async () => {

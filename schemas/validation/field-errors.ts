@@ -108,3 +108,8 @@ export function labelErrors(labels: unknown, field: string): FieldError[] {
   if (!isObj(labels)) return [];
   return validateLabels(labels, field).map((c) => ({ type: c.reason, field: c.field, message: c.message }));
 }
+
+/** tooMany builds a FieldValueTooMany error (field.TooMany with the actual count). */
+export function tooMany(field: string, actual: number, max: number): FieldError {
+  return { type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` };
+}

@@ -430,7 +430,8 @@ export class Registry {
     // A generated name that is taken is generated again, as kube-apiserver retries (RetryGenerateName).
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.createOnce(def, namespace, structuredClone(obj), options);
+        // Only a generated name can be tried again, so only then is the object copied per try.
+        return await this.createOnce(def, namespace, generated ? structuredClone(obj) : obj, options);
       } catch (err) {
         if (!generated || attempt >= MAX_GENERATE_NAME_ATTEMPTS || !(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }

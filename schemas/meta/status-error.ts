@@ -11,6 +11,7 @@ import {
   InvalidKeyError,
   InvalidValueError,
   NotFoundError,
+  StorageUnavailableError,
   StoreClosedError,
   StoreError,
   WatcherTooSlowError,
@@ -224,6 +225,9 @@ export function fromStoreError(err: unknown, gr: GroupResource, name = ''): Stat
     return badRequest(err.message);
   }
   if (err instanceof WatcherTooSlowError) return new StatusError(410, 'Expired', err.message);
+  // kube-apiserver answers an etcd that refuses writes ("etcdserver: mvcc: database space
+  // exceeded") with a 500 whose message is etcd's error and whose reason is empty; so does this.
+  if (err instanceof StorageUnavailableError) return new StatusError(500, '', err.message);
   if (err instanceof StoreClosedError) return new StatusError(503, 'ServiceUnavailable', 'the server is shutting down');
   if (err instanceof StoreError) return internalError(err.message);
   return internalError();

@@ -424,8 +424,11 @@ export class Registry {
     // As in kube-apiserver, the kind's create preparation follows mutating admission (a Pod's
     // QoS class is computed from the requests LimitRanger may have filled in).
     def.strategy.prepareForCreate(obj);
-    if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
+    // Validation first: it does not read the managedFields recordManager adds (their shape was
+    // checked above), and an invalid object then costs no field-set work (100,000 invalid label
+    // keys spent 1.3 s there before the 422).
     this.checkValid(def, def.strategy, obj);
+    if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
     await this.admission.validate(attrs);
     checkSizeLimits(def, obj, !options.dryRun);
     if (options.dryRun) {

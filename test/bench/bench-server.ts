@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => process.exit(0));
   let listen: (port: number) => Promise<number>;
   if (kind === 'nodeless') {
-    const nodeless = await createNodeless({ databasePath: path.join(dir, 'state.db'), tokens: ['bench-token'] });
+    const nodeless = await createNodeless({ databasePath: path.join(dir, 'state.db'), tokens: ['bench-token'], processMetrics: true });
     listen = async (port) => {
       const server = await nodeless.listen(port, '127.0.0.1');
       return (server.address() as { port: number }).port;

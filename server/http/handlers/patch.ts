@@ -3,6 +3,7 @@
  * (or to the status or scale view of it), and server-side apply (application/apply-patch+yaml,
  * which also creates), all written through the registry's create and update paths.
  */
+import { breathe } from '../../registry/generic-registry';
 import { applyJsonPatch } from '../../patch/json-patch';
 import { checkMergePatchBody, jsonMergePatch } from '../../patch/merge-patch';
 import { strategicMergePatch } from '../../patch/strategic-merge-patch';
@@ -23,8 +24,9 @@ const APPLY = 'application/apply-patch+yaml';
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY];
 
 /**
- * applyPatchBody applies the request's patch to target. def is the kind whose strategic-merge
- * metadata applies, or undefined for views without it (Scale).
+ * applyPatchBody applies the request's patch to target, which the caller owns and drops: the
+ * result may share parts of it. def is the kind whose strategic-merge metadata applies, or
+ * undefined for views without it (Scale).
  */
 export function applyPatchBody(ctx: RequestContext, target: Record<string, unknown>, body: Buffer, def: ResourceDefinition | undefined): Record<string, unknown> {
   const type = mediaType(ctx.req.headers['content-type']);
@@ -42,7 +44,8 @@ export function applyPatchBody(ctx: RequestContext, target: Record<string, unkno
       result = applyJsonPatch(target, patch);
     } else {
       checkMergePatchBody(patch);
-      if (type === 'application/merge-patch+json' || !def?.definitionName) result = jsonMergePatch(target, patch);
+      // target is the caller's private copy, dropped after the patch.
+      if (type === 'application/merge-patch+json' || !def?.definitionName) result = jsonMergePatch(target, patch, true);
       else result = strategicMergePatch(target, patch as Record<string, unknown>, builtinPatchSchema(def.definitionName));
     }
   } catch (err) {
@@ -85,7 +88,10 @@ async function handleApply(ctx: RequestContext): Promise<void> {
   const { def, registry } = ctx;
   const raw = await readBody(ctx.req);
   const applied = decodeObject(raw, 'application/yaml', 'applied configuration') as KubeObject;
+  let pause = breathe(raw.length);
+  if (pause) await pause;
   const warnings = fieldChecks(def, ctx.query, applied, raw);
+  if ((pause = breathe(raw.length))) await pause;
   const options = writeOptions(ctx);
   const manager = registry.managerOf(options);
   const force = boolParam(ctx.query, 'force') ?? false;
@@ -118,7 +124,7 @@ async function handleApply(ctx: RequestContext): Promise<void> {
     ctx.namespace,
     name,
     (current) => apply(current, applied, manager, force, schema, undefined, new Date(), applyOptions).object,
-    { ...options, subresource, managedFieldsDone: true },
+    { ...options, subresource, managedFieldsDone: true, sizeHint: raw.length },
   );
   respondObject(ctx, 200, obj, warnings);
 }

@@ -1,4 +1,5 @@
 /** PUT of an object or of its status subresource. */
+import { breathe } from '../../registry/generic-registry';
 import { decodeTypedObject, readBody } from '../codec';
 import { checkWriteOptions, writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
@@ -10,9 +11,12 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'UpdateOptions');
   const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
+  const pause = breathe(raw.length);
+  if (pause) await pause;
   const warnings = fieldChecks(ctx.def, ctx.query, body, raw);
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     ...writeOptions(ctx),
+    sizeHint: raw.length,
     subresource: subresourceOf(ctx),
   });
   respondObject(ctx, 200, obj, warnings);

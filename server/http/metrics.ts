@@ -22,22 +22,31 @@ export interface MemorySources {
   maxBodyBytes?: number;
 }
 
-// RequestSeries is the pair of children one label set records into; children are looked up once.
+// RequestSeries counts the requests of one label set: by code, and into the duration buckets.
+// It is plain numbers, turned into samples only when /metrics is read: prom-client's own
+// children hash their label values on every inc and observe (5 µs a request here).
 class RequestSeries {
-  private readonly counters = new Map<number, client.Counter.Internal>();
-  constructor(
-    private readonly total: client.Counter<string>,
-    private readonly labels: string[],
-    readonly duration: client.Histogram.Internal<string>,
-  ) {}
+  readonly codes = new Map<number, number>();
+  readonly buckets = new Float64Array(REQUEST_DURATION_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+  constructor(readonly labels: Record<string, string>) {}
 
   record(code: number, seconds: number): void {
-    let c = this.counters.get(code);
-    if (!c) this.counters.set(code, (c = this.total.labels(...this.labels, String(code))));
-    c.inc();
-    this.duration.observe(seconds);
+    this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+    let i = 0;
+    while (i < REQUEST_DURATION_BUCKETS.length && seconds > REQUEST_DURATION_BUCKETS[i]) i++;
+    this.buckets[i]++;
+    this.sum += seconds;
+    this.count++;
   }
 }
+
+// kube-apiserver's help texts.
+const TOTAL_HELP = 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.';
+const DURATION_HELP = 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.';
+
+type Sample = { labels: Record<string, string | number>; value: number; metricName?: string };
 
 // Where a response keeps what its request is recorded under.
 const STARTED = Symbol('metricsStarted');
@@ -61,27 +70,43 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** ApiMetrics records requests and serves /metrics from a registry of its own. */
 export class ApiMetrics {
   readonly registry = new client.Registry();
-  private readonly total: client.Counter<string>;
-  private readonly duration: client.Histogram<string>;
   private readonly series = new Map<string, RequestSeries>();
   private readonly finished: (this: Tracked) => void;
 
   constructor(memory: MemorySources = {}, options: { processMetrics?: boolean } = {}) {
     const register = [this.registry];
-    const labels = ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'];
-    this.total = new client.Counter({
+    const all = () => this.series.values();
+    // The two request metrics are collectors of the registry, read from the series on a scrape.
+    this.registry.registerMetric({
       name: 'apiserver_request_total',
-      help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
-      labelNames: [...labels, 'code'],
-      registers: register,
-    });
-    this.duration = new client.Histogram({
+      help: TOTAL_HELP,
+      type: 'counter',
+      get: async () => {
+        const values: Sample[] = [];
+        for (const s of all()) for (const [code, n] of s.codes) values.push({ labels: { ...s.labels, code: String(code) }, value: n });
+        return { name: 'apiserver_request_total', help: TOTAL_HELP, type: 'counter', values, aggregator: 'sum' };
+      },
+    } as unknown as client.Metric<string>);
+    this.registry.registerMetric({
       name: 'apiserver_request_duration_seconds',
-      help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
-      labelNames: labels,
-      buckets: REQUEST_DURATION_BUCKETS,
-      registers: register,
-    });
+      help: DURATION_HELP,
+      type: 'histogram',
+      get: async () => {
+        const values: Sample[] = [];
+        const name = 'apiserver_request_duration_seconds';
+        for (const s of all()) {
+          let cumulative = 0;
+          REQUEST_DURATION_BUCKETS.forEach((le, i) => {
+            cumulative += s.buckets[i];
+            values.push({ labels: { le, ...s.labels }, value: cumulative, metricName: `${name}_bucket` });
+          });
+          values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${name}_bucket` });
+          values.push({ labels: s.labels, value: s.sum, metricName: `${name}_sum` });
+          values.push({ labels: s.labels, value: s.count, metricName: `${name}_count` });
+        }
+        return { name, help: DURATION_HELP, type: 'histogram', values, aggregator: 'sum' };
+      },
+    } as unknown as client.Metric<string>);
     const gauge = (name: string, help: string, read: () => number | undefined) =>
       new client.Gauge({
         name,
@@ -135,17 +160,20 @@ export class ApiMetrics {
     const sub = info.subresource ?? '';
     const dry = dryRun ? 'All' : '';
     const key = `${verb} ${dry} ${group} ${version} ${resource} ${sub} ${scope}`;
-    (res as Tracked)[SERIES] = this.seriesOf(key, [verb, dry, group, version, resource, sub, scope, 'apiserver']);
+    (res as Tracked)[SERIES] = this.seriesOf(key, [verb, dry, group, version, resource, sub, scope]);
   }
 
   private nonResource(method: string | undefined): RequestSeries {
     const verb = method && METHODS.has(method) ? method : 'other';
-    return this.seriesOf(verb, [verb, '', '', '', '', '', '', 'apiserver']);
+    return this.seriesOf(verb, [verb, '', '', '', '', '', '']);
   }
 
-  private seriesOf(key: string, labels: string[]): RequestSeries {
+  private seriesOf(key: string, values: string[]): RequestSeries {
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = new RequestSeries(this.total, labels, this.duration.labels(...labels))));
+    if (!s) {
+      const [verb, dry_run, group, version, resource, subresource, scope] = values;
+      this.series.set(key, (s = new RequestSeries({ verb, dry_run, group, version, resource, subresource, scope, component: 'apiserver' })));
+    }
     return s;
   }
 

@@ -2,6 +2,8 @@
  * Large objects within the limits: answers stay bounded and the decoders stay linear. (How long
  * each holds the event loop is a figure of `npm run bench -- freeze`, not a timed test.)
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startTestServer, type TestServer } from '../helpers/api-server';
 import { MAX_INVALID_CAUSES } from '../../schemas/meta/status-error';
 
@@ -54,6 +56,49 @@ describe('large objects', () => {
       const res = await t.api.patch(`${CM}/dup?fieldManager=test`).set('Content-Type', 'application/apply-patch+yaml').send(body);
       expect(res.status).toBe(400);
       expect(res.body.message).toBe('error converting YAML to JSON: Map keys must be unique');
+    }
+  });
+
+  it('keeps no listener behind for each event a slow watcher made it wait for', async () => {
+    const server = await t.nodeless.listen(0, '127.0.0.1');
+    const port = (server.address() as AddressInfo).port;
+    let watchResponse: http.ServerResponse | undefined;
+    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url?.includes('watch=1')) watchResponse = res;
+    });
+    let events = 0;
+    let reading = false;
+    const req = http.get({ host: '127.0.0.1', port, path: `${CM}?watch=1&labelSelector=slow%3Dyes` }, (res) => {
+      res.pause();
+      // A slow reader once it starts: every chunk waits a little, so each large event meets back-pressure.
+      res.on('data', (c: Buffer) => {
+        for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) events++;
+        res.pause();
+        setTimeout(() => res.resume(), 1);
+      });
+      const start = setInterval(() => {
+        if (reading) {
+          clearInterval(start);
+          res.resume();
+        }
+      }, 5);
+    });
+    req.on('error', () => undefined);
+    try {
+      const blob = 'x'.repeat(400_000);
+      for (let i = 0; i < 15; i++) {
+        await t.api.post(CM).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `slow-${i}`, labels: { slow: 'yes' } }, data: { blob } }).expect(201);
+      }
+      reading = true;
+      const deadline = Date.now() + 20_000;
+      while (events < 15 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(events).toBe(15);
+      // The watch's own listener and the request metrics' one; none per event.
+      expect(watchResponse!.listenerCount('close')).toBeLessThanOrEqual(4);
+    } finally {
+      req.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -23,7 +23,7 @@ function medianByRate(rounds: LoadResult[]): LoadResult {
 
 /** startServer runs a bench-server of kind in its own process and resolves once it listens. */
 export async function startServer(kind: string, ...args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'bench-server.js'), kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'bench-server.js'), kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (d) => resolve(String(d).trim()));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));

@@ -28,6 +28,8 @@ interface SoakRun {
   errors: Map<number, number>;
   events: number;
   end: Map<string, number>;
+  /** heap and RSS after a full collection once the traffic stopped */
+  afterGc: { heapMB: number; rssMB: number };
 }
 
 // soakRun drives one server with objects of valueBytes for ms milliseconds.
@@ -82,7 +84,12 @@ async function soakRun(label: string, valueBytes: number, ms: number): Promise<S
     const end = await client.metrics();
     const events = watchers.reduce((s, w) => s + w.events(), 0);
     for (const w of watchers) w.stop();
-    return { label, samples, ops, errors, events, end };
+    // What the server really holds once the traffic stops: the heap after a full collection.
+    server.child.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 1000));
+    const collected = await client.metrics();
+    const afterGc = { heapMB: (collected.get('nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20, rssMB: (collected.get('process_resident_memory_bytes') ?? 0) / 2 ** 20 };
+    return { label, samples, ops, errors, events, end, afterGc };
   } finally {
     client.close();
     await stop(server.child);
@@ -109,7 +116,7 @@ export async function runSoakBench(): Promise<SoakRun[]> {
     const errs = [...r.errors].map(([code, count]) => `${count}×${code}`).join(', ') || 'none';
     const g = (name: string) => ((r.end.get(name) ?? 0) / 2 ** 20).toFixed(1);
     console.log(
-      `  ${r.label}: ${r.ops} requests (${(r.ops / (ms / 1000)).toFixed(0)}/s), non-2xx: ${errs}, ${r.events} watch events; peak heap ${peakHeap.toFixed(0)} MB, peak RSS ${peakRss.toFixed(0)} MB; ` +
+      `  ${r.label}: ${r.ops} requests (${(r.ops / (ms / 1000)).toFixed(0)}/s), non-2xx: ${errs}, ${r.events} watch events; peak heap ${peakHeap.toFixed(0)} MB, peak RSS ${peakRss.toFixed(0)} MB, after a full GC at the end heap ${r.afterGc.heapMB.toFixed(0)} MB, RSS ${r.afterGc.rssMB.toFixed(0)} MB; ` +
         `at the end value cache ${g('nodeless_store_value_cache_bytes')}/${g('nodeless_store_value_cache_max_bytes')} MiB, decoded cache ${g('nodeless_decoded_object_cache_bytes')}/${g('nodeless_decoded_object_cache_max_bytes')} MiB, watch queues ${g('nodeless_watch_queue_bytes')} MiB`,
     );
   }

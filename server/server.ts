@@ -14,6 +14,8 @@ import { openSqliteStore, type Store } from '../store';
 import { createAuthority } from './auth/tls';
 import { TokenAuthenticator } from './auth/token';
 import { answerClientError, createApp } from './http/app';
+import { ApiMetrics } from './http/metrics';
+import { MAX_BODY_BYTES } from './http/codec';
 import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { limitRanger } from './registry/limit-ranger';
@@ -40,6 +42,8 @@ export interface NodelessOptions {
   /** caCert is the PEM of the CA clients verify this server with, published in every namespace's
    * kube-root-ca.crt ConfigMap; without it (in-process servers without TLS) a placeholder CA is made */
   caCert?: string;
+  /** processMetrics adds prom-client's process and Node.js metrics (heap, RSS, event loop lag) to /metrics */
+  processMetrics?: boolean;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -60,7 +64,7 @@ export const NAMESPACES_AT_START = ['default', 'kube-system', 'kube-public', 'ku
 export async function createNodeless(options: NodelessOptions = {}): Promise<Nodeless> {
   const store =
     options.store ??
-    openSqliteStore({ path: options.databasePath ?? ':memory:', compactIntervalMs: options.compactIntervalMs ?? 5 * 60_000, compactMinRetain: 1000 });
+    openSqliteStore({ path: options.databasePath ?? ':memory:', compactIntervalMs: options.compactIntervalMs ?? 5 * 60_000, compactMinRetain: 1000, log: options.log });
   const resources = new ResourceTable([...builtinGroupOrder]);
   for (const def of builtinResources()) resources.add(def);
   for (const [group, version] of builtinPreferredVersions()) resources.setPreferredVersion(group, version);
@@ -91,6 +95,15 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     },
     bookmarkIntervalMs: options.bookmarkIntervalMs,
     log: options.log,
+    storageHealth: () => store.health?.() ?? { ok: true },
+    metrics: new ApiMetrics(
+      {
+        store: () => store.memory?.(),
+        decoded: () => ({ bytes: registry.decoded.bytes, entries: registry.decoded.size, maxBytes: registry.decoded.maxBytes, maxEntries: registry.decoded.maxEntries }),
+        maxBodyBytes: MAX_BODY_BYTES,
+      },
+      { processMetrics: options.processMetrics },
+    ),
   });
   return {
     app,

@@ -71,3 +71,15 @@ export class StoreClosedError extends StoreError {
     super('store is closed');
   }
 }
+
+/**
+ * StorageUnavailableError: the database refused a write for a reason of the disk under it (full,
+ * read-only, failing I/O), not of the write. detail is SQLite's own words ("database or disk is
+ * full"); code is SQLite's extended result code (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR_WRITE).
+ * The store stays up, reports itself unhealthy and recovers by itself once writes succeed again.
+ */
+export class StorageUnavailableError extends StoreError {
+  constructor(readonly detail: string, readonly code: string) {
+    super(`sqlite: ${detail}`);
+  }
+}

@@ -17,9 +17,15 @@ export const DECODED_CACHE_BYTES = 64 * 1024 * 1024;
 /** DecodedObjectCache is an LRU of parsed, frozen objects by revision, bounded by entries and by estimated bytes. */
 export class DecodedObjectCache {
   private readonly lru: LRUCache<number, object>;
-  private readonly maxBytes: number;
+  /** maxBytes bounds bytes. */
+  readonly maxBytes: number;
 
-  constructor(max = 10_000, maxBytes = DECODED_CACHE_BYTES) {
+  constructor(
+    /** maxEntries bounds size. */
+    readonly maxEntries = 10_000,
+    maxBytes = DECODED_CACHE_BYTES,
+  ) {
+    const max = maxEntries;
     this.maxBytes = Math.max(1, maxBytes);
     this.lru = new LRUCache({ max, maxSize: this.maxBytes });
   }

@@ -14,13 +14,14 @@ import {
   InvalidArgumentError,
   InvalidValueError,
   NotFoundError,
+  StorageUnavailableError,
   StoreClosedError,
   StoreError,
 } from './errors';
 import { KeyIndex, type Newest, type NewestRow } from './key-index';
 import { checkKey, checkPrefix, prefixEnd } from './keys';
-import { WatchHub } from './watch-hub';
-import type { KeyValue, ListOptions, ListResult, Store, StoreStats, WatchEvent, WatchOptions, Watcher } from './types';
+import { DEFAULT_MAX_PENDING, WatchHub } from './watch-hub';
+import type { KeyValue, ListOptions, ListResult, Store, StoreHealth, StoreMemory, StoreStats, WatchEvent, WatchOptions, Watcher } from './types';
 
 /** SqliteStoreOptions configures durability, compaction and space reclamation. */
 export interface SqliteStoreOptions {
@@ -42,7 +43,15 @@ export interface SqliteStoreOptions {
    * Buffers, outside the JS heap; this bound is their total length, however they were written.
    */
   valueCacheBytes?: number;
+  /** while the disk refuses writes, try a small write this often (ms) to notice it accepts them again (default 1000). */
+  probeIntervalMs?: number;
+  /** log receives the structured records of storage failing and recovering (default: JSON lines on stderr). */
+  log?: (record: Record<string, unknown>) => void;
 }
+
+// SQLite's result codes that say the disk, not the write, is at fault: the store answers them
+// as StorageUnavailableError and turns unhealthy until a write succeeds again.
+const STORAGE_CODES = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|NOLFS)/;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -118,9 +127,18 @@ export class SqliteStore implements Store {
   // group commit: how many commits in a row held a single write, and writes since the last wait
   private loneCommits = 0;
   private sinceProbe = 0;
+  private readonly valueCacheMaxBytes: number;
+  // unhealthy holds the failure that made the disk refuse writes, until a write succeeds again
+  private unhealthy?: StorageUnavailableError;
+  private probeTimer?: NodeJS.Timeout;
+  private readonly probeIntervalMs: number;
+  private readonly log: (record: Record<string, unknown>) => void;
 
   constructor(options: SqliteStoreOptions) {
-    this.values = new LRUCache<number, Buffer>({ maxSize: Math.max(1, options.valueCacheBytes ?? 64 * 1024 * 1024), sizeCalculation: (v) => v.length || 1 });
+    this.valueCacheMaxBytes = Math.max(1, options.valueCacheBytes ?? 64 * 1024 * 1024);
+    this.values = new LRUCache<number, Buffer>({ maxSize: this.valueCacheMaxBytes, sizeCalculation: (v) => v.length || 1 });
+    this.probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.log = options.log ?? stderrLog;
     this.path = options.path;
     this.batchRows = options.compactBatchRows ?? 5000;
     this.watchMaxPending = options.watchMaxPending;
@@ -263,16 +281,21 @@ export class SqliteStore implements Store {
     let outcomes: Outcome[];
     try {
       outcomes = this.db.transaction(() => batch.map((q) => this.applyOrRefuse(q.write))).immediate();
+      this.writesSucceed();
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0].reject(err);
+      const failure = this.storageFailure(err);
+      // On a disk that refuses writes every write of the batch would fail alike.
+      if (batch.length === 1 || failure instanceof StorageUnavailableError) {
+        for (const q of batch) q.reject(failure);
         return;
       }
       outcomes = batch.map((q) => {
         try {
-          return this.db.transaction(() => this.applyOrRefuse(q.write)).immediate();
+          const outcome = this.db.transaction(() => this.applyOrRefuse(q.write)).immediate();
+          this.writesSucceed();
+          return outcome;
         } catch (error) {
-          return { error };
+          return { error: this.storageFailure(error) };
         }
       });
     }
@@ -286,6 +309,64 @@ export class SqliteStore implements Store {
         q.reject(err);
       }
     });
+  }
+
+  // storageFailure turns an error of SQLite that blames the disk into StorageUnavailableError,
+  // and on the first such error turns the store unhealthy: one log line, and a probe write at
+  // every probe interval until the disk takes writes again. Other errors are returned as they are.
+  private storageFailure(err: unknown): unknown {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !STORAGE_CODES.test(code)) return err;
+    const failure = new StorageUnavailableError(String((err as Error).message), code);
+    if (!this.unhealthy) {
+      this.unhealthy = failure;
+      this.log({ level: 'error', msg: 'storage refuses writes; writes answer 500 and /readyz reports not ready until they succeed again', path: this.path, code, error: failure.message });
+      this.probeTimer = setInterval(() => this.probe(), this.probeIntervalMs);
+      this.probeTimer.unref();
+    }
+    return failure;
+  }
+
+  // writesSucceed marks the store healthy again after a failure, with one log line.
+  private writesSucceed(): void {
+    if (!this.unhealthy) return;
+    const was = this.unhealthy;
+    this.unhealthy = undefined;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    this.log({ level: 'info', msg: 'storage takes writes again', path: this.path, code: was.code });
+  }
+
+  // probe writes one small row while the store is unhealthy, so it recovers even when no
+  // client writes. (The row is the store's own, in meta; it changes no revision.)
+  private probe(): void {
+    if (this.isClosed || !this.unhealthy) return;
+    try {
+      this.db.transaction(() => this.stmt.setMeta.run('write_probe', Date.now())).immediate();
+      this.writesSucceed();
+    } catch (err) {
+      this.storageFailure(err);
+    }
+  }
+
+  /** health is not ok from the first write the disk refuses until one succeeds again. */
+  health(): StoreHealth {
+    return this.unhealthy ? { ok: false, reason: this.unhealthy.message } : { ok: true };
+  }
+
+  /** memory reports the value cache and the watch queues beside their bounds. */
+  memory(): StoreMemory {
+    const queued = this.hub.queued();
+    return {
+      valueCacheBytes: this.values.calculatedSize,
+      valueCacheEntries: this.values.size,
+      valueCacheMaxBytes: this.valueCacheMaxBytes,
+      watchers: this.hub.size,
+      watchQueueEvents: queued.events,
+      watchQueueBytes: queued.bytes,
+      watchQueueLongest: queued.longest,
+      watchQueueMaxEvents: this.watchMaxPending ?? DEFAULT_MAX_PENDING,
+    };
   }
 
   // applyOrRefuse appends one write's row at the next revision, or answers the store error that
@@ -496,15 +577,21 @@ export class SqliteStore implements Store {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
+  // periodicCompact compacts to the revision that was current one interval earlier, keeping
+  // at least minRetain revisions while writes flow. When nothing was written for a whole interval
+  // the floor goes too: otherwise the rows and tombstones of a mass delete would keep their pages
+  // until minRetain more writes arrived. (kube's compactor keeps no count, only the interval.)
   private periodicCompact(minRetain: number): void {
     if (this.isClosed) return;
-    const target = Math.min(this.revisionAtLastTick, this.rev - minRetain);
+    const idle = this.rev === this.revisionAtLastTick;
+    const target = idle ? this.rev : Math.min(this.revisionAtLastTick, this.rev - minRetain);
     this.revisionAtLastTick = this.rev;
     try {
       this.compactTo(target);
     } catch (err) {
       // A failed pass is retried at the next tick; the log line keeps the cause visible.
-      process.stderr.write(JSON.stringify({ level: 'error', msg: 'compaction failed', error: String(err) }) + '\n');
+      const failure = this.storageFailure(err);
+      if (!(failure instanceof StorageUnavailableError)) this.log({ level: 'error', msg: 'compaction failed', error: String(err) });
     }
   }
 
@@ -528,6 +615,7 @@ export class SqliteStore implements Store {
     this.commitQueued();
     this.isClosed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
     this.hub.failAll(new StoreClosedError());
     this.db.close();
   }
@@ -593,3 +681,7 @@ function fileSize(path: string): number {
   }
 }
 
+
+function stderrLog(record: Record<string, unknown>): void {
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+}

@@ -86,6 +86,28 @@ export interface StoreStats {
   walBytes: number;
 }
 
+/** StoreHealth says whether the store can write; reason is the cause when it cannot. */
+export interface StoreHealth {
+  ok: boolean;
+  reason?: string;
+}
+
+/** StoreMemory is what the store holds in memory beside the database, and its bounds. */
+export interface StoreMemory {
+  valueCacheBytes: number;
+  valueCacheEntries: number;
+  valueCacheMaxBytes: number;
+  watchers: number;
+  /** events queued for watchers that have not yet taken them, summed over every watcher */
+  watchQueueEvents: number;
+  /** bytes of the values of those events */
+  watchQueueBytes: number;
+  /** the longest queue of one watcher, in events */
+  watchQueueLongest: number;
+  /** the default bound of one watcher's queue, in events; a watcher past it is dropped */
+  watchQueueMaxEvents: number;
+}
+
 /** Store is the versioned object store. All methods reject with the typed errors of ./errors. */
 export interface Store {
   /** currentRevision is the revision of the newest write. */
@@ -112,6 +134,14 @@ export interface Store {
   compact(revision: number): Promise<void>;
   /** stats reports sizes and counters. */
   stats(): Promise<StoreStats>;
+  /**
+   * health reports whether writes reach the disk. It turns not ok when the disk refuses a write
+   * (full, read-only, failing) and ok again once a write or the store's own probe succeeds.
+   * A backend without it is taken as healthy.
+   */
+  health?(): StoreHealth;
+  /** memory reports the bytes and entries the store caches and queues, beside their bounds. */
+  memory?(): StoreMemory;
   /** close stops background work, ends every watch and closes the database. */
   close(): Promise<void>;
 }

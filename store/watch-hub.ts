@@ -65,6 +65,21 @@ export class WatchHub {
     }
   }
 
+  /** queued sums the events and value bytes queued for every watcher, and finds the longest queue. */
+  queued(): { events: number; bytes: number; longest: number } {
+    let events = 0;
+    let bytes = 0;
+    let longest = 0;
+    for (const set of this.byTarget.values()) {
+      for (const w of set) {
+        events += w.pendingEvents;
+        bytes += w.pendingBytes;
+        if (w.pendingEvents > longest) longest = w.pendingEvents;
+      }
+    }
+    return { events, bytes, longest };
+  }
+
   /** failAll ends every watcher with err (the store is closing). */
   failAll(err: StoreError): void {
     for (const set of [...this.byTarget.values()]) for (const w of [...set]) w.fail(err);
@@ -87,6 +102,8 @@ class QueueWatcher implements Watcher {
   private timer?: NodeJS.Timeout;
   private sawEventSinceTick = false;
   private readonly maxPending: number;
+  /** pendingBytes is the length of the values queued and not yet taken (what the queue holds on the heap). */
+  pendingBytes = 0;
 
   constructor(
     private readonly hub: WatchHub,
@@ -110,6 +127,11 @@ class QueueWatcher implements Watcher {
     return this.done;
   }
 
+  /** pendingEvents is the number of live events queued and not yet taken. */
+  get pendingEvents(): number {
+    return this.queue.length - this.head;
+  }
+
   // idle is true when nothing is buffered, so a new event may go straight to a waiting reader.
   private get idle(): boolean {
     return (
@@ -131,6 +153,7 @@ class QueueWatcher implements Watcher {
       return;
     }
     this.queue.push(event);
+    this.pendingBytes += eventBytes(event);
     const pending = this.queue.length - this.head;
     if (pending > this.maxPending) this.fail(new WatcherTooSlowError(pending));
   }
@@ -175,6 +198,7 @@ class QueueWatcher implements Watcher {
       ev = this.historyPage[this.historyIndex++];
     } else if (this.head < this.queue.length) {
       ev = this.queue[this.head++];
+      this.pendingBytes -= eventBytes(ev);
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
@@ -206,6 +230,7 @@ class QueueWatcher implements Watcher {
     this.end();
     this.queue = [];
     this.head = 0;
+    this.pendingBytes = 0;
     this.historyPage = [];
     this.historyIndex = 0;
     const w = this.waiter;
@@ -230,4 +255,9 @@ class QueueWatcher implements Watcher {
       this.close();
     }
   }
+}
+
+// eventBytes is what one queued event holds: the lengths of its values.
+function eventBytes(ev: WatchEvent): number {
+  return ev.value.length + (ev.prevValue?.length ?? 0);
 }

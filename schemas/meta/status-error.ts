@@ -11,6 +11,7 @@ import {
   InvalidKeyError,
   InvalidValueError,
   NotFoundError,
+  StorageUnavailableError,
   StoreClosedError,
   StoreError,
   WatcherTooSlowError,
@@ -148,16 +149,27 @@ export function conflict(gr: GroupResource, name: string, why = 'the object has 
   });
 }
 
+/**
+ * MAX_INVALID_CAUSES bounds the field errors one 422 reports. kube-apiserver reports every one
+ * (its aggregate only drops repeated messages), so 100,000 invalid label keys made a 62 MB
+ * answer; past this bound the causes stop and the message ends with how many more there were.
+ */
+export const MAX_INVALID_CAUSES = 1000;
+
 /** invalid is 422 Invalid with one cause per field error: `Deployment.apps "web" is invalid: [...]`. */
 export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
   const qualifiedKind = group ? `${kind}.${group}` : kind;
-  const rendered = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
+  const shown = errors.length > MAX_INVALID_CAUSES ? errors.slice(0, MAX_INVALID_CAUSES) : errors;
+  // As kube's ErrorList.ToAggregate, a message repeated word for word is written once.
+  const rendered = [...new Set(shown.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)))];
+  const more = errors.length - shown.length;
+  if (more) rendered.push(`and ${more} more errors`);
   const summary = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`;
   return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${summary}`, {
     name,
     group: group || undefined,
     kind,
-    causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+    causes: shown.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
   });
 }
 
@@ -224,6 +236,9 @@ export function fromStoreError(err: unknown, gr: GroupResource, name = ''): Stat
     return badRequest(err.message);
   }
   if (err instanceof WatcherTooSlowError) return new StatusError(410, 'Expired', err.message);
+  // kube-apiserver answers an etcd that refuses writes ("etcdserver: mvcc: database space
+  // exceeded") with a 500 whose message is etcd's error and whose reason is empty; so does this.
+  if (err instanceof StorageUnavailableError) return new StatusError(500, '', err.message);
   if (err instanceof StoreClosedError) return new StatusError(503, 'ServiceUnavailable', 'the server is shutting down');
   if (err instanceof StoreError) return internalError(err.message);
   return internalError();

@@ -26,7 +26,10 @@ import { handleWatch } from './handlers/watch';
 import type { OpenAPI } from './openapi';
 import { boolParam, prettyPrint, type RequestContext } from './request-context';
 import { parseRequestInfo, type RequestInfo } from './request-info';
+import { healthChecks, serveHealth } from './health';
+import type { ApiMetrics } from './metrics';
 import { addWarnings } from './respond';
+import type { StoreHealth } from '../../store';
 import { versionInfo } from './version';
 
 /** AppOptions wires the app to its registry, resources and authenticator. */
@@ -42,6 +45,10 @@ export interface AppOptions {
   bookmarkIntervalMs?: number;
   /** log receives one structured record per failed request */
   log?: (record: Record<string, unknown>) => void;
+  /** storageHealth feeds the etcd checks of /healthz, /livez and /readyz (default: always ok) */
+  storageHealth?: () => StoreHealth;
+  /** metrics records every request and serves /metrics to authenticated clients */
+  metrics?: ApiMetrics;
 }
 
 /** RequestWithUser carries the authenticated user from the front handler to the verb handlers. */
@@ -61,19 +68,23 @@ export function createApp(options: AppOptions): express.Express {
 
   // One front handler: health and version answer directly; everything else is authenticated,
   // and /api and /apis are dispatched right here, without walking a chain of routes.
+  const checks = healthChecks(options.storageHealth ?? (() => ({ ok: true })));
+  const metrics = options.metrics;
   app.use((req: Request, res: Response, next: NextFunction) => {
+    metrics?.start(res);
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path.startsWith('/healthz') || path.startsWith('/livez') || path.startsWith('/readyz')) {
-      if (/^\/(healthz|livez|readyz)(\/[a-z0-9-]*)?$/.test(path)) {
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-        res.end('ok');
-        return;
-      }
+      if (serveHealth(path, q < 0 ? '' : url.slice(q + 1), res, checks)) return;
     }
     (req as RequestWithUser).user = options.authenticator ? options.authenticator.authenticate(req) : ADMIN_USER;
     if (path === '/version') return sendObject(res, 200, versionInfo());
+    if (path === '/metrics' && metrics) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
+      metrics.serve(res).catch(next);
+      return;
+    }
     if (path.startsWith('/api')) {
       const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
       dispatch(req, res, path, query).then((handled) => handled || next(), next);
@@ -92,6 +103,7 @@ export function createApp(options: AppOptions): express.Express {
     }
     const def = options.resources.lookup(info.group, info.version, info.resource);
     if (!def || info.malformed) throw NOT_FOUND;
+    metrics?.resourceRequest(res, info, query.has('dryRun'), info.verb === 'patch' && (req.headers['content-type'] ?? '').startsWith('application/apply-patch'));
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw NOT_FOUND;
     if (!def.namespaced && info.namespace !== undefined) throw NOT_FOUND;
     // A deprecated version warns on every request it serves, whatever the answer.

@@ -25,8 +25,8 @@ export const PATCH_MEDIA_TYPES: Readonly<Record<PatchType, string>> = {
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
 /**
- * applyPatch applies a parsed patch of a non-apply type to target (which it may change) and
- * returns the result. definitionName names the built-in type whose strategic-merge metadata
+ * applyPatch applies a parsed patch of a non-apply type to target (the caller's to drop: it may
+ * be changed, and the result may share its parts) and returns the result. definitionName names the built-in type whose strategic-merge metadata
  * applies; without it a strategic patch merges as a JSON merge patch (views such as Scale).
  */
 export function applyPatch(target: Record<string, unknown>, type: Exclude<PatchType, 'apply'>, patch: unknown, definitionName?: string): Record<string, unknown> {
@@ -40,7 +40,8 @@ export function applyPatch(target: Record<string, unknown>, type: Exclude<PatchT
       result = applyJsonPatch(target, patch);
     } else {
       checkMergePatchBody(patch);
-      if (type === 'merge' || !definitionName) result = jsonMergePatch(target, patch);
+      // target is the caller's private copy, dropped after the patch: the result may share its parts.
+      if (type === 'merge' || !definitionName) result = jsonMergePatch(target, patch, true);
       else result = strategicMergePatch(target, patch as Record<string, unknown>, builtinPatchSchema(definitionName));
     }
   } catch (err) {

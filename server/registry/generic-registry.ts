@@ -65,6 +65,21 @@ export interface WriteOptions {
   duplicateFields?: string[];
   /** warn receives each warning of the write (unknown and duplicate fields), as kube's warning recorder */
   warn?: (warning: string) => void;
+  /** sizeHint is the size of the request body in bytes, when there was one (see LARGE_OBJECT_BYTES) */
+  sizeHint?: number;
+}
+
+/**
+ * LARGE_OBJECT_BYTES: a write of an object at least this large (its body or its stored JSON)
+ * lets other requests run between its steps (parse, patch, managedFields, validation, store),
+ * so that one 1 MiB object of 50,000 keys holds the event loop for its longest step rather
+ * than for all of them together.
+ */
+export const LARGE_OBJECT_BYTES = 256 * 1024;
+
+/** breathe is a turn of the event loop for a large object's write (size in bytes), and undefined for a small one. */
+export function breathe(size: number | undefined): Promise<void> | undefined {
+  return size !== undefined && size >= LARGE_OBJECT_BYTES ? new Promise((resolve) => setImmediate(resolve)) : undefined;
 }
 
 /** UpdateOptions add the subresource an update targets ('scale' writes the main object). */
@@ -134,6 +149,8 @@ export interface DeleteResult {
   raw: string;
   /** true when the object was removed; false when it was only marked for deletion */
   deleted: boolean;
+  /** uid of the object, for the Status of a delete (so a large object need not be parsed again) */
+  uid?: string;
 }
 
 /** RegistryOptions inject the clock and id generators, so tests are deterministic. */
@@ -452,6 +469,8 @@ export class Registry {
     if (def.createForbidden) throw new StatusError(403, 'Forbidden', def.createForbidden, { kind: def.plural, group: def.group || undefined, name: meta.name });
     this.checkSchema(def, obj);
     this.checkManagedFields(def, obj);
+    let pause = breathe(options.sizeHint);
+    if (pause) await pause;
     if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
     // System fields: whatever the client sent is replaced.
     meta.uid = this.uid();
@@ -467,8 +486,13 @@ export class Registry {
     // As in kube-apiserver, the kind's create preparation follows mutating admission (a Pod's
     // QoS class is computed from the requests LimitRanger may have filled in).
     def.strategy.prepareForCreate(obj);
-    if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
+    // Validation first: it does not read the managedFields recordManager adds (their shape was
+    // checked above), and an invalid object then costs no field-set work (100,000 invalid label
+    // keys spent 1.3 s there before the 422).
     this.checkValid(def, def.strategy, obj);
+    if ((pause = breathe(options.sizeHint))) await pause;
+    if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
+    if ((pause = breathe(options.sizeHint))) await pause;
     await this.admission.validate(attrs);
     checkSizeLimits(def, obj, !options.dryRun);
     if (options.dryRun) {
@@ -608,8 +632,14 @@ export class Registry {
       } catch (err) {
         throw fromStoreError(err, gr(def), name);
       }
+      const size = Math.max(current.value.length, options.sizeHint ?? 0);
       const old = this.parseStored(def, current.value);
-      const obj = await mutate(structuredClone(old));
+      let pause = breathe(size);
+      if (pause) await pause;
+      // mutate's private copy is a second parse of the stored text: for a large object half the
+      // cost of structuredClone.
+      const obj = await mutate(this.parseStored(def, current.value));
+      if ((pause = breathe(size))) await pause;
       const bodyVersion = obj.metadata?.resourceVersion;
       if (checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '' && bodyVersion !== String(current.revision)) {
         if (!/^\d+$/.test(bodyVersion)) throw badRequest(`metadata.resourceVersion: Invalid value: "${bodyVersion}": must be a decimal revision`);
@@ -618,11 +648,15 @@ export class Registry {
       const next = this.prepareUpdate(def, namespace, name, obj, old, options);
       const attrs: AdmissionAttributes = { operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun };
       await this.admission.admit(attrs);
+      if ((pause = breathe(size))) await pause;
       if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
+      if ((pause = breathe(size))) await pause;
       this.checkValid(def, this.strategyOf(def, options.subresource), next, old);
       await this.admission.validate(attrs);
       checkSizeLimits(def, next, !options.dryRun);
+      if ((pause = breathe(size))) await pause;
       if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
+      if ((pause = breathe(size))) await pause;
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
         const finalized = def.deleteStrategy?.finalized;
@@ -742,7 +776,10 @@ export class Registry {
         throw conflict(kindResource, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.revision}). The object might have been modified`);
       }
       await this.admission.validate({ operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun });
-      const next = structuredClone(old);
+      const pause = breathe(current.value.length);
+      if (pause) await pause;
+      // A second parse of the stored JSON costs less than structuredClone of a large object.
+      const next = this.parseStored(def, current.value);
       const nextMeta = (next.metadata ??= {});
       const grace = this.gracefulDelete(def, old, nextMeta, options.gracePeriodSeconds);
       // Already gracefully deleting and not shortened: nothing changes.
@@ -774,9 +811,9 @@ export class Registry {
           const kv = await this.store.delete(key, marked.revision);
           return { raw: this.present(def, kv).raw, deleted: true };
         }
-        if (options.dryRun) return { raw: this.present(def, current).raw, deleted: true };
+        if (options.dryRun) return { raw: this.present(def, current).raw, deleted: true, uid: meta.uid };
         const kv = await this.store.delete(key, current.revision);
-        return { raw: this.present(def, kv).raw, deleted: true };
+        return { raw: this.present(def, kv).raw, deleted: true, uid: meta.uid };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         if (status.reason === 'Conflict' && !pre?.resourceVersion && attempt < CONFLICT_RETRIES) continue;

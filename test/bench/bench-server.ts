@@ -4,7 +4,8 @@
  * token auth, SQLite file store), `static [bytes]` (baseline a: bare express, one catch-all
  * handler, a static body: one pod, padded to that many bytes, or a list of pods of about that
  * many bytes) and `sqlite-post` (baseline b: express POST, JSON body parsed, one SQLite insert
- * with one commit). Prints the port on stdout, serves until killed.
+ * with one commit). Prints the port on stdout, serves until killed; SIGUSR2 runs a full garbage
+ * collection.
  */
 import Database from 'better-sqlite3';
 import express from 'express';
@@ -29,9 +30,11 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-bench-http-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   process.on('SIGTERM', () => process.exit(0));
+  // The soak asks for a full collection (the server runs with --expose-gc) to read the heap that is really held.
+  process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
   let listen: (port: number) => Promise<number>;
   if (kind === 'nodeless') {
-    const nodeless = await createNodeless({ databasePath: path.join(dir, 'state.db'), tokens: ['bench-token'] });
+    const nodeless = await createNodeless({ databasePath: path.join(dir, 'state.db'), tokens: ['bench-token'], processMetrics: true });
     listen = async (port) => {
       const server = await nodeless.listen(port, '127.0.0.1');
       return (server.address() as { port: number }).port;

@@ -21,8 +21,9 @@ function medianByRate(rounds: LoadResult[]): LoadResult {
   return [...rounds].sort((a, b) => a.rps - b.rps)[Math.floor(rounds.length / 2)];
 }
 
-async function startServer(kind: string, ...args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'bench-server.js'), kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** startServer runs a bench-server of kind in its own process and resolves once it listens. */
+export async function startServer(kind: string, ...args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'bench-server.js'), kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (d) => resolve(String(d).trim()));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
@@ -30,7 +31,8 @@ async function startServer(kind: string, ...args: string[]): Promise<{ url: stri
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+/** stop ends a server started by startServer. */
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

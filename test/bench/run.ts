@@ -4,13 +4,17 @@
  * BENCH_SCALE (default 1) shrinks or grows the workloads.
  */
 import { runCrdBench } from './crd-bench';
+import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
+import { runSoakBench } from './soak-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
   store: runStoreBench,
   http: runHttpBench,
   crd: runCrdBench,
+  freeze: runFreezeBench,
+  soak: runSoakBench,
 };
 
 async function main(): Promise<void> {

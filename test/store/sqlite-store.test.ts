@@ -83,15 +83,49 @@ describe('sqlite store specifics', () => {
     await store.close();
   });
 
-  it('compacts periodically, keeping the configured number of revisions', async () => {
-    const store = open({ compactIntervalMs: 10, compactMinRetain: 5 });
-    for (let i = 0; i < 50; i++) await store.create(`/core/configmaps/default/k${i}`, { metadata: {} });
-    const deadline = Date.now() + 5000;
-    while ((await store.compactRevision()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const compacted = await store.compactRevision();
-    expect(compacted).toBeGreaterThan(0);
-    expect(compacted).toBeLessThanOrEqual((await store.currentRevision()) - 5);
-    await store.close();
+  // The compaction timer runs on jest's clock; writes still commit on the real event loop.
+  const fakeClock = () => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+
+  it('compacts periodically to the revision of one interval earlier, keeping the configured number of revisions while writes flow', async () => {
+    fakeClock();
+    try {
+      const store = open({ compactIntervalMs: 1000, compactMinRetain: 5 });
+      for (let i = 0; i < 50; i++) await store.create(`/core/configmaps/default/k${i}`, { metadata: {} });
+      jest.advanceTimersByTime(1000);
+      expect(await store.compactRevision()).toBe(0);
+      const atTick = await store.currentRevision();
+      for (let i = 0; i < 3; i++) await store.update(`/core/configmaps/default/k${i}`, { metadata: {} });
+      jest.advanceTimersByTime(1000);
+      // min(the revision at the previous tick, current - 5)
+      expect(await store.compactRevision()).toBe(Math.min(atTick, (await store.currentRevision()) - 5));
+      await store.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('returns the pages of a mass delete at the next compaction ticks, with no further writes', async () => {
+    fakeClock();
+    try {
+      const store = open({ compactIntervalMs: 60_000, compactMinRetain: 1000 });
+      const big = 'x'.repeat(20_000);
+      for (let i = 0; i < 300; i++) await store.create(`/core/configmaps/default/k${i}`, { metadata: {}, data: { big } });
+      jest.advanceTimersByTime(60_000);
+      for (let i = 0; i < 300; i++) await store.delete(`/core/configmaps/default/k${i}`);
+      const full = fs.statSync(path.join(dir, 'state.db')).size + (await store.stats()).walBytes;
+      expect(full).toBeGreaterThan(6_000_000);
+      // Fewer revisions than compactMinRetain were written; nothing is written from here on.
+      jest.advanceTimersByTime(60_000);
+      jest.advanceTimersByTime(60_000);
+      const stats = await store.stats();
+      expect(stats.rows).toBe(0);
+      expect(stats.compactRevision).toBe(stats.currentRevision);
+      expect(fs.statSync(path.join(dir, 'state.db')).size).toBeLessThan(full / 4);
+      expect(stats.walBytes).toBe(0);
+      await store.close();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('returns space freed by compaction and truncates the WAL', async () => {

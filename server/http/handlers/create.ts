@@ -1,4 +1,5 @@
 /** POST of a new object. */
+import { breathe } from '../../registry/generic-registry';
 import { decodeTypedObject, readBody, send } from '../codec';
 import { ADMIN_USER } from '../../auth/token';
 import { StatusError, badRequest } from '../../../schemas/meta/status-error';
@@ -30,7 +31,9 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   checkWriteOptions(ctx, 'CreateOptions');
   const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
   if (ctx.def.review) return answerReview(ctx, body);
+  const pause = breathe(raw.length);
+  if (pause) await pause;
   const warnings: string[] = [];
-  const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, { ...writeOptions(ctx), ...bodyFieldOptions(ctx, raw, warnings) });
+  const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, { ...writeOptions(ctx), ...bodyFieldOptions(ctx, raw, warnings), sizeHint: raw.length });
   respondObject(ctx, 201, obj, warnings);
 }

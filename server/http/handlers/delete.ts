@@ -106,7 +106,7 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
   const format = bodyFormat(ctx.output);
   if (!result.deleted) return send(ctx.res, options.orphanDependents === false ? 202 : 200, result.raw, format);
   if (ctx.def.returnDeletedObject) return send(ctx.res, 200, result.raw, format);
-  const uid = (JSON.parse(result.raw) as { metadata?: { uid?: string } }).metadata?.uid;
+  const uid = result.uid ?? (JSON.parse(result.raw) as { metadata?: { uid?: string } }).metadata?.uid;
   sendObject(ctx.res, 200, successStatus(ctx.def, ctx.info.name!, uid), format);
 }
 

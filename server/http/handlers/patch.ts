@@ -5,6 +5,7 @@
  */
 import type { ResourceDefinition } from '../../../schemas/types';
 import { PATCH_MEDIA_TYPES, applyPatch, type PatchType } from '../../patch/apply-patch';
+import { breathe } from '../../registry/generic-registry';
 import { validatePatchOptions } from '../../patch/managed-fields';
 import { decodeObject, mediaType, parseJson, readBody, unsupportedMediaType } from '../codec';
 import { bodyFieldOptions, boolParam, checkWriteOptions, subresourceOf, writeOptions, type RequestContext } from '../request-context';
@@ -37,12 +38,15 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   checkWriteOptions(ctx, 'PatchOptions', validatePatchOptions({ apply: isApply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') }));
   const raw = await readBody(ctx.req);
   const body = isApply ? decodeObject(raw, 'application/yaml', 'applied configuration') : parseJson(raw);
+  const pause = breathe(raw.length);
+  if (pause) await pause;
   const warnings: string[] = [];
   const { object, created } = await ctx.registry.patch(ctx.def, ctx.namespace, ctx.info.name!, { type, body }, {
     ...writeOptions(ctx),
     ...bodyFieldOptions(ctx, raw, warnings),
     subresource: subresourceOf(ctx),
     force: boolParam(ctx.query, 'force') ?? false,
+    sizeHint: raw.length,
   });
   respondObject(ctx, created ? 201 : 200, object, warnings);
 }

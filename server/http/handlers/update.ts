@@ -1,4 +1,5 @@
 /** PUT of an object or of its status subresource. */
+import { breathe } from '../../registry/generic-registry';
 import { decodeTypedObject, readBody } from '../codec';
 import { bodyFieldOptions, checkWriteOptions, writeOptions, subresourceOf, type RequestContext } from '../request-context';
 import { respondObject } from '../respond';
@@ -9,10 +10,13 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'UpdateOptions');
   const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
+  const pause = breathe(raw.length);
+  if (pause) await pause;
   const warnings: string[] = [];
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     ...writeOptions(ctx),
     ...bodyFieldOptions(ctx, raw, warnings),
+    sizeHint: raw.length,
     subresource: subresourceOf(ctx),
   });
   respondObject(ctx, 200, obj, warnings);

@@ -69,9 +69,16 @@ export async function handleWatch(ctx: RequestContext, options: { bookmarkInterv
       if (r.done || abort.signal.aborted) break;
       if (!write(r.value.type, r.value.raw)) {
         // Back-pressure: wait for the socket; a consumer that never drains is dropped by the store.
+        // Each wait takes its listeners off again: a stream of large events waits on every write,
+        // and leftover 'close' listeners piled up for as long as the watch lasted.
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
         });
       }
     }

@@ -33,12 +33,12 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-/** startCliServer runs `node dist/server/main.js serve --port 0` in a temp data dir and waits until it serves. */
-export async function startCliServer(): Promise<CliServer> {
+/** startCliServer runs `node dist/server/main.js serve --port 0` (plus args) in a temp data dir and waits until it serves. */
+export async function startCliServer(args: string[] = []): Promise<CliServer> {
   const main = path.join(__dirname, '../../dist/server/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-e2e-'));
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

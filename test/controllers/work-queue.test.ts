@@ -1,4 +1,5 @@
-import { BucketRateLimiter, ItemExponentialRateLimiter, TerminalError, WorkQueue, defaultRateLimiter, type Clock } from '../../controllers/runtime/work-queue';
+import { BucketRateLimiter, ItemExponentialRateLimiter, TerminalError, WorkQueue, defaultRateLimiter } from '../../controllers/runtime/work-queue';
+import { FakeClock } from '../helpers/fake-clock';
 import { waitFor } from '../helpers/api-server';
 
 describe('WorkQueue', () => {
@@ -49,46 +50,6 @@ describe('WorkQueue', () => {
     expect(seen).toHaveLength(3);
   });
 });
-
-/** FakeClock is a Clock whose time moves only when a test advances it. */
-export class FakeClock implements Clock {
-  private time = 1_000_000;
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private ids = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  /** pending lists the delays of the timers still to fire, from now. */
-  pending(): number[] {
-    return this.timers.map((t) => t.at - this.time).sort((a, b) => a - b);
-  }
-  /** advance moves time forward, firing due timers in order and letting their promises settle. */
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      await settle();
-      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = due.at;
-      due.fn();
-    }
-    this.time = end;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
-}
 
 describe('WorkQueue rate limiting, on an injected clock', () => {
   it('backs a key off exponentially from 5 ms to a cap of 1000 s, per key', () => {

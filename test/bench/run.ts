@@ -5,12 +5,14 @@
  */
 import { runCrdBench } from './crd-bench';
 import { runHttpBench } from './http-bench';
+import { runInformerBench } from './informer-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
   store: runStoreBench,
   http: runHttpBench,
   crd: runCrdBench,
+  informer: runInformerBench,
 };
 
 async function main(): Promise<void> {

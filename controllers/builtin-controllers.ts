@@ -4,6 +4,7 @@
  */
 import type { Controller } from './runtime/manager';
 import { NamespaceController } from './workloads/namespace';
+import { ReplicaSetController } from './workloads/replicaset';
 import { ServiceAccountController } from './workloads/service-account';
 
 /** BuiltinControllerOptions carry what the controllers need from their environment. */
@@ -14,5 +15,5 @@ export interface BuiltinControllerOptions {
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert })];
+  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
 }

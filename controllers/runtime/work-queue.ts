@@ -128,6 +128,8 @@ export interface WorkQueueOptions {
   /** workers is how many keys run at once (default 1) */
   workers?: number;
   rateLimiter?: RateLimiter;
+  /** autoStart false holds every key until start() (controllers start once their informers synced); default true */
+  autoStart?: boolean;
   clock?: Clock;
   log?: (record: Record<string, unknown>) => void;
 }
@@ -145,6 +147,7 @@ export class WorkQueue {
   private readonly timers = new Set<unknown>();
   private readonly idleWaiters: Array<() => void> = [];
   private isStopped = false;
+  private isStarted: boolean;
   private readonly workers: number;
   private readonly clock: Clock;
   readonly retryMs: number;
@@ -158,6 +161,13 @@ export class WorkQueue {
     this.retryMs = options.retryMs ?? 500;
     this.workers = Math.max(1, options.workers ?? 1);
     this.rateLimiter = options.rateLimiter ?? defaultRateLimiter(this.clock, options.retryMs ?? 5);
+    this.isStarted = options.autoStart ?? true;
+  }
+
+  /** start lets the workers run the keys queued so far and from now on (for autoStart false). */
+  start(): void {
+    this.isStarted = true;
+    this.dispatch();
   }
 
   /** stopped is true once stop() was called. */
@@ -253,7 +263,7 @@ export class WorkQueue {
 
   // dispatch starts queued keys that are not running while workers are free.
   private dispatch(): void {
-    if (this.isStopped) return;
+    if (this.isStopped || !this.isStarted) return;
     for (const key of this.queue) {
       if (this.processing.size >= this.workers) break;
       if (this.processing.has(key)) continue;

@@ -30,7 +30,7 @@ export class NamespaceController implements Controller {
   setup(ctx: ControllerContext): void {
     this.client = ctx.client;
     // kube-controller-manager runs ten namespace workers (--concurrent-namespace-syncs).
-    this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'namespace finalization failed', workers: this.options.workers ?? 10, clock: ctx.clock, log: ctx.log });
+    this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'namespace finalization failed', workers: this.options.workers ?? 10, autoStart: false, clock: ctx.clock, log: ctx.log });
     this.namespaces = ctx.informers.informerFor(NAMESPACES);
     const enqueue = (ns: Readonly<KubeObject>) => {
       if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name!);
@@ -38,7 +38,9 @@ export class NamespaceController implements Controller {
     this.namespaces.addEventHandler({ onAdd: enqueue, onUpdate: (_old, ns) => enqueue(ns) });
   }
 
-  run(): void {}
+  run(): void {
+    this.queue.start();
+  }
 
   stop(): void {
     this.queue?.stop();

@@ -69,7 +69,7 @@ export class ReplicaSetController implements Controller {
     this.clock = ctx.clock;
     this.expectations = new Expectations(ctx.clock);
     // kube-controller-manager runs five ReplicaSet workers (--concurrent-replicaset-syncs).
-    this.queue = new WorkQueue((key) => this.reconcile(key), { failure: 'replicaset sync failed', workers: this.options.workers ?? 5, clock: ctx.clock, log: ctx.log });
+    this.queue = new WorkQueue((key) => this.reconcile(key), { failure: 'replicaset sync failed', workers: this.options.workers ?? 5, autoStart: false, clock: ctx.clock, log: ctx.log });
     this.replicaSets = ctx.informers.informerFor(REPLICA_SETS);
     this.pods = ctx.informers.informerFor(PODS);
     this.replicaSets.addEventHandler({
@@ -87,7 +87,9 @@ export class ReplicaSetController implements Controller {
     });
   }
 
-  run(): void {}
+  run(): void {
+    this.queue.start();
+  }
 
   stop(): void {
     this.queue?.stop();

@@ -43,7 +43,7 @@ export class ServiceAccountController implements Controller {
 
   setup(ctx: ControllerContext): void {
     this.client = ctx.client;
-    this.queue = new WorkQueue((ns) => this.reconcile(ns), { failure: 'service account sync failed', workers: this.options.workers ?? 3, clock: ctx.clock, log: ctx.log });
+    this.queue = new WorkQueue((ns) => this.reconcile(ns), { failure: 'service account sync failed', workers: this.options.workers ?? 3, autoStart: false, clock: ctx.clock, log: ctx.log });
     this.namespaces = ctx.informers.informerFor(NAMESPACES);
     this.serviceAccounts = ctx.informers.informerFor(SERVICE_ACCOUNTS, { fieldSelector: `metadata.name=${DEFAULT_SERVICE_ACCOUNT_NAME}` });
     this.configMaps = ctx.informers.informerFor(CONFIG_MAPS, { fieldSelector: `metadata.name=${ROOT_CA_CONFIG_MAP}` });
@@ -58,6 +58,7 @@ export class ServiceAccountController implements Controller {
 
   /** run resolves once every namespace known at start was brought in line (or is being retried). */
   async run(): Promise<void> {
+    this.queue.start();
     await this.queue.idle();
   }
 

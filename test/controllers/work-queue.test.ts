@@ -1,5 +1,5 @@
 import { BucketRateLimiter, ItemExponentialRateLimiter, TerminalError, WorkQueue, defaultRateLimiter } from '../../controllers/runtime/work-queue';
-import { FakeClock } from '../helpers/fake-clock';
+import { FakeClock, settle } from '../helpers/fake-clock';
 import { waitFor } from '../helpers/api-server';
 
 describe('WorkQueue', () => {
@@ -158,6 +158,20 @@ describe('WorkQueue rate limiting, on an injected clock', () => {
     }, 'the queue to drain');
     expect(most).toBe(3);
     expect(overlap).toBe(false);
+    q.stop();
+  });
+
+  it('holds keys until start() when autoStart is false, as controllers wait for their informers to sync', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (key) => void runs.push(key), { failure: 'test', autoStart: false });
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    await settle();
+    expect(runs).toEqual([]);
+    q.start();
+    await q.idle();
+    expect(runs).toEqual(['a', 'b']);
     q.stop();
   });
 });

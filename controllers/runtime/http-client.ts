@@ -83,6 +83,9 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
+/** MAX_RETRIES bounds the attempts of a request the server asked to retry later (429, Retry-After). */
+const MAX_RETRIES = 4;
+
 /** DISCOVERY_TTL_MS is how long discovery answers are reused before they are read again. */
 const DISCOVERY_TTL_MS = 30_000;
 
@@ -124,12 +127,19 @@ class Transport {
   }
 
   // request sends one request and parses its JSON answer; a non-2xx answer rejects with ApiError.
+  // A 429, or a 5xx with Retry-After, was not carried out: it is sent again after the delay the
+  // server asks for, a few times, as client-go does.
   async request<T>(method: string, path: string, userAgent: string, body?: { type: string; data: string }): Promise<T> {
-    const res = await this.open(method, path, userAgent, body);
-    const text = await readAll(res);
-    const code = res.statusCode ?? 0;
-    if (code < 200 || code > 299) throw errorOf(code, text);
-    return (text ? JSON.parse(text) : {}) as T;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.open(method, path, userAgent, body);
+      const text = await readAll(res);
+      const code = res.statusCode ?? 0;
+      if (code >= 200 && code <= 299) return (text ? JSON.parse(text) : {}) as T;
+      const retryAfter = Number(res.headers['retry-after']);
+      const retriable = code === 429 || (code >= 500 && Number.isFinite(retryAfter));
+      if (!retriable || attempt >= MAX_RETRIES) throw errorOf(code, text);
+      await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(retryAfter) ? retryAfter * 1000 : 1000, 10_000)));
+    }
   }
 }
 

@@ -5,6 +5,8 @@
  * ServiceAccount and kube-root-ca.crt, exactly as the in-process controllers do.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { startCliServer, startControllersProcess, waitFor, type CliServer, type ControllersProcess } from '../helpers/api-server';
 
@@ -59,5 +61,29 @@ describe('nodeless controllers --kubeconfig', () => {
     expect(cm.metadata.managedFields[0].manager).toBe('service-account-controller');
     await kubectl('delete', 'configmap', 'kube-root-ca.crt', '-n', 'fresh');
     await waitFor(async () => (await kubectl('get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'name').catch(() => '')).includes('kube-root-ca.crt'), 'the ConfigMap to come back');
+  });
+
+  it('converges a ReplicaSet over HTTP: its pods made, scaled with kubectl scale, counted in status', async () => {
+    const labels = { app: 'web', 'pod-template-hash': '6c9d8b7f5' };
+    const manifest = path.join(server.dataDir, 'rs.json');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'web', namespace: 'fresh' },
+        spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      }),
+    );
+    await kubectl('apply', '-f', manifest);
+    const podNames = async () => (await kubectl('get', 'pods', '-n', 'fresh', '-l', 'app=web', '-o', 'name')).split('\n').filter(Boolean);
+    await waitFor(async () => (await podNames()).length === 2, 'two pods', 20000);
+    await kubectl('scale', 'replicaset', 'web', '-n', 'fresh', '--replicas=3');
+    await waitFor(async () => (await podNames()).length === 3, 'three pods', 20000);
+    await waitFor(async () => JSON.parse(await kubectl('get', 'replicaset', 'web', '-n', 'fresh', '-o', 'json')).status?.replicas === 3, 'status.replicas 3', 20000);
+    const pod = JSON.parse(await kubectl('get', (await podNames())[0], '-n', 'fresh', '-o', 'json'));
+    expect(pod.metadata.ownerReferences[0]).toMatchObject({ kind: 'ReplicaSet', name: 'web', controller: true });
+    const described = await kubectl('describe', 'replicaset', 'web', '-n', 'fresh');
+    expect(described).toMatch(/Normal\s+SuccessfulCreate\s+.*replicaset-controller\s+Created pod: web-/);
   });
 });

@@ -133,6 +133,10 @@ export class InProcessClient implements Client {
     });
   }
 
+  apply<T extends KubeObject>(res: ResourceDescriptor, obj: T, options: PatchOptions = {}): Promise<T> {
+    return this.patch<T>(res, obj.metadata?.namespace || undefined, obj.metadata?.name ?? '', 'apply', obj, options);
+  }
+
   delete(res: ResourceDescriptor, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<KubeObject | undefined> {
     return call(async () => {
       const result = await this.registry.delete(this.def(res), namespace, name, { ...this.writeOptions(options), ...deleteOptions(options) });

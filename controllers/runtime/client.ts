@@ -189,6 +189,8 @@ export interface Client {
     body: unknown,
     options?: PatchOptions,
   ): Promise<T>;
+  /** apply is a server-side apply of obj (named by its metadata) under the client's field manager. */
+  apply<T extends KubeObject>(res: ResourceDescriptor, obj: T, options?: PatchOptions): Promise<T>;
   /** delete deletes an object; it answers the object while finalizers (or a grace period) hold it, undefined once it is gone. */
   delete(res: ResourceDescriptor, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject | undefined>;
   /** deleteCollection deletes every object a list selects. */

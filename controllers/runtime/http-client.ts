@@ -267,6 +267,10 @@ export class HttpClient implements Client {
     return this.transport.request<T>('PATCH', path, this.userAgent, { type: PATCH_CONTENT_TYPES[type], data: JSON.stringify(body) });
   }
 
+  apply<T extends KubeObject>(res: ResourceDescriptor, obj: T, options: PatchOptions = {}): Promise<T> {
+    return this.patch<T>(res, obj.metadata?.namespace || undefined, obj.metadata?.name ?? '', 'apply', obj, options);
+  }
+
   async delete(res: ResourceDescriptor, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<KubeObject | undefined> {
     const answer = await this.transport.request<KubeObject>('DELETE', objectPath(res, namespace, name), this.userAgent, jsonBody(deleteOptionsBody(options)));
     // Gone: kube answers a Status (or, for pods and namespaces, the object as it was, with no deletionTimestamp).

@@ -187,6 +187,8 @@ export function describeClientConformance(name: string, factory: ClientFactory):
       const forced = await other.patch(CONFIG_MAPS, ns, 'ssa', 'apply', cfg('2'), { force: true });
       expect(forced.data).toEqual({ owned: '2' });
       expect(forced.metadata?.managedFields?.map((m) => m.manager)).toContain('other-manager');
+      const applied = await client.apply(CONFIG_MAPS, { ...cfg('3'), metadata: { name: 'ssa', namespace: ns } }, { force: true });
+      expect(applied.data).toEqual({ owned: '3' });
     });
 
     it('writes status only through updateStatus', async () => {

@@ -202,13 +202,19 @@ export interface Client {
   createEviction(namespace: string, name: string, eviction?: Eviction): Promise<void>;
 }
 
-/** core resources the runtime itself needs. */
+/** NAMESPACES is core/v1 namespaces; the descriptors below name the resources the built-in controllers use. */
 export const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' };
+/** PODS is core/v1 pods. */
 export const PODS: ResourceDescriptor = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
+/** EVENTS is core/v1 events. */
 export const EVENTS: ResourceDescriptor = { group: '', version: 'v1', resource: 'events', namespaced: true, kind: 'Event' };
+/** CONFIG_MAPS is core/v1 configmaps. */
 export const CONFIG_MAPS: ResourceDescriptor = { group: '', version: 'v1', resource: 'configmaps', namespaced: true, kind: 'ConfigMap' };
+/** SERVICE_ACCOUNTS is core/v1 serviceaccounts. */
 export const SERVICE_ACCOUNTS: ResourceDescriptor = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true, kind: 'ServiceAccount' };
+/** REPLICA_SETS is apps/v1 replicasets. */
 export const REPLICA_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
+/** DEPLOYMENTS is apps/v1 deployments. */
 export const DEPLOYMENTS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, kind: 'Deployment' };
 
 /** apiVersionOf renders "v1" for the core group and "apps/v1" otherwise. */

@@ -36,6 +36,8 @@ export interface InformerOptions {
   /** first and longest backoff between failed list/watch attempts (default 800 ms .. 30 s, as client-go's reflector) */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** transform changes each object before it is cached (it may change it in place), e.g. stripManagedFields */
+  transform?: (obj: KubeObject) => KubeObject;
   clock?: Clock;
   log?: (record: Record<string, unknown>) => void;
 }
@@ -258,7 +260,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (rv) this.lastSyncResourceVersion = rv;
       return;
     }
-    const obj = deepFreeze(ev.object);
+    const obj = this.cacheable(ev.object);
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (ev.type === 'DELETED') {
@@ -278,7 +280,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const seen = new Set<string>();
     const initial = !this.synced;
     for (const item of list) {
-      const obj = deepFreeze(item);
+      const obj = this.cacheable(item);
       const key = objectKey(obj);
       seen.add(key);
       const old = this.items.get(key);
@@ -296,6 +298,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
+  }
+
+  private cacheable(obj: T): Readonly<T> {
+    return deepFreeze(this.options.transform ? (this.options.transform(obj) as T) : obj);
   }
 
   private put(key: string, obj: Readonly<T>): void {
@@ -362,6 +368,15 @@ function* indexValues(obj: Readonly<KubeObject>): Generator<['ns' | 'owner' | 'l
   for (const [k, v] of Object.entries(obj.metadata?.labels ?? {})) yield ['label', `${k}=${v}`];
 }
 
+/**
+ * stripManagedFields drops metadata.managedFields, which no controller reads and which is often
+ * half of an object's size; kube-controller-manager's informers strip them the same way.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
+}
+
 /** deepFreeze freezes an object and everything in it, so a cache's objects cannot be changed in place. */
 export function deepFreeze<T>(value: T): Readonly<T> {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -371,14 +386,17 @@ export function deepFreeze<T>(value: T): Readonly<T> {
   return value;
 }
 
-/** SharedInformerFactory hands out one Informer per resource (and namespace/selector), shared by every controller. */
+/**
+ * SharedInformerFactory hands out one Informer per resource (and namespace/selector), shared by
+ * every controller. Its informers strip managedFields unless given another transform.
+ */
 export class SharedInformerFactory {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private started = false;
 
   constructor(
     private readonly client: Client,
-    private readonly options: Pick<InformerOptions, 'clock' | 'log' | 'backoffMs' | 'maxBackoffMs' | 'pageSize'> = {},
+    private readonly options: Pick<InformerOptions, 'clock' | 'log' | 'backoffMs' | 'maxBackoffMs' | 'pageSize' | 'transform'> = {},
   ) {}
 
   /** informerFor answers the shared informer of a resource; informers asked for after start() start at once. */
@@ -386,7 +404,7 @@ export class SharedInformerFactory {
     const key = [resourceKey(res), narrow.namespace ?? '', narrow.labelSelector ?? '', narrow.fieldSelector ?? ''].join('|');
     let informer = this.informers.get(key);
     if (!informer) {
-      informer = new Informer(this.client, res, { ...this.options, ...narrow });
+      informer = new Informer(this.client, res, { transform: stripManagedFields, ...this.options, ...narrow });
       this.informers.set(key, informer);
       if (this.started) informer.run();
     }

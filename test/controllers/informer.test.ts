@@ -184,6 +184,17 @@ describe('SharedInformerFactory', () => {
     expect(factory.all()).toHaveLength(3);
   });
 
+  it('strips managedFields from what its informers cache, as kube-controller-manager does', async () => {
+    const client = new ScriptedClient();
+    client.items = [pod('a', '1', { managedFields: [{ manager: 'kubectl', operation: 'Update' }] })];
+    const factory = new SharedInformerFactory(client.asClient());
+    const informer = factory.informerFor(PODS);
+    factory.start();
+    await factory.waitForSync();
+    expect(informer.get('ns/a')?.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '1' });
+    factory.stop();
+  });
+
   it('syncs against a real server through the in-process Client and follows its changes', async () => {
     const server = await startTestServer({ controllers: false });
     const factory = new SharedInformerFactory(server.nodeless.client);

@@ -6,10 +6,10 @@
  * (requests from limits, enableServiceLinks, host ports under hostNetwork), as in kube.
  */
 import type { KubeObject } from './types';
+import { isPlainObject as isObj } from './meta/json';
 
 type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const objAt = (o: Obj, k: string): Obj => (isObj(o[k]) ? (o[k] as Obj) : ((o[k] = {}) as Obj));
 const list = (o: unknown, k: string): Obj[] => (isObj(o) && Array.isArray(o[k]) ? (o[k] as unknown[]).filter(isObj) : []);
 const setDefault = (o: Obj, k: string, v: unknown) => {

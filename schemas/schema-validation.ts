@@ -4,15 +4,42 @@
  * (400 BadRequest); custom resources fail them as 422 Invalid field errors worded like
  * kube-openapi's validator.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { compileCustomResourceSchema } from './crd-ajv';
 import type { FieldError, KubeObject, ResourceDefinition } from './types';
 import { invalidValue, renderValue } from './meta/object-meta';
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+/** BUILTIN_AJV_OPTIONS are the options of the validator that collects every error of a built-in kind. */
+export const BUILTIN_AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: false, logger: false } as const;
+/** QUICK_AJV_OPTIONS are those of the validator that stops at the first error. */
+export const QUICK_AJV_OPTIONS = { strict: false, allErrors: false, validateFormats: false, logger: false } as const;
+
+/**
+ * PRECOMPILED_DIR holds the built-in kinds' validators as standalone modules, written by
+ * `npm run build` (compile-validators.ts): loading one costs tens of milliseconds where
+ * compiling a large kind's schema holds the event loop for hundreds. Without them (tests run
+ * from the TypeScript sources) validators are compiled on first use.
+ */
+export const PRECOMPILED_DIR = path.join(__dirname, 'generated-validators');
+
+/** precompiledFile names the module of one built-in validator ('full' collects every error, 'quick' stops at the first). */
+export function precompiledFile(definitionName: string, kind: 'full' | 'quick'): string {
+  return path.join(PRECOMPILED_DIR, `${definitionName}.${kind}.js`);
+}
+
+function loadPrecompiled(definitionName: string, kind: 'full' | 'quick'): ValidateFunction | undefined {
+  const file = precompiledFile(definitionName, kind);
+  if (!fs.existsSync(file)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as ValidateFunction;
+}
+
+const ajv = new Ajv(BUILTIN_AJV_OPTIONS);
 // Valid objects are the common case: a validator that stops at the first error answers them
 // faster; the one that collects every error runs only for an invalid object.
-const firstErrorAjv = new Ajv({ strict: false, allErrors: false, validateFormats: false, logger: false });
+const firstErrorAjv = new Ajv(QUICK_AJV_OPTIONS);
 const compiled = new WeakMap<ResourceDefinition, ValidateFunction>();
 // Built-in schemas depend only on their definition name, so every server shares them.
 const builtinCompiled = new Map<string, ValidateFunction>();
@@ -22,7 +49,7 @@ const builtinQuick = new Map<string, ValidateFunction>();
 export function compileSchema(def: ResourceDefinition): ValidateFunction {
   if (def.definitionName) {
     let fn = builtinCompiled.get(def.definitionName);
-    if (!fn) builtinCompiled.set(def.definitionName, (fn = ajv.compile(def.schema)));
+    if (!fn) builtinCompiled.set(def.definitionName, (fn = loadPrecompiled(def.definitionName, 'full') ?? ajv.compile(def.schema)));
     return fn;
   }
   let fn = compiled.get(def);
@@ -35,11 +62,16 @@ export function compileSchema(def: ResourceDefinition): ValidateFunction {
   return fn;
 }
 
+function quickValidator(def: ResourceDefinition): ValidateFunction {
+  const name = def.definitionName ?? '';
+  let fn = builtinQuick.get(name);
+  if (!fn) builtinQuick.set(name, (fn = loadPrecompiled(name, 'quick') ?? firstErrorAjv.compile(def.schema)));
+  return fn;
+}
+
 function quickCheck(def: ResourceDefinition, obj: KubeObject): boolean {
   if (!def.definitionName) return false;
-  let fn = builtinQuick.get(def.definitionName);
-  if (!fn) builtinQuick.set(def.definitionName, (fn = firstErrorAjv.compile(def.schema)));
-  return fn(obj);
+  return quickValidator(def)(obj);
 }
 
 /** schemaErrors validates obj against the resource's schema and returns field errors. */

@@ -84,7 +84,18 @@ export interface ResourceDefinition {
   namespaced: boolean;
   /** discovery verbs, e.g. create delete deletecollection get list patch update watch */
   verbs: string[];
-  subresources: { status?: boolean; scale?: ScaleSubresource; finalize?: boolean; approval?: boolean };
+  subresources: {
+    status?: boolean;
+    scale?: ScaleSubresource;
+    finalize?: boolean;
+    approval?: boolean;
+    /** pods/binding: create only, sets spec.nodeName (core/v1 Binding) */
+    binding?: boolean;
+    /** pods/eviction: create only, a policy/v1 Eviction that deletes the pod within its disruption budget */
+    eviction?: boolean;
+    /** pods/ephemeralcontainers: get, patch, update of spec.ephemeralContainers only */
+    ephemeralContainers?: boolean;
+  };
   /** schema of the whole object, validated with ajv and published in OpenAPI */
   schema: JSONSchema;
   /** the OpenAPI definition name, e.g. io.k8s.api.apps.v1.Deployment */
@@ -103,6 +114,8 @@ export interface ResourceDefinition {
   finalizeStrategy?: Strategy;
   /** approvalStrategy prepares writes to the approval subresource (certificate signing requests). */
   approvalStrategy?: Strategy;
+  /** ephemeralContainersStrategy prepares writes to the ephemeralcontainers subresource (pods). */
+  ephemeralContainersStrategy?: Strategy;
   /** deleteStrategy, when set, can hold a deleted object until it is finalized. */
   deleteStrategy?: DeleteStrategy;
   /** returnDeletedObject: an immediate delete answers with the object rather than a Status (pods, namespaces). */
@@ -148,10 +161,22 @@ export interface Strategy {
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
 }
 
-/** DeleteStrategy holds a deleted object, marked with deletionTimestamp, until it is finalized. */
+/**
+ * DeleteStrategy is how a kind is deleted beyond the generic rules: it may hold a deleted object,
+ * marked with deletionTimestamp, until it is finalized, and it may be deleted gracefully.
+ */
 export interface DeleteStrategy {
   /** prepareForDelete changes the object being deleted in place; true keeps it until finalized says it may go. */
-  prepareForDelete(obj: KubeObject): boolean;
+  prepareForDelete?(obj: KubeObject): boolean;
   /** finalized says a held object may now be removed (default: no metadata.finalizers left). */
   finalized?(obj: KubeObject): boolean;
+  /**
+   * gracePeriod makes the kind gracefully deleted, as kube's CheckGracefulDelete does: given the
+   * object and the gracePeriodSeconds the request asked for (undefined when it set none), it
+   * returns the grace period in seconds. The first delete then only sets deletionTimestamp to
+   * now plus that period and deletionGracePeriodSeconds to it, unless it is 0; a later delete may
+   * only shorten it, and one with 0 removes the object. Whoever runs the object (a kubelet, the
+   * instance scheduler) removes it with a final delete with grace period 0.
+   */
+  gracePeriod?(obj: Readonly<KubeObject>, requested: number | undefined): number;
 }

@@ -1,10 +1,11 @@
 /**
  * certificates.k8s.io/v1 CertificateSigningRequest: a request is approved or denied at most once,
  * never both, and a decision once made cannot be taken back. Approval conditions change only
- * through /approval; the certificate only through /status.
+ * through /approval; the certificate only through /status. The spec is validated as kube's on create.
  */
 import { certificateSigningRequestColumns } from '../printers';
 import type { FieldError, KubeObject } from '../types';
+import { validateCertificateSigningRequestSpec } from '../validation/cluster';
 import { fields, kindOf } from './kind';
 import { objectStrategy, statusStrategy } from './strategy';
 
@@ -31,7 +32,15 @@ export const certificateSigningRequest = kindOf('certificates.k8s.io', 'v1', {
   subresources: { status: true, approval: true },
   columns: certificateSigningRequestColumns,
   selectableFields: fields('spec.signerName'),
-  strategy: objectStrategy({ status: true, validate: validateDecisions }),
+  // The spec is fixed at creation: an update keeps the stored spec, as kube's strategy does.
+  strategy: objectStrategy({
+    status: true,
+    prepareForUpdate: (csr, old) => {
+      if (old.spec === undefined) delete csr.spec;
+      else csr.spec = structuredClone(old.spec);
+    },
+    validate: (csr, old) => [...(old ? [] : validateCertificateSigningRequestSpec(csr)), ...validateDecisions(csr, old)],
+  }),
   statusStrategy: statusStrategy({ metadata: 'client', validate: validateDecisions }),
   // Only the approval conditions change through /approval.
   approvalStrategy: {

@@ -23,6 +23,12 @@ export interface BuiltinSubresources {
   finalize?: boolean;
   /** `certificatesigningrequests/approval`: get, patch, update of the approval conditions. */
   approval?: boolean;
+  /** `pods/binding`: create of a core/v1 Binding. */
+  binding?: boolean;
+  /** `pods/eviction`: create of a policy/v1 Eviction. */
+  eviction?: boolean;
+  /** `pods/ephemeralcontainers`: get, patch, update of spec.ephemeralContainers. */
+  ephemeralContainers?: boolean;
 }
 
 /** KindBehaviour is what a kind does beyond what discovery says of it. */
@@ -36,32 +42,21 @@ export type KindBehaviour = Pick<
   | 'statusStrategy'
   | 'finalizeStrategy'
   | 'approvalStrategy'
+  | 'ephemeralContainersStrategy'
   | 'deleteStrategy'
   | 'storage'
   | 'conversion'
 >;
 
 /** BuiltinKind is one built-in resource at one group/version: discovery facts, printer columns and strategies. */
-export interface BuiltinKind extends KindBehaviour {
-  /** API group; '' is the legacy core group served under /api. */
-  group: string;
-  version: string;
-  kind: string;
-  listKind: string;
-  /** plural resource name used in paths */
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  categories: string[];
-  namespaced: boolean;
-  /** discovery verbs of the main resource, sorted as kube-apiserver sorts them */
-  verbs: string[];
+export interface BuiltinKind
+  extends KindBehaviour,
+    Pick<ResourceDefinition, 'group' | 'version' | 'kind' | 'listKind' | 'plural' | 'singular' | 'shortNames' | 'categories' | 'namespaced' | 'verbs' | 'strategy'> {
   subresources: BuiltinSubresources;
   /** the OpenAPI definition name, e.g. io.k8s.api.apps.v1.Deployment; it also names the strategic-merge metadata */
   definitionName: string;
   /** columns builds the Table columns after which kubectl prints rows (fresh objects on each call) */
   columns: () => TableColumn[];
-  strategy: Strategy;
 }
 
 /** ALL_VERBS is the verb set of every ordinary storage-backed resource. */

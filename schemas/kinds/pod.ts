@@ -1,12 +1,16 @@
 /**
  * core/v1 Pod: created Pending with its QoS class (computed after mutating admission, which may
- * fill in requests); its spec validated as kube's pod validation does (validation/pod.ts).
+ * fill in requests); its spec validated as kube's pod validation does (validation/pod.ts);
+ * deleted gracefully as kube's CheckGracefulDelete says; spec.ephemeralContainers written only
+ * through pods/ephemeralcontainers, which may add containers but never change or remove one.
+ * The binding and eviction subresources are served by server/registry/pod-subresources.ts.
  */
 import { defaultPod } from '../defaults';
+import { jsonEqual } from '../meta/json';
 import { podColumns } from '../printers-pod';
-import type { KubeObject } from '../types';
-import { validatePod } from '../validation/pod';
-import { STATUS, fields, kindOf } from './kind';
+import type { DeleteStrategy, FieldError, KubeObject, Strategy } from '../types';
+import { validatePod, validatePodSpec } from '../validation/pod';
+import { fields, kindOf } from './kind';
 import { objectStrategy } from './strategy';
 
 /**
@@ -30,9 +34,107 @@ export function qosClass(pod: KubeObject): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
+type Obj = Record<string, unknown>;
+
+/** MIRROR_POD_ANNOTATION marks the API mirror of a kubelet's static pod. */
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/**
+ * podDeleteStrategy is kube's pod CheckGracefulDelete: the grace period asked for, else the
+ * pod's terminationGracePeriodSeconds (defaulted to 30), else 0; but 0 for a pod never bound to
+ * a node (no kubelet runs it) or already Succeeded or Failed; a negative period is 1.
+ */
+export const podDeleteStrategy: DeleteStrategy = {
+  gracePeriod(p, requested) {
+    const spec = (p.spec ?? {}) as Obj;
+    const phase = ((p.status ?? {}) as Obj).phase;
+    let period = requested ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 0);
+    if (!spec.nodeName) period = 0;
+    if (phase === 'Failed' || phase === 'Succeeded') period = 0;
+    return period < 0 ? 1 : period;
+  },
+};
+
+function ephemeralContainersOf(p: Readonly<KubeObject> | undefined): Obj[] {
+  const list = ((p?.spec ?? {}) as Obj).ephemeralContainers;
+  return Array.isArray(list) ? (list as Obj[]) : [];
+}
+
+// changedFields lists, one line each, the fields of an ephemeral container that an update changed.
+function changedFields(old: Obj, next: Obj): string {
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])].sort();
+  const lines: string[] = [];
+  for (const k of keys) {
+    if (jsonEqual(old[k], next[k])) continue;
+    if (old[k] !== undefined) lines.push(`-   ${k}: ${JSON.stringify(old[k])},`);
+    if (next[k] !== undefined) lines.push(`+   ${k}: ${JSON.stringify(next[k])},`);
+  }
+  return `  core.EphemeralContainer{\n${lines.join('\n')}\n  }\n`;
+}
+
+/**
+ * validateEphemeralContainersUpdate is kube's ValidatePodEphemeralContainersUpdate: the new
+ * pod's spec is valid, a static pod takes none, and every ephemeral container already there is
+ * still there, unchanged (by name: a patch does not keep their order).
+ */
+export function validateEphemeralContainersUpdate(p: KubeObject, old?: KubeObject): FieldError[] {
+  if (!old) return [];
+  if (old.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+    return [{ type: 'FieldValueForbidden', field: '', message: 'Forbidden: static pods do not support ephemeral containers' }];
+  }
+  if (jsonEqual(p.spec, old.spec)) return [];
+  const errs = validatePodSpec(p.spec, 'spec', { isPod: true });
+  const byName = new Map(ephemeralContainersOf(p).map((c) => [String(c.name), c]));
+  for (const was of ephemeralContainersOf(old)) {
+    const name = String(was.name);
+    const now = byName.get(name);
+    if (!now) {
+      errs.push({ type: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers ${JSON.stringify(name)} may not be removed\n` });
+    } else if (!jsonEqual(was, now)) {
+      errs.push({
+        type: 'FieldValueForbidden',
+        field: `spec.ephemeralContainers[${name}]`,
+        message: `Forbidden: existing ephemeral containers ${JSON.stringify(name)} may not be changed\n${changedFields(was, now)}`,
+      });
+    }
+  }
+  return errs;
+}
+
+/**
+ * ephemeralContainersStrategy writes pods/ephemeralcontainers as kube's does: the stored pod with
+ * the client's spec.ephemeralContainers; labels, annotations, finalizers, ownerReferences and
+ * status stay as stored (ResetObjectMetaForStatus).
+ */
+export const ephemeralContainersStrategy: Strategy = {
+  prepareForCreate() {
+    // The subresource is never created.
+  },
+  prepareForUpdate(obj, old) {
+    const next = structuredClone(old) as KubeObject;
+    const meta = { ...obj.metadata };
+    for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'deletionTimestamp', 'generation'] as const) {
+      const stored = old.metadata?.[k];
+      if (stored === undefined) delete meta[k];
+      else meta[k] = structuredClone(stored) as never;
+    }
+    next.metadata = meta;
+    const spec = { ...((next.spec ?? {}) as Obj) };
+    const wanted = ((obj.spec ?? {}) as Obj).ephemeralContainers;
+    if (wanted === undefined) delete spec.ephemeralContainers;
+    else spec.ephemeralContainers = wanted;
+    next.spec = spec;
+    return next;
+  },
+  validate: validateEphemeralContainersUpdate,
+};
+
 /** pod is core/v1 pods. */
 export const pod = kindOf('', 'v1', {
-  kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: STATUS,
+  kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'],
+  subresources: { status: true, binding: true, eviction: true, ephemeralContainers: true },
+  deleteStrategy: podDeleteStrategy,
+  ephemeralContainersStrategy,
   columns: podColumns,
   defaults: defaultPod,
   returnDeletedObject: true,

@@ -1,5 +1,6 @@
-/** policy/v1 PodDisruptionBudget: generation moves with the spec. */
+/** policy/v1 PodDisruptionBudget: generation moves with the spec; minAvailable or maxUnavailable, as kube validates them. */
 import { podDisruptionBudgetColumns } from '../printers';
+import { validatePodDisruptionBudget } from '../validation/policy';
 import { STATUS, kindOf } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -7,5 +8,5 @@ import { objectStrategy } from './strategy';
 export const podDisruptionBudget = kindOf('policy', 'v1', {
   kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'], subresources: STATUS,
   columns: podDisruptionBudgetColumns,
-  strategy: objectStrategy({ status: true, generation: true }),
+  strategy: objectStrategy({ status: true, generation: true, validate: validatePodDisruptionBudget }),
 });

@@ -49,27 +49,11 @@ import {
   notSupported, num, objAt, portNumErrors, portNumOrName, required, str,
 } from './field-errors';
 import { resourceQuantityErrors, validatePodTemplateSpec } from './pod';
+import { IP_MSG, isCIDR, isIP } from './ip-addresses';
+
+export { isIP };
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
-const IP_MSG = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-/** isIP accepts a dotted IPv4 address or an IPv6 address. */
-export function isIP(s: string): boolean {
-  if (IPV4.test(s)) return true;
-  if (!s.includes(':') || !/^[0-9a-fA-F:.]+$/.test(s)) return false;
-  const parts = s.split('::');
-  if (parts.length > 2) return false;
-  const groups = parts.flatMap((p) => (p ? p.split(':') : []));
-  if (groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g) && !IPV4.test(g))) return false;
-  return parts.length === 2 ? groups.length < 8 : groups.length === 8;
-}
-
-function isCIDR(s: string): boolean {
-  const [ip, bits, extra] = s.split('/');
-  if (extra !== undefined || bits === undefined || !/^\d+$/.test(bits)) return false;
-  return isIP(ip) && Number(bits) <= (ip.includes(':') ? 128 : 32);
-}
 
 // --- ReplicationController -------------------------------------------------------------
 

@@ -2,6 +2,7 @@
  * Field errors worded as k8s.io/apimachinery's field.Error prints them, and the small
  * value checks (port numbers, port names, DNS names) that core validation repeats.
  */
+import { isPlainObject } from '../meta/json';
 import type { FieldError } from '../types';
 import { forbiddenField, invalidValue, nameErrors, renderValue, required } from '../meta/object-meta';
 import { validateLabels } from '../meta/selectors';
@@ -11,8 +12,8 @@ export { forbiddenField, invalidValue, required };
 /** Obj is a decoded JSON object. */
 export type Obj = Record<string, unknown>;
 
-/** isObj tells a JSON object from arrays, null and scalars. */
-export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** isObj tells a JSON object from arrays, null and scalars (the one isPlainObject, by the name validation uses). */
+export const isObj: (v: unknown) => v is Obj = isPlainObject;
 
 /** objAt reads a child object, or undefined when it is missing or not an object. */
 export const objAt = (o: unknown, k: string): Obj | undefined => (isObj(o) && isObj(o[k]) ? (o[k] as Obj) : undefined);
@@ -106,4 +107,9 @@ export function portNumOrName(port: unknown, field: string): FieldError[] {
 export function labelErrors(labels: unknown, field: string): FieldError[] {
   if (!isObj(labels)) return [];
   return validateLabels(labels, field).map((c) => ({ type: c.reason, field: c.field, message: c.message }));
+}
+
+/** tooMany builds a FieldValueTooMany error (field.TooMany with the actual count). */
+export function tooMany(field: string, actual: number, max: number): FieldError {
+  return { type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` };
 }

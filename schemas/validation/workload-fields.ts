@@ -6,13 +6,14 @@
  */
 import { labelSelectorFromObject, matches, validateLabelSelector, type LabelSelectorObject } from '../meta/selectors';
 import { renderValue } from '../meta/object-meta';
+import { isPlainObject } from '../meta/json';
 import type { FieldError } from '../types';
 
 /** Obj is a parsed JSON object. */
 export type Obj = Record<string, unknown>;
 
-/** isObj says v is a JSON object (not an array, not null). */
-export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** isObj tells a JSON object from arrays, null and scalars (the one isPlainObject, by the name validation uses). */
+export const isObj: (v: unknown) => v is Obj = isPlainObject;
 
 /** objOf returns v when it is an object, else an empty one (never stored). */
 export const objOf = (v: unknown): Obj => (isObj(v) ? v : {});

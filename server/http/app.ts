@@ -19,6 +19,7 @@ import { handleDelete, handleDeleteCollection } from './handlers/delete';
 import { handleGet } from './handlers/get';
 import { handleList } from './handlers/list';
 import { handlePatch } from './handlers/patch';
+import { handleBinding, handleEviction } from './handlers/pod-subresources';
 import { handleGetScale, handlePatchScale, handleUpdateScale } from './handlers/scale';
 import { handleUpdate } from './handlers/update';
 import { handleWatch } from './handlers/watch';
@@ -134,8 +135,15 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
       (sub === 'status' && def.subresources.status) ||
       (sub === 'scale' && def.subresources.scale) ||
       (sub === 'finalize' && def.subresources.finalize) ||
-      (sub === 'approval' && def.subresources.approval);
+      (sub === 'approval' && def.subresources.approval) ||
+      (sub === 'binding' && def.subresources.binding) ||
+      (sub === 'eviction' && def.subresources.eviction) ||
+      (sub === 'ephemeralcontainers' && def.subresources.ephemeralContainers);
     if (!served) throw NOT_FOUND;
+    if (sub === 'binding' || sub === 'eviction') {
+      if (info.verb !== 'create') throw methodNotAllowed();
+      return sub === 'binding' ? handleBinding(ctx) : handleEviction(ctx);
+    }
     if (sub === 'scale') {
       if (info.verb === 'get') return handleGetScale(ctx);
       if (info.verb === 'update') return handleUpdateScale(ctx);
@@ -215,6 +223,9 @@ export function writeError(res: ServerResponse, err: unknown, req?: Request, log
     if (!res.writableEnded) res.end();
     return;
   }
+  // A Status that says when to retry says it in Retry-After too, as kube's ErrorNegotiated does.
+  const retryAfter = status.status.details?.retryAfterSeconds;
+  if (retryAfter && retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
   const q = req?.url?.indexOf('?') ?? -1;
   const pretty = req ? prettyPrint(new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)), req.headers['user-agent']) : false;
   send(res, status.code, statusJSON(status.status), pretty ? 'json-pretty' : 'json');

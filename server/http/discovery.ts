@@ -46,7 +46,11 @@ interface SubresourceInfo {
 function subresourcesOf(def: ResourceDefinition): SubresourceInfo[] {
   const out: SubresourceInfo[] = [];
   const s = def.subresources;
+  // In name order, as kube-apiserver lists them.
   if (s.approval) out.push({ name: 'approval', kind: def.kind, verbs: ['get', 'patch', 'update'] });
+  if (s.binding) out.push({ name: 'binding', kind: 'Binding', verbs: ['create'] });
+  if (s.ephemeralContainers) out.push({ name: 'ephemeralcontainers', kind: def.kind, verbs: ['get', 'patch', 'update'] });
+  if (s.eviction) out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
   if (s.finalize) out.push({ name: 'finalize', kind: def.kind, verbs: ['update'] });
   if (s.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (s.status) out.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });

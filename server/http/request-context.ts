@@ -29,10 +29,10 @@ export interface RequestContext {
   namespace?: string;
 }
 
-/** subresourceOf names the write subresource of a request (status, finalize, approval), if any. */
-export function subresourceOf(ctx: RequestContext): 'status' | 'finalize' | 'approval' | undefined {
+/** subresourceOf names the write subresource of a request (status, finalize, approval, ephemeralcontainers), if any. */
+export function subresourceOf(ctx: RequestContext): 'status' | 'finalize' | 'approval' | 'ephemeralcontainers' | undefined {
   const s = ctx.info.subresource;
-  return s === 'status' || s === 'finalize' || s === 'approval' ? s : undefined;
+  return s === 'status' || s === 'finalize' || s === 'approval' || s === 'ephemeralcontainers' ? s : undefined;
 }
 
 /** writeOptions reads dryRun and fieldManager, and the User-Agent that names a manager by default. */

@@ -19,7 +19,7 @@ import {
 } from '../patch/managed-fields';
 import { checkSizeLimits, fromKeyError } from './size-limits';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
-import type { FieldError, KubeObject, ResourceDefinition, Strategy } from '../../schemas/types';
+import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy } from '../../schemas/types';
 import { apply } from '../patch/server-side-apply';
 import { applyPatch, PATCH_MEDIA_TYPES, type PatchType } from '../patch/apply-patch';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
@@ -69,7 +69,7 @@ export interface WriteOptions {
 
 /** UpdateOptions add the subresource an update targets ('scale' writes the main object). */
 export interface UpdateOptions extends WriteOptions {
-  subresource?: 'status' | 'finalize' | 'approval' | 'scale';
+  subresource?: 'status' | 'finalize' | 'approval' | 'scale' | 'ephemeralcontainers';
 }
 
 /** PatchOptions add server-side apply's force to an update's options. */
@@ -163,7 +163,8 @@ const MAX_APPLY_ATTEMPTS = 10;
 export class Registry {
   readonly admission = new AdmissionChain();
   readonly decoded = new DecodedObjectCache(20_000);
-  private readonly now: () => Date;
+  /** now is the registry's clock, injected by tests; subresources that write times read it too. */
+  readonly now: () => Date;
   private readonly uid: () => string;
   private readonly random: () => number;
   private readonly rvWaitMs: number;
@@ -429,7 +430,8 @@ export class Registry {
     // A generated name that is taken is generated again, as kube-apiserver retries (RetryGenerateName).
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.createOnce(def, namespace, structuredClone(obj), options);
+        // Only a generated name can be tried again, so only then is the object copied per try.
+        return await this.createOnce(def, namespace, generated ? structuredClone(obj) : obj, options);
       } catch (err) {
         if (!generated || attempt >= MAX_GENERATE_NAME_ATTEMPTS || !(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }
@@ -624,7 +626,11 @@ export class Registry {
       if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
       try {
         const finalized = def.deleteStrategy?.finalized;
-        const finalizing = next.metadata?.deletionTimestamp && (finalized ? finalized(next) : !next.metadata.finalizers?.length);
+        // As kube's ShouldDeleteDuringUpdate: the last finalizer gone removes an object whose
+        // deletion has no grace period left; a graceful deletion still waits for its final delete.
+        const finalizing =
+          next.metadata?.deletionTimestamp &&
+          (finalized ? finalized(next) : !next.metadata.finalizers?.length && !old.metadata?.deletionGracePeriodSeconds);
         const kv = finalizing
           ? await this.store.delete(key, current.revision)
           : await this.store.update(key, this.toStorage(def, next), current.revision);
@@ -664,8 +670,9 @@ export class Registry {
     };
     const strategy = this.strategyOf(def, options.subresource);
     // Defaulting belongs to decoding in kube-apiserver: it comes before the strategy, so an
-    // omitted default does not count as a spec change. Subresource writes are not defaulted.
-    if (strategy === def.strategy) def.defaults?.(obj);
+    // omitted default does not count as a spec change. Subresource writes are not defaulted,
+    // but for pods/ephemeralcontainers, whose body is a whole Pod decoded as one.
+    if (strategy === def.strategy || options.subresource === 'ephemeralcontainers') def.defaults?.(obj);
     const next = strategy.prepareForUpdate(obj, old);
     const nm = next.metadata!;
     for (const k of ['namespace', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'uid', 'creationTimestamp'] as const) {
@@ -691,7 +698,7 @@ export class Registry {
 
   // recordManager records an Update operation of this write's manager in metadata.managedFields.
   private recordManager(def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, options: WriteOptions, subresource: string | undefined): void {
-    const sub = subresource === 'finalize' || subresource === 'approval' || subresource === 'scale' || subresource === 'status' ? subresource : undefined;
+    const sub = subresource === 'finalize' || subresource === 'approval' || subresource === 'scale' || subresource === 'status' || subresource === 'ephemeralcontainers' ? subresource : undefined;
     const entries = recordUpdate(managedFieldsForUpdate(old, next, sub), this.managerOf(options), old, next, this.patchSchema(def), this.now(), sub, {
       resetFields: defaultResetFields(sub, !!def.subresources.status),
       apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
@@ -706,7 +713,14 @@ export class Registry {
     if (errs.length) throw invalid(def.kind, def.group, obj.metadata?.name ?? '', errs);
   }
 
-  /** delete removes an object, or marks it for deletion while finalizers remain. */
+  /**
+   * delete removes an object, or marks it for deletion while finalizers or a grace period hold
+   * it, as kube's Store.Delete does after rest.BeforeDelete: a kind deleted gracefully gets
+   * deletionTimestamp = now + its grace period and deletionGracePeriodSeconds; a later delete
+   * may only shorten the period, and a period of 0 removes the object (after writing the
+   * deletion marks, so watchers see them). Any other kind held by finalizers is marked with
+   * deletionTimestamp now and deletionGracePeriodSeconds 0.
+   */
   async delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     const key = this.keyOrNotFound(def, namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -719,37 +733,91 @@ export class Registry {
       const old = this.parseStored(def, current.value);
       const meta = old.metadata ?? {};
       const pre = options.preconditions;
+      // BeforeDelete's checks, which name the kind rather than the resource.
+      const kindResource = { group: def.group, resource: def.kind };
       if (pre?.uid && pre.uid !== meta.uid) {
-        throw conflict(gr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`);
+        throw conflict(kindResource, name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${meta.uid ?? ''}). The object might have been deleted and then recreated`);
       }
       if (pre?.resourceVersion && pre.resourceVersion !== String(current.revision)) {
-        throw conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`);
+        throw conflict(kindResource, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.revision}). The object might have been modified`);
       }
       await this.admission.validate({ operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun });
+      const next = structuredClone(old);
+      const nextMeta = (next.metadata ??= {});
+      const grace = this.gracefulDelete(def, old, nextMeta, options.gracePeriodSeconds);
+      // Already gracefully deleting and not shortened: nothing changes.
+      if (grace === 'pending') return { raw: this.present(def, current).raw, deleted: false };
       // Orphan and Foreground deletion are carried out by the garbage collector through the
       // orphan and foregroundDeletion finalizers; until that controller runs here, adding them
       // would hold the object forever, so both behave as Background.
-      const next = structuredClone(old);
-      const held = def.deleteStrategy?.prepareForDelete(next) ?? false;
-      const nextMeta = next.metadata ?? {};
-      const finalizers = nextMeta.finalizers ?? [];
+      const held = def.deleteStrategy?.prepareForDelete?.(next) ?? false;
+      const pendingFinalizers = (nextMeta.finalizers ?? []).length > 0;
       try {
-        if (held || finalizers.length > 0) {
+        if (held && grace === undefined) {
           if (meta.deletionTimestamp) return { raw: this.present(def, current).raw, deleted: false };
           next.metadata = { ...nextMeta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
-          if (options.dryRun) return { raw: JSON.stringify(next), deleted: false };
-          const kv = await this.store.update(key, this.toStorage(def, next), current.revision);
-          return { raw: this.present(def, kv).raw, deleted: false };
+          return await this.writeDeletionMarks(def, key, next, current, options);
+        }
+        if (grace === undefined && pendingFinalizers) {
+          // markAsDeleting: the deletion starts now, or stays at an earlier time already set.
+          const now = this.now();
+          if (!meta.deletionTimestamp && (meta.generation ?? 0) > 0) nextMeta.generation = meta.generation! + 1;
+          if (!meta.deletionTimestamp || Date.parse(meta.deletionTimestamp) > now.getTime()) nextMeta.deletionTimestamp = rfc3339(now);
+          nextMeta.deletionGracePeriodSeconds = 0;
+          if (jsonEqual(next, old)) return { raw: this.present(def, current).raw, deleted: false };
+          return await this.writeDeletionMarks(def, key, next, current, options);
+        }
+        if (grace !== undefined) {
+          const marked = await this.writeDeletionMarks(def, key, next, current, options);
+          if (pendingFinalizers || held || grace > 0) return marked;
+          if (options.dryRun) return { raw: marked.raw, deleted: true };
+          const kv = await this.store.delete(key, marked.revision);
+          return { raw: this.present(def, kv).raw, deleted: true };
         }
         if (options.dryRun) return { raw: this.present(def, current).raw, deleted: true };
         const kv = await this.store.delete(key, current.revision);
         return { raw: this.present(def, kv).raw, deleted: true };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
-        if (status.reason === 'Conflict' && !pre && attempt < CONFLICT_RETRIES) continue;
+        if (status.reason === 'Conflict' && !pre?.resourceVersion && attempt < CONFLICT_RETRIES) continue;
         throw status;
       }
     }
+  }
+
+  /**
+   * gracefulDelete applies rest.BeforeDelete's grace-period rules to the metadata of the object
+   * being deleted: undefined when the kind is not deleted gracefully (or an earlier deletion had
+   * no grace period left), 'pending' when an earlier graceful deletion stands unchanged, else the
+   * grace period now in force, with deletionTimestamp and deletionGracePeriodSeconds set.
+   */
+  private gracefulDelete(def: ResourceDefinition, old: KubeObject, meta: ObjectMeta, requested: number | undefined): number | 'pending' | undefined {
+    const gracePeriod = def.deleteStrategy?.gracePeriod;
+    if (!gracePeriod) return undefined;
+    if (requested !== undefined && requested < 0) requested = 1;
+    if (meta.deletionTimestamp) {
+      const current = meta.deletionGracePeriodSeconds;
+      if (current === undefined || current === 0) return undefined;
+      if (requested === undefined || requested >= current) return 'pending';
+      // Only a shorter period is taken; the deadline moves back by the difference.
+      const deadline = Date.parse(meta.deletionTimestamp) - (current - requested) * 1000;
+      meta.deletionTimestamp = rfc3339(new Date(deadline));
+      meta.deletionGracePeriodSeconds = requested;
+      return requested;
+    }
+    const period = gracePeriod(old, requested);
+    meta.deletionTimestamp = rfc3339(new Date(this.now().getTime() + period * 1000));
+    meta.deletionGracePeriodSeconds = period;
+    // The first graceful deletion bumps a generation, as controllers must see it.
+    if ((meta.generation ?? 0) > 0) meta.generation = meta.generation! + 1;
+    return period;
+  }
+
+  // writeDeletionMarks stores an object marked for deletion (or shows it, on a dry run).
+  private async writeDeletionMarks(def: ResourceDefinition, key: string, next: KubeObject, current: KeyValue, options: DeleteOptions): Promise<DeleteResult & { revision: number }> {
+    if (options.dryRun) return { raw: JSON.stringify(next), deleted: false, revision: current.revision };
+    const kv = await this.store.update(key, this.toStorage(def, next), current.revision);
+    return { raw: this.present(def, kv).raw, deleted: false, revision: kv.revision };
   }
 
   /** deleteCollection deletes every object a list query selects and answers with them. */
@@ -812,7 +880,12 @@ export class Registry {
 
   /** strategyOf is the strategy that writes a subresource (the main one for the object and its scale). */
   strategyOf(def: ResourceDefinition, subresource: UpdateOptions['subresource']): Strategy {
-    const sub = subresource === 'status' ? def.statusStrategy : subresource === 'finalize' ? def.finalizeStrategy : subresource === 'approval' ? def.approvalStrategy : def.strategy;
+    const sub =
+      subresource === 'status' ? def.statusStrategy
+      : subresource === 'finalize' ? def.finalizeStrategy
+      : subresource === 'approval' ? def.approvalStrategy
+      : subresource === 'ephemeralcontainers' ? def.ephemeralContainersStrategy
+      : def.strategy;
     if (!sub) throw notFound({ group: def.group, resource: `${def.plural}/${subresource}` }, '');
     return sub;
   }

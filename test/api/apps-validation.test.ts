@@ -273,3 +273,23 @@ describe('apps/v1 strategies', () => {
     expect(changed.metadata.generation).toBe(3);
   });
 });
+
+describe('policy/v1 PodDisruptionBudget validation', () => {
+  const pdbs = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
+  const pdb = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name }, spec: { selector: { matchLabels: { app: name } }, ...spec } });
+  it('refuses minAvailable together with maxUnavailable', async () => {
+    const res = await t.api.post(pdbs).send(pdb('both', { minAvailable: 1, maxUnavailable: 1 })).expect(422);
+    expect(res.body.details.causes).toEqual([expect.objectContaining({ field: 'spec', reason: 'FieldValueInvalid', message: expect.stringContaining('minAvailable and maxUnavailable cannot be both set') })]);
+  });
+  it('refuses a negative number and a percent over 100%', async () => {
+    const res = await t.api.post(pdbs).send(pdb('bad', { minAvailable: '150%' })).expect(422);
+    expect(res.body.message).toBe('PodDisruptionBudget.policy "bad" is invalid: spec.minAvailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"150%"}: must not be greater than 100%');
+    const neg = await t.api.post(pdbs).send(pdb('neg', { maxUnavailable: -1 })).expect(422);
+    expect(neg.body.message).toBe('PodDisruptionBudget.policy "neg" is invalid: spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0');
+  });
+  it('refuses an unknown unhealthyPodEvictionPolicy and accepts a valid budget', async () => {
+    const res = await t.api.post(pdbs).send(pdb('policy', { minAvailable: '50%', unhealthyPodEvictionPolicy: 'Sometimes' })).expect(422);
+    expect(res.body.details.causes[0]).toMatchObject({ field: 'spec.unhealthyPodEvictionPolicy', reason: 'FieldValueNotSupported' });
+    await t.api.post(pdbs).send(pdb('good', { minAvailable: '50%', unhealthyPodEvictionPolicy: 'AlwaysAllow' })).expect(201);
+  });
+});

@@ -528,7 +528,7 @@ describe('a generated corpus of malformed requests', () => {
       };
       await Promise.all(Array.from({ length: 4 }, worker));
     };
-    // A first pass warms the fresh server up (each kind's schema validator is compiled on its
+    // A first pass warms the fresh server up (each kind's validator module is loaded on its
     // first write, and V8 compiles the hot paths); the second is the one /healthz is timed through.
     await run();
     let healthWorst = 0;

@@ -132,7 +132,7 @@ describe('CRD validation', () => {
   it('holds a deleted CRD with Terminating until the cleanup is done', () => {
     const strategy = customResourceDefinitionStrategy(() => new Date('2026-01-02T03:04:05Z'));
     const crd = valid();
-    expect(strategy.deleteStrategy.prepareForDelete(crd)).toBe(true);
+    expect(strategy.deleteStrategy.prepareForDelete!(crd)).toBe(true);
     expect((crd.status as { conditions: unknown[] }).conditions).toContainEqual({
       type: 'Terminating',
       status: 'True',

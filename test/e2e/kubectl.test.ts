@@ -364,6 +364,33 @@ describe('kubectl against nodeless', () => {
     expect(await kubectl('get', 'pod', 'e2e-test-pod', '-n', 'shop', '-o', 'jsonpath={.spec.containers[0].image}')).toBe('registry.k8s.io/e2e-test-images/httpd:2.4.38-4');
   });
 
+  it('exposes a ReplicationController whose selector and labels default to its template labels', async () => {
+    const rc = writeManifest('rc.yaml', [
+      'apiVersion: v1', 'kind: ReplicationController', 'metadata: {name: legacy, namespace: shop}',
+      'spec:', '  replicas: 1', '  template:', '    metadata: {labels: {app: legacy}}',
+      '    spec: {containers: [{name: web, image: nginx:1.27, ports: [{containerPort: 80}]}]}', '',
+    ].join('\n'));
+    await kubectl('create', '-f', rc);
+    const stored = JSON.parse(await kubectl('get', 'rc', 'legacy', '-n', 'shop', '-o', 'json'));
+    expect(stored.spec.selector).toEqual({ app: 'legacy' });
+    expect(stored.metadata.labels).toEqual({ app: 'legacy' });
+    expect(await kubectl('expose', 'rc', 'legacy', '-n', 'shop', '--port=80')).toMatch(/service\/legacy exposed/);
+    const svc = JSON.parse(await kubectl('get', 'svc', 'legacy', '-n', 'shop', '-o', 'json'));
+    expect(svc.spec.selector).toEqual({ app: 'legacy' });
+    expect(svc.spec.ports[0]).toMatchObject({ port: 80, protocol: 'TCP', targetPort: 80 });
+    expect(svc.status).toEqual({ loadBalancer: {} });
+  });
+
+  it('refuses a Deployment whose selector does not match its template labels with kube\'s message', async () => {
+    const bad = writeManifest('bad-deploy.yaml', [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: mismatched, namespace: shop}',
+      'spec:', '  selector: {matchLabels: {app: a}}', '  template:', '    metadata: {labels: {app: b}}',
+      '    spec: {containers: [{name: web, image: nginx:1.27}]}', '',
+    ].join('\n'));
+    const res = await kubectlFails('create', '-f', bad);
+    expect(res.stderr).toContain('The Deployment "mismatched" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`');
+  });
+
   it('deletes a namespace and everything in it', async () => {
     expect(await kubectl('delete', 'namespace', 'shop', '--wait=true', '--timeout=30s')).toMatch(/namespace "shop" deleted/);
     const res = await kubectlFails('get', 'namespace', 'shop');

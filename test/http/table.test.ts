@@ -32,6 +32,17 @@ describe('Table rows rendered from cache', () => {
     }
   });
 
+  it('print ages that move on with the clock, not the ages of the first render', () => {
+    const objects = [configMap('young', START), configMap('older', at(-90 * S)), configMap('oldest', at(-26 * H))];
+    const ages = (later: number) => (rendered(configmaps, objects, 300, at(later)) as { rows: Array<{ cells: unknown[] }> }).rows.map((r) => r.cells[2]);
+    // The same stored revisions rendered at growing times: a cache that kept its first text fails here.
+    expect(ages(0)).toEqual(['0s', '90s', '26h']);
+    expect(ages(45 * S)).toEqual(['45s', '2m15s', '26h']);
+    expect(ages(3 * M + 5 * S)).toEqual(['3m5s', '4m35s', '26h']);
+    expect(ages(5 * H)).toEqual(['5h', '5h1m', '31h']);
+    expect(ages(3 * 24 * H)).toEqual(['3d', '3d', '4d2h']);
+  });
+
   it('moves every age cell of a row when an earlier one changes length', () => {
     // A definition with two age columns around a fixed one: the second's place moves with the first's text.
     const twoAges: ResourceDefinition = {

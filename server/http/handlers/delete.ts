@@ -65,7 +65,15 @@ function fromQuery(q: URLSearchParams): RawDeleteOptions {
  */
 export async function deleteOptions(ctx: RequestContext): Promise<RequestDeleteOptions> {
   const raw = await readBody(ctx.req);
-  const o = raw.length ? fromBody(decodeObject(raw, ctx.req.headers['content-type'], 'DeleteOptions')) : fromQuery(ctx.query);
+  return checked(raw.length ? fromBody(decodeObject(raw, ctx.req.headers['content-type'], 'DeleteOptions')) : fromQuery(ctx.query));
+}
+
+/** deleteOptionsOf reads and validates DeleteOptions carried inside another object (an Eviction's deleteOptions). */
+export function deleteOptionsOf(body: Record<string, unknown>): RequestDeleteOptions {
+  return checked(fromBody(body));
+}
+
+function checked(o: RawDeleteOptions): RequestDeleteOptions {
   const errs: FieldError[] = [];
   const policy = o.propagationPolicy;
   if (o.orphanDependents !== undefined && policy !== undefined) {

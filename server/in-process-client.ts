@@ -8,6 +8,7 @@
 import type { Registry, StoredObject } from './registry/generic-registry';
 import type { ResourceTable } from './registry/resource-table';
 import { scaleOf } from './http/handlers/scale';
+import { evictPod } from './registry/pod-subresources';
 import { StatusError, badRequest, conflict, notFound } from '../schemas/meta/status-error';
 import { setValueAt } from '../schemas/meta/json';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
@@ -17,6 +18,7 @@ import {
   type APIResourceInfo,
   type Client,
   type DeleteOptions,
+  type Eviction,
   type GroupVersionKind,
   type ListOptions,
   type ObjectList,
@@ -178,13 +180,15 @@ export class InProcessClient implements Client {
     });
   }
 
-  createEviction(namespace: string, name: string): Promise<void> {
-    // pods/eviction is served by the HTTP layer once the registry knows it; until then both
-    // clients answer what the server answers for a subresource it does not serve.
+  createEviction(namespace: string, name: string, eviction: Eviction = {}): Promise<void> {
+    // The same EvictionREST logic the HTTP pods/eviction handler calls: budgets, DisruptionTarget, delete.
     return call(async () => {
-      const def = this.def({ group: '', version: 'v1', resource: 'pods', namespaced: true });
-      await this.registry.get(def, namespace, name);
-      throw notFound({ group: '', resource: 'pods/eviction' }, name);
+      const pods = this.def({ group: '', version: 'v1', resource: 'pods', namespaced: true });
+      const { kind: _kind, apiVersion: _apiVersion, ...requested } = eviction.deleteOptions ?? {};
+      await evictPod({ registry: this.registry, resources: this.resources, pods }, namespace, name, {
+        ...this.writeOptions(requested),
+        ...deleteOptions(requested),
+      });
     });
   }
 

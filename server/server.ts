@@ -7,8 +7,9 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import { CustomResourceDefinitionController } from './apiextensions/crd-controller';
-import { NamespaceController } from '../controllers/workloads/namespace';
-import { ServiceAccountController } from '../controllers/workloads/service-account';
+import { builtinControllers } from '../controllers/builtin-controllers';
+import { ControllerManager } from '../controllers/runtime/manager';
+import { InProcessClient } from './in-process-client';
 import { builtinGroupOrder, builtinPreferredVersions, builtinResources } from '../schemas/builtin';
 import { openSqliteStore, type Store } from '../store';
 import { createAuthority } from './auth/tls';
@@ -44,6 +45,9 @@ export interface NodelessOptions {
   caCert?: string;
   /** processMetrics adds prom-client's process and Node.js metrics (heap, RSS, event loop lag) to /metrics */
   processMetrics?: boolean;
+  /** controllers runs the built-in controllers in process (default true); false leaves them to
+   * a `nodeless controllers` process */
+  controllers?: boolean;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -52,6 +56,10 @@ export interface Nodeless {
   store: Store;
   registry: Registry;
   resources: ResourceTable;
+  /** client is an in-process Client (field manager nodeless) for tools and tests */
+  client: InProcessClient;
+  /** controllers is the manager of the in-process controllers, when they run */
+  controllers?: ControllerManager;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -74,13 +82,13 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
   await bootstrap(registry, resources);
-  const namespaces = new NamespaceController(registry, resources, { log: options.log });
-  await namespaces.start();
-  const serviceAccounts = new ServiceAccountController(registry, resources, {
-    rootCACert: options.caCert ?? createAuthority().caCert,
-    log: options.log,
-  });
-  await serviceAccounts.start();
+  const client = new InProcessClient(registry, resources, 'nodeless');
+  let controllers: ControllerManager | undefined;
+  if (options.controllers ?? true) {
+    controllers = new ControllerManager(client, { log: options.log });
+    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert }));
+    await controllers.start();
+  }
   const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });
   await crds.start();
   let server: http.Server | undefined;
@@ -110,6 +118,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     store,
     registry,
     resources,
+    client,
+    controllers,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
@@ -122,8 +132,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
       });
     },
     async close() {
-      namespaces.stop();
-      serviceAccounts.stop();
+      controllers?.stop();
       crds.stop();
       if (server) {
         server.closeAllConnections();

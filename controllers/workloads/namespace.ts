@@ -1,82 +1,79 @@
 /**
  * The namespace controller: when a namespace is marked for deletion it deletes every object
- * in it, waits for them to go (finalizers may hold some), then removes the "kubernetes"
- * finalizer through /finalize so the namespace itself goes. Level-triggered: each pass
- * re-reads the namespace and is safe to repeat.
+ * in it (every namespaced resource discovery serves, custom resources included), waits for them
+ * to go (finalizers may hold some), then removes the "kubernetes" finalizer through /finalize so
+ * the namespace itself goes. Level-triggered: each pass re-reads the namespace and is safe to
+ * repeat.
  */
-import type { Registry } from '../../server/registry/generic-registry';
-import type { ResourceTable } from '../../server/registry/resource-table';
-import { StatusError } from '../../schemas/meta/status-error';
 import type { KubeObject } from '../../schemas/types';
-import { WorkQueue } from '../runtime/work-queue';
+import { NAMESPACES, isConflict, isNotFound, type Client } from '../runtime/client';
+import type { Informer } from '../runtime/informer';
+import type { Controller, ControllerContext } from '../runtime/manager';
+import { WorkQueue, type ReconcileResult } from '../runtime/work-queue';
 
-/** NamespaceControllerOptions tune the retry delay. */
+/** NamespaceControllerOptions tune how often a namespace still holding objects is checked again. */
 export interface NamespaceControllerOptions {
-  retryMs?: number;
-  log?: (record: Record<string, unknown>) => void;
+  /** recheckMs is the delay before a namespace whose objects are still going is emptied again (default 500 ms) */
+  recheckMs?: number;
+  workers?: number;
 }
 
 /** NamespaceController finalizes terminating namespaces. */
-export class NamespaceController {
-  private readonly abort = new AbortController();
-  private readonly queue: WorkQueue;
-  private readonly log: (record: Record<string, unknown>) => void;
+export class NamespaceController implements Controller {
+  readonly name = 'namespace-controller';
+  private client!: Client;
+  private namespaces!: Informer;
+  private queue!: WorkQueue;
 
-  constructor(private readonly registry: Registry, private readonly resources: ResourceTable, options: NamespaceControllerOptions = {}) {
-    this.log = options.log ?? (() => undefined);
-    this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'namespace finalization failed', retryMs: options.retryMs, log: this.log });
+  constructor(private readonly options: NamespaceControllerOptions = {}) {}
+
+  setup(ctx: ControllerContext): void {
+    this.client = ctx.client;
+    // kube-controller-manager runs ten namespace workers (--concurrent-namespace-syncs).
+    this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'namespace finalization failed', workers: this.options.workers ?? 10, autoStart: false, clock: ctx.clock, log: ctx.log });
+    this.namespaces = ctx.informers.informerFor(NAMESPACES);
+    const enqueue = (ns: Readonly<KubeObject>) => {
+      if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name!);
+    };
+    this.namespaces.addEventHandler({ onAdd: enqueue, onUpdate: (_old, ns) => enqueue(ns) });
   }
 
-  /** start watches namespaces until stop is called. */
-  async start(): Promise<void> {
-    const def = this.resources.lookup('', 'v1', 'namespaces');
-    if (!def) return;
-    void (async () => {
-      while (!this.queue.stopped) {
-        try {
-          const events = await this.registry.watch(def, undefined, {}, this.abort.signal);
-          for await (const ev of events) {
-            if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') continue;
-            const ns = JSON.parse(ev.raw) as KubeObject;
-            if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name!);
-          }
-        } catch (err) {
-          this.log({ level: 'error', msg: 'namespace watch failed', error: String(err) });
-        }
-        await this.queue.pause();
-      }
-    })();
+  run(): void {
+    this.queue.start();
   }
 
-  /** stop ends the watch and pending retries. */
   stop(): void {
-    this.queue.stop();
-    this.abort.abort();
+    this.queue?.stop();
   }
 
-  /** reconcile empties one terminating namespace; it resolves true while objects remain. */
-  async reconcile(name: string): Promise<boolean> {
-    const nsDef = this.resources.lookup('', 'v1', 'namespaces')!;
+  /** reconcile empties one terminating namespace; while objects remain it asks to run again. */
+  async reconcile(name: string): Promise<ReconcileResult | void> {
+    if (!this.namespaces.getByName(undefined, name)?.metadata?.deletionTimestamp) return;
+    // The finalize write needs the newest namespace, so this read goes to the server, as kube's
+    // namespaced-resources deleter does; the cache only says which namespaces to look at.
     let ns: KubeObject;
     try {
-      ns = JSON.parse((await this.registry.get(nsDef, undefined, name)).raw);
+      ns = await this.client.get(NAMESPACES, undefined, name);
     } catch (err) {
-      if (err instanceof StatusError && err.code === 404) return false;
+      if (isNotFound(err)) return;
       throw err;
     }
-    if (!ns.metadata?.deletionTimestamp) return false;
+    if (!ns.metadata?.deletionTimestamp) return;
     let remaining = 0;
-    for (const def of this.resources.all()) {
-      if (!def.namespaced || !def.verbs.includes('deletecollection')) continue;
-      const gone = await this.registry.deleteCollection(def, name, {}, { propagationPolicy: 'Background' });
-      remaining += gone.filter((r) => !r.deleted).length;
-      if (!gone.length) continue;
-      const left = await this.registry.list(def, name, { limit: 1 });
+    for (const res of await this.client.serverPreferredResources()) {
+      if (!res.namespaced || !res.verbs.includes('deletecollection') || !res.verbs.includes('list')) continue;
+      await this.client.deleteCollection(res, name, {}, { propagationPolicy: 'Background' });
+      const left = await this.client.list(res, name, { limit: 1 });
       remaining += left.items.length;
     }
-    if (remaining > 0) return true;
+    if (remaining > 0) return { requeueAfter: this.options.recheckMs ?? 500 };
     const finalizers = ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).filter((f) => f !== 'kubernetes');
-    await this.registry.update(nsDef, undefined, name, { ...ns, spec: { ...(ns.spec as object), finalizers } }, { subresource: 'finalize' });
-    return false;
+    try {
+      await this.client.update(NAMESPACES, { ...ns, spec: { ...(ns.spec as object), finalizers } }, { subresource: 'finalize' });
+    } catch (err) {
+      // Changed meanwhile: its update event (or this retry) brings it back.
+      if (isConflict(err)) return { requeue: true };
+      if (!isNotFound(err)) throw err;
+    }
   }
 }

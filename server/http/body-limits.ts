@@ -12,8 +12,13 @@
  */
 import { jsonExtent } from '../../schemas/meta/json';
 
-/** MAX_NESTING_DEPTH is how deeply objects and arrays may nest in a request body or a stored object. */
-export const MAX_NESTING_DEPTH = 1000;
+/**
+ * MAX_NESTING_DEPTH is how deeply objects and arrays may nest in a request body or a stored
+ * object. At 1,000 the recursive steps of a write (patches, managedFields, validation) came close
+ * enough to Node's stack limit that V8 sometimes died compiling a regular expression there
+ * ("RegExpCompiler Allocation failed"); 500 leaves room.
+ */
+export const MAX_NESTING_DEPTH = 500;
 
 /** BodyShapeError is a body that decodes, but not into something nodeless keeps faithfully. */
 export class BodyShapeError extends Error {

@@ -15,6 +15,7 @@ import { DecodedObjectCache } from '../../store/object-cache';
 import { loadOrCreateCertificates } from '../../server/auth/tls';
 import { restrictDataDir } from '../../server/kubeconfig';
 import { warningHeaders } from '../../server/http/respond';
+import { MAX_NESTING_DEPTH } from '../../server/http/body-limits';
 import forge from 'node-forge';
 
 let nodeless: Nodeless;
@@ -90,7 +91,7 @@ describe('crashes: nesting and amplification are refused before any recursive wo
         const res = await call('POST', CM, body, { 'Content-Type': 'application/yaml' });
         expectStatus(res, 400, 'BadRequest');
         // kube's decoder wraps what the YAML conversion says in "the object provided is unrecognized".
-        expect(res.body.message).toContain(': error converting YAML to JSON: yaml: exceeded max depth of 1000 (');
+        expect(res.body.message).toContain(`: error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH} (`);
       }
     }
     await expectAlive();

@@ -7,7 +7,8 @@ import { startTestServer, type TestServer } from '../helpers/api-server';
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  // API semantics only: no controller may write these objects between the test's read and write.
+  t = await startTestServer({ controllers: false });
   await t.api.post('/api/v1/namespaces').send({ metadata: { name: 'strat' } }).expect(201);
 });
 afterAll(() => t.close());

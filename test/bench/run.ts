@@ -7,6 +7,7 @@ import { runCrdBench } from './crd-bench';
 import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
+import { runInformerBench } from './informer-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -15,6 +16,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   crd: runCrdBench,
   freeze: runFreezeBench,
   soak: runSoakBench,
+  informer: runInformerBench,
 };
 
 async function main(): Promise<void> {

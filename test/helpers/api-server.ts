@@ -33,12 +33,12 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-/** startCliServer runs `node dist/server/main.js serve --port 0` in a temp data dir and waits until it serves. */
-export async function startCliServer(): Promise<CliServer> {
+/** startCliServer runs `node dist/server/main.js serve --port 0` (plus args) in a temp data dir and waits until it serves. */
+export async function startCliServer(args: string[] = []): Promise<CliServer> {
   const main = path.join(__dirname, '../../dist/server/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-e2e-'));
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -113,5 +113,48 @@ export function namespaceMaker(server: () => TestServer, options: { waitForDefau
       await waitFor(async () => (await t.api.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200, 'the default ServiceAccount');
     }
     return name;
+  };
+}
+
+/** ControllersProcess is `nodeless controllers` running as a child process. */
+export interface ControllersProcess {
+  process: ChildProcess;
+  /** output is what the process wrote to stderr (its structured log) so far */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** startControllersProcess runs `node dist/server/main.js controllers --kubeconfig FILE` and waits until its controllers run. */
+export async function startControllersProcess(kubeconfig: string): Promise<ControllersProcess> {
+  const main = path.join(__dirname, '../../dist/server/main.js');
+  const child = spawn(process.execPath, [main, 'controllers', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`controllers did not start: ${err}`)), 20000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('controllers are running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`controllers exited with ${code}: ${err}`));
+    });
+  });
+  return {
+    process: child,
+    output: () => err,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }

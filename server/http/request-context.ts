@@ -9,7 +9,6 @@ import type { ListQuery, Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
 import { SelectorError, parseFieldSelector, parseLabelSelector } from '../../schemas/meta/selectors';
 import { duplicateFields, parseFieldValidation, type FieldValidation } from '../registry/field-validation';
-import { selectionOf } from '../registry/list-selection';
 import { badRequest, invalid } from '../../schemas/meta/status-error';
 import { validateFieldManager } from '../patch/managed-fields';
 import type { Output } from './codec';
@@ -207,8 +206,7 @@ export function listQuery(ctx: RequestContext, watch = false): ListQuery {
   }
   const errs = listOptionErrors(q, watch);
   if (errs.length) throw invalid('ListOptions', 'meta.k8s.io', '', errs);
-  // The selectors go to the registry as data; it compiles them (and refuses unknown field labels).
-  selectionOf(ctx.def, selectors);
+  // The selectors go to the registry as data; it compiles them and refuses unknown field labels.
   return {
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: q.get('resourceVersionMatch') || undefined,

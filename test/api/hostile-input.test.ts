@@ -16,6 +16,7 @@ import { loadOrCreateCertificates } from '../../server/auth/tls';
 import { restrictDataDir } from '../../server/kubeconfig';
 import { warningHeaders } from '../../server/http/respond';
 import { MAX_NESTING_DEPTH } from '../../server/http/body-limits';
+import { seededRandom } from '../../controllers/instances/clock';
 import forge from 'node-forge';
 
 let nodeless: Nodeless;
@@ -365,17 +366,6 @@ describe('writes without a precondition retry conflicts inside the server', () =
 
 // ---- generated corpus ----------------------------------------------------------------------
 
-// mulberry32: a small seeded generator, so every run sends the same corpus.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CONTENT_TYPES = [
   'application/json',
@@ -511,7 +501,8 @@ describe('a generated corpus of malformed requests', () => {
   it('should answer 5,000 malformed requests (twice) without a 5xx, keep /healthz under 200 ms and the data intact', async () => {
     const SENTINEL = '/api/v1/namespaces/kube-system/configmaps/sentinel';
     expect((await call('POST', '/api/v1/namespaces/kube-system/configmaps', json({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sentinel' }, data: { k: 'v' } }))).status).toBe(201);
-    const rand = seeded(20240611);
+    // A seeded generator, so every run sends the same corpus.
+    const rand = seededRandom(20240611);
     const requests: Array<{ method: string; path: string; type: string; body: Buffer }> = [];
     for (let i = 0; i < 5000; i++) {
       const method = METHODS[Math.floor(rand() * METHODS.length)];

@@ -4,8 +4,12 @@
  * reporting controller/instance, timestamps from an injected clock. A repeat of an event (same
  * source, object, type, reason and message) is not a new Event: like client-go's
  * EventCorrelator it patches the first one with count+1 and a new lastTimestamp, so
- * `kubectl describe` shows "x5 over 2m". Recording never throws into a controller: failures
- * are logged, as events are best effort.
+ * `kubectl describe` shows "x5 over 2m". Two more of the correlator's rules keep a busy
+ * controller from flooding the store: events about one object that differ only in message are
+ * combined once ten distinct messages arrive within ten minutes (one Event whose message starts
+ * "(combined from similar events): " and whose count grows), and each object gets a token bucket
+ * of 25 events refilled at one per five minutes, beyond which events are dropped. Recording
+ * never throws into a controller: failures are logged, as events are best effort.
  */
 import type { KubeObject } from '../../schemas/types';
 import { EVENTS, isNotFound, type Client } from './client';
@@ -23,7 +27,26 @@ export interface EventRecorderOptions {
   clock?: Clock;
   /** maxCached bounds the events remembered for aggregation (client-go keeps 4096) */
   maxCached?: number;
+  /** spamBurst and spamRefillMs are the per-object token bucket (client-go: 25, one per 300 s); a burst of 0 turns it off */
+  spamBurst?: number;
+  spamRefillMs?: number;
+  /** similarMax distinct messages of one reason within similarWindowMs are combined (client-go: 10 within 600 s) */
+  similarMax?: number;
+  similarWindowMs?: number;
   log?: (record: Record<string, unknown>) => void;
+}
+
+/** The prefix of a message that stands for several similar events. */
+export const COMBINED_PREFIX = '(combined from similar events): ';
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+interface Similar {
+  messages: Set<string>;
+  last: number;
 }
 
 interface Recorded {
@@ -35,6 +58,8 @@ interface Recorded {
 /** EventRecorder records events through a Client. */
 export class EventRecorder {
   private readonly cache = new Map<string, Recorded>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly similar = new Map<string, Similar>();
   // chains serialise the writes of one aggregation key, so a burst of repeats makes one Event.
   private readonly chains = new Map<string, Promise<void>>();
   private readonly clock: Clock;
@@ -54,7 +79,14 @@ export class EventRecorder {
   /** event records an event about obj; the promise resolves once it is written (or failed, logged). */
   event(obj: Readonly<KubeObject>, type: EventType, reason: string, message: string): Promise<void> {
     const ref = referenceOf(obj);
-    const key = [this.options.component, ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, type, reason, message].join('\u0000');
+    const objectKey = [this.options.component, this.instance, ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid].join('\u0000');
+    if (!this.allow(objectKey)) return Promise.resolve();
+    const similarKey = `${objectKey}\u0000${type}\u0000${reason}`;
+    let key = `${similarKey}\u0000${message}`;
+    if (this.combine(similarKey, message)) {
+      key = similarKey;
+      message = COMBINED_PREFIX + message;
+    }
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.write(key, ref, type, reason, message)).catch((err) => {
       this.log({ level: 'error', msg: 'event not recorded', reason, object: `${ref.namespace}/${ref.name}`, error: String(err) });
@@ -64,6 +96,45 @@ export class EventRecorder {
       if (this.chains.get(key) === next) this.chains.delete(key);
     });
     return next;
+  }
+
+  // allow takes a token from the object's bucket, as client-go's spam filter: false drops the event.
+  private allow(objectKey: string): boolean {
+    const burst = this.options.spamBurst ?? 25;
+    if (burst <= 0) return true;
+    const refill = this.options.spamRefillMs ?? 300_000;
+    const now = this.clock.now();
+    const bucket = this.buckets.get(objectKey) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.at) / refill);
+    bucket.at = now;
+    this.remember(this.buckets, objectKey, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  // combine notes a message among its similar events and answers whether they are now combined.
+  private combine(similarKey: string, message: string): boolean {
+    const max = this.options.similarMax ?? 10;
+    const window = this.options.similarWindowMs ?? 600_000;
+    const now = this.clock.now();
+    let record = this.similar.get(similarKey);
+    if (!record || now - record.last > window) record = { messages: new Set(), last: now };
+    record.messages.add(message);
+    record.last = now;
+    this.remember(this.similar, similarKey, record);
+    if (record.messages.size < max) return false;
+    // The set stays at its bound: one message is forgotten, as client-go pops one.
+    record.messages.delete(record.messages.values().next().value!);
+    return true;
+  }
+
+  // remember puts a value last in an LRU-ordered map bounded by maxCached.
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    const max = this.options.maxCached ?? 4096;
+    while (map.size > max) map.delete(map.keys().next().value!);
   }
 
   /** eventf is event with a printf-style message of %s/%d/%v verbs, as client-go's Eventf. */

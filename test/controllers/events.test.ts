@@ -76,6 +76,41 @@ describe('EventRecorder', () => {
     expect(events.find((e) => e.message === 'something else')?.count).toBe(1);
   });
 
+  it('combines ten distinct messages of one reason into one "(combined from similar events)" Event, as client-go does', async () => {
+    const clock = new FakeClock();
+    const d = await createDeployment('ev-similar');
+    const recorder = new EventRecorder(client, { component: 'replicaset-controller', clock });
+    for (let i = 0; i < 14; i++) await recorder.event(d, 'Normal', 'SuccessfulCreate', `Created pod: ev-similar-${i}`);
+    const events = (await client.list(EVENTS, 'default', { fieldSelector: 'involvedObject.name=ev-similar' })).items;
+    // Nine stand alone; the tenth and every later one update a single combined Event.
+    expect(events).toHaveLength(10);
+    const combined = events.filter((e) => String(e.message).startsWith('(combined from similar events): '));
+    expect(combined).toHaveLength(1);
+    expect(combined[0]).toMatchObject({ count: 5, message: '(combined from similar events): Created pod: ev-similar-13', reason: 'SuccessfulCreate' });
+    // Ten minutes of quiet start a fresh group.
+    await clock.advance(601_000);
+    await recorder.event(d, 'Normal', 'SuccessfulCreate', 'Created pod: ev-similar-late');
+    const late = (await client.list(EVENTS, 'default', { fieldSelector: 'involvedObject.name=ev-similar' })).items.find((e) => e.message === 'Created pod: ev-similar-late');
+    expect(late?.count).toBe(1);
+  });
+
+  it('drops events about one object beyond a burst of 25, refilling one every five minutes', async () => {
+    const clock = new FakeClock();
+    const d = await createDeployment('ev-spam');
+    const recorder = new EventRecorder(client, { component: 'deployment-controller', clock });
+    for (let i = 0; i < 30; i++) await recorder.event(d, 'Warning', 'Unhealthy', 'probe failed');
+    const count = async () => (await client.list(EVENTS, 'default', { fieldSelector: 'involvedObject.name=ev-spam' })).items[0]?.count;
+    expect(await count()).toBe(25);
+    await clock.advance(300_000);
+    await recorder.event(d, 'Warning', 'Unhealthy', 'probe failed');
+    await recorder.event(d, 'Warning', 'Unhealthy', 'probe failed');
+    expect(await count()).toBe(26);
+    // Another object has its own bucket.
+    const other = await createDeployment('ev-spam-other');
+    await recorder.event(other, 'Warning', 'Unhealthy', 'probe failed');
+    expect((await client.list(EVENTS, 'default', { fieldSelector: 'involvedObject.name=ev-spam-other' })).items[0]?.count).toBe(1);
+  });
+
   it('records a new Event when the aggregated one was deleted, and never throws into the caller', async () => {
     const logs: Array<Record<string, unknown>> = [];
     const d = await createDeployment('ev-deleted');

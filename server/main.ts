@@ -11,6 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { builtinControllers } from '../controllers/builtin-controllers';
 import { HttpClient, loadKubeconfig } from '../controllers/runtime/http-client';
+import { LeaseElector } from '../controllers/runtime/leader-election';
 import { ControllerManager } from '../controllers/runtime/manager';
 import { createAuthority } from './auth/tls';
 import { loadOrCreateCertificates } from './auth/tls';
@@ -32,6 +33,8 @@ flags:
   --kubeconfig <file>    controllers: the API server to control (KUBECONFIG)
   --context <name>       controllers: the kubeconfig context (default its current-context)
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
+  --leader-elect <bool>  controllers: run only while holding the Lease kube-system/nodeless-controllers,
+                         so several processes can stand by for one another (default true)
 `;
 
 function log(record: Record<string, unknown>): void {
@@ -50,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
+      'leader-elect': { type: 'string', default: 'true' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,7 +66,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`invalid --controllers ${values.controllers}: want true or false\n${USAGE}`);
     return 2;
   }
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file']);
+  if (values['leader-elect'] !== 'true' && values['leader-elect'] !== 'false') {
+    process.stderr.write(`invalid --leader-elect ${values['leader-elect']}: want true or false\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], values['leader-elect'] === 'true');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -103,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // runControllers runs the built-in controllers over HTTP until SIGINT or SIGTERM.
-async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined): Promise<number> {
+async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined, leaderElect: boolean): Promise<number> {
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -113,7 +121,18 @@ async function runControllers(kubeconfig: string | undefined, context: string | 
   const connection = loadKubeconfig(file, context);
   const rootCACert = rootCAFile ? fs.readFileSync(rootCAFile, 'utf8') : connection.ca ? connection.ca.toString() : createAuthority().caCert;
   const client = new HttpClient(connection, 'nodeless-controllers');
-  const manager = new ControllerManager(client, { log, instance: os.hostname() });
+  // As kube-controller-manager, a process that loses its Lease exits rather than run on unsure of it.
+  const elector = leaderElect ? new LeaseElector(client.withFieldManager('nodeless-leader-election'), { log }) : undefined;
+  const manager = new ControllerManager(client, {
+    log,
+    instance: os.hostname(),
+    elector,
+    onLeadershipLost: () => {
+      client.close();
+      process.exit(1);
+    },
+  });
+  if (elector) process.stdout.write(`nodeless controllers are waiting for the lease kube-system/nodeless-controllers as ${elector.identity}\n`);
   manager.add(...builtinControllers({ rootCACert }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
@@ -121,8 +140,11 @@ async function runControllers(kubeconfig: string | undefined, context: string | 
   const stop = () => {
     log({ level: 'info', msg: 'shutting down' });
     manager.stop();
-    client.close();
-    process.exit(0);
+    // Releasing the Lease lets a standby take over at once instead of after the lease duration.
+    void (elector?.releaseLease() ?? Promise.resolve()).finally(() => {
+      client.close();
+      process.exit(0);
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -47,6 +47,8 @@ export interface ControllerManagerOptions {
   /** instance is the reportingInstance of events, e.g. the host name */
   instance?: string;
   elector?: LeaderElector;
+  /** onLeadershipLost runs after the controllers stopped because the elector lost the lease */
+  onLeadershipLost?: () => void;
 }
 
 /** ControllerManager runs controllers on shared informers. */
@@ -79,6 +81,7 @@ export class ControllerManager {
     await this.options.elector?.acquire(() => {
       this.log({ level: 'error', msg: 'leader election lost: stopping controllers' });
       this.stop();
+      this.options.onLeadershipLost?.();
     });
     for (const c of this.controllers) {
       const client = this.client.withFieldManager(c.name);

@@ -86,4 +86,31 @@ describe('nodeless controllers --kubeconfig', () => {
     const described = await kubectl('describe', 'replicaset', 'web', '-n', 'fresh');
     expect(described).toMatch(/Normal\s+SuccessfulCreate\s+.*replicaset-controller\s+Created pod: web-/);
   });
+
+  it('keeps a second process on standby behind the Lease, and hands over at once when the leader stops', async () => {
+    const lease = async () => JSON.parse(await kubectl('get', 'lease', 'nodeless-controllers', '-n', 'kube-system', '-o', 'json')).spec;
+    const leader = (await lease()).holderIdentity;
+    expect(controllers!.output()).toContain(leader);
+    const standby = await startControllersProcess(server.kubeconfig, { until: 'waiting for the lease' });
+    try {
+      // The standby prints its identity; the Lease still names the first process.
+      const identity = /as (\S+)/.exec(standby.stdout())![1];
+      expect(identity).not.toBe(leader);
+      expect((await lease()).holderIdentity).toBe(leader);
+      expect(standby.stdout()).not.toContain('controllers are running');
+
+      // The leader stops cleanly and releases the Lease: the standby takes it well before the 15 s lease runs out.
+      const stoppedAt = Date.now();
+      await controllers!.stop();
+      controllers = undefined;
+      await waitFor(() => standby.stdout().includes('controllers are running'), 'the standby to lead', 12000);
+      expect(Date.now() - stoppedAt).toBeLessThan(12000);
+      expect(await lease()).toMatchObject({ holderIdentity: identity, leaseTransitions: 0 });
+      // And it controls: a scale-down of the ReplicaSet is carried out by the new leader.
+      await kubectl('scale', 'replicaset', 'web', '-n', 'fresh', '--replicas=1');
+      await waitFor(async () => (await kubectl('get', 'pods', '-n', 'fresh', '-l', 'app=web', '-o', 'name')).split('\n').filter(Boolean).length === 1, 'one pod', 20000);
+    } finally {
+      await standby.stop();
+    }
+  });
 });

@@ -124,10 +124,14 @@ export interface ControllersProcess {
   stop(): Promise<void>;
 }
 
-/** startControllersProcess runs `node dist/server/main.js controllers --kubeconfig FILE` and waits until its controllers run. */
-export async function startControllersProcess(kubeconfig: string): Promise<ControllersProcess> {
+/**
+ * startControllersProcess runs `node dist/server/main.js controllers --kubeconfig FILE` and waits
+ * until its controllers run, or until it prints `until` (e.g. that it waits for the lease).
+ */
+export async function startControllersProcess(kubeconfig: string, options: { until?: string; args?: string[] } = {}): Promise<ControllersProcess & { stdout(): string }> {
   const main = path.join(__dirname, '../../dist/server/main.js');
-  const child = spawn(process.execPath, [main, 'controllers', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const until = options.until ?? 'controllers are running';
+  const child = spawn(process.execPath, [main, 'controllers', '--kubeconfig', kubeconfig, ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -135,7 +139,7 @@ export async function startControllersProcess(kubeconfig: string): Promise<Contr
     const timer = setTimeout(() => reject(new Error(`controllers did not start: ${err}`)), 20000);
     child.stdout!.on('data', (d) => {
       out += d;
-      if (out.includes('controllers are running')) {
+      if (out.includes(until)) {
         clearTimeout(timer);
         resolve();
       }
@@ -148,6 +152,7 @@ export async function startControllersProcess(kubeconfig: string): Promise<Contr
   return {
     process: child,
     output: () => err,
+    stdout: () => out,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

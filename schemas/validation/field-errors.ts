@@ -65,6 +65,18 @@ export function tooLong(field: string, max: number): FieldError {
   return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` };
 }
 
+/** pathSegmentsErrors is validatePathNoBacksteps: no ".." segment. */
+export function pathSegmentsErrors(p: string, field: string): FieldError[] {
+  return p.split('/').includes('..') ? [invalidValue(field, p, "must not contain '..'")] : [];
+}
+
+/** localDescendingPath is validateLocalDescendingPath: relative, with no backsteps. */
+export function localDescendingPath(p: string, field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (p.startsWith('/')) errs.push(invalidValue(field, p, 'must be a relative path'));
+  return [...errs, ...pathSegmentsErrors(p, field)];
+}
+
 /** dnsLabel checks a DNS-1123 label (container, volume and port names). */
 export function dnsLabel(value: string, field: string): FieldError[] {
   return nameErrors(value, 'dns-label').map((why) => invalidValue(field, value, why));

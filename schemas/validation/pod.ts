@@ -6,12 +6,13 @@
  * the first cause.
  */
 import type { FieldError, KubeObject } from '../types';
+import { affinityErrors, osErrors, securityProfileErrors, topologySpreadErrors } from './pod-scheduling';
 import { compareQuantity, milliValue } from '../meta/quantity';
 import { jsonEqual } from '../meta/json';
 import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
 import {
   type Obj, dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative, notFound,
-  notSupported, num, objAt, portNameErrors, portNumErrors, portNumOrName, required, str,
+  localDescendingPath, notSupported, num, objAt, pathSegmentsErrors, portNameErrors, portNumErrors, portNumOrName, required, str,
 } from './field-errors';
 
 /** PodSpecOptions says where a spec sits: in a Pod (isPod) or in a template. */
@@ -47,17 +48,6 @@ const RESOURCE_FIELD_PATHS = ['limits.cpu', 'limits.ephemeral-storage', 'limits.
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
 // --- paths and names ---------------------------------------------------------------------
-
-function pathSegmentsErrors(p: string, field: string): FieldError[] {
-  return p.split('/').includes('..') ? [invalidValue(field, p, "must not contain '..'")] : [];
-}
-
-// validateLocalDescendingPath: relative, no backsteps.
-function localDescendingPath(p: string, field: string): FieldError[] {
-  const errs: FieldError[] = [];
-  if (p.startsWith('/')) errs.push(invalidValue(field, p, 'must be a relative path'));
-  return [...errs, ...pathSegmentsErrors(p, field)];
-}
 
 // ValidateLocalNonReservedPath: a descending path that does not start with "..".
 function localNonReservedPath(p: string, field: string): FieldError[] {
@@ -551,6 +541,7 @@ function containerCommon(c: unknown, volumes: Map<string, Obj>, field: string): 
     if (sc.privileged === true && sc.allowPrivilegeEscalation === false) {
       errs.push(invalidValue(`${field}.securityContext`, 'false', 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true'));
     }
+    errs.push(...securityProfileErrors(sc, `${field}.securityContext`));
   }
   return errs;
 }
@@ -673,6 +664,7 @@ function podSecurityContextErrors(sc: Obj, field: string): FieldError[] {
   if (isSet(sc, 'fsGroupChangePolicy') && !['Always', 'OnRootMismatch'].includes(str(sc, 'fsGroupChangePolicy'))) {
     errs.push(notSupported(`${field}.fsGroupChangePolicy`, sc.fsGroupChangePolicy, ['Always', 'OnRootMismatch']));
   }
+  errs.push(...securityProfileErrors(sc, field));
   return errs;
 }
 
@@ -725,6 +717,8 @@ export function validatePodSpec(spec: unknown, path: string, opts: PodSpecOption
   errs.push(...labelErrors(s.nodeSelector, `${path}.nodeSelector`));
   const sc = objAt(s, 'securityContext');
   if (sc) errs.push(...podSecurityContextErrors(sc, `${path}.securityContext`));
+  const affinity = objAt(s, 'affinity');
+  if (affinity) errs.push(...affinityErrors(affinity, `${path}.affinity`));
   errs.push(...dnsConfigErrors(objAt(s, 'dnsConfig'), dnsPolicy, `${path}.dnsConfig`));
   listAt(s, 'readinessGates').forEach((g, i) => errs.push(...qualifiedName(str(g, 'conditionType'), `${path}.readinessGates[${i}].conditionType`)));
   const gates = new Set<string>();
@@ -734,6 +728,7 @@ export function validatePodSpec(spec: unknown, path: string, opts: PodSpecOption
     if (gates.has(n)) errs.push(duplicate(`${path}.schedulingGates[${i}]`, n));
     gates.add(n);
   });
+  errs.push(...topologySpreadErrors(listAt(s, 'topologySpreadConstraints'), `${path}.topologySpreadConstraints`));
   for (const k of ['serviceAccountName', 'nodeName']) {
     const v = str(s, k);
     if (v) errs.push(...dnsSubdomain(v, `${path}.${k}`));
@@ -759,6 +754,7 @@ export function validatePodSpec(spec: unknown, path: string, opts: PodSpecOption
     const os = str(objAt(s, 'os'), 'name');
     if (!os) errs.push(required(`${path}.os.name`));
     else if (os !== 'linux' && os !== 'windows') errs.push(notSupported(`${path}.os.name`, os, ['linux', 'windows']));
+    errs.push(...osErrors(s, path));
   }
   return errs;
 }

@@ -931,12 +931,12 @@ export class Registry {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
     errs.push(...canonicalizeQuantities(def, obj));
     // A kind's own validation words its required fields as kube does and in kube's order; the
-    // schema's required errors only add what it does not report. Identical errors count once,
-    // as field.ErrorList.ToAggregate does.
+    // schema's required errors only add fields it says nothing about. Identical errors count
+    // once, as field.ErrorList.ToAggregate does.
     const own = strategy.validate(obj, old);
     const text = (e: FieldError) => `${e.field}: ${e.message}`;
-    const ownTexts = new Set(own.map(text));
-    for (const p of schemaErrors(def, obj)) if (p.keyword === 'required' && !ownTexts.has(text(p.error))) errs.push(p.error);
+    const ownFields = new Set(own.map((e) => e.field));
+    for (const p of schemaErrors(def, obj)) if (p.keyword === 'required' && !ownFields.has(p.error.field)) errs.push(p.error);
     errs.push(...own);
     const seen = new Set<string>();
     const unique = errs.filter((e) => !seen.has(text(e)) && seen.add(text(e)));

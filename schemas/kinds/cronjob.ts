@@ -4,11 +4,12 @@ import { cronJobColumns } from '../printers-pod';
 import { validateCronJob } from '../validation/batch';
 import { STATUS, kindOf } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** cronJob is batch/v1 cronjobs. */
 export const cronJob = kindOf('batch', 'v1', {
   kind: 'CronJob', plural: 'cronjobs', namespaced: true, shortNames: ['cj'], categories: ['all'], subresources: STATUS,
   columns: cronJobColumns,
   defaults: defaultCronJob,
-  strategy: objectStrategy({ status: true, generation: true, validate: validateCronJob }),
+  strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'jobTemplate', 'spec', 'template', 'spec']), status: true, generation: true, validate: validateCronJob }),
 });

@@ -4,6 +4,7 @@ import { daemonSetColumns } from '../printers-pod';
 import { daemonSetPrepareForCreate, daemonSetPrepareForUpdate, validateDaemonSet } from '../validation/apps';
 import { STATUS, kindOf } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** daemonSet is apps/v1 daemonsets. */
 export const daemonSet = kindOf('apps', 'v1', {
@@ -11,6 +12,7 @@ export const daemonSet = kindOf('apps', 'v1', {
   columns: daemonSetColumns,
   defaults: defaultDaemonSet,
   strategy: objectStrategy({
+    podSpec: podSpecAt(['spec', 'template', 'spec']),
     status: true,
     generation: true,
     // The template generation annotation counts template changes.

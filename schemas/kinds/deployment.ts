@@ -9,6 +9,7 @@ import { deploymentColumns } from '../printers-pod';
 import { validateDeployment } from '../validation/apps';
 import { kindOf, replicasScale } from './kind';
 import { objectStrategy, specChangedExceptStatus, statusStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** deployment is apps/v1 deployments. */
 export const deployment = kindOf('apps', 'v1', {
@@ -17,6 +18,7 @@ export const deployment = kindOf('apps', 'v1', {
   columns: deploymentColumns,
   defaults: defaultDeployment,
   strategy: objectStrategy({
+    podSpec: podSpecAt(['spec', 'template', 'spec']),
     status: true,
     generation: true,
     specChanged: (d, old) => specChangedExceptStatus(d, old) || !jsonEqual(d.metadata?.annotations, old.metadata?.annotations),

@@ -7,6 +7,7 @@ import { jobColumns } from '../printers-pod';
 import { jobPrepareForCreate, validateJob } from '../validation/batch';
 import { STATUS, fields, kindOf } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** job is batch/v1 jobs. */
 export const job = kindOf('batch', 'v1', {
@@ -14,5 +15,5 @@ export const job = kindOf('batch', 'v1', {
   columns: jobColumns,
   defaults: defaultJob,
   selectableFields: fields('status.successful'),
-  strategy: objectStrategy({ status: true, generation: true, prepareForCreate: jobPrepareForCreate, validate: validateJob }),
+  strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'template', 'spec']), status: true, generation: true, prepareForCreate: jobPrepareForCreate, validate: validateJob }),
 });

@@ -12,6 +12,7 @@ import type { DeleteStrategy, FieldError, KubeObject, Strategy } from '../types'
 import { validatePod, validatePodSpec } from '../validation/pod';
 import { fields, kindOf } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /**
  * qosClass follows the API server's rule: Guaranteed when every container's cpu and memory
@@ -140,6 +141,7 @@ export const pod = kindOf('', 'v1', {
   returnDeletedObject: true,
   selectableFields: fields('spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'),
   strategy: objectStrategy({
+    podSpec: podSpecAt(['spec']),
     status: true,
     prepareForCreate: (p) => {
       p.status = { phase: 'Pending', qosClass: qosClass(p) };

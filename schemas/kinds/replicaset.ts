@@ -4,6 +4,7 @@ import { replicaSetColumns } from '../printers-pod';
 import { validateReplicaSet } from '../validation/apps';
 import { fields, kindOf, replicasScale } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** replicaSet is apps/v1 replicasets. */
 export const replicaSet = kindOf('apps', 'v1', {
@@ -12,5 +13,5 @@ export const replicaSet = kindOf('apps', 'v1', {
   columns: replicaSetColumns,
   defaults: defaultReplicaSet,
   selectableFields: fields('status.replicas'),
-  strategy: objectStrategy({ status: true, generation: true, validate: validateReplicaSet }),
+  strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'template', 'spec']), status: true, generation: true, validate: validateReplicaSet }),
 });

@@ -7,6 +7,7 @@ import { replicationControllerColumns } from '../printers-pod';
 import { validateReplicationController } from '../validation/core';
 import { fields, kindOf, replicasScale } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** replicationController is core/v1 replicationcontrollers. */
 export const replicationController = kindOf('', 'v1', {
@@ -15,5 +16,5 @@ export const replicationController = kindOf('', 'v1', {
   columns: replicationControllerColumns,
   defaults: replicationControllerDefaults,
   selectableFields: fields('status.replicas'),
-  strategy: objectStrategy({ status: true, generation: true, validate: validateReplicationController }),
+  strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'template', 'spec']), status: true, generation: true, validate: validateReplicationController }),
 });

@@ -4,6 +4,7 @@ import { statefulSetColumns } from '../printers-pod';
 import { statefulSetPrepareForCreate, statefulSetPrepareForUpdate, validateStatefulSet } from '../validation/apps';
 import { kindOf, replicasScale } from './kind';
 import { objectStrategy } from './strategy';
+import { podSpecAt } from './disabled-pod-fields';
 
 /** statefulSet is apps/v1 statefulsets. */
 export const statefulSet = kindOf('apps', 'v1', {
@@ -13,6 +14,7 @@ export const statefulSet = kindOf('apps', 'v1', {
   defaults: defaultStatefulSet,
   nameValidation: 'dns-label',
   strategy: objectStrategy({
+    podSpec: podSpecAt(['spec', 'template', 'spec']),
     status: true,
     generation: true,
     prepareForCreate: statefulSetPrepareForCreate,

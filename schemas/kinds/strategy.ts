@@ -6,6 +6,7 @@
  */
 import { jsonEqual, valueAt } from '../meta/json';
 import type { FieldError, KubeObject, Strategy } from '../types';
+import { dropDisabledPodSpecFields } from './disabled-pod-fields';
 
 /** ObjectStrategyOptions say how a kind's main resource is written. */
 export interface ObjectStrategyOptions {
@@ -20,6 +21,8 @@ export interface ObjectStrategyOptions {
   /** prepareForUpdate runs after status is carried over and before the generation check. */
   prepareForUpdate?: (obj: KubeObject, old: Readonly<KubeObject>) => void;
   validate?: (obj: KubeObject, old?: KubeObject) => FieldError[];
+  /** podSpec finds the pod spec a Pod or workload carries, whose disabled-feature fields are dropped on write. */
+  podSpec?: (obj: Readonly<KubeObject> | undefined) => Record<string, unknown> | undefined;
 }
 
 const TYPE_AND_META = ['apiVersion', 'kind', 'metadata'];
@@ -41,6 +44,7 @@ export function objectStrategy(options: ObjectStrategyOptions): Strategy {
       const meta = (obj.metadata ??= {});
       if (options.generation) meta.generation = 1;
       else delete meta.generation;
+      if (options.podSpec) dropDisabledPodSpecFields(options.podSpec(obj), undefined);
       options.prepareForCreate?.(obj);
     },
     prepareForUpdate(obj, old) {
@@ -48,6 +52,7 @@ export function objectStrategy(options: ObjectStrategyOptions): Strategy {
         if (old.status === undefined) delete obj.status;
         else obj.status = structuredClone(old.status);
       }
+      if (options.podSpec) dropDisabledPodSpecFields(options.podSpec(obj), options.podSpec(old));
       options.prepareForUpdate?.(obj, old);
       const meta = (obj.metadata ??= {});
       if (options.generation && specChanged(obj, old)) meta.generation = (old.metadata?.generation ?? 0) + 1;

@@ -22,7 +22,9 @@
  * | Pod | terminationGracePeriodSeconds >= 0 | no: kube accepts negatives (with a warning) |
  * | Pod | update: only images, activeDeadlineSeconds, added tolerations change ("pod updates may not change fields other than ..." with a diff) | yes (diff of top-level fields only) |
  * | Pod | ephemeralContainers cannot be set on create | yes |
- * | Pod | affinity, topologySpreadConstraints, seccomp/AppArmor profiles and annotations, resource claims, pod-level resources, windows/linux options | no |
+ * | Pod | affinity, topologySpreadConstraints, seccomp/AppArmor profiles, windows/linux options (validation/pod-scheduling.ts) | yes |
+ * | Pod | resource claims and pod-level resources: dropped on write, their features being off in 1.32 (kinds/disabled-pod-fields.ts) | yes |
+ * | Pod | seccomp/AppArmor annotations agreeing with the fields | no |
  * | PodTemplate | template validated as a pod template | yes |
  * | ReplicationController | selector required, replicas and minReadySeconds >= 0, template required, selector matches template labels, restartPolicy Always, no activeDeadlineSeconds | yes |
  * | ReplicationController | status replicas >= 0 and consistent | no |

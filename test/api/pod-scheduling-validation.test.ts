@@ -184,3 +184,26 @@ describe('spec.os', () => {
     ]);
   });
 });
+
+describe('fields of features kube 1.32 has off by default', () => {
+  it('drops resource claims and pod-level resources from Pods and pod templates, as dropDisabledPodFields does', async () => {
+    const spec = {
+      resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'gpu-template' }],
+      resources: { requests: { cpu: '1' } },
+      containers: [{ ...container, resources: { requests: { cpu: '500m' }, claims: [{ name: 'gpu' }] } }],
+    };
+    const created = (await t.api.post(`/api/v1/namespaces/${ns}/pods`).send(pod(spec)).expect(201)).body;
+    expect(created.spec.resourceClaims).toBeUndefined();
+    expect(created.spec.resources).toBeUndefined();
+    expect(created.spec.containers[0].resources).toEqual({ requests: { cpu: '500m' } });
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'claims' },
+      spec: { template: { spec: { ...spec, restartPolicy: 'Never' } } },
+    };
+    const stored = (await t.api.post(`/apis/batch/v1/namespaces/${ns}/jobs`).send(job).expect(201)).body;
+    expect(stored.spec.template.spec.resourceClaims).toBeUndefined();
+    expect(stored.spec.template.spec.containers[0].resources.claims).toBeUndefined();
+  });
+});

@@ -3,8 +3,9 @@ import { defaultDaemonSet } from '../defaults';
 import { daemonSetColumns } from '../printers-pod';
 import { daemonSetPrepareForCreate, daemonSetPrepareForUpdate, validateDaemonSet } from '../validation/apps';
 import { STATUS, kindOf } from './kind';
-import { objectStrategy } from './strategy';
+import { objectStrategy, statusStrategy } from './strategy';
 import { podSpecAt } from './disabled-pod-fields';
+import { validateDaemonSetStatus } from '../validation/workload-status';
 
 /** daemonSet is apps/v1 daemonsets. */
 export const daemonSet = kindOf('apps', 'v1', {
@@ -20,4 +21,5 @@ export const daemonSet = kindOf('apps', 'v1', {
     prepareForUpdate: daemonSetPrepareForUpdate,
     validate: validateDaemonSet,
   }),
+  statusStrategy: statusStrategy({ metadata: 'client', validate: validateDaemonSetStatus }),
 });

@@ -10,6 +10,7 @@ import { validateDeployment } from '../validation/apps';
 import { kindOf, replicasScale } from './kind';
 import { objectStrategy, specChangedExceptStatus, statusStrategy } from './strategy';
 import { podSpecAt } from './disabled-pod-fields';
+import { validateDeploymentStatus } from '../validation/workload-status';
 
 /** deployment is apps/v1 deployments. */
 export const deployment = kindOf('apps', 'v1', {
@@ -24,5 +25,5 @@ export const deployment = kindOf('apps', 'v1', {
     specChanged: (d, old) => specChangedExceptStatus(d, old) || !jsonEqual(d.metadata?.annotations, old.metadata?.annotations),
     validate: validateDeployment,
   }),
-  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true }),
+  statusStrategy: statusStrategy({ metadata: 'client', keepLabels: true, validate: validateDeploymentStatus }),
 });

@@ -3,8 +3,9 @@ import { defaultReplicaSet } from '../defaults';
 import { replicaSetColumns } from '../printers-pod';
 import { validateReplicaSet } from '../validation/apps';
 import { fields, kindOf, replicasScale } from './kind';
-import { objectStrategy } from './strategy';
+import { objectStrategy, statusStrategy } from './strategy';
 import { podSpecAt } from './disabled-pod-fields';
+import { validateReplicaSetStatus } from '../validation/workload-status';
 
 /** replicaSet is apps/v1 replicasets. */
 export const replicaSet = kindOf('apps', 'v1', {
@@ -14,4 +15,5 @@ export const replicaSet = kindOf('apps', 'v1', {
   defaults: defaultReplicaSet,
   selectableFields: fields('status.replicas'),
   strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'template', 'spec']), status: true, generation: true, validate: validateReplicaSet }),
+  statusStrategy: statusStrategy({ metadata: 'client', validate: validateReplicaSetStatus }),
 });

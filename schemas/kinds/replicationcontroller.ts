@@ -6,8 +6,9 @@ import { replicationControllerDefaults } from '../defaults-core';
 import { replicationControllerColumns } from '../printers-pod';
 import { validateReplicationController } from '../validation/core';
 import { fields, kindOf, replicasScale } from './kind';
-import { objectStrategy } from './strategy';
+import { objectStrategy, statusStrategy } from './strategy';
 import { podSpecAt } from './disabled-pod-fields';
+import { validateReplicaSetStatus } from '../validation/workload-status';
 
 /** replicationController is core/v1 replicationcontrollers. */
 export const replicationController = kindOf('', 'v1', {
@@ -17,4 +18,5 @@ export const replicationController = kindOf('', 'v1', {
   defaults: replicationControllerDefaults,
   selectableFields: fields('status.replicas'),
   strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'template', 'spec']), status: true, generation: true, validate: validateReplicationController }),
+  statusStrategy: statusStrategy({ metadata: 'client', validate: validateReplicaSetStatus }),
 });

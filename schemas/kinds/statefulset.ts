@@ -3,8 +3,9 @@ import { defaultStatefulSet } from '../defaults';
 import { statefulSetColumns } from '../printers-pod';
 import { statefulSetPrepareForCreate, statefulSetPrepareForUpdate, validateStatefulSet } from '../validation/apps';
 import { kindOf, replicasScale } from './kind';
-import { objectStrategy } from './strategy';
+import { objectStrategy, statusStrategy } from './strategy';
 import { podSpecAt } from './disabled-pod-fields';
+import { validateStatefulSetStatus } from '../validation/workload-status';
 
 /** statefulSet is apps/v1 statefulsets. */
 export const statefulSet = kindOf('apps', 'v1', {
@@ -21,4 +22,5 @@ export const statefulSet = kindOf('apps', 'v1', {
     prepareForUpdate: statefulSetPrepareForUpdate,
     validate: validateStatefulSet,
   }),
+  statusStrategy: statusStrategy({ metadata: 'client', validate: validateStatefulSetStatus }),
 });

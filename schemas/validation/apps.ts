@@ -28,7 +28,7 @@
  * | DaemonSet   | deprecated.daemonset.template.generation annotation: 1, +1 per template change| yes  |
  * | all         | status subresource: Deployment resets spec and metadata.labels; RS, STS, DS  | yes (prepareForStatusUpdate) |
  * |             | reset spec                                                                   |      |
- * | all         | status rules (counts >= 0, ready <= replicas, collisionCount not decremented) | no: /status runs the main validation |
+ * | all         | status rules (counts >= 0, ready <= replicas, collisionCount not decremented) | yes (validation/workload-status.ts) |
  */
 import type { FieldError, KubeObject } from '../types';
 import { validateLabels } from '../meta/selectors';

@@ -27,7 +27,7 @@
  * | Pod | seccomp/AppArmor annotations agreeing with the fields | no |
  * | PodTemplate | template validated as a pod template | yes |
  * | ReplicationController | selector required, replicas and minReadySeconds >= 0, template required, selector matches template labels, restartPolicy Always, no activeDeadlineSeconds | yes |
- * | ReplicationController | status replicas >= 0 and consistent | no |
+ * | ReplicationController | status replicas >= 0 and consistent | yes (validation/workload-status.ts) |
  * | Service | ports required unless headless/ExternalName; port 1-65535, protocol, targetPort, names required when several, DNS label, unique | yes |
  * | Service | type supported; ExternalName needs externalName; None not for NodePort/LoadBalancer; nodePort forbidden for ClusterIP; duplicate ports/nodePorts | yes |
  * | Service | sessionAffinity and its config; externalIPs; loadBalancerSourceRanges; traffic policies; allocateLoadBalancerNodePorts | yes |

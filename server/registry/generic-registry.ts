@@ -931,12 +931,15 @@ export class Registry {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
     errs.push(...canonicalizeQuantities(def, obj));
     // A kind's own validation words its required fields as kube does and in kube's order; the
-    // schema's required errors only add fields it says nothing about. Identical errors count
-    // once, as field.ErrorList.ToAggregate does.
+    // schema's required errors only add fields it says nothing about, and never under status:
+    // Go decodes a missing status count as 0, and no status rule requires one. Identical errors
+    // count once, as field.ErrorList.ToAggregate does.
     const own = strategy.validate(obj, old);
     const text = (e: FieldError) => `${e.field}: ${e.message}`;
     const ownFields = new Set(own.map((e) => e.field));
-    for (const p of schemaErrors(def, obj)) if (p.keyword === 'required' && !ownFields.has(p.error.field)) errs.push(p.error);
+    for (const p of schemaErrors(def, obj)) {
+      if (p.keyword === 'required' && !ownFields.has(p.error.field) && !p.error.field.startsWith('status.')) errs.push(p.error);
+    }
     errs.push(...own);
     const seen = new Set<string>();
     const unique = errs.filter((e) => !seen.has(text(e)) && seen.add(text(e)));

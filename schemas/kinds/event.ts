@@ -5,12 +5,15 @@
 import { EVENTS_V1 } from '../conversions';
 import { coreEventColumns, eventsV1Columns } from '../printers';
 import type { KubeObject } from '../types';
+import { validateCoreEvent } from '../validation/events';
 import { fieldGetter, fields, kindOf } from './kind';
+import { objectStrategy } from './strategy';
 
 /** coreEvent is core/v1 events. */
 export const coreEvent = kindOf('', 'v1', {
   kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   columns: coreEventColumns,
+  strategy: objectStrategy({ status: false, validate: validateCoreEvent }),
   selectableFields: {
     ...fields('involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'type'),
     // An event recorded through events.k8s.io has no source; its reporting controller stands in.

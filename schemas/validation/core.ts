@@ -36,11 +36,12 @@
  * | Endpoints | addresses valid IPs, ports: name (required when several), port range, protocol | yes |
  * | ResourceQuota | hard: standard quota resource names, quantities not negative, integral counts; scopes supported | yes |
  * | LimitRange | type supported and unique, resource quantities, min <= default(Request) <= max, defaultRequest <= default, Pod type takes no defaults | yes |
- * | ServiceAccount | secrets/imagePullSecrets names | no |
+ * | ServiceAccount | metadata only (kube validates nothing else) | yes |
  * | ConfigMap, Secret | data keys, immutable, secret type immutable | yes (schemas/strategies.ts) |
  * | PersistentVolume(Claim) | access modes, capacity/storage, one volume source | yes (schemas/strategies.ts) |
  * | Namespace | name DNS label; finalizers | yes (registry) |
- * | Event, Node | Node: create refused; Event: involvedObject namespace rules | no |
+ * | Event | involvedObject namespace matches; with eventTime: reporting controller/instance, action, reason, limits (validation/events.ts) | yes |
+ * | Event | events.k8s.io/v1 strict rules (eventTime required, deprecated fields unset, series) | no |
  */
 import type { FieldError, KubeObject } from '../types';
 import { compareQuantity, milliValue } from '../meta/quantity';

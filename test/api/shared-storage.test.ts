@@ -24,6 +24,9 @@ describe('shared storage between versions', () => {
         type: 'Normal',
         count: 2,
         reportingComponent: 'kubelet',
+        // With an eventTime kube also requires the reporting instance and the action.
+        reportingInstance: 'node-1',
+        action: 'Started',
         eventTime: '2026-11-25T10:00:00.000000Z',
       })
       .expect(201);

@@ -1,0 +1,53 @@
+/**
+ * core/v1 Events are validated as kube's legacyValidateEvent: the involved object's namespace
+ * must be the event's, and an event with an eventTime names its reporting controller, instance,
+ * action and reason within kube's limits. What the controllers' EventRecorder writes passes.
+ */
+import { EVENTS } from '../../controllers/runtime/client';
+import { EventRecorder } from '../../controllers/runtime/events';
+import { startTestServer, type TestServer } from '../helpers/api-server';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ controllers: false });
+  await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ev' } }).expect(201);
+});
+afterAll(() => t.close());
+
+const cause = (field: string, reason: string, message: string) => ({ field, reason, message });
+let n = 0;
+const event = (ns: string, extra: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name: `e${++n}`, namespace: ns }, reason: 'Test', message: 'm', ...extra });
+
+describe('core/v1 Event validation', () => {
+  it('refuses an event about an object of another namespace, and accepts one about a cluster-scoped object in default', async () => {
+    const res = await t.api.post('/api/v1/namespaces/ev/events').send(event('ev', { involvedObject: { kind: 'Pod', namespace: 'other', name: 'p' } })).expect(422);
+    expect(res.body.details.causes).toEqual([cause('involvedObject.namespace', 'FieldValueInvalid', 'Invalid value: "other": does not match event.namespace')]);
+    await t.api.post('/api/v1/namespaces/ev/events').send(event('ev', { involvedObject: { kind: 'Node', name: 'n' } })).expect(422);
+    await t.api.post('/api/v1/namespaces/default/events').send(event('default', { involvedObject: { kind: 'Node', name: 'n' } })).expect(201);
+    await t.api.post('/api/v1/namespaces/ev/events').send(event('ev', { involvedObject: { kind: 'Pod', namespace: 'ev', name: 'p' } })).expect(201);
+  });
+
+  it('requires the reporting fields of an event that has an eventTime, within their limits', async () => {
+    const res = await t.api
+      .post('/api/v1/namespaces/ev/events')
+      .send(event('ev', { involvedObject: { kind: 'Pod', namespace: 'ev', name: 'p' }, eventTime: '2026-01-01T00:00:00.000000Z', reason: 'r'.repeat(129), message: 'x'.repeat(1025) }))
+      .expect(422);
+    expect(res.body.details.causes).toEqual([
+      cause('reportingController', 'FieldValueRequired', 'Required value'),
+      expect.objectContaining({ field: 'reportingController', reason: 'FieldValueInvalid' }),
+      cause('reportingInstance', 'FieldValueRequired', 'Required value'),
+      cause('action', 'FieldValueRequired', 'Required value'),
+      cause('reason', 'FieldValueInvalid', 'Invalid value: "": can have at most 128 characters'),
+      cause('message', 'FieldValueInvalid', 'Invalid value: "": can have at most 1024 characters'),
+    ]);
+  });
+
+  it('accepts what the EventRecorder writes, with an eventTime and every reporting field', async () => {
+    const client = t.nodeless.client.withFieldManager('event-validation-test');
+    const recorder = new EventRecorder(client, { component: 'deployment-controller', instance: 'host-1' });
+    await recorder.event({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'ev', uid: 'u-1' } }, 'Normal', 'Tested', 'recorded');
+    const items = (await client.list(EVENTS, 'ev', { fieldSelector: 'reason=Tested' })).items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ reportingComponent: 'deployment-controller', reportingInstance: 'host-1', action: 'Tested' });
+  });
+});

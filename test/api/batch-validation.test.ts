@@ -297,4 +297,59 @@ describe('HorizontalPodAutoscalers', () => {
       { reason: 'FieldValueRequired', field: 'spec.metrics[1].resource', message: 'Required value: must populate information for the given metric source' },
     );
   });
+
+  it('should refuse Object, Pods, External and ContainerResource sources missing their metric, target or container, and a second source', async () => {
+    const res = await t.api.post(V2).send({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'sources' },
+      spec: {
+        scaleTargetRef: ref,
+        maxReplicas: 2,
+        metrics: [
+          { type: 'Object', object: { describedObject: { kind: 'Ingress', name: 'main' }, metric: { name: '' }, target: { type: 'Value', value: '-1' } } },
+          { type: 'Pods', pods: { metric: { name: 'qps' }, target: { type: 'Value', value: '5' } } },
+          { type: 'External', external: { metric: { name: 'queue' }, target: { type: 'AverageValue', value: '10', averageValue: '2' } } },
+          { type: 'ContainerResource', containerResource: { name: 'cpu', container: '', target: { type: 'Utilization', averageUtilization: 0 } } },
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } }, pods: { metric: { name: 'x' }, target: { type: 'AverageValue', averageValue: '1' } } },
+        ],
+      },
+    });
+    expectInvalid(
+      res,
+      { reason: 'FieldValueRequired', field: 'spec.metrics[0].object.metric.name', message: 'Required value: must specify a metric name' },
+      { reason: 'FieldValueInvalid', field: 'spec.metrics[0].object.target.value', message: 'Invalid value: "-1": must be positive' },
+      { reason: 'FieldValueRequired', field: 'spec.metrics[1].pods.target.averageValue', message: 'Required value: must specify a positive target averageValue' },
+      { reason: 'FieldValueForbidden', field: 'spec.metrics[2].external.target.value', message: 'Forbidden: may not set both a target value for metric and a per-pod target' },
+      { reason: 'FieldValueRequired', field: 'spec.metrics[3].containerResource.container', message: 'Required value: must specify a container' },
+      { reason: 'FieldValueInvalid', field: 'spec.metrics[3].containerResource.target.averageUtilization', message: 'Invalid value: 0: must be greater than 0' },
+      { reason: 'FieldValueForbidden', field: 'spec.metrics[4].pods', message: 'Forbidden: must populate the given metric source only' },
+    );
+  });
+
+  it('should refuse behavior rules outside their bounds', async () => {
+    const res = await t.api.post(V2).send({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'rules' },
+      spec: {
+        scaleTargetRef: ref,
+        maxReplicas: 2,
+        behavior: {
+          scaleUp: { stabilizationWindowSeconds: 3601, selectPolicy: 'Average', policies: [{ type: 'Nodes', value: 0, periodSeconds: 1801 }] },
+          scaleDown: { stabilizationWindowSeconds: -1, policies: [{ type: 'Percent', value: 10, periodSeconds: 0 }] },
+        },
+      },
+    });
+    expectInvalid(
+      res,
+      { reason: 'FieldValueInvalid', field: 'spec.behavior.scaleUp.stabilizationWindowSeconds', message: 'Invalid value: 3601: must be less than or equal to 3600' },
+      { reason: 'FieldValueNotSupported', field: 'spec.behavior.scaleUp.selectPolicy', message: 'Unsupported value: "Average": supported values: "Disabled", "Max", "Min"' },
+      { reason: 'FieldValueNotSupported', field: 'spec.behavior.scaleUp.policies[0].type', message: 'Unsupported value: "Nodes": supported values: "Percent", "Pods"' },
+      { reason: 'FieldValueInvalid', field: 'spec.behavior.scaleUp.policies[0].value', message: 'Invalid value: 0: must be greater than zero' },
+      { reason: 'FieldValueInvalid', field: 'spec.behavior.scaleUp.policies[0].periodSeconds', message: 'Invalid value: 1801: must be less than or equal to 1800' },
+      { reason: 'FieldValueInvalid', field: 'spec.behavior.scaleDown.stabilizationWindowSeconds', message: 'Invalid value: -1: must be greater than or equal to zero' },
+      { reason: 'FieldValueInvalid', field: 'spec.behavior.scaleDown.policies[0].periodSeconds', message: 'Invalid value: 0: must be greater than zero' },
+    );
+  });
 });

@@ -5,7 +5,7 @@
  * | kind | kube rule | covered |
  * |---|---|---|
  * | Role, ClusterRole | rules: verbs required; nonResourceURLs only in ClusterRoles and never with apiGroups/resources/resourceNames; resource rules need apiGroups and resources; resourceNames with one resource only | yes |
- * | ClusterRole | aggregationRule selectors | no |
+ * | ClusterRole | aggregationRule: at least one clusterRoleSelector, each a valid label selector | yes |
  * | RoleBinding, ClusterRoleBinding | roleRef.apiGroup rbac.authorization.k8s.io; roleRef.kind Role/ClusterRole (ClusterRole only for ClusterRoleBindings); roleRef.name required, a path segment | yes |
  * | RoleBinding, ClusterRoleBinding | roleRef cannot change on update | yes (the roleRef is printed as kube prints rbac.RoleRef) |
  * | RoleBinding, ClusterRoleBinding | subjects: name required; kind ServiceAccount/User/Group; ServiceAccount name a DNS subdomain, apiGroup "", namespace required in ClusterRoleBindings; User/Group apiGroup rbac.authorization.k8s.io | yes |
@@ -13,7 +13,7 @@
 import { nameErrors } from '../meta/object-meta';
 import type { FieldError, KubeObject } from '../types';
 import { dnsSubdomain, invalidGo, invalidValue, isObj, listAt, notSupported, objAt, required, str, type Obj } from './field-errors';
-import { invalid } from './workload-fields';
+import { invalid, selectorErrors, selectorParses } from './workload-fields';
 
 const GROUP = 'rbac.authorization.k8s.io';
 
@@ -40,9 +40,21 @@ export function validateRole(role: KubeObject): FieldError[] {
   return listAt(role, 'rules').flatMap((r, i) => ruleErrors(isObj(r) ? r : {}, true, `rules[${i}]`));
 }
 
-/** validateClusterRole is ValidateClusterRole: each rule, non-resource URLs allowed. */
+/** validateClusterRole is ValidateClusterRole: each rule, non-resource URLs allowed, and the aggregation rule. */
 export function validateClusterRole(role: KubeObject): FieldError[] {
-  return listAt(role, 'rules').flatMap((r, i) => ruleErrors(isObj(r) ? r : {}, false, `rules[${i}]`));
+  const errs = listAt(role, 'rules').flatMap((r, i) => ruleErrors(isObj(r) ? r : {}, false, `rules[${i}]`));
+  const aggregation = objAt(role, 'aggregationRule');
+  if (aggregation) {
+    const selectors = listAt(aggregation, 'clusterRoleSelectors');
+    if (selectors.length === 0) errs.push(required('aggregationRule.clusterRoleSelectors', 'at least one clusterRoleSelector required if aggregationRule is non-nil'));
+    selectors.forEach((sel, i) => {
+      const at = `aggregationRule.clusterRoleSelectors[${i}]`;
+      errs.push(...selectorErrors(sel, at));
+      // kube also reports the failed conversion, naming the nil selector it got back.
+      if (!selectorParses(sel)) errs.push(invalidValue(at, 'null', 'invalid label selector.'));
+    });
+  }
+  return errs;
 }
 
 function subjectErrors(s: Obj, namespaced: boolean, field: string): FieldError[] {

@@ -225,6 +225,21 @@ describe('rbac.authorization.k8s.io/v1', () => {
     expectInvalid(res, { reason: 'FieldValueInvalid', field: 'rules[0].nonResourceURLs', message: 'Invalid value: []string{"/metrics"}: rules cannot apply to both regular resources and non-resource URLs' });
   });
 
+  it('should refuse an aggregationRule without selectors or with an invalid one, and store a valid one', async () => {
+    const post = (name: string, aggregationRule: unknown) => t.api.post(`${RBAC}/clusterroles`).send({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, aggregationRule });
+    expectInvalid(await post('agg-empty', { clusterRoleSelectors: [] }), {
+      reason: 'FieldValueRequired', field: 'aggregationRule.clusterRoleSelectors', message: 'Required value: at least one clusterRoleSelector required if aggregationRule is non-nil',
+    });
+    const bad = await post('agg-bad', { clusterRoleSelectors: [{ matchExpressions: [{ key: 'rbac.example.com/aggregate', operator: 'Near' }] }] });
+    expectInvalid(
+      bad,
+      { reason: 'FieldValueInvalid', field: 'aggregationRule.clusterRoleSelectors[0].matchExpressions[0].operator', message: 'Invalid value: "Near": not a valid selector operator' },
+      { reason: 'FieldValueInvalid', field: 'aggregationRule.clusterRoleSelectors[0]', message: 'Invalid value: "null": invalid label selector.' },
+    );
+    const ok = await post('agg-ok', { clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate-to-view': 'true' } }] });
+    expect(ok.status).toBe(201);
+  });
+
   it('should default the rbac group of roleRef, User and Group subjects, and "" for service accounts', async () => {
     const res = await t.api.post(`${RBAC}/namespaces/default/rolebindings`).send({
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'defaults' },

@@ -18,7 +18,8 @@
  * | Job     | podReplacementPolicy Failed|TerminatingOrFailed (only Failed with podFailurePolicy)| yes  |
  * | Job     | template restartPolicy OnFailure|Never (Never with podFailurePolicy)               | yes  |
  * | Job     | pod template (ValidatePodTemplateSpec)                                             | yes (validation/pod.ts)    |
- * | Job     | podFailurePolicy and successPolicy rules                                           | no (only "requires indexed completion mode") |
+ * | Job     | podFailurePolicy rules (actions, exit codes, pod conditions, limits) and           | yes  |
+ * |         | successPolicy rules (counts and indexes within completions)                       |      |
  * | Job     | update: selector, completionMode, podFailurePolicy, backoffLimitPerIndex,           | yes  |
  * |         | managedBy, successPolicy immutable; completions immutable except an Indexed Job    |      |
  * |         | changing it together with parallelism; template immutable except node affinity,   |      |
@@ -33,7 +34,7 @@
  * | CronJob | jobTemplate: the Job spec rules, no selector, manualSelector not true              | yes  |
  */
 import type { FieldError, KubeObject } from '../types';
-import { nameErrors, renderValue } from '../meta/object-meta';
+import { nameErrors, qualifiedNameErrors, renderValue } from '../meta/object-meta';
 import { validatePodTemplateSpec } from './pod';
 import { scheduleError, validTimeZone } from './cron-schedule';
 import {
@@ -121,6 +122,147 @@ function generatedSelectorRules(job: KubeObject, requirePrefixed: boolean): Fiel
   return errs;
 }
 
+const MAX_POD_FAILURE_POLICY_RULES = 20;
+const MAX_EXIT_CODE_VALUES = 255;
+const MAX_POD_CONDITION_PATTERNS = 20;
+const MAX_SUCCESS_POLICY_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024;
+const FAILURE_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
+const EXIT_CODE_OPERATORS = ['In', 'NotIn'];
+const CONDITION_STATUSES = ['False', 'True', 'Unknown'];
+
+const requiredErr = (field: string, why: string): FieldError => ({ type: 'FieldValueRequired', field, message: why ? `Required value: ${why}` : 'Required value' });
+const tooMany = (field: string, actual: number, max: number): FieldError => ({ type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` });
+const goList = (values: string[]) => `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
+const goInts = (values: unknown[]) => `[]int32{${values.map(String).join(', ')}}`;
+
+/**
+ * parseIndexes is validateIndexesFormat: "1,3-5" within [0, completions), increasing; it answers
+ * how many indexes the string names, or throws the message kube reports.
+ */
+export function parseIndexes(text: string, completions: number): number {
+  if (text === '') return 0;
+  let last: number | undefined;
+  let total = 0;
+  const int = (part: string) => {
+    if (!/^[+-]?\d+$/.test(part)) throw new Error(`cannot convert string to integer for index: ${JSON.stringify(part)}`);
+    const n = Number(part);
+    if (n >= completions) throw new Error(`too large index: ${JSON.stringify(part)}`);
+    return n;
+  };
+  for (const interval of text.split(',')) {
+    const limits = interval.split('-');
+    if (limits.length > 2) throw new Error(`the fragment ${JSON.stringify(interval)} violates the requirement that an index interval can have at most two parts separated by '-'`);
+    const x = int(limits[0]);
+    let y = x;
+    if (limits.length > 1) {
+      y = int(limits[1]);
+      if (x >= y) throw new Error(`non-increasing order, previous: ${x}, current: ${y}`);
+    }
+    if (last !== undefined && last >= x) throw new Error(`non-increasing order, previous: ${last}, current: ${x}`);
+    total += y - x + 1;
+    last = y;
+  }
+  return total;
+}
+
+function exitCodeRequirementErrors(req: Obj, at: string, containers: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  const op = typeof req.operator === 'string' ? req.operator : '';
+  if (op === '') errs.push(requiredErr(`${at}.operator`, `valid values: ${goList(EXIT_CODE_OPERATORS)}`));
+  else if (!EXIT_CODE_OPERATORS.includes(op)) errs.push(notSupported(`${at}.operator`, quote(op), EXIT_CODE_OPERATORS));
+  if (typeof req.containerName === 'string' && !containers.has(req.containerName)) {
+    errs.push(invalid(`${at}.containerName`, quote(req.containerName), 'must be one of the container or initContainer names in the pod template'));
+  }
+  const values = Array.isArray(req.values) ? req.values : [];
+  if (values.length === 0) errs.push(invalid(`${at}.values`, goInts(values), 'at least one value is required'));
+  else if (values.length > MAX_EXIT_CODE_VALUES) errs.push(tooMany(`${at}.values`, values.length, MAX_EXIT_CODE_VALUES));
+  const seen = new Set<unknown>();
+  let ordered = true;
+  values.forEach((v, j) => {
+    if (op === 'In' && v === 0) errs.push(invalid(`${at}.values[${j}]`, '0', 'must not be 0 for the In operator'));
+    if (seen.has(v)) errs.push({ type: 'FieldValueDuplicate', field: `${at}.values[${j}]`, message: `Duplicate value: ${String(v)}` });
+    seen.add(v);
+    if (j > 0 && (values[j - 1] as number) > (v as number)) ordered = false;
+  });
+  if (!ordered) errs.push(invalid(`${at}.values`, goInts(values), 'must be ordered'));
+  return errs;
+}
+
+function podConditionPatternErrors(patterns: unknown[], at: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (patterns.length > MAX_POD_CONDITION_PATTERNS) errs.push(tooMany(at, patterns.length, MAX_POD_CONDITION_PATTERNS));
+  patterns.forEach((raw, j) => {
+    const pattern = objOf(raw);
+    const type = typeof pattern.type === 'string' ? pattern.type : '';
+    for (const why of qualifiedNameErrors(type)) errs.push(invalid(`${at}[${j}].type`, quote(type), why));
+    const status = typeof pattern.status === 'string' ? pattern.status : '';
+    if (status === '') errs.push(requiredErr(`${at}[${j}].status`, `valid values: ${goList(CONDITION_STATUSES)}`));
+    else if (!CONDITION_STATUSES.includes(status)) errs.push(notSupported(`${at}[${j}].status`, quote(status), CONDITION_STATUSES));
+  });
+  return errs;
+}
+
+// podFailurePolicyErrors is validatePodFailurePolicy: each rule's action and exactly one of its two matchers.
+function podFailurePolicyErrors(spec: Obj, at: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rules = Array.isArray(objOf(spec.podFailurePolicy).rules) ? (objOf(spec.podFailurePolicy).rules as unknown[]) : [];
+  if (rules.length > MAX_POD_FAILURE_POLICY_RULES) errs.push(tooMany(`${at}.rules`, rules.length, MAX_POD_FAILURE_POLICY_RULES));
+  const podSpec = objOf(objOf(spec.template).spec);
+  const containers = new Set<string>();
+  for (const list of ['containers', 'initContainers']) for (const c of Array.isArray(podSpec[list]) ? (podSpec[list] as unknown[]) : []) containers.add(String(objOf(c).name ?? ''));
+  rules.forEach((raw, i) => {
+    const rule = objOf(raw);
+    const rat = `${at}.rules[${i}]`;
+    const action = typeof rule.action === 'string' ? rule.action : '';
+    if (action === '') errs.push(requiredErr(`${rat}.action`, `valid values: ${goList(FAILURE_ACTIONS)}`));
+    else if (action === 'FailIndex') {
+      if (!present(spec.backoffLimitPerIndex)) errs.push(invalid(`${rat}.action`, quote(action), 'requires the backoffLimitPerIndex to be set'));
+    } else if (!FAILURE_ACTIONS.includes(action)) errs.push(notSupported(`${rat}.action`, quote(action), FAILURE_ACTIONS));
+    const onExitCodes = present(rule.onExitCodes);
+    const conditions = Array.isArray(rule.onPodConditions) ? rule.onPodConditions : [];
+    if (onExitCodes) errs.push(...exitCodeRequirementErrors(objOf(rule.onExitCodes), `${rat}.onExitCodes`, containers));
+    if (conditions.length > 0) errs.push(...podConditionPatternErrors(conditions, `${rat}.onPodConditions`));
+    // kube omits the value of these two (field.OmitValueType).
+    if (onExitCodes && conditions.length > 0) errs.push({ type: 'FieldValueInvalid', field: rat, message: 'Invalid value: specifying both OnExitCodes and OnPodConditions is not supported' });
+    if (!onExitCodes && conditions.length === 0) errs.push({ type: 'FieldValueInvalid', field: rat, message: 'Invalid value: specifying one of OnExitCodes and OnPodConditions is required' });
+  });
+  return errs;
+}
+
+// successPolicyErrors is validateSuccessPolicy on an Indexed Job: rules naming counts or indexes within completions.
+function successPolicyErrors(spec: Obj, at: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rules = Array.isArray(objOf(spec.successPolicy).rules) ? (objOf(spec.successPolicy).rules as unknown[]) : [];
+  if (rules.length === 0) errs.push(requiredErr(`${at}.rules`, 'at least one rules must be specified when the successPolicy is specified'));
+  if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push(tooMany(`${at}.rules`, rules.length, MAX_SUCCESS_POLICY_RULES));
+  const completions = typeof spec.completions === 'number' ? spec.completions : 0;
+  rules.forEach((raw, i) => {
+    const rule = objOf(raw);
+    const rat = `${at}.rules[${i}]`;
+    if (!present(rule.succeededCount) && !present(rule.succeededIndexes)) errs.push(requiredErr(rat, 'at least one of succeededCount or succeededIndexes must be specified'));
+    let total = 0;
+    if (typeof rule.succeededIndexes === 'string') {
+      const indexes = rule.succeededIndexes;
+      if (indexes.length > MAX_SUCCEEDED_INDEXES_LENGTH) errs.push({ type: 'FieldValueTooLong', field: `${rat}.succeededIndexes`, message: `Too long: may not be more than ${MAX_SUCCEEDED_INDEXES_LENGTH} bytes` });
+      try {
+        total = parseIndexes(indexes, completions);
+      } catch (err) {
+        errs.push(invalid(`${rat}.succeededIndexes`, quote(indexes), `error parsing succeededIndexes: ${(err as Error).message}`));
+      }
+    }
+    if (typeof rule.succeededCount === 'number') {
+      const count = rule.succeededCount;
+      errs.push(...nonNegative(`${rat}.succeededCount`, count));
+      if (count > completions) errs.push(invalid(`${rat}.succeededCount`, String(count), `must be less than or equal to ${completions} (the number of specified completions)`));
+      if (typeof rule.succeededIndexes === 'string' && count > total) {
+        errs.push(invalid(`${rat}.succeededCount`, String(count), `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
+      }
+    }
+  });
+  return errs;
+}
+
 // jobSpecRules is validateJobSpec: what a Job and a CronJob's job template share.
 function jobSpecRules(spec: Obj, at: string): FieldError[] {
   const errs: FieldError[] = [];
@@ -154,7 +296,11 @@ function jobSpecRules(spec: Obj, at: string): FieldError[] {
       if (present(spec[f])) errs.push(invalid(`${at}.${f}`, renderValue(spec[f]), 'requires indexed completion mode'));
     }
   }
-  if (present(spec.successPolicy) && mode !== 'Indexed') errs.push(invalid(`${at}.successPolicy`, renderValue(spec.successPolicy), 'requires indexed completion mode'));
+  if (present(spec.podFailurePolicy)) errs.push(...podFailurePolicyErrors(spec, `${at}.podFailurePolicy`));
+  if (present(spec.successPolicy)) {
+    if (mode !== 'Indexed') errs.push(invalid(`${at}.successPolicy`, renderValue(spec.successPolicy), 'requires indexed completion mode'));
+    else errs.push(...successPolicyErrors(spec, `${at}.successPolicy`));
+  }
   const failurePolicy = present(spec.podFailurePolicy);
   if (present(spec.podReplacementPolicy)) {
     const supported = failurePolicy ? ['Failed'] : ['Failed', 'TerminatingOrFailed'];

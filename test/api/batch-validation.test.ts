@@ -128,6 +128,62 @@ describe('Jobs', () => {
     });
   });
 
+  it('should refuse podFailurePolicy rules with a bad action, exit codes or pod conditions, and a rule matching on both or neither', async () => {
+    const template = { spec: podSpec() };
+    const res = await t.api.post(JOBS).send(job('failure-policy', {
+      template,
+      podFailurePolicy: {
+        rules: [
+          { action: 'Retry', onExitCodes: { operator: 'In', values: [0, 3, 3, 1] } },
+          { action: 'FailIndex', onExitCodes: { operator: 'Between', containerName: 'sidecar', values: [] } },
+          { action: '', onPodConditions: [{ type: 'DisruptionTarget' }, { type: 'bad type!', status: 'Maybe' }] },
+          { action: 'Ignore', onExitCodes: { operator: 'NotIn', values: [0] }, onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+          { action: 'Count' },
+        ],
+      },
+    }));
+    const at = (i: number) => `spec.podFailurePolicy.rules[${i}]`;
+    expectInvalid(
+      res,
+      { reason: 'FieldValueNotSupported', field: `${at(0)}.action`, message: 'Unsupported value: "Retry": supported values: "Count", "FailIndex", "FailJob", "Ignore"' },
+      { reason: 'FieldValueInvalid', field: `${at(0)}.onExitCodes.values[0]`, message: 'Invalid value: 0: must not be 0 for the In operator' },
+      { reason: 'FieldValueDuplicate', field: `${at(0)}.onExitCodes.values[2]`, message: 'Duplicate value: 3' },
+      { reason: 'FieldValueInvalid', field: `${at(0)}.onExitCodes.values`, message: 'Invalid value: []int32{0, 3, 3, 1}: must be ordered' },
+      { reason: 'FieldValueInvalid', field: `${at(1)}.action`, message: 'Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set' },
+      { reason: 'FieldValueNotSupported', field: `${at(1)}.onExitCodes.operator`, message: 'Unsupported value: "Between": supported values: "In", "NotIn"' },
+      { reason: 'FieldValueInvalid', field: `${at(1)}.onExitCodes.containerName`, message: 'Invalid value: "sidecar": must be one of the container or initContainer names in the pod template' },
+      { reason: 'FieldValueInvalid', field: `${at(1)}.onExitCodes.values`, message: 'Invalid value: []int32{}: at least one value is required' },
+      { reason: 'FieldValueRequired', field: `${at(2)}.action`, message: 'Required value: valid values: ["Count" "FailIndex" "FailJob" "Ignore"]' },
+      // onPodConditions[0] has no status: the Job defaults fill in True, so nothing is reported for it.
+      { reason: 'FieldValueNotSupported', field: `${at(2)}.onPodConditions[1].status`, message: 'Unsupported value: "Maybe": supported values: "False", "True", "Unknown"' },
+      { reason: 'FieldValueInvalid', field: at(3), message: 'Invalid value: specifying both OnExitCodes and OnPodConditions is not supported' },
+      { reason: 'FieldValueInvalid', field: at(4), message: 'Invalid value: specifying one of OnExitCodes and OnPodConditions is required' },
+    );
+    const ok = await t.api.post(JOBS).send(job('failure-policy-ok', {
+      template,
+      podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'c', operator: 'In', values: [1, 42] } }, { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+    }));
+    expect(ok.status).toBe(201);
+  });
+
+  it('should refuse successPolicy rules without a count or indexes, with indexes out of range or a count above completions', async () => {
+    const indexed = (name: string, rules: unknown[]) => job(name, { completionMode: 'Indexed', completions: 5, parallelism: 5, successPolicy: { rules } });
+    const res = await t.api.post(JOBS).send(indexed('success', [{}, { succeededIndexes: '0,2-7' }, { succeededIndexes: '3-1' }, { succeededIndexes: '0-1', succeededCount: 3 }, { succeededCount: 6 }]));
+    const at = (i: number) => `spec.successPolicy.rules[${i}]`;
+    expectInvalid(
+      res,
+      { reason: 'FieldValueRequired', field: at(0), message: 'Required value: at least one of succeededCount or succeededIndexes must be specified' },
+      { reason: 'FieldValueInvalid', field: `${at(1)}.succeededIndexes`, message: 'Invalid value: "0,2-7": error parsing succeededIndexes: too large index: "7"' },
+      { reason: 'FieldValueInvalid', field: `${at(2)}.succeededIndexes`, message: 'Invalid value: "3-1": error parsing succeededIndexes: non-increasing order, previous: 3, current: 1' },
+      { reason: 'FieldValueInvalid', field: `${at(3)}.succeededCount`, message: 'Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)' },
+      { reason: 'FieldValueInvalid', field: `${at(4)}.succeededCount`, message: 'Invalid value: 6: must be less than or equal to 5 (the number of specified completions)' },
+    );
+    expectInvalid(await t.api.post(JOBS).send(indexed('success-none', [])), {
+      reason: 'FieldValueRequired', field: 'spec.successPolicy.rules', message: 'Required value: at least one rules must be specified when the successPolicy is specified',
+    });
+    expect((await t.api.post(JOBS).send(indexed('success-ok', [{ succeededIndexes: '0-2,4', succeededCount: 3 }]))).status).toBe(201);
+  });
+
   it('should keep the template, selector and completions of a Job immutable', async () => {
     const created = (await t.api.post(JOBS).send(job('immutable')).expect(201)).body;
     const changed = structuredClone(created);

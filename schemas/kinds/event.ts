@@ -11,6 +11,8 @@ import { fieldGetter, fields, kindOf } from './kind';
 export const coreEvent = kindOf('', 'v1', {
   kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   columns: coreEventColumns,
+  // Events own nothing: a DELETE never waits for the garbage collector.
+  garbageCollectionPolicy: 'Unsupported',
   selectableFields: {
     ...fields('involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'type'),
     // An event recorded through events.k8s.io has no source; its reporting controller stands in.
@@ -33,6 +35,7 @@ const EVENTS_V1_FIELDS: Record<string, (obj: KubeObject) => string | undefined> 
 export const eventV1 = kindOf('events.k8s.io', 'v1', {
   kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   columns: eventsV1Columns,
+  garbageCollectionPolicy: 'Unsupported',
   selectableFields: EVENTS_V1_FIELDS,
   storage: { group: '', plural: 'events' },
   conversion: EVENTS_V1,

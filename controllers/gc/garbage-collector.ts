@@ -96,9 +96,11 @@ export class GarbageCollector implements Controller {
 
   /** run discovers and lists every resource, waits (bounded) for the lists, then starts collecting. */
   async run(): Promise<void> {
+    let discovered = true;
     try {
       await this.syncMonitors();
     } catch (err) {
+      discovered = false;
       this.log({ level: 'error', msg: 'garbage collector: discovery failed, retrying', error: String(err) });
     }
     const timeout = this.options.initialSyncTimeoutMs ?? 30_000;
@@ -113,7 +115,9 @@ export class GarbageCollector implements Controller {
     this.deleteQueue.start();
     this.orphanQueue.start();
     this.discoveryQueue.start();
-    this.discoveryQueue.addAfter('discovery', this.options.resyncMs ?? 30_000);
+    // A failed first discovery is retried at once (with backoff), not after a whole period.
+    if (discovered) this.discoveryQueue.addAfter('discovery', this.options.resyncMs ?? 30_000);
+    else this.discoveryQueue.add('discovery');
   }
 
   stop(): void {

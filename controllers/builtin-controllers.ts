@@ -2,6 +2,7 @@
  * builtinControllers lists the controllers nodeless runs, in process (`nodeless serve`) or in
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
+import { GarbageCollector } from './gc/garbage-collector';
 import type { Controller } from './runtime/manager';
 import { NamespaceController } from './workloads/namespace';
 import { ReplicaSetController } from './workloads/replicaset';
@@ -15,5 +16,5 @@ export interface BuiltinControllerOptions {
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
+  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController(), new GarbageCollector()];
 }

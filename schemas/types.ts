@@ -118,6 +118,13 @@ export interface ResourceDefinition {
   ephemeralContainersStrategy?: Strategy;
   /** deleteStrategy, when set, can hold a deleted object until it is finalized. */
   deleteStrategy?: DeleteStrategy;
+  /**
+   * garbageCollectionPolicy is kube's DefaultGarbageCollectionPolicy: what a DELETE that names no
+   * propagation policy does with the object's dependents. Background (the default) leaves them to
+   * the garbage collector after the owner is gone; Orphan adds the orphan finalizer (batch/v1
+   * Jobs, for compatibility); Unsupported never adds the collector's finalizers (events).
+   */
+  garbageCollectionPolicy?: 'Background' | 'Orphan' | 'Unsupported';
   /** returnDeletedObject: an immediate delete answers with the object rather than a Status (pods, namespaces). */
   returnDeletedObject?: boolean;
   /** nameValidation: how metadata.name is checked (default dns-subdomain). */

@@ -14,6 +14,8 @@ export const coreEvent = kindOf('', 'v1', {
   kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   columns: coreEventColumns,
   strategy: objectStrategy({ status: false, validate: validateCoreEvent }),
+  // Events own nothing: a DELETE never waits for the garbage collector.
+  garbageCollectionPolicy: 'Unsupported',
   selectableFields: {
     ...fields('involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'type'),
     // An event recorded through events.k8s.io has no source; its reporting controller stands in.
@@ -36,6 +38,7 @@ const EVENTS_V1_FIELDS: Record<string, (obj: KubeObject) => string | undefined> 
 export const eventV1 = kindOf('events.k8s.io', 'v1', {
   kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   columns: eventsV1Columns,
+  garbageCollectionPolicy: 'Unsupported',
   selectableFields: EVENTS_V1_FIELDS,
   storage: { group: '', plural: 'events' },
   conversion: EVENTS_V1,

@@ -15,5 +15,7 @@ export const job = kindOf('batch', 'v1', {
   columns: jobColumns,
   defaults: defaultJob,
   selectableFields: fields('status.successful'),
+  // A DELETE of a batch/v1 Job without a policy orphans its pods, as kube-apiserver keeps for compatibility.
+  garbageCollectionPolicy: 'Orphan',
   strategy: objectStrategy({ podSpec: podSpecAt(['spec', 'template', 'spec']), status: true, generation: true, prepareForCreate: jobPrepareForCreate, validate: validateJob }),
 });

@@ -44,6 +44,7 @@ export type KindBehaviour = Pick<
   | 'approvalStrategy'
   | 'ephemeralContainersStrategy'
   | 'deleteStrategy'
+  | 'garbageCollectionPolicy'
   | 'storage'
   | 'conversion'
 >;

@@ -18,6 +18,7 @@ import {
   validateManagedFields,
 } from '../patch/managed-fields';
 import { checkSizeLimits, fromKeyError } from './size-limits';
+import { garbageCollectionFinalizers } from './gc-finalizers';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy } from '../../schemas/types';
 import { apply } from '../patch/server-side-apply';
@@ -785,14 +786,17 @@ export class Registry {
       // Already gracefully deleting and not shortened: nothing changes.
       if (grace === 'pending') return { raw: this.present(def, current).raw, deleted: false };
       // Orphan and Foreground deletion are carried out by the garbage collector through the
-      // orphan and foregroundDeletion finalizers; until that controller runs here, adding them
-      // would hold the object forever, so both behave as Background.
+      // orphan and foregroundDeletion finalizers the policy puts on the object (a later delete
+      // with another policy swaps them); as in kube, not while a graceful deletion is pending.
+      const gcFinalizers = garbageCollectionFinalizers(def, nextMeta.finalizers, options.propagationPolicy);
+      if (gcFinalizers?.length) nextMeta.finalizers = gcFinalizers;
+      else if (gcFinalizers) delete nextMeta.finalizers;
       const held = def.deleteStrategy?.prepareForDelete?.(next) ?? false;
       const pendingFinalizers = (nextMeta.finalizers ?? []).length > 0;
       try {
         if (held && grace === undefined) {
-          if (meta.deletionTimestamp) return { raw: this.present(def, current).raw, deleted: false };
-          next.metadata = { ...nextMeta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
+          if (meta.deletionTimestamp && !gcFinalizers) return { raw: this.present(def, current).raw, deleted: false };
+          if (!meta.deletionTimestamp) next.metadata = { ...nextMeta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
           return await this.writeDeletionMarks(def, key, next, current, options);
         }
         if (grace === undefined && pendingFinalizers) {

@@ -4,7 +4,7 @@
  * removed on scale-down, orphans adopted and non-matching pods released, status counts written
  * through the status subresource. Pods are marked Ready through pods/status, as a kubelet would.
  */
-import { PODS, REPLICA_SETS, type Client } from '../../controllers/runtime/client';
+import { CONFIG_MAPS, PODS, REPLICA_SETS, type Client } from '../../controllers/runtime/client';
 import { podsToDelete } from '../../controllers/workloads/replicaset';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
@@ -132,7 +132,10 @@ describe('[sig-apps] ReplicaSet', () => {
   it('should leave pods another controller owns alone', async () => {
     const ns = await newNamespace('rs');
     const labels = { app: 'owned', 'pod-template-hash': '5d8f7c9b4' };
-    const otherRef = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'someone-else', uid: '00000000-0000-0000-0000-000000000001', controller: true };
+    // The other controller's object must exist, or the garbage collector rightly deletes the pod
+    // as the dependent of a missing owner; no controller acts on a ConfigMap's pods.
+    const other = await client.create<KubeObject>(CONFIG_MAPS, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'someone-else' } });
+    const otherRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'someone-else', uid: other.metadata!.uid!, controller: true };
     await client.create(PODS, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'theirs', labels, ownerReferences: [otherRef] }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
     await client.create(REPLICA_SETS, ns, replicaSet('owned', 1));
     await waitFor(async () => (await podsOf(ns, 'owned')).length === 2, 'its own pod beside the other one');

@@ -87,10 +87,78 @@ describe('nodeless controllers --kubeconfig', () => {
     expect(described).toMatch(/Normal\s+SuccessfulCreate\s+.*replicaset-controller\s+Created pod: web-/);
   });
 
+  it('collects garbage over HTTP: foreground and orphan deletion of ReplicaSets, and the dependents of a custom resource', async () => {
+    const podsOf = async (app: string) => JSON.parse(await kubectl('get', 'pods', '-n', 'fresh', '-l', `app=${app}`, '-o', 'json')).items as Array<{ metadata: { ownerReferences?: unknown[] } }>;
+    // The ReplicaSet of the test before: kubectl returns once it is gone, its pods first.
+    expect(await kubectl('delete', 'replicaset', 'web', '-n', 'fresh', '--cascade=foreground')).toBe('replicaset.apps "web" deleted\n');
+    expect(await podsOf('web')).toHaveLength(0);
+
+    const labels = { app: 'kept' };
+    const manifest = path.join(server.dataDir, 'kept.json');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'kept', namespace: 'fresh' },
+        spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      }),
+    );
+    await kubectl('apply', '-f', manifest);
+    await waitFor(async () => (await podsOf('kept')).length === 2, 'two pods of kept', 20000);
+    await kubectl('delete', 'replicaset', 'kept', '-n', 'fresh', '--cascade=orphan');
+    const orphans = await podsOf('kept');
+    expect(orphans).toHaveLength(2);
+    for (const p of orphans) expect(p.metadata.ownerReferences).toBeUndefined();
+
+    // A kind that did not exist when the controllers started.
+    const crd = path.join(server.dataDir, 'crd.json');
+    fs.writeFileSync(
+      crd,
+      JSON.stringify({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'sites.http.example.com' },
+        spec: {
+          group: 'http.example.com',
+          scope: 'Namespaced',
+          names: { plural: 'sites', singular: 'site', kind: 'Site' },
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+        },
+      }),
+    );
+    await kubectl('apply', '-f', crd);
+    await kubectl('wait', '--for=condition=Established', 'crd/sites.http.example.com', '--timeout=30s');
+    const site = path.join(server.dataDir, 'site.json');
+    fs.writeFileSync(site, JSON.stringify({ apiVersion: 'http.example.com/v1', kind: 'Site', metadata: { name: 'home', namespace: 'fresh' } }));
+    await kubectl('apply', '-f', site);
+    const uid = (await kubectl('get', 'site', 'home', '-n', 'fresh', '-o', 'jsonpath={.metadata.uid}')).trim();
+    const owned = path.join(server.dataDir, 'owned.json');
+    const ref = { apiVersion: 'http.example.com/v1', kind: 'Site', name: 'home', uid };
+    fs.writeFileSync(owned, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'site-config', namespace: 'fresh', ownerReferences: [ref] }, data: { a: 'b' } }));
+    await kubectl('apply', '-f', owned);
+    await kubectl('delete', 'site', 'home', '-n', 'fresh');
+    await waitFor(async () => !(await kubectl('get', 'configmaps', '-n', 'fresh', '-o', 'name')).includes('configmap/site-config'), 'the ConfigMap the Site owned to be collected', 30000);
+  });
+
   it('keeps a second process on standby behind the Lease, and hands over at once when the leader stops', async () => {
     const lease = async () => JSON.parse(await kubectl('get', 'lease', 'nodeless-controllers', '-n', 'kube-system', '-o', 'json')).spec;
     const leader = (await lease()).holderIdentity;
     expect(controllers!.output()).toContain(leader);
+    const labels = { app: 'standby' };
+    const manifest = path.join(server.dataDir, 'standby.json');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'standby', namespace: 'fresh' },
+        spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      }),
+    );
+    await kubectl('apply', '-f', manifest);
+    const standbyPods = async () => (await kubectl('get', 'pods', '-n', 'fresh', '-l', 'app=standby', '-o', 'name')).split('\n').filter(Boolean).length;
+    await waitFor(async () => (await standbyPods()) === 2, 'two pods', 20000);
     const standby = await startControllersProcess(server.kubeconfig, { until: 'waiting for the lease' });
     try {
       // The standby prints its identity; the Lease still names the first process.
@@ -107,8 +175,8 @@ describe('nodeless controllers --kubeconfig', () => {
       expect(Date.now() - stoppedAt).toBeLessThan(12000);
       expect(await lease()).toMatchObject({ holderIdentity: identity, leaseTransitions: 0 });
       // And it controls: a scale-down of the ReplicaSet is carried out by the new leader.
-      await kubectl('scale', 'replicaset', 'web', '-n', 'fresh', '--replicas=1');
-      await waitFor(async () => (await kubectl('get', 'pods', '-n', 'fresh', '-l', 'app=web', '-o', 'name')).split('\n').filter(Boolean).length === 1, 'one pod', 20000);
+      await kubectl('scale', 'replicaset', 'standby', '-n', 'fresh', '--replicas=1');
+      await waitFor(async () => (await standbyPods()) === 1, 'one pod', 20000);
     } finally {
       await standby.stop();
     }

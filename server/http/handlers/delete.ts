@@ -87,8 +87,9 @@ function checked(o: RawDeleteOptions): RequestDeleteOptions {
   const grace = o.gracePeriodSeconds;
   return {
     gracePeriodSeconds: grace !== undefined && grace < 0 ? 1 : grace,
-    // orphanDependents=false is "do not orphan": the kind's default policy, Background for all served versions.
-    propagationPolicy: (o.orphanDependents === true ? 'Orphan' : policy) as DeleteOptions['propagationPolicy'],
+    // The deprecated orphanDependents overrides everything, as in kube's shouldOrphanDependents:
+    // true is Orphan, and false takes both collector finalizers away, which is Background.
+    propagationPolicy: (o.orphanDependents === undefined ? policy : o.orphanDependents ? 'Orphan' : 'Background') as DeleteOptions['propagationPolicy'],
     preconditions: o.preconditions,
     dryRun: o.dryRun.length > 0,
     orphanDependents: o.orphanDependents,

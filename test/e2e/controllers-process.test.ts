@@ -168,11 +168,10 @@ describe('nodeless controllers --kubeconfig', () => {
       expect(standby.stdout()).not.toContain('controllers are running');
 
       // The leader stops cleanly and releases the Lease: the standby takes it well before the 15 s lease runs out.
-      const stoppedAt = Date.now();
       await controllers!.stop();
       controllers = undefined;
       await waitFor(() => standby.stdout().includes('controllers are running'), 'the standby to lead', 12000);
-      expect(Date.now() - stoppedAt).toBeLessThan(12000);
+      // No transition counted: the standby took a released Lease, not one it waited out.
       expect(await lease()).toMatchObject({ holderIdentity: identity, leaseTransitions: 0 });
       // And it controls: a scale-down of the ReplicaSet is carried out by the new leader.
       await kubectl('scale', 'replicaset', 'standby', '-n', 'fresh', '--replicas=1');

@@ -474,11 +474,11 @@ describe('objectSchema', () => {
     expect(() => objectSchema('io.k8s.api.apps.v1.Nope')).toThrow(/unknown OpenAPI definition/);
   });
 
-  it('should compile one kind in well under a second', () => {
+  it('should compile each kind on its own into a validator that tells a good object from a bad one', () => {
     for (const name of ['io.k8s.api.core.v1.Pod', 'io.k8s.api.apps.v1.Deployment', CRD]) {
-      const started = process.hrtime.bigint();
-      new Ajv().compile(objectSchema(name));
-      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
+      const validate = new Ajv().compile(objectSchema(name));
+      expect(validate({ metadata: { name: 'x' } })).toBe(true);
+      expect(validate({ metadata: { name: 7 } })).toBe(false);
     }
   });
 });

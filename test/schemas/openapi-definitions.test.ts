@@ -476,7 +476,7 @@ describe('objectSchema', () => {
 
   it('should compile each kind on its own into a validator that refuses a wrongly typed field', () => {
     for (const name of ['io.k8s.api.core.v1.Pod', 'io.k8s.api.apps.v1.Deployment', CRD]) {
-      const validate = new Ajv().compile(objectSchema(name));
+      const validate = new Ajv({ allErrors: true }).compile(objectSchema(name));
       expect(validate({ metadata: { name: 7 } })).toBe(false);
       expect(validate.errors?.map((e) => e.instancePath)).toContain('/metadata/name');
     }

@@ -3,9 +3,11 @@
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
 import type { Controller } from './runtime/manager';
+import { DaemonSetController } from './workloads/daemonset';
 import { NamespaceController } from './workloads/namespace';
 import { ReplicaSetController } from './workloads/replicaset';
 import { ServiceAccountController } from './workloads/service-account';
+import { StatefulSetController } from './workloads/statefulset';
 
 /** BuiltinControllerOptions carry what the controllers need from their environment. */
 export interface BuiltinControllerOptions {
@@ -15,5 +17,5 @@ export interface BuiltinControllerOptions {
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
+  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController(), new StatefulSetController(), new DaemonSetController()];
 }

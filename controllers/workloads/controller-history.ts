@@ -98,6 +98,8 @@ export function newRevision(owner: Readonly<KubeObject>, ownerKind: string, revi
       name: revisionName(owner.metadata!.name!, hash),
       namespace: owner.metadata!.namespace,
       labels: { ...templateLabels, ...extraLabels, [CONTROLLER_REVISION_HASH_LABEL]: hash },
+      // The owner's annotations go along (kubernetes.io/change-cause among them), as kube's do.
+      ...(owner.metadata?.annotations && Object.keys(owner.metadata.annotations).length ? { annotations: { ...owner.metadata.annotations } } : {}),
       ownerReferences: [{ ...newControllerRef({ ...owner, apiVersion: 'apps/v1', kind: ownerKind }) }],
     },
     data,

@@ -97,7 +97,7 @@ export class StatefulSetController implements Controller {
       if (owner) this.queue.add(owner);
     };
     this.revisions.addEventHandler({ onAdd: revisionChanged, onUpdate: (_o, r) => revisionChanged(r), onDelete: revisionChanged });
-    this.claims.addEventHandler({ onAdd: (c) => this.claimChanged(c), onUpdate: (_o, c) => this.claimChanged(c) });
+    this.claims.addEventHandler({ onAdd: (c) => this.claimChanged(c), onUpdate: (_o, c) => this.claimChanged(c), onDelete: (c) => this.claimDeleted(c) });
   }
 
   run(): void {
@@ -154,6 +154,18 @@ export class StatefulSetController implements Controller {
     const cache = ref.kind === 'Pod' ? this.pods : this.sets;
     const owner = cache.getByName(claim.metadata?.namespace, ref.name);
     if (!owner || owner.metadata?.uid !== ref.uid) this.queue.add(CLAIM_KEY + objectKey(claim));
+  }
+
+  // claimDeleted wakes the set whose pod may be waiting for this claim to go (a stale claim of a
+  // pod scaled away, or one that was terminating) before it is made again.
+  private claimDeleted(claim: Readonly<KubeObject>): void {
+    const name = claim.metadata?.name ?? '';
+    for (const set of this.sets.list(claim.metadata?.namespace ?? '')) {
+      for (const t of specOf(set).volumeClaimTemplates ?? []) {
+        const prefix = `${t.metadata?.name}-${set.metadata?.name}-`;
+        if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) this.queue.add(objectKey(set));
+      }
+    }
   }
 
   // ---- reconcile ------------------------------------------------------------------------------

@@ -301,6 +301,13 @@ describe('[sig-apps] StatefulSet', () => {
     await client.updateScale(STATEFUL_SETS, ns, 'tmp', { spec: { replicas: 1 } });
     await waitFor(async () => !(await claims()).includes('www-tmp-1'), 'www-tmp-1 deleted with its pod');
     expect(await claims()).toContain('www-tmp-0');
+    // Scaled back up, the ordinal gets a new claim, and keeps it while it is in range.
+    const oldClaim = (await client.list(PERSISTENT_VOLUME_CLAIMS, ns)).items.find((c) => c.metadata!.name === 'www-tmp-0')!;
+    await client.updateScale(STATEFUL_SETS, ns, 'tmp', { spec: { replicas: 2 } });
+    await settled(ns, 'tmp', 2);
+    const fresh = await client.get(PERSISTENT_VOLUME_CLAIMS, ns, 'www-tmp-1');
+    expect(fresh.metadata?.ownerReferences ?? []).toEqual([]);
+    expect((await client.get(PERSISTENT_VOLUME_CLAIMS, ns, 'www-tmp-0')).metadata!.uid).toBe(oldClaim.metadata!.uid);
 
     // whenDeleted Delete: the set's claims go with the set.
     const gone = await client.create(STATEFUL_SETS, ns, statefulSet('gone', 2, { volumeClaimTemplates: [claimTemplate], persistentVolumeClaimRetentionPolicy: { whenScaled: 'Retain', whenDeleted: 'Delete' } }));
@@ -309,7 +316,7 @@ describe('[sig-apps] StatefulSet', () => {
     expect(owned.metadata?.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'gone', uid: gone.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
     await client.delete(STATEFUL_SETS, ns, 'gone');
     await waitFor(async () => !(await claims()).some((c) => c!.includes('gone')), 'the claims of gone deleted');
-    expect(await claims()).toEqual(['www-db-0', 'www-db-1', 'www-tmp-0']);
+    expect(await claims()).toEqual(['www-db-0', 'www-db-1', 'www-tmp-0', 'www-tmp-1']);
   });
 
   it('should make a deleted pod again under the same name, and replace a failed one', async () => {

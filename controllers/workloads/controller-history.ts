@@ -86,8 +86,8 @@ export function revisionName(ownerName: string, hash: string): string {
   return `${ownerName.length > 223 ? ownerName.slice(0, 223) : ownerName}-${hash}`;
 }
 
-/** newRevision builds (without storing) the revision of owner's current template. */
-export function newRevision(owner: Readonly<KubeObject>, ownerKind: string, revision: number, collisionCount: number, extraLabels: Record<string, string> = {}): ControllerRevision {
+/** newRevision builds (without storing) the revision of owner's current template, labelled with the template's labels and its hash. */
+export function newRevision(owner: Readonly<KubeObject>, ownerKind: string, revision: number, collisionCount: number, hashLabel = CONTROLLER_REVISION_HASH_LABEL): ControllerRevision {
   const data = templatePatch(owner);
   const hash = hashRevision(canonicalJson(data), collisionCount);
   const templateLabels = ((owner.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels ?? {}) as Record<string, string>;
@@ -97,7 +97,7 @@ export function newRevision(owner: Readonly<KubeObject>, ownerKind: string, revi
     metadata: {
       name: revisionName(owner.metadata!.name!, hash),
       namespace: owner.metadata!.namespace,
-      labels: { ...templateLabels, ...extraLabels, [CONTROLLER_REVISION_HASH_LABEL]: hash },
+      labels: { ...templateLabels, [hashLabel]: hash },
       // The owner's annotations go along (kubernetes.io/change-cause among them), as kube's do.
       ...(owner.metadata?.annotations && Object.keys(owner.metadata.annotations).length ? { annotations: { ...owner.metadata.annotations } } : {}),
       ownerReferences: [{ ...newControllerRef({ ...owner, apiVersion: 'apps/v1', kind: ownerKind }) }],
@@ -144,8 +144,8 @@ export interface SyncRevisionsOptions {
   currentName?: string;
   /** collisionCount is status.collisionCount */
   collisionCount: number;
-  /** extraLabels join the template's labels on a new revision */
-  extraLabels?: Record<string, string>;
+  /** hashLabel is the label carrying the hash: controller.kubernetes.io/hash (StatefulSet), controller-revision-hash (DaemonSet) */
+  hashLabel?: string;
 }
 
 /**
@@ -156,10 +156,10 @@ export interface SyncRevisionsOptions {
  * The current revision is the one named by currentName, or else the update one.
  */
 export async function syncRevisions(client: Client, owner: Readonly<KubeObject>, owned: readonly Readonly<ControllerRevision>[], options: SyncRevisionsOptions): Promise<HistoryResult> {
-  const { ownerKind, currentName, collisionCount, extraLabels = {} } = options;
+  const { ownerKind, currentName, collisionCount, hashLabel } = options;
   const revisions = sortRevisions(owned) as ControllerRevision[];
   let count = collisionCount;
-  let update = newRevision(owner, ownerKind, nextRevisionNumber(revisions), count, extraLabels);
+  let update = newRevision(owner, ownerKind, nextRevisionNumber(revisions), count, hashLabel);
   const equal = revisions.filter((r) => equalRevision(r, update));
   if (equal.length && equal[equal.length - 1] === revisions[revisions.length - 1]) {
     update = equal[equal.length - 1];
@@ -190,7 +190,7 @@ export async function syncRevisions(client: Client, owner: Readonly<KubeObject>,
         }
         if (!existing) continue;
         count++;
-        update = newRevision(owner, ownerKind, update.revision!, count, extraLabels);
+        update = newRevision(owner, ownerKind, update.revision!, count, hashLabel);
       }
     }
     revisions.push(update);

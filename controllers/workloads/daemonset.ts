@@ -76,7 +76,7 @@ export class DaemonSetController implements Controller {
     const collisionCount = ((ds.status ?? {}) as { collisionCount?: number }).collisionCount ?? 0;
     let revisionCollisions = collisionCount;
     if (!deleting) {
-      const history = await syncRevisions(this.client, ds, owned, { ownerKind: 'DaemonSet', collisionCount });
+      const history = await syncRevisions(this.client, ds, owned, { ownerKind: 'DaemonSet', collisionCount, hashLabel: 'controller-revision-hash' });
       revisionCollisions = history.collisionCount;
       await truncateHistory(this.client, history, new Set(), spec.revisionHistoryLimit ?? 10);
     }

@@ -79,6 +79,7 @@ describe('[sig-apps] DaemonSet without nodes', () => {
     expect(revs.map((r) => r.revision)).toEqual([1, 2]);
     for (const r of revs) {
       expect(r.metadata.name).toMatch(/^agent-[a-z0-9]+$/);
+      expect(r.metadata.labels).toEqual({ app: 'agent', 'controller-revision-hash': r.metadata.name.slice('agent-'.length) });
       expect(r.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: ds.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
     }
     expect(revs[1].data.spec.template.spec.containers[0].image).toBe('fluentd:2');

@@ -7,6 +7,7 @@
  */
 import { CONTROLLER_REVISIONS, EVENTS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFUL_SETS, type Client } from '../../controllers/runtime/client';
 import type { KubeObject } from '../../schemas/types';
+import { canonicalJson, hashRevision, newRevision } from '../../controllers/workloads/controller-history';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeKubelet, setPodStatus, type PodOutcome } from '../helpers/fake-kubelet';
 
@@ -274,6 +275,22 @@ describe('[sig-apps] StatefulSet', () => {
     expect((await revs())[2].metadata.name).toBe(last.currentRevision);
   });
 
+  it('should count a collision when its revision name is taken by another template, and take the next name', async () => {
+    const ns = await newNamespace('sts');
+    await kubelet(ns);
+    // The name the first revision would take, from the set as the server defaults it.
+    const defaulted = await client.create(STATEFUL_SETS, ns, statefulSet('coll', 1), { dryRun: true });
+    const taken = newRevision(defaulted, 'StatefulSet', 1, 0).metadata!.name!;
+    await client.create(CONTROLLER_REVISIONS, ns, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: taken, labels: { squatter: 'yes' } }, data: { something: 'else' }, revision: 1 });
+    await client.create(STATEFUL_SETS, ns, statefulSet('coll', 1));
+    const s = await settled(ns, 'coll', 1);
+    expect(s.collisionCount).toBe(1);
+    expect(s.currentRevision).toBe(newRevision(defaulted, 'StatefulSet', 1, 1).metadata!.name);
+    expect(s.currentRevision).not.toBe(taken);
+    // The squatter is left alone.
+    expect((await client.get(CONTROLLER_REVISIONS, ns, taken)).metadata?.ownerReferences).toBeUndefined();
+  });
+
   it('should create a claim per ordinal before the pod, keep it on scale-down, and delete it when the retention policy says Delete', async () => {
     const ns = await newNamespace('sts');
     await kubelet(ns);
@@ -351,5 +368,16 @@ describe('[sig-apps] StatefulSet', () => {
     // And once the name is free, the set proceeds.
     await client.delete(PODS, ns, 'clash-0');
     await settled(ns, 'clash', 2);
+  });
+});
+
+describe('ControllerRevision data and names', () => {
+  it('writes the template patch with sorted keys, as Go encodes a map, and hashes it with the collision count', () => {
+    expect(canonicalJson({ spec: { template: { spec: { b: 1, a: [{ y: 1, x: null }] }, $patch: 'replace' } } })).toBe('{"spec":{"template":{"$patch":"replace","spec":{"a":[{"x":null,"y":1}],"b":1}}}}');
+    const h0 = hashRevision('{"a":1}', 0);
+    expect(h0).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]+$/);
+    expect(hashRevision('{"a":1}', 0)).toBe(h0);
+    expect(hashRevision('{"a":1}', 1)).not.toBe(h0);
+    expect(hashRevision('{"a":2}', 0)).not.toBe(h0);
   });
 });

@@ -78,6 +78,16 @@ describe('kubectl on StatefulSets', () => {
     expect(await kubectl('get', 'sts', 'web', '-o', 'jsonpath={.status.currentRevision}')).toBe(first);
     await waitFor(async () => (await kubectl('get', 'pod', 'web-0', '-o', 'jsonpath={.spec.containers[0].image}')) === 'nginx:1.27', 'web-0 back on nginx:1.27', 60000);
     expect(await kubectl('rollout', 'history', 'sts/web')).toMatch(/^statefulset\.apps\/web \nREVISION\s+CHANGE-CAUSE\n2\s+nginx 1\.28\n3\s+<none>\n\n$/);
+    expect(await kubectl('get', 'controllerrevisions')).toMatch(/^NAME\s+CONTROLLER\s+REVISION\s+AGE\n(web-[a-z0-9]+\s+statefulset\.apps\/web\s+[23]\s+\d+s\n){2}$/);
+
+    // A restart is a template change like any other: every pod is replaced, highest first.
+    expect(await kubectl('rollout', 'restart', 'sts/web')).toBe('statefulset.apps/web restarted\n');
+    await kubectl('rollout', 'status', 'sts/web', '--timeout=80s');
+    await waitFor(async () => (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}')).split(' ').filter(Boolean).length === 3, 'three restarted pods', 60000);
+    expect(await kubectl('scale', 'sts/web', '--replicas=2')).toBe('statefulset.apps/web scaled\n');
+    await waitFor(async () => (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')) === 'web-0 web-1', 'web-2 removed', 60000);
+    await kubectl('scale', 'sts/web', '--replicas=3');
+    await kubectl('rollout', 'status', 'sts/web', '--timeout=80s');
   });
 
   it('[sig-cli] kubectl get sts prints the columns of kubectl 1.32, and describe shows the events', async () => {

@@ -112,6 +112,11 @@ describe('kubectl on StatefulSets', () => {
     expect(await kubectl('rollout', 'status', 'ds/logs', '--timeout=60s')).toBe('daemon set "logs" successfully rolled out\n');
     expect(await kubectl('get', 'ds', 'logs')).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE\nlogs\s+0\s+0\s+0\s+0\s+0\s+<none>\s+\d+s\n$/);
     expect(await kubectl('rollout', 'history', 'ds/logs')).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n/);
+    await kubectl('set', 'image', 'ds/logs', 'fluentd=fluentd:2');
+    expect(await kubectl('rollout', 'status', 'ds/logs', '--timeout=60s')).toBe('daemon set "logs" successfully rolled out\n');
+    await waitFor(async () => /\n2\s+<none>\n/.test(await kubectl('rollout', 'history', 'ds/logs')), 'a second DaemonSet revision', 30000);
+    expect(await kubectl('rollout', 'undo', 'ds/logs')).toBe('daemonset.apps/logs rolled back\n');
+    expect(await kubectl('get', 'ds', 'logs', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('fluentd:1');
     expect(await kubectl('describe', 'ds', 'logs')).toMatch(/Normal\s+NoNodes\s+.*daemonset-controller\s+nodeless runs no nodes, so DaemonSet logs schedules no pods/);
   });
 });

@@ -5,14 +5,14 @@
  * says Delete). OrderedReady creates one pod at a time in ordinal order, each once its
  * predecessors are Running and Ready, and removes them one at a time from the highest; Parallel
  * does both at once. Template changes become ControllerRevisions; RollingUpdate replaces the
- * pods at ordinals ≥ partition that run an older revision, highest first, one at a time (or
- * maxUnavailable at a time), and OnDelete waits for someone to delete them. Failed and
- * succeeded pods are deleted and made again under the same name.
+ * pods at ordinals ≥ partition that run an older revision, highest first, one at a time, and
+ * OnDelete waits for someone to delete them. Failed and succeeded pods are deleted and made
+ * again under the same name.
  *
- * One thing kube leaves to its garbage collector this controller does itself, because nodeless
- * has none yet: a claim that the retention policy handed to a set or a pod that is now gone is
- * deleted here (after a live read of the owner). A garbage collector doing the same later is
- * harmless: whoever comes second finds the claim gone.
+ * rollingUpdate.maxUnavailable is honoured as kube does behind its MaxUnavailableStatefulSet
+ * gate; like kube 1.32 with the gate off, the API server drops the field today, so it only
+ * takes effect once the server keeps it. Claims, and the claim deletion kube leaves to its
+ * garbage collector, are in statefulset-claims.ts.
  */
 import type { KubeObject } from '../../schemas/types';
 import { jsonEqual } from '../../schemas/meta/json';
@@ -21,17 +21,16 @@ import {
   CONTROLLER_REVISIONS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFUL_SETS,
   hasCause, isAlreadyExists, isConflict, isNotFound, objectKey, splitKey, type Client,
 } from '../runtime/client';
-import { claimObjects, controllerRefOf, type OwnerReference } from '../runtime/controller-ref';
+import { claimObjects, controllerRefOf } from '../runtime/controller-ref';
 import type { EventRecorder } from '../runtime/events';
 import type { Informer } from '../runtime/informer';
 import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue, type Clock, type ReconcileResult } from '../runtime/work-queue';
 import { applyRevision, syncRevisions, truncateHistory, type ControllerRevision, type HistoryResult } from './controller-history';
-import { isAvailable, isReady } from './replicaset';
-import {
-  claimOwnerRefs, inOrdinalRange, isMemberOf, newClaims, newPod, ordinalOf, parentAndOrdinal, revisionOf, identityMatches,
-  specOf, startOrdinal, POD_INDEX_LABEL, POD_NAME_LABEL,
-} from './statefulset-pods';
+import { isAvailable } from './replicaset';
+import { StatefulSetClaims } from './statefulset-claims';
+import { computeStatus, isFinished, isHealthy, isRunningAndReady, phaseOf } from './statefulset-status';
+import { identityMatches, inOrdinalRange, isMemberOf, newPod, ordinalOf, revisionOf, specOf, startOrdinal, POD_INDEX_LABEL, POD_NAME_LABEL } from './statefulset-pods';
 
 // CLAIM_KEY prefixes the queue keys of claims whose retention owner may be gone.
 const CLAIM_KEY = 'claim:';
@@ -66,6 +65,7 @@ export class StatefulSetController implements Controller {
   private pods!: Informer;
   private revisions!: Informer<ControllerRevision>;
   private claims!: Informer;
+  private claimControl!: StatefulSetClaims;
 
   constructor(private readonly options: StatefulSetControllerOptions = {}) {}
 
@@ -79,6 +79,7 @@ export class StatefulSetController implements Controller {
     this.pods = ctx.informers.informerFor(PODS);
     this.revisions = ctx.informers.informerFor<ControllerRevision>(CONTROLLER_REVISIONS);
     this.claims = ctx.informers.informerFor(PERSISTENT_VOLUME_CLAIMS);
+    this.claimControl = new StatefulSetClaims(this.client, this.recorder, this.claims, (claimKey) => this.queue.add(CLAIM_KEY + claimKey));
     this.sets.addEventHandler({
       onAdd: (set) => this.queue.add(objectKey(set)),
       onUpdate: (_old, set) => this.queue.add(objectKey(set)),
@@ -149,11 +150,7 @@ export class StatefulSetController implements Controller {
   }
 
   private claimChanged(claim: Readonly<KubeObject>): void {
-    const ref = retentionOwner(claim);
-    if (!ref) return;
-    const cache = ref.kind === 'Pod' ? this.pods : this.sets;
-    const owner = cache.getByName(claim.metadata?.namespace, ref.name);
-    if (!owner || owner.metadata?.uid !== ref.uid) this.queue.add(CLAIM_KEY + objectKey(claim));
+    if (this.claimControl.ownerGone(claim, this.pods, this.sets)) this.queue.add(CLAIM_KEY + objectKey(claim));
   }
 
   // claimDeleted wakes the set whose pod may be waiting for this claim to go (a stale claim of a
@@ -172,7 +169,7 @@ export class StatefulSetController implements Controller {
 
   /** reconcile syncs one StatefulSet (namespace/name), or one retained claim (claim:namespace/name). */
   async reconcile(key: string): Promise<ReconcileResult | void> {
-    if (key.startsWith(CLAIM_KEY)) return this.reconcileClaim(key.slice(CLAIM_KEY.length));
+    if (key.startsWith(CLAIM_KEY)) return this.claimControl.reconcile(key.slice(CLAIM_KEY.length));
     const set = this.sets.get(key);
     if (!set) return;
     const spec = specOf(set);
@@ -227,7 +224,7 @@ export class StatefulSetController implements Controller {
     if (exit) return;
 
     // Claims of pods about to be scaled away change hands first, as the retention policy says.
-    for (const pod of condemned) if (!pod.metadata?.deletionTimestamp) await this.syncClaimOwners(set, pod);
+    for (const pod of condemned) if (!pod.metadata?.deletionTimestamp) await this.claimControl.syncOwners(set, pod);
 
     const firstUnhealthy = [...replicas, ...condemned].find((p) => p && !isHealthy(p));
     const victims = [...condemned].reverse();
@@ -273,21 +270,21 @@ export class StatefulSetController implements Controller {
       return true;
     }
     if (!pod) {
-      if (!(await this.ensureClaims(pass, ordinal, undefined))) return true;
+      if (!(await this.claimControl.ensure(set, ordinal, undefined))) return true;
       const created = await this.createPod(pass, this.versionedPod(pass, ordinal));
       if (!created) return true;
       replicas[i] = created;
       return monotonic;
     }
     if (pod.metadata?.deletionTimestamp) return monotonic;
-    if (phaseOf(pod) === 'Pending' || !phaseOf(pod)) await this.ensureClaims(pass, ordinal, pod);
+    if (phaseOf(pod) === 'Pending' || !phaseOf(pod)) await this.claimControl.ensure(set, ordinal, pod);
     if (!isRunningAndReady(pod)) return monotonic;
     if (!isAvailable(pod, minReady, this.clock.now())) {
       pass.requeueAfter = Math.max(pass.requeueAfter ?? 0, minReady * 1000);
       return monotonic;
     }
     if (!identityMatches(set, pod)) await this.fixIdentity(pass, pod);
-    await this.syncClaimOwners(set, pod);
+    await this.claimControl.syncOwners(set, pod);
     return false;
   }
 
@@ -389,90 +386,6 @@ export class StatefulSetController implements Controller {
     }
   }
 
-  // ---- claims -----------------------------------------------------------------------------------
-
-  // ensureClaims creates the claims of an ordinal that are missing; it answers false when one
-  // still belongs to a pod that is gone (it is about to be deleted: wait for that).
-  private async ensureClaims(pass: Pass, ordinal: number, pod: Readonly<KubeObject> | undefined): Promise<boolean> {
-    const { set } = pass;
-    let ready = true;
-    const podName = `${set.metadata!.name}-${ordinal}`;
-    for (const claim of newClaims(set, ordinal)) {
-      const existing = this.claims.getByName(claim.metadata!.namespace, claim.metadata!.name!);
-      if (existing) {
-        const ref = retentionOwner(existing);
-        if (existing.metadata?.deletionTimestamp || (ref?.kind === 'Pod' && ref.uid !== pod?.metadata?.uid)) {
-          this.queue.add(CLAIM_KEY + objectKey(existing));
-          ready = false;
-        }
-        continue;
-      }
-      const refs = claimOwnerRefs(claim, set, pod);
-      if (refs?.length) claim.metadata!.ownerReferences = refs.map((r) => ({ ...r }));
-      try {
-        await this.client.create(PERSISTENT_VOLUME_CLAIMS, claim.metadata!.namespace, claim);
-        void this.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata!.name} Pod ${podName} in StatefulSet ${set.metadata!.name} success`);
-      } catch (err) {
-        // Made meanwhile (the cache was behind): it is the claim we wanted.
-        if (isAlreadyExists(err)) continue;
-        if (hasCause(err, 'NamespaceTerminating')) return false;
-        void this.recorder.event(set, 'Warning', 'FailedCreate', `create Claim ${claim.metadata!.name} for Pod ${podName} in StatefulSet ${set.metadata!.name} failed error: ${message(err)}`);
-        throw err;
-      }
-    }
-    return ready;
-  }
-
-  // syncClaimOwners sets the ownerReferences of a pod's claims as the retention policy says.
-  private async syncClaimOwners(set: Readonly<KubeObject>, pod: Readonly<KubeObject>): Promise<void> {
-    for (const template of newClaims(set, ordinalOf(pod))) {
-      const claim = this.claims.getByName(template.metadata!.namespace, template.metadata!.name!);
-      if (!claim || claim.metadata?.deletionTimestamp) continue;
-      const refs = claimOwnerRefs(claim, set, pod);
-      if (!refs) continue;
-      try {
-        await this.client.patch(PERSISTENT_VOLUME_CLAIMS, claim.metadata!.namespace, claim.metadata!.name!, 'merge', {
-          metadata: { uid: claim.metadata!.uid, resourceVersion: claim.metadata!.resourceVersion, ownerReferences: refs.length ? refs : null },
-        });
-      } catch (err) {
-        // A newer claim than the cache's: the update event brings this set back.
-        if (isNotFound(err) || isConflict(err)) continue;
-        throw err;
-      }
-    }
-  }
-
-  // reconcileClaim deletes a claim whose retention owner (the set, or a scaled-away pod) is gone,
-  // read live, so a cache that is behind never costs a claim.
-  private async reconcileClaim(key: string): Promise<void> {
-    const cached = this.claims.get(key);
-    if (!cached || cached.metadata?.deletionTimestamp) return;
-    const { namespace, name } = splitKey(key);
-    let claim: KubeObject;
-    try {
-      claim = await this.client.get(PERSISTENT_VOLUME_CLAIMS, namespace, name);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    const ref = retentionOwner(claim);
-    if (!ref) return;
-    try {
-      const owner = await this.client.get(ref.kind === 'Pod' ? PODS : STATEFUL_SETS, namespace, ref.name);
-      if (owner.metadata?.uid === ref.uid) return;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    try {
-      await this.client.delete(PERSISTENT_VOLUME_CLAIMS, namespace, name, { preconditions: { uid: claim.metadata!.uid, resourceVersion: claim.metadata!.resourceVersion } });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      // Changed since it was read (its owners may have been taken off): look again.
-      if (isConflict(err)) throw err;
-      throw err;
-    }
-  }
-
   // ---- status -----------------------------------------------------------------------------------
 
   private async writeStatus(pass: Pass, pods: readonly Readonly<KubeObject>[]): Promise<void> {
@@ -491,82 +404,6 @@ export class StatefulSetController implements Controller {
       }
     }
   }
-}
-
-/**
- * computeStatus is a StatefulSet's status for its pods and revisions (as kube's
- * computeReplicaStatus and completeRollingUpdate): a RollingUpdate whose pods all run the
- * update revision and are ready makes the update revision current.
- */
-export function computeStatus(set: Readonly<KubeObject>, pods: readonly Readonly<KubeObject>[], history: HistoryResult, now: number): Record<string, unknown> {
-  const spec = specOf(set);
-  const minReady = spec.minReadySeconds ?? 0;
-  const current = history.current.metadata!.name!;
-  const update = history.update.metadata!.name!;
-  let replicas = 0;
-  let ready = 0;
-  let available = 0;
-  let currentReplicas = 0;
-  let updatedReplicas = 0;
-  for (const pod of pods) {
-    const created = !!phaseOf(pod);
-    if (created) replicas++;
-    if (isRunningAndReady(pod)) {
-      ready++;
-      if (isAvailable(pod, minReady, now)) available++;
-    }
-    if (created && !pod.metadata?.deletionTimestamp) {
-      if (revisionOf(pod) === current) currentReplicas++;
-      if (revisionOf(pod) === update) updatedReplicas++;
-    }
-  }
-  let currentRevision = current;
-  if (spec.updateStrategy?.type !== 'OnDelete' && updatedReplicas === replicas && ready === replicas) {
-    currentReplicas = updatedReplicas;
-    currentRevision = update;
-  }
-  // Field order and omissions as kube's StatefulSetStatus serialises them.
-  const status: Record<string, unknown> = {};
-  status.observedGeneration = set.metadata?.generation ?? 0;
-  status.replicas = replicas;
-  if (ready) status.readyReplicas = ready;
-  if (currentReplicas) status.currentReplicas = currentReplicas;
-  if (updatedReplicas) status.updatedReplicas = updatedReplicas;
-  status.currentRevision = currentRevision;
-  status.updateRevision = update;
-  status.collisionCount = history.collisionCount;
-  status.availableReplicas = available;
-  const conditions = (set.status as { conditions?: unknown[] } | undefined)?.conditions;
-  if (conditions?.length) status.conditions = conditions;
-  return status;
-}
-
-function phaseOf(pod: Readonly<KubeObject>): string | undefined {
-  return (pod.status as { phase?: string } | undefined)?.phase;
-}
-
-function isFinished(pod: Readonly<KubeObject>): boolean {
-  const phase = phaseOf(pod);
-  return phase === 'Failed' || phase === 'Succeeded';
-}
-
-function isRunningAndReady(pod: Readonly<KubeObject>): boolean {
-  return phaseOf(pod) === 'Running' && isReady(pod);
-}
-
-// isHealthy is running, ready and not terminating.
-function isHealthy(pod: Readonly<KubeObject>): boolean {
-  return isRunningAndReady(pod) && !pod.metadata?.deletionTimestamp;
-}
-
-// retentionOwner is the controller reference a StatefulSet put on a claim: to the set, or to
-// one of its pods (a claim named `<template>-<pod>`).
-function retentionOwner(claim: Readonly<KubeObject>): OwnerReference | undefined {
-  const ref = controllerRefOf(claim);
-  if (!ref) return undefined;
-  if (ref.kind === 'StatefulSet' && ref.apiVersion === 'apps/v1') return ref;
-  if (ref.kind === 'Pod' && ref.apiVersion === 'v1' && parentAndOrdinal(ref.name).ordinal >= 0 && (claim.metadata?.name ?? '').endsWith(`-${ref.name}`)) return ref;
-  return undefined;
 }
 
 // scaledValue resolves an int-or-percent against total, percentages rounded up, at least 1.

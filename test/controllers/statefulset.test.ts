@@ -353,6 +353,40 @@ describe('[sig-apps] StatefulSet', () => {
     await settled(ns, 'again', 2);
   });
 
+  it('should wait minReadySeconds after a pod is ready before making the next, and count availability apart from readiness', async () => {
+    const ns = await newNamespace('sts');
+    await kubelet(ns);
+    const watch = await watchPods(ns);
+    try {
+      await client.create(STATEFUL_SETS, ns, statefulSet('slow', 2, { minReadySeconds: 1 }));
+      const s = await settled(ns, 'slow', 2);
+      await waitFor(async () => (await statusOf(ns, 'slow')).availableReplicas === 2, 'two available replicas');
+      expect(s.readyReplicas).toBe(2);
+    } finally {
+      await watch.stop();
+    }
+    // slow-1 was made no sooner than a second after slow-0 became ready (both in whole seconds).
+    const added = watch.events.find((e) => e.type === 'ADDED' && e.pod.metadata!.name === 'slow-1')!.pod;
+    const readyAt = watch.events
+      .filter((e) => e.pod.metadata!.name === 'slow-0' && isReady(e.pod))
+      .map((e) => Date.parse((e.pod.status as any).conditions.find((c: any) => c.type === 'Ready').lastTransitionTime))[0];
+    expect(Date.parse(added.metadata!.creationTimestamp!) - readyAt).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('should restore the identity labels of a pod that lost them', async () => {
+    const ns = await newNamespace('sts');
+    await kubelet(ns);
+    await client.create(STATEFUL_SETS, ns, statefulSet('ident', 1));
+    await settled(ns, 'ident', 1);
+    await client.patch(PODS, ns, 'ident-0', 'merge', { metadata: { labels: { 'statefulset.kubernetes.io/pod-name': null, 'apps.kubernetes.io/pod-index': 'wrong' } } });
+    const pod = await waitFor(async () => {
+      const p = await client.get(PODS, ns, 'ident-0');
+      return p.metadata?.labels?.['statefulset.kubernetes.io/pod-name'] === 'ident-0' && p;
+    }, 'the identity labels restored');
+    expect(pod.metadata?.labels?.['apps.kubernetes.io/pod-index']).toBe('0');
+    expect((await eventsOf(ns, 'ident')).map((e) => e.message)).toContain('update Pod ident-0 in StatefulSet ident successful');
+  });
+
   it('should record an Event and go on when a pod of its name belongs to someone else', async () => {
     const ns = await newNamespace('sts');
     await kubelet(ns);

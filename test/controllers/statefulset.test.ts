@@ -155,6 +155,35 @@ describe('[sig-apps] StatefulSet', () => {
     expect(reasons).toEqual(expect.arrayContaining(['SuccessfulCreate: create Pod web-0 in StatefulSet web successful', 'SuccessfulDelete: delete Pod web-2 in StatefulSet web successful']));
   });
 
+  it('should wait for a terminating pod to be gone before removing the next one on scale-down', async () => {
+    const ns = await newNamespace('sts');
+    await kubelet(ns);
+    // A finalizer from the template holds each pod in Terminating until the test lets it go.
+    const set = statefulSet('hold', 3);
+    (set.spec as any).template.metadata.finalizers = ['example.com/hold'];
+    await client.create(STATEFUL_SETS, ns, set);
+    await settled(ns, 'hold', 3);
+    const watch = await watchPods(ns);
+    const release = (name: string) => client.patch(PODS, ns, name, 'merge', { metadata: { finalizers: null } });
+    try {
+      await client.updateScale(STATEFUL_SETS, ns, 'hold', { spec: { replicas: 1 } });
+      await waitFor(async () => !!(await client.get(PODS, ns, 'hold-2')).metadata?.deletionTimestamp, 'hold-2 terminating');
+      await release('hold-2');
+      await waitFor(async () => !!(await client.get(PODS, ns, 'hold-1')).metadata?.deletionTimestamp, 'hold-1 terminating');
+      await release('hold-1');
+      await waitFor(async () => (await client.list(PODS, ns)).items.length === 1, 'one pod left');
+    } finally {
+      await watch.stop();
+    }
+    // hold-1 began terminating only once hold-2 was gone.
+    const order = watch.events
+      .filter((e) => e.type === 'DELETED' || (e.type === 'MODIFIED' && e.pod.metadata?.deletionTimestamp))
+      .map((e) => `${e.type === 'DELETED' ? 'gone' : 'terminating'} ${e.pod.metadata!.name}`)
+      .filter((v, i, all) => all.indexOf(v) === i);
+    expect(order).toEqual(['terminating hold-2', 'gone hold-2', 'terminating hold-1', 'gone hold-1']);
+    await release('hold-0');
+  });
+
   it('should create and delete every pod at once under Parallel pod management', async () => {
     const ns = await newNamespace('sts');
     await kubelet(ns, () => ({ phase: 'Pending' }));

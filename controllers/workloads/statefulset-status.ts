@@ -1,6 +1,7 @@
 /**
- * A StatefulSet's status, and the pod states it counts, as kube's stateful_set_control.go
- * (computeReplicaStatus, completeRollingUpdate) and stateful_set_utils.go define them.
+ * A StatefulSet's status, the pod states it counts, and which pods a RollingUpdate replaces
+ * next, as kube's stateful_set_control.go (computeReplicaStatus, completeRollingUpdate,
+ * updateStatefulSet, updateWithMaxUnavailable) and stateful_set_utils.go define them.
  */
 import type { KubeObject } from '../../schemas/types';
 import type { HistoryResult } from './controller-history';
@@ -74,4 +75,44 @@ export function isRunningAndReady(pod: Readonly<KubeObject>): boolean {
 /** isHealthy is running, ready and not terminating. */
 export function isHealthy(pod: Readonly<KubeObject>): boolean {
   return isRunningAndReady(pod) && !pod.metadata?.deletionTimestamp;
+}
+
+/**
+ * rollingUpdateVictims answers the pods a RollingUpdate deletes now, of replicas (indexed from
+ * the start ordinal, undefined where a pod is missing). Only indexes at or above partition
+ * change. Without maxUnavailable: the highest pod not at updateRevision, and only once every
+ * pod above it is healthy. With it: up to maxUnavailable pods of that range unhealthy at once,
+ * the highest stale ones first.
+ */
+export function rollingUpdateVictims(
+  replicas: ReadonlyArray<Readonly<KubeObject> | undefined>,
+  updateRevision: string,
+  partition: number,
+  maxUnavailable?: number | string,
+): Readonly<KubeObject>[] {
+  const stale = (p: Readonly<KubeObject>) => revisionOf(p) !== updateRevision && !p.metadata?.deletionTimestamp;
+  const from = Math.max(0, partition);
+  if (maxUnavailable === undefined) {
+    for (let target = replicas.length - 1; target >= from; target--) {
+      const pod = replicas[target];
+      if (!pod) return [];
+      if (stale(pod)) return [pod];
+      if (!isHealthy(pod)) return [];
+    }
+    return [];
+  }
+  const budget = scaledValue(maxUnavailable, replicas.length);
+  const range = replicas.slice(from);
+  const unavailable = range.filter((p) => !p || !isHealthy(p)).length;
+  if (unavailable >= budget) return [];
+  return range
+    .filter((p): p is Readonly<KubeObject> => !!p && stale(p))
+    .reverse()
+    .slice(0, budget - unavailable);
+}
+
+// scaledValue resolves an int-or-percent against total, percentages rounded up, at least 1.
+function scaledValue(value: number | string, total: number): number {
+  const n = typeof value === 'number' ? value : /^\d+%$/.test(value) ? Math.ceil((Number(value.slice(0, -1)) * total) / 100) : Number(value);
+  return Number.isFinite(n) && n >= 1 ? n : 1;
 }

@@ -29,7 +29,7 @@ import { WorkQueue, type Clock, type ReconcileResult } from '../runtime/work-que
 import { applyRevision, syncRevisions, truncateHistory, type ControllerRevision, type HistoryResult } from './controller-history';
 import { isAvailable } from './replicaset';
 import { StatefulSetClaims } from './statefulset-claims';
-import { computeStatus, isFinished, isHealthy, isRunningAndReady, phaseOf } from './statefulset-status';
+import { computeStatus, isFinished, isHealthy, isRunningAndReady, phaseOf, rollingUpdateVictims } from './statefulset-status';
 import { identityMatches, inOrdinalRange, isMemberOf, newPod, ordinalOf, revisionOf, specOf, startOrdinal, POD_INDEX_LABEL, POD_NAME_LABEL } from './statefulset-pods';
 
 // CLAIM_KEY prefixes the queue keys of claims whose retention owner may be gone.
@@ -289,26 +289,8 @@ export class StatefulSetController implements Controller {
   }
 
   private async rollingUpdate(pass: Pass, replicas: Array<Readonly<KubeObject> | undefined>): Promise<void> {
-    const spec = specOf(pass.set);
-    const update = pass.history.update.metadata!.name!;
-    const partition = Math.max(0, spec.updateStrategy?.rollingUpdate?.partition ?? 0);
-    const maxUnavailableSpec = spec.updateStrategy?.rollingUpdate?.maxUnavailable;
-    const stale = (p: Readonly<KubeObject>) => revisionOf(p) !== update && !p.metadata?.deletionTimestamp;
-    if (maxUnavailableSpec === undefined) {
-      // One pod at a time, from the highest ordinal, each replacement healthy before the next.
-      for (let target = replicas.length - 1; target >= partition; target--) {
-        const pod = replicas[target];
-        if (!pod) return;
-        if (stale(pod)) return void (await this.deletePod(pass, pod));
-        if (!isHealthy(pod)) return;
-      }
-      return;
-    }
-    const maxUnavailable = scaledValue(maxUnavailableSpec, replicas.length);
-    const range = replicas.slice(partition);
-    const unavailable = range.filter((p) => !p || !isHealthy(p)).length;
-    if (unavailable >= maxUnavailable) return;
-    const victims = range.filter((p): p is Readonly<KubeObject> => !!p && stale(p)).reverse().slice(0, maxUnavailable - unavailable);
+    const ru = specOf(pass.set).updateStrategy?.rollingUpdate;
+    const victims = rollingUpdateVictims(replicas, pass.history.update.metadata!.name!, ru?.partition ?? 0, ru?.maxUnavailable);
     for (const pod of victims) await this.deletePod(pass, pod);
   }
 
@@ -404,12 +386,6 @@ export class StatefulSetController implements Controller {
       }
     }
   }
-}
-
-// scaledValue resolves an int-or-percent against total, percentages rounded up, at least 1.
-function scaledValue(value: number | string, total: number): number {
-  const n = typeof value === 'number' ? value : /^\d+%$/.test(value) ? Math.ceil((Number(value.slice(0, -1)) * total) / 100) : Number(value);
-  return Number.isFinite(n) && n >= 1 ? n : 1;
 }
 
 function message(err: unknown): string {

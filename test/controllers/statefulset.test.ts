@@ -8,6 +8,7 @@
 import { CONTROLLER_REVISIONS, EVENTS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFUL_SETS, type Client } from '../../controllers/runtime/client';
 import type { KubeObject } from '../../schemas/types';
 import { canonicalJson, hashRevision, newRevision } from '../../controllers/workloads/controller-history';
+import { rollingUpdateVictims } from '../../controllers/workloads/statefulset-status';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeKubelet, setPodStatus, type PodOutcome } from '../helpers/fake-kubelet';
 
@@ -442,5 +443,34 @@ describe('ControllerRevision data and names', () => {
     expect(hashRevision('{"a":1}', 0)).toBe(h0);
     expect(hashRevision('{"a":1}', 1)).not.toBe(h0);
     expect(hashRevision('{"a":2}', 0)).not.toBe(h0);
+  });
+});
+
+describe('rollingUpdateVictims', () => {
+  const pod = (ord: number, revision: string, healthy = true): KubeObject => ({
+    metadata: { name: `web-${ord}`, labels: { 'controller-revision-hash': revision } },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: healthy ? 'True' : 'False' }] },
+  });
+  const victims = (replicas: Array<KubeObject | undefined>, partition: number, maxUnavailable?: number | string) =>
+    rollingUpdateVictims(replicas, 'new', partition, maxUnavailable).map((p) => p.metadata!.name);
+
+  it('replaces one pod at a time from the highest ordinal, each once those above it are healthy', () => {
+    expect(victims([pod(0, 'old'), pod(1, 'old'), pod(2, 'old')], 0)).toEqual(['web-2']);
+    expect(victims([pod(0, 'old'), pod(1, 'old'), pod(2, 'new')], 0)).toEqual(['web-1']);
+    expect(victims([pod(0, 'old'), pod(1, 'old'), pod(2, 'new', false)], 0)).toEqual([]);
+    expect(victims([pod(0, 'old'), pod(1, 'old'), undefined], 0)).toEqual([]);
+    // Below the partition nothing changes.
+    expect(victims([pod(0, 'old'), pod(1, 'new'), pod(2, 'new')], 1)).toEqual([]);
+  });
+
+  it('with maxUnavailable (kube behind MaxUnavailableStatefulSet), replaces up to that many at once', () => {
+    const all = [pod(0, 'old'), pod(1, 'old'), pod(2, 'old'), pod(3, 'old')];
+    expect(victims(all, 0, 2)).toEqual(['web-3', 'web-2']);
+    expect(victims(all, 0, '50%')).toEqual(['web-3', 'web-2']);
+    expect(victims(all, 0, '10%')).toEqual(['web-3']);
+    // Pods already unavailable use up the budget.
+    expect(victims([pod(0, 'old'), pod(1, 'old'), pod(2, 'new', false), pod(3, 'new')], 0, 2)).toEqual(['web-1']);
+    expect(victims([pod(0, 'old'), pod(1, 'old'), pod(2, 'new', false), pod(3, 'new', false)], 0, 2)).toEqual([]);
+    expect(victims(all, 3, 2)).toEqual(['web-3']);
   });
 });

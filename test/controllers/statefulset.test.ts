@@ -417,6 +417,19 @@ describe('[sig-apps] StatefulSet', () => {
     expect((await eventsOf(ns, 'ident')).map((e) => e.message)).toContain('update Pod ident-0 in StatefulSet ident successful');
   });
 
+  it('should adopt an orphan pod of its name that its selector matches', async () => {
+    const ns = await newNamespace('sts');
+    await kubelet(ns);
+    const orphan = await client.create(PODS, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'adopt-0', labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } });
+    // OnDelete, so the adopted pod (which has no revision label) is kept rather than replaced.
+    const set = await client.create(STATEFUL_SETS, ns, statefulSet('adopt', 2, { updateStrategy: { type: 'OnDelete' } }));
+    await waitFor(async () => (await statusOf(ns, 'adopt')).readyReplicas === 2, 'two ready replicas');
+    const adopted = await client.get(PODS, ns, 'adopt-0');
+    expect(adopted.metadata?.uid).toBe(orphan.metadata?.uid);
+    expect(adopted.metadata?.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'adopt', uid: set.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
+    expect(adopted.metadata?.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'adopt-0', 'apps.kubernetes.io/pod-index': '0' });
+  });
+
   it('should record an Event and go on when a pod of its name belongs to someone else', async () => {
     const ns = await newNamespace('sts');
     await kubelet(ns);

@@ -40,7 +40,7 @@ export interface StatefulSetControllerOptions {
   workers?: number;
 }
 
-// Step is one action's verdict: whether an OrderedReady pass must stop there.
+// Exit is one step's verdict: true when the pass must stop there (always heeded under OrderedReady).
 type Exit = boolean;
 
 interface Pass {

@@ -4,9 +4,11 @@
  */
 import { GarbageCollector } from './gc/garbage-collector';
 import type { Controller } from './runtime/manager';
+import { DaemonSetController } from './workloads/daemonset';
 import { NamespaceController } from './workloads/namespace';
 import { ReplicaSetController } from './workloads/replicaset';
 import { ServiceAccountController } from './workloads/service-account';
+import { StatefulSetController } from './workloads/statefulset';
 
 /** BuiltinControllerOptions carry what the controllers need from their environment. */
 export interface BuiltinControllerOptions {
@@ -16,5 +18,12 @@ export interface BuiltinControllerOptions {
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController(), new GarbageCollector()];
+  return [
+    new NamespaceController(),
+    new ServiceAccountController({ rootCACert: options.rootCACert }),
+    new ReplicaSetController(),
+    new StatefulSetController(),
+    new DaemonSetController(),
+    new GarbageCollector(),
+  ];
 }

@@ -217,6 +217,15 @@ export const REPLICA_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', 
 /** DEPLOYMENTS is apps/v1 deployments. */
 export const DEPLOYMENTS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, kind: 'Deployment' };
 
+/** STATEFUL_SETS is apps/v1 statefulsets. */
+export const STATEFUL_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, kind: 'StatefulSet' };
+/** DAEMON_SETS is apps/v1 daemonsets. */
+export const DAEMON_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, kind: 'DaemonSet' };
+/** CONTROLLER_REVISIONS is apps/v1 controllerrevisions. */
+export const CONTROLLER_REVISIONS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true, kind: 'ControllerRevision' };
+/** PERSISTENT_VOLUME_CLAIMS is core/v1 persistentvolumeclaims. */
+export const PERSISTENT_VOLUME_CLAIMS: ResourceDescriptor = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
+
 /** apiVersionOf renders "v1" for the core group and "apps/v1" otherwise. */
 export function apiVersionOf(res: { group: string; version: string }): string {
   return res.group ? `${res.group}/${res.version}` : res.version;

@@ -7,6 +7,7 @@ import { runCrdBench } from './crd-bench';
 import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
+import { runStatefulSetBench } from './statefulset-bench';
 import { runInformerBench } from './informer-bench';
 import { runStoreBench } from './store-bench';
 
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   freeze: runFreezeBench,
   soak: runSoakBench,
   informer: runInformerBench,
+  statefulset: runStatefulSetBench,
 };
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@
  * builtinControllers lists the controllers nodeless runs, in process (`nodeless serve`) or in
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
+import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
 import type { Controller } from './runtime/manager';
 import { NamespaceController } from './workloads/namespace';
 import { ReplicaSetController } from './workloads/replicaset';
@@ -11,9 +12,13 @@ import { ServiceAccountController } from './workloads/service-account';
 export interface BuiltinControllerOptions {
   /** rootCACert is the PEM bundle published in every namespace's kube-root-ca.crt */
   rootCACert: string;
+  /** scheduler runs the instance scheduler with these options; false (or absent) leaves pods to someone else */
+  scheduler?: InstanceSchedulerOptions | false;
 }
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
+  const controllers: Controller[] = [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
+  if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));
+  return controllers;
 }

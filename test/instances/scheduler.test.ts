@@ -1,0 +1,307 @@
+/**
+ * The instance scheduler on the in-process server, with the simulated provider on an injected
+ * fake clock: Pods are placed on instances and their lifecycle is reported through pods/status as
+ * a kubelet would, with kubelet's events; unschedulable Pods and Pods beyond the account capacity
+ * wait with FailedScheduling; graceful deletions finish; a restarted scheduler adopts what runs;
+ * a failing provider is retried with backoff.
+ */
+import { annotation } from '../../controllers/instances/annotations';
+import type { Pod } from '../../controllers/instances/pod';
+import type { Instance, Provider } from '../../controllers/instances/providers/provider';
+import { SimulatedProvider, type SimulatedProviderOptions } from '../../controllers/instances/providers/simulated';
+import { InstanceScheduler, instanceClock, type InstanceSchedulerOptions } from '../../controllers/instances/scheduler';
+import type { Placement } from '../../controllers/instances/sizing';
+import { EVENTS, PODS, type Client } from '../../controllers/runtime/client';
+import { ControllerManager } from '../../controllers/runtime/manager';
+import type { KubeObject } from '../../schemas/types';
+import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { FakeClock } from '../helpers/fake-clock';
+
+let t: TestServer;
+let client: Client;
+let clock: FakeClock;
+let provider: SimulatedProvider;
+let managers: ControllerManager[];
+
+beforeEach(async () => {
+  t = await startTestServer({ scheduler: false });
+  client = t.nodeless.client.withFieldManager('scheduler-test');
+  clock = new FakeClock();
+  managers = [];
+  provider = undefined as unknown as SimulatedProvider;
+});
+afterEach(async () => {
+  for (const m of managers) m.stop();
+  await provider?.close();
+  await t.close();
+});
+
+/** start runs a scheduler (on its own manager) with a simulated provider on the fake clock. */
+async function start(options: InstanceSchedulerOptions = {}, sim: SimulatedProviderOptions = {}): Promise<InstanceScheduler> {
+  provider ??= new SimulatedProvider({ clock: instanceClock(clock), startLatencyMs: 1_000, ...sim });
+  const scheduler = new InstanceScheduler({ provider, ...options });
+  const manager = new ControllerManager(t.nodeless.client, { clock });
+  managers.push(manager);
+  manager.add(scheduler);
+  await manager.start();
+  return scheduler;
+}
+
+function bare(name: string, spec: Record<string, unknown> = {}, annotations: Record<string, string> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, annotations }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }], ...spec } };
+}
+
+async function get(name: string): Promise<Pod> {
+  return (await client.get(PODS, 'default', name)) as unknown as Pod;
+}
+
+async function until(name: string, check: (p: Pod) => boolean, what: string): Promise<Pod> {
+  return waitFor(async () => {
+    const p = await get(name);
+    return check(p) && p;
+  }, `${name}: ${what}`, 20_000);
+}
+
+const condition = (p: Pod, type: string) => p.status?.conditions?.find((c) => c.type === type);
+
+async function events(name: string): Promise<Array<{ reason: string; message: string; type: string; count: number; source: { component: string } }>> {
+  const list = await client.list(EVENTS, 'default', { fieldSelector: `involvedObject.name=${name}` });
+  return list.items as never;
+}
+
+async function eventReasons(name: string): Promise<string[]> {
+  return (await events(name)).map((e) => e.reason);
+}
+
+describe('instance scheduler', () => {
+  it('runs a pod on its own instance and reports Running with every condition, IPs, statuses, annotations and events', async () => {
+    await start();
+    await client.create(PODS, 'default', bare('web'));
+    const pending = await until('web', (p) => !!p.metadata.annotations?.[annotation.instanceId] && condition(p, 'PodScheduled')?.status === 'True', 'scheduled');
+    expect(pending.status?.phase).toBe('Pending');
+    expect(pending.status?.containerStatuses?.[0].state.waiting?.reason).toBe('ContainerCreating');
+    expect(condition(pending, 'Ready')?.status).toBe('False');
+
+    await clock.advance(1_000);
+    const running = await until('web', (p) => p.status?.phase === 'Running', 'Running');
+    for (const type of ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled']) {
+      expect(condition(running, type)).toMatchObject({ status: 'True', lastTransitionTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    }
+    const s = running.status!;
+    expect(s.podIP).toMatch(/^10\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
+    expect(s.podIPs).toEqual([{ ip: s.podIP }]);
+    expect(s.hostIP).toMatch(/^172\.\d+\.\d+\.\d+$/);
+    expect(s.hostIPs).toEqual([{ ip: s.hostIP }]);
+    expect(s.startTime).toBeDefined();
+    expect(s.qosClass).toBe('BestEffort');
+    expect(s.containerStatuses).toEqual([
+      expect.objectContaining({
+        name: 'app',
+        ready: true,
+        started: true,
+        restartCount: 0,
+        image: 'docker.io/library/nginx:1.25',
+        imageID: expect.stringMatching(/^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/),
+        containerID: expect.stringMatching(/^simulated:\/\/[0-9a-f]{64}$/),
+        state: { running: { startedAt: expect.any(String) } },
+      }),
+    ]);
+    const a = running.metadata.annotations!;
+    expect(a[annotation.instanceId]).toMatch(/^i-[0-9a-f]{16}$/);
+    expect(a[annotation.instanceSize]).toBeDefined();
+    expect(Number(a[annotation.pricePerHour])).toBeGreaterThan(0);
+    expect(a[annotation.provider]).toBe('simulated');
+    expect(running.spec.nodeName).toBeUndefined();
+
+    await waitFor(async () => (await eventReasons('web')).includes('Started'), 'the Started event');
+    const evs = await events('web');
+    expect(evs.map((e) => e.reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    expect(evs[0]).toMatchObject({ type: 'Normal', message: `Successfully assigned default/web to ${a[annotation.instanceId]}`, source: { component: 'instance-scheduler' } });
+    expect(evs[1]).toMatchObject({ message: 'Pulling image "nginx:1.25"', source: { component: 'kubelet' } });
+    expect(evs[3].message).toBe('Created container app');
+    expect(evs[4].message).toBe('Started container app');
+  });
+
+  it('gives pods running at once distinct pod IPs', async () => {
+    await start({}, { startLatencyMs: 0 });
+    for (const n of ['a', 'b', 'c']) await client.create(PODS, 'default', bare(n));
+    await clock.advance(1);
+    const ips = await Promise.all(['a', 'b', 'c'].map(async (n) => (await until(n, (p) => p.status?.phase === 'Running', 'Running')).status!.podIP));
+    expect(new Set(ips).size).toBe(3);
+  });
+
+  it('completes Job-style pods: restartPolicy Never succeeds, or fails with the exit code', async () => {
+    await start();
+    await client.create(PODS, 'default', bare('ok', { restartPolicy: 'Never' }));
+    await client.create(PODS, 'default', bare('bad', { restartPolicy: 'Never' }, { [annotation.exitCode]: '3' }));
+    await until('ok', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'scheduled');
+    await until('bad', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'scheduled');
+    await clock.advance(1_000);
+    await until('ok', (p) => p.status?.phase === 'Running', 'Running');
+    await clock.advance(1_000);
+    const ok = await until('ok', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
+    expect(ok.status?.containerStatuses?.[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(condition(ok, 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    expect(condition(ok, 'PodReadyToStartContainers')?.status).toBe('False');
+    const bad = await until('bad', (p) => p.status?.phase === 'Failed', 'Failed');
+    expect(bad.status?.containerStatuses?.[0].state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(condition(bad, 'Ready')).toMatchObject({ status: 'False', reason: 'PodFailed' });
+    // The instances stopped; their logs stay readable until the pods are deleted.
+    expect(provider.status(ok.metadata.annotations![annotation.instanceId])?.phase).toBe('Terminated');
+  });
+
+  it("crash-loops with kube's backoff: restartCount, lastState, CrashLoopBackOff and BackOff events", async () => {
+    await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('crash', {}, { [annotation.crashLoop]: 'true' }));
+    await until('crash', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'scheduled');
+    await clock.advance(0);
+    await until('crash', (p) => p.status?.phase === 'Running', 'Running');
+    // Exits after 1 s; the first restart is immediate, the second waits 10 s.
+    await clock.advance(1_000);
+    await clock.advance(1_000);
+    const backingOff = await until('crash', (p) => p.status?.containerStatuses?.[0].state.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff');
+    const cs = backingOff.status!.containerStatuses![0];
+    expect(cs.restartCount).toBe(1);
+    expect(cs.state.waiting?.message).toBe(`back-off 10s restarting failed container=app pod=crash_default(${backingOff.metadata.uid})`);
+    expect(cs.lastState.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(condition(backingOff, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' });
+    await waitFor(async () => (await events('crash')).find((e) => e.reason === 'BackOff'), 'a BackOff event');
+    const backoff = (await events('crash')).find((e) => e.reason === 'BackOff')!;
+    expect(backoff).toMatchObject({ type: 'Warning', message: `Back-off restarting failed container app in pod crash_default(${backingOff.metadata.uid})` });
+
+    await clock.advance(9_999);
+    expect((await get('crash')).status?.containerStatuses?.[0].restartCount).toBe(1);
+    await clock.advance(1);
+    await until('crash', (p) => p.status?.containerStatuses?.[0].restartCount === 2 && !!p.status.containerStatuses[0].state.running, 'restarted after 10 s');
+    await clock.advance(1_000);
+    const again = await until('crash', (p) => p.status?.containerStatuses?.[0].state.waiting?.reason === 'CrashLoopBackOff', 'backing off again');
+    expect(again.status!.containerStatuses![0].state.waiting?.message).toMatch(/^back-off 20s /);
+    // Each start after the first finds the image on the machine.
+    const pulled = (await events('crash')).filter((e) => e.reason === 'Pulled').map((e) => e.message);
+    expect(pulled).toContain('Container image "nginx:1.25" already present on machine');
+  });
+
+  it('leaves an unschedulable pod Pending with PodScheduled=False Unschedulable and a FailedScheduling event', async () => {
+    await start();
+    await client.create(PODS, 'default', bare('huge', { containers: [{ name: 'app', image: 'nginx', resources: { requests: { cpu: '64', memory: '1Ti' } } }] }));
+    const p = await until('huge', (x) => condition(x, 'PodScheduled')?.status === 'False', 'Unschedulable');
+    expect(p.status?.phase).toBe('Pending');
+    const c = condition(p, 'PodScheduled')!;
+    expect(c.reason).toBe('Unschedulable');
+    expect(c.message).toMatch(/^0\/\d+ instance sizes are available: .*Insufficient cpu/);
+    await waitFor(async () => (await eventReasons('huge')).includes('FailedScheduling'), 'FailedScheduling');
+    const ev = (await events('huge')).find((e) => e.reason === 'FailedScheduling')!;
+    expect(ev).toMatchObject({ type: 'Warning', message: c.message, count: 1 });
+    expect(p.metadata.annotations?.[annotation.instanceId]).toBeUndefined();
+    expect(provider.instances()).toHaveLength(0);
+  });
+
+  it('waits for account capacity and then starts the oldest waiting pod first', async () => {
+    await start({ capacity: { instances: 1 } }, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('a'));
+    await until('a', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'scheduled');
+    await client.create(PODS, 'default', bare('b'));
+    await client.create(PODS, 'default', bare('c'));
+    for (const n of ['b', 'c']) {
+      const p = await until(n, (x) => condition(x, 'PodScheduled')?.status === 'False', 'waiting for capacity');
+      expect(condition(p, 'PodScheduled')).toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('account capacity is exhausted: 1/1 instances in use') });
+      await waitFor(async () => (await eventReasons(n)).includes('FailedScheduling'), `${n} FailedScheduling`);
+    }
+    await client.delete(PODS, 'default', 'a');
+    await waitFor(async () => {
+      try {
+        await get('a');
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'a deleted');
+    const b = await until('b', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'b scheduled');
+    expect(condition(b, 'PodScheduled')?.status).toBe('True');
+    const c = await get('c');
+    expect(c.metadata.annotations?.[annotation.instanceId]).toBeUndefined();
+    expect(condition(c, 'PodScheduled')?.status).toBe('False');
+    expect(provider.instances()).toHaveLength(1);
+  });
+
+  it('finishes a graceful deletion: the instance is stopped (Killing) and the pod removed', async () => {
+    await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('gone'));
+    await clock.advance(0);
+    const running = await until('gone', (p) => p.status?.phase === 'Running', 'Running');
+    const id = running.metadata.annotations![annotation.instanceId];
+    const answered = await client.delete(PODS, 'default', 'gone');
+    // Bound to an instance, the pod is deleted gracefully: it is answered with its deletionTimestamp.
+    expect(answered?.metadata?.deletionTimestamp).toBeDefined();
+    await waitFor(async () => {
+      try {
+        await get('gone');
+        return false;
+      } catch (err) {
+        return (err as { code?: number }).code === 404;
+      }
+    }, 'the pod removed');
+    expect(provider.status(id)).toBeUndefined();
+    await waitFor(async () => (await eventReasons('gone')).includes('Killing'), 'Killing');
+    expect((await events('gone')).find((e) => e.reason === 'Killing')).toMatchObject({ message: 'Stopping container app', source: { component: 'kubelet' } });
+  });
+
+  it('rebuilds after a restart from annotations, status and the provider, without provisioning twice', async () => {
+    const first = await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('keep'));
+    await clock.advance(0);
+    const before = await until('keep', (p) => p.status?.phase === 'Running', 'Running');
+    await waitFor(async () => (await eventReasons('keep')).includes('Started'), 'Started');
+    await first.idle();
+    managers.shift()!.stop();
+
+    const second = await start({}, { startLatencyMs: 0 });
+    await clock.advance(0);
+    await second.idle();
+    await client.create(PODS, 'default', bare('next'));
+    await clock.advance(0);
+    const next = await until('next', (p) => p.status?.phase === 'Running', 'Running');
+    const after = await get('keep');
+    expect(after.metadata.annotations![annotation.instanceId]).toBe(before.metadata.annotations![annotation.instanceId]);
+    expect(after.status?.podIP).toBe(before.status?.podIP);
+    expect(next.status?.podIP).not.toBe(before.status?.podIP);
+    expect(provider.instances().map((s) => s.podKey).sort()).toEqual(['default/keep', 'default/next']);
+    const reasons = await eventReasons('keep');
+    expect(reasons.filter((r) => r === 'Scheduled')).toHaveLength(1);
+    expect((await events('keep')).every((e) => e.count === 1)).toBe(true);
+  });
+
+  it('marks the pod when the provider fails to create an instance and retries with backoff', async () => {
+    let failures = 2;
+    const inner = new SimulatedProvider({ clock: instanceClock(clock), startLatencyMs: 0 });
+    provider = inner;
+    const flaky: Provider = {
+      name: inner.name,
+      async create(pod: Pod, placement: Placement): Promise<Instance> {
+        if (failures-- > 0) throw new Error('quota service unavailable');
+        return inner.create(pod, placement);
+      },
+      delete: (id, grace) => inner.delete(id, grace),
+      status: (id) => inner.status(id),
+      instances: () => inner.instances(),
+      onStatus: (l) => inner.onStatus(l),
+      logs: (id, o) => inner.logs(id, o),
+      close: () => inner.close(),
+    };
+    await start({ provider: flaky });
+    await client.create(PODS, 'default', bare('retry'));
+    const failed = await until('retry', (p) => condition(p, 'PodScheduled')?.status === 'False', 'marked');
+    expect(failed.status?.phase).toBe('Pending');
+    expect(condition(failed, 'PodScheduled')).toMatchObject({ reason: 'SchedulerError', message: 'the simulated provider could not create an instance (retrying in 1s): quota service unavailable' });
+    await waitFor(async () => (await eventReasons('retry')).includes('FailedScheduling'), 'FailedScheduling');
+    await clock.advance(1_000);
+    await until('retry', (p) => condition(p, 'PodScheduled')?.message?.includes('retrying in 2s') ?? false, 'the second failure');
+    expect(inner.instances()).toHaveLength(0);
+    await clock.advance(2_000);
+    await until('retry', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'scheduled on the third try');
+    await clock.advance(0);
+    const running = await until('retry', (p) => p.status?.phase === 'Running', 'Running');
+    expect(condition(running, 'PodScheduled')?.status).toBe('True');
+    expect(inner.instances()).toHaveLength(1);
+  });
+});

@@ -2,6 +2,7 @@
  * builtinControllers lists the controllers nodeless runs, in process (`nodeless serve`) or in
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
+import { IPAllocator } from './instances/allocator';
 import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
 import type { Controller } from './runtime/manager';
 import { NamespaceController } from './workloads/namespace';
@@ -21,4 +22,24 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
   const controllers: Controller[] = [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
   if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));
   return controllers;
+}
+
+/** PROVIDERS are the instance providers the scheduler can run pods on. */
+export const PROVIDERS: readonly string[] = ['simulated'];
+
+/** SchedulerFlags are the command-line settings of the instance scheduler. */
+export interface SchedulerFlags {
+  provider: string;
+  podCIDR: string;
+}
+
+/** schedulerOptions turns command-line settings into scheduler options; it throws an Error naming the bad flag. */
+export function schedulerOptions(flags: SchedulerFlags): InstanceSchedulerOptions {
+  if (!PROVIDERS.includes(flags.provider)) throw new Error(`unknown --provider ${JSON.stringify(flags.provider)}: want one of ${PROVIDERS.join(', ')}`);
+  try {
+    new IPAllocator(flags.podCIDR);
+  } catch (err) {
+    throw new Error(`invalid --pod-cidr: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { podCIDR: flags.podCIDR };
 }

@@ -123,6 +123,8 @@ export class InstanceScheduler implements Controller {
   private readonly tracked = new Map<string, Tracked>();
   private readonly byKey = new Map<string, Set<string>>();
   private readonly cleanups: Array<() => void> = [];
+  /** unclaimed maps a Pod uid to the instance the provider held for it at start, before its Pod was tracked. */
+  private unclaimed = new Map<string, string>();
 
   constructor(private readonly options: InstanceSchedulerOptions = {}) {
     this.catalog = options.catalog ?? defaultCatalog();
@@ -161,6 +163,7 @@ export class InstanceScheduler implements Controller {
 
   /** run adopts what already runs (oldest Pods first, so they keep their capacity), then starts the workers. */
   async run(): Promise<void> {
+    for (const s of this.provider.instances()) this.unclaimed.set(s.podUID, s.instanceId);
     const pods = (this.pods.list() as unknown as Pod[]).slice().sort(byAge);
     const uids = new Set<string>();
     for (const pod of pods) {
@@ -177,6 +180,7 @@ export class InstanceScheduler implements Controller {
         if (!(err instanceof InstanceNotFoundError)) throw err;
       }
     }
+    this.unclaimed.clear();
     for (const pod of pods) this.queue.add(objectKey(pod as unknown as KubeObject));
     this.queue.start();
   }
@@ -215,7 +219,8 @@ export class InstanceScheduler implements Controller {
     this.byKey.get(key)!.add(uid);
     const annotated = pod.metadata.annotations?.[annotation.instanceId];
     // An instance created just before a crash, before the annotation was written, is found by its Pod's uid.
-    const id = annotated ?? this.provider.instances().find((s) => s.podUID === uid)?.instanceId;
+    const id = annotated ?? this.unclaimed.get(uid);
+    this.unclaimed.delete(uid);
     if (!id) return t;
     t.instanceId = id;
     t.placement = this.placementOf(pod);

@@ -39,7 +39,7 @@ afterEach(async () => {
 /** start runs a scheduler (on its own manager) with a simulated provider on the fake clock. */
 async function start(options: InstanceSchedulerOptions = {}, sim: SimulatedProviderOptions = {}): Promise<InstanceScheduler> {
   provider ??= new SimulatedProvider({ clock: instanceClock(clock), startLatencyMs: 1_000, ...sim });
-  const scheduler = new InstanceScheduler({ provider, ...options });
+  const scheduler = new InstanceScheduler({ provider, logs: t.nodeless.podLogs, ...options });
   const manager = new ControllerManager(t.nodeless.client, { clock });
   managers.push(manager);
   manager.add(scheduler);
@@ -303,5 +303,46 @@ describe('instance scheduler', () => {
     const running = await until('retry', (p) => p.status?.phase === 'Running', 'Running');
     expect(condition(running, 'PodScheduled')?.status).toBe('True');
     expect(inner.instances()).toHaveLength(1);
+  });
+
+  it('serves pods/log from the provider: previous, tailLines, limitBytes, timestamps, sinceTime, and kube\'s errors', async () => {
+    await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('logs', {}, { [annotation.crashLoop]: 'true' }));
+    await until('logs', (p) => !!p.metadata.annotations?.[annotation.instanceId], 'scheduled');
+    await clock.advance(0);
+    await clock.advance(1_000);
+    await until('logs', (p) => p.status?.containerStatuses?.[0].restartCount === 1, 'restarted');
+    const path = '/api/v1/namespaces/default/pods/logs/log';
+    const current = await t.api.get(path).expect(200).expect('Content-Type', /^text\/plain/);
+    expect(current.text).toBe('[simulated] started container app (image docker.io/library/nginx:1.25, attempt 2)\n');
+    const previous = await t.api.get(`${path}?previous=true`).expect(200);
+    expect(previous.text).toBe('[simulated] started container app (image docker.io/library/nginx:1.25, attempt 1)\n[simulated] container app exited with code 1 (Error)\n');
+    expect((await t.api.get(`${path}?previous=true&tailLines=1`).expect(200)).text).toBe('[simulated] container app exited with code 1 (Error)\n');
+    expect((await t.api.get(`${path}?previous=true&limitBytes=11`).expect(200)).text).toBe('[simulated]');
+    expect((await t.api.get(`${path}?timestamps=true`).expect(200)).text).toBe(`${new Date(clock.now()).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z')} [simulated] started container app (image docker.io/library/nginx:1.25, attempt 2)\n`);
+    expect((await t.api.get(`${path}?sinceTime=2999-01-01T00:00:00Z`).expect(200)).text).toBe('');
+    const both = await t.api.get(`${path}?sinceTime=2999-01-01T00:00:00Z&sinceSeconds=5`).expect(422);
+    expect(both.body).toMatchObject({ kind: 'Status', reason: 'Invalid', message: expect.stringContaining('at most one of `sinceTime` or `sinceSeconds` may be specified') });
+    expect((await t.api.get(`${path}?container=other`).expect(400)).body.message).toBe('container other is not valid for pod logs');
+    expect((await t.api.get('/api/v1/namespaces/default/pods/missing/log').expect(404)).body.message).toBe('pods "missing" not found');
+
+    // With no scheduler in this process, an instance's logs cannot be reached, as an unreachable kubelet's.
+    managers.shift()!.stop();
+    const away = await t.api.get(path).expect(500);
+    expect(away.body.message).toMatch(/^Get "https:\/\/[\d.]+:10250\/containerLogs\/default\/logs\/app": no instance scheduler runs in this API server/);
+  });
+
+  it('reports a pod whose instance the provider lost as Failed, as kube fails the pods of a lost node', async () => {
+    await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('lost'));
+    await clock.advance(0);
+    const running = await until('lost', (p) => p.status?.phase === 'Running', 'Running');
+    provider.injectLoss(running.metadata.annotations![annotation.instanceId]);
+    const failed = await until('lost', (p) => p.status?.phase === 'Failed', 'Failed');
+    expect(failed.status?.reason).toBe('InstanceLost');
+    expect(failed.status?.message).toMatch(/^Instance i-[0-9a-f]{16} which was running pod lost was lost: /);
+    expect(condition(failed, 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'InstanceLost' });
+    expect(failed.status?.containerStatuses?.[0].state.terminated).toMatchObject({ reason: 'ContainerStatusUnknown', exitCode: 137 });
+    await waitFor(async () => (await eventReasons('lost')).includes('InstanceLost'), 'the InstanceLost event');
   });
 });

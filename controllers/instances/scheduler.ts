@@ -24,11 +24,13 @@ import { AllocatorError, IPAllocator } from './allocator';
 import { annotation } from './annotations';
 import { AccountCapacity, type CapacityLimits } from './capacity';
 import { type Catalog, defaultCatalog, pricePerSecond } from './catalog';
+import { type BillingOptions, type InstanceRun, startRun, stopRun } from './ledger';
 import type { Clock, TimerHandle } from './clock';
 import type { ContainerStatus, Pod, PodStatus } from './pod';
 import { kubeletPodStatus, unschedulablePodStatus } from './pod-status';
 import { ContainerLogError, InstanceNotFoundError, type InstanceStatus, type Provider } from './providers/provider';
 import { SimulatedProvider, type SimulatedProviderOptions } from './providers/simulated';
+import { RunStore } from './run-store';
 import { decideSize, instanceAnnotations, type Placement, type SizingOptions } from './sizing';
 
 /** SCHEDULER_NAME is the spec.schedulerName of the Pods this scheduler places (kube's default). */
@@ -51,6 +53,9 @@ export interface InstanceSchedulerOptions {
   podCIDR?: string;
   /** logs is where the scheduler registers itself as the source of pods/log. */
   logs?: PodLogRegistry;
+  /** ledger keeps every instance run as an InstanceRun object in the store (default true). */
+  ledger?: boolean;
+  billing?: BillingOptions;
   workers?: number;
 }
 
@@ -70,6 +75,8 @@ interface Tracked {
   failures: number;
   /** retryAt is when a failed create may be tried again (the provider backoff). */
   retryAt: number;
+  /** run is the billing record of the Pod's instance, once it started. */
+  run?: InstanceRun;
   /** lastFailure is the FailedScheduling message last recorded, so a repeat is not recorded on every pass. */
   lastFailure?: string;
 }
@@ -125,6 +132,7 @@ export class InstanceScheduler implements Controller {
   private readonly cleanups: Array<() => void> = [];
   /** unclaimed maps a Pod uid to the instance the provider held for it at start, before its Pod was tracked. */
   private unclaimed = new Map<string, string>();
+  private runs?: RunStore;
 
   constructor(private readonly options: InstanceSchedulerOptions = {}) {
     this.catalog = options.catalog ?? defaultCatalog();
@@ -158,6 +166,11 @@ export class InstanceScheduler implements Controller {
       onDelete: (p) => this.queue.add(objectKey(p)),
     });
     this.cleanups.push(this.provider.onStatus((s) => this.queue.add(s.podKey)));
+    if (this.options.ledger ?? true) {
+      this.runs = new RunStore(ctx.client, { billing: this.options.billing, now: () => this.clock.now(), log: ctx.log });
+      const runs = this.runs;
+      this.cleanups.push(() => runs.close());
+    }
     if (this.options.logs) this.cleanups.push(this.options.logs.register({ podLogs: (ref, q) => this.podLogs(ref, q) }));
   }
 
@@ -183,12 +196,20 @@ export class InstanceScheduler implements Controller {
     this.unclaimed.clear();
     for (const pod of pods) this.queue.add(objectKey(pod as unknown as KubeObject));
     this.queue.start();
+    // The ledger opens in the background: its definition may be served only once the API server
+    // is fully up. Runs recorded meanwhile wait in memory.
+    void this.runs?.open((run) => this.provider.status(run.instanceId)?.podUID === run.podUID);
   }
 
   stop(): void {
     this.queue?.stop();
     for (const c of this.cleanups.splice(0)) c();
     if (this.ownsProvider) void this.provider.close();
+  }
+
+  /** ledger is the billing ledger: the index of every instance run, durable in the store. */
+  get ledger(): RunStore | undefined {
+    return this.runs;
   }
 
   /** idle resolves once no Pod is queued or being reconciled (tests). */
@@ -268,6 +289,7 @@ export class InstanceScheduler implements Controller {
     if (uids && uids.size === 0) this.byKey.delete(t.key);
     this.releaseCapacity(t);
     this.podIPs.release(t.uid);
+    this.stopBilling(t, this.clock.now(), 'Deleted');
     if (t.instanceId && this.provider.status(t.instanceId)) {
       try {
         await this.provider.delete(t.instanceId, 0);
@@ -363,12 +385,31 @@ export class InstanceScheduler implements Controller {
       }
     }
     this.recordEvents(pod, t, status);
+    this.bill(pod, t, status);
     if (isStopped(status)) {
       // Billing and capacity stop with the instance; the IP stays in the status, as kubelet leaves it.
       this.releaseCapacity(t);
       this.podIPs.release(t.uid);
     }
     await this.writeStatus(pod, kubeletPodStatus(pod, { instance: status, podIP, now: this.clock.now() }));
+  }
+
+  /** bill opens the Pod's run when its instance has started and closes it when the instance stopped. */
+  private bill(pod: Pod, t: Tracked, status: InstanceStatus): void {
+    if (!this.runs || !status.startedAt || !t.placement) return;
+    t.run ??= startRun(pod, t.placement, status.instanceId, Date.parse(status.startedAt));
+    if (isStopped(status)) {
+      const reason = status.lost?.reason ?? (t.killing ? 'Deleted' : 'Completed');
+      this.stopBilling(t, status.stoppedAt ? Date.parse(status.stoppedAt) : this.clock.now(), reason);
+    } else {
+      this.runs.record(t.run);
+    }
+  }
+
+  private stopBilling(t: Tracked, atMs: number, reason: string): void {
+    if (!this.runs || !t.run || t.run.stop !== undefined) return;
+    t.run = stopRun(t.run, atMs, reason, this.options.billing);
+    this.runs.record(t.run);
   }
 
   /** vanished is the status of an instance the provider no longer holds: lost, as a node that went away. */
@@ -459,6 +500,7 @@ export class InstanceScheduler implements Controller {
     }
     this.releaseCapacity(t);
     this.podIPs.release(t.uid);
+    this.stopBilling(t, status?.stoppedAt ? Date.parse(status.stoppedAt) : this.clock.now(), 'Deleted');
     try {
       await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: t.uid } });
     } catch (err) {

@@ -11,6 +11,8 @@ import type { Instance, Provider } from '../../controllers/instances/providers/p
 import { SimulatedProvider, type SimulatedProviderOptions } from '../../controllers/instances/providers/simulated';
 import { InstanceScheduler, instanceClock, type InstanceSchedulerOptions } from '../../controllers/instances/scheduler';
 import type { Placement } from '../../controllers/instances/sizing';
+import type { InstanceRun } from '../../controllers/instances/ledger';
+import { INSTANCE_RUNS } from '../../controllers/instances/run-store';
 import { EVENTS, PODS, type Client } from '../../controllers/runtime/client';
 import { ControllerManager } from '../../controllers/runtime/manager';
 import type { KubeObject } from '../../schemas/types';
@@ -344,5 +346,28 @@ describe('instance scheduler', () => {
     expect(condition(failed, 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'InstanceLost' });
     expect(failed.status?.containerStatuses?.[0].state.terminated).toMatchObject({ reason: 'ContainerStatusUnknown', exitCode: 137 });
     await waitFor(async () => (await eventReasons('lost')).includes('InstanceLost'), 'the InstanceLost event');
+  });
+
+  it('records each instance run in the durable ledger: opened when the instance starts, closed with its cost', async () => {
+    const scheduler = await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('billed'));
+    await clock.advance(0);
+    const running = await until('billed', (p) => p.status?.phase === 'Running', 'Running');
+    const id = running.metadata.annotations![annotation.instanceId];
+    const stored = async () => (await client.list(INSTANCE_RUNS, 'default')).items as Array<KubeObject & { spec: InstanceRun }>;
+    const open = await waitFor(async () => (await stored()).find((r) => r.spec.instanceId === id), 'the open run', 20_000);
+    expect(open.metadata?.name).toBe(`${id}-${running.metadata.uid}`);
+    expect(open.spec).toMatchObject({ podName: 'billed', podUID: running.metadata.uid, namespace: 'default', workload: { kind: 'Pod', name: 'billed' }, size: running.metadata.annotations![annotation.instanceSize], start: new Date(clock.now()).toISOString() });
+    expect(open.spec.stop).toBeUndefined();
+
+    await clock.advance(90_000);
+    await client.delete(PODS, 'default', 'billed');
+    const closed = await waitFor(async () => (await stored()).find((r) => r.spec.instanceId === id && r.spec.stop), 'the closed run', 20_000);
+    expect(closed.spec.stopReason).toBe('Deleted');
+    expect(Date.parse(closed.spec.stop!) - Date.parse(closed.spec.start)).toBe(90_000);
+    expect(closed.spec.cost).toBeCloseTo(closed.spec.pricePerSecond * 90, 12);
+    expect(closed.spec.pricePerSecond * 3600).toBeCloseTo(Number(running.metadata.annotations![annotation.pricePerHour]), 5);
+    expect(scheduler.ledger!.index.get(id)?.cost).toBe(closed.spec.cost);
+    expect(scheduler.ledger!.unsaved).toBe(0);
   });
 });

@@ -143,4 +143,58 @@ describe('kubectl with the instance scheduler', () => {
     expect(await kubectl('get', 'pod', 'once')).toMatch(/once\s+0\/1\s+Completed\s+0/);
     expect(await kubectl('logs', 'once')).toMatch(/container once exited with code 0 \(Completed\)\n$/);
   });
+
+  it('keeps the ledger through kill -9: the run is closed on restart and the lost pod fails', async () => {
+    await kubectl('run', 'durable', '--image=nginx');
+    await kubectl('wait', '--for=condition=Ready', 'pod/durable', '--timeout=60s');
+    const uid = await kubectl('get', 'pod', 'durable', '-o', 'jsonpath={.metadata.uid}');
+    const runOf = async () => JSON.parse(await kubectl('get', 'instanceruns', '-l', `nodeless.dev/pod-uid=${uid}`, '-o', 'json')).items as Array<{ spec: { start: string; stop?: string; stopReason?: string; cost?: number } }>;
+    await waitFor(async () => (await runOf()).length === 1, 'the run stored', 30000);
+    expect((await runOf())[0].spec.stop).toBeUndefined();
+    expect(await kubectl('get', 'instanceruns')).toMatch(/^NAME\s+POD\s+INSTANCE\s+SIZE\s+START\s+STOP\s+COST\n/);
+
+    const exited = new Promise((r) => server.process.once('exit', r));
+    server.process.kill('SIGKILL');
+    await exited;
+    server = await restartOnSameData(server);
+
+    const run = await waitFor(async () => (await runOf()).find((r) => r.spec.stop), 'the run closed after the restart', 30000);
+    expect(run.spec.stopReason).toBe('InstanceLost');
+    expect(run.spec.cost).toBeGreaterThan(0);
+    await waitFor(async () => (await phase('durable')) === 'Failed', 'the lost pod Failed', 30000);
+    expect(await kubectl('get', 'pod', 'durable', '-o', 'jsonpath={.status.reason}')).toBe('InstanceLost');
+  });
 });
+
+// restartOnSameData starts `nodeless serve` again on the data directory of a server that died.
+async function restartOnSameData(old: CliServer): Promise<CliServer> {
+  const main = path.join(__dirname, '../../dist/server/main.js');
+  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', old.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not restart')), 20000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (/serving the Kubernetes API at/.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}`));
+    });
+  });
+  return {
+    ...old,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(old.dataDir, { recursive: true, force: true });
+    },
+  };
+}

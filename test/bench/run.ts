@@ -8,6 +8,7 @@ import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
 import { runInformerBench } from './informer-bench';
+import { runSchedulerBench } from './scheduler-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   freeze: runFreezeBench,
   soak: runSoakBench,
   informer: runInformerBench,
+  scheduler: runSchedulerBench,
 };
 
 async function main(): Promise<void> {

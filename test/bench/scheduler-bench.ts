@@ -2,7 +2,8 @@
  * Scheduler benchmark (issue 13): 10,000 bare pods (BENCH_SCALE scales it) created through the
  * in-process Client, first on a server without the instance scheduler (the raw create rate),
  * then on one with it and the simulated provider at zero start latency: the time until every pod
- * is Running, as pods per second beside the raw create rate of the same run. The durable ledger
+ * is Running, as pods per second beside the raw create rate of the same run, and the time of the
+ * scheduling decision (sizing against the catalog) per pod. The durable ledger
  * is on, as in `nodeless serve`, so each pod also costs an InstanceRun write.
  */
 import { performance } from 'node:perf_hooks';
@@ -10,7 +11,10 @@ import { NAMESPACES, PODS, SERVICE_ACCOUNTS, type Client } from '../../controlle
 import { Informer } from '../../controllers/runtime/informer';
 import type { KubeObject } from '../../schemas/types';
 import { createNodeless, type NodelessOptions } from '../../server/server';
-import { formatFigure, type Figure } from './fixtures';
+import { defaultCatalog } from '../../controllers/instances/catalog';
+import type { Pod } from '../../controllers/instances/pod';
+import { decideSize } from '../../controllers/instances/sizing';
+import { formatFigure, percentile, type Figure } from './fixtures';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const CONCURRENCY = 64;
@@ -80,12 +84,24 @@ export async function runSchedulerBench(): Promise<Figure[]> {
   } finally {
     await scheduled.nodeless.close();
   }
+  // The decision alone: sizing a pod against the default catalog.
+  const catalog = defaultCatalog();
+  const decisions: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const pod = barePod(`pod-${i}`) as unknown as Pod;
+    const t = performance.now();
+    decideSize(pod, catalog);
+    decisions.push(performance.now() - t);
+  }
+  decisions.sort((a, b) => a - b);
   const rawRate = n / (rawMs / 1000);
   const runningRate = n / (runningMs / 1000);
   const figures: Figure[] = [
     { name: 'raw create rate (no scheduler)', value: rawRate, unit: 'pods/s', better: 'higher' },
     { name: 'create rate with the scheduler running', value: n / (createMs / 1000), unit: 'pods/s', baselineName: 'raw', baseline: rawRate, better: 'higher' },
     { name: `created to all ${n} Running`, value: runningRate, unit: 'pods/s', baselineName: 'raw', baseline: rawRate, better: 'higher', target: '>= 1,000 pods/s and >= 50% of raw', met: runningRate >= 1000 && runningRate >= rawRate / 2 },
+    { name: 'scheduling decision per pod, p50', value: percentile(decisions, 50) * 1000, unit: 'µs', better: 'lower' },
+    { name: 'scheduling decision per pod, p99', value: percentile(decisions, 99) * 1000, unit: 'µs', better: 'lower' },
   ];
   for (const f of figures) console.log(formatFigure(f));
   return figures;

@@ -165,16 +165,19 @@ async function stream(ctx: RequestContext, lines: AsyncIterable<PodLogLine>, opt
   head(res);
   res.flushHeaders?.();
   const it = lines[Symbol.asyncIterator]();
+  // A follower that hangs up must not wait for the container's next line to notice.
   let closed = false;
+  let hangUp!: () => void;
+  const gone = new Promise<IteratorResult<PodLogLine>>((resolve) => (hangUp = () => resolve({ done: true, value: undefined })));
   const onClose = () => {
     closed = true;
-    void it.return?.();
+    hangUp();
   };
   ctx.req.on('close', onClose);
   let left = opts.limitBytes ?? Infinity;
   try {
     for (let n = 0; !closed; n++) {
-      const next = await it.next();
+      const next = await Promise.race([it.next(), gone]);
       if (next.done || closed) break;
       if (n < skip || !since(next.value, opts)) continue;
       let chunk = Buffer.from(render(next.value, opts));
@@ -185,7 +188,7 @@ async function stream(ctx: RequestContext, lines: AsyncIterable<PodLogLine>, opt
     }
   } finally {
     ctx.req.off('close', onClose);
-    if (!closed) void it.return?.();
+    void it.return?.();
     res.end();
   }
 }

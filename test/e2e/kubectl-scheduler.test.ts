@@ -198,3 +198,26 @@ async function restartOnSameData(old: CliServer): Promise<CliServer> {
     },
   };
 }
+
+describe('nodeless serve scheduler flags', () => {
+  const main = path.join(__dirname, '../../dist/server/main.js');
+  const serve = (...args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', path.join(server?.dataDir ?? '/tmp', 'never-used'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+
+  it('refuses an unknown provider, a bad --scheduler value and a bad pod CIDR with exit code 2', async () => {
+    const provider = await serve('--provider=bogus');
+    expect(provider.code).toBe(2);
+    expect(provider.stderr).toMatch(/^unknown --provider "bogus": want one of simulated\n/);
+    const scheduler = await serve('--scheduler=maybe');
+    expect(scheduler.code).toBe(2);
+    expect(scheduler.stderr).toMatch(/^invalid --scheduler maybe: want true or false\n/);
+    const cidr = await serve('--pod-cidr=10.0.0.1/8');
+    expect(cidr.code).toBe(2);
+    expect(cidr.stderr).toMatch(/^invalid --pod-cidr: invalid pod CIDR "10\.0\.0\.1\/8": host bits are set/);
+  });
+});

@@ -10,7 +10,10 @@
  * has its instance stopped within the grace period and is then deleted with grace period 0 and a
  * uid precondition. Everything is level-triggered and rebuilt at start from the Pods (their
  * instance annotations and status.podIP) and the provider's instances, so a restarted scheduler
- * adopts what runs instead of provisioning it twice.
+ * adopts what runs instead of provisioning it twice. An instance the provider reports lost fails
+ * its Pod, as kube fails the Pods of a lost node; an instance the provider has no record of at all
+ * (a provider that restarted, as the in-memory simulated one does with the server) is replaced:
+ * the Pod, keeping its IP, is placed on a new instance.
  */
 import { jsonEqual } from '../../schemas/meta/json';
 import type { KubeObject } from '../../schemas/types';
@@ -245,6 +248,8 @@ export class InstanceScheduler implements Controller {
     if (!id) return t;
     t.instanceId = id;
     t.placement = this.placementOf(pod);
+    // The Pod keeps its IP across a restart, whether its instance is still there or is placed again.
+    if (pod.status?.podIP && !isTerminalPhase(pod.status.phase)) this.podIPs.restore(uid, pod.status.podIP);
     const status = this.provider.status(id);
     if (!status || status.podUID !== uid) return t;
     // What ran before the restart was reported then: its events are not recorded again.
@@ -258,7 +263,6 @@ export class InstanceScheduler implements Controller {
         this.capacity.request({ key, milliCPU: t.placement.size.milliCPU, memoryBytes: t.placement.size.memoryBytes, createdAt: createdAt(pod) });
         t.holdsCapacity = this.capacity.isAdmitted(key);
       }
-      if (pod.status?.podIP) this.podIPs.restore(uid, pod.status.podIP);
     }
     return t;
   }
@@ -313,7 +317,7 @@ export class InstanceScheduler implements Controller {
       if (isTerminalPhase(pod.status?.phase)) return;
       return this.schedule(pod, t);
     }
-    await this.sync(pod, t);
+    return this.sync(pod, t);
   }
 
   private async schedule(pod: Pod, t: Tracked): Promise<ReconcileResult | void> {
@@ -353,7 +357,7 @@ export class InstanceScheduler implements Controller {
       throw err;
     }
     void this.recorder.event(asObject(pod), 'Normal', 'Scheduled', `Successfully assigned ${t.key} to ${instanceId}`);
-    await this.sync(annotated, t);
+    return this.sync(annotated, t);
   }
 
   /** unschedulable leaves the Pod Pending with PodScheduled=False and records FailedScheduling once per message. */
@@ -368,12 +372,20 @@ export class InstanceScheduler implements Controller {
   }
 
   /** sync writes the Pod status the instance implies and records the kubelet events of what changed. */
-  private async sync(pod: Pod, t: Tracked): Promise<void> {
+  private async sync(pod: Pod, t: Tracked): Promise<ReconcileResult | void> {
     const id = t.instanceId!;
-    let status = this.provider.status(id);
+    const status = this.provider.status(id);
     if (!status || status.podUID !== t.uid) {
       if (isTerminalPhase(pod.status?.phase)) return;
-      status = this.vanished(pod, id);
+      // The provider has no record of the instance at all (it restarted, as the simulated one does
+      // with the process): unlike an instance it reports lost, nothing ran the Pod to an end, so
+      // it is placed again, on a new instance. The old run was closed when the ledger opened.
+      void this.recorder.event(asObject(pod), 'Warning', 'InstanceLost', `Instance ${id} is gone: the ${this.provider.name} provider no longer has it; the pod is placed on a new instance`);
+      this.releaseCapacity(t);
+      Object.assign(t, { instanceId: undefined, run: undefined, killing: false, lostReported: false, failures: 0, retryAt: 0 });
+      t.seen.clear();
+      t.backoff.clear();
+      return this.schedule(pod, t);
     }
     let podIP: string | undefined;
     if (status.phase === 'Running' || status.phase === 'Terminating') {
@@ -410,28 +422,6 @@ export class InstanceScheduler implements Controller {
     if (!this.runs || !t.run || t.run.stop !== undefined) return;
     t.run = stopRun(t.run, atMs, reason, this.options.billing);
     this.runs.record(t.run);
-  }
-
-  /** vanished is the status of an instance the provider no longer holds: lost, as a node that went away. */
-  private vanished(pod: Pod, id: string): InstanceStatus {
-    const now = new Date(this.clock.now()).toISOString();
-    const gone = (s: ContainerStatus): ContainerStatus => ({
-      ...s,
-      ready: false,
-      started: false,
-      state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', finishedAt: now.replace(/\.\d{3}Z$/, 'Z') } },
-    });
-    return {
-      instanceId: id,
-      podUID: pod.metadata.uid ?? '',
-      podKey: podKeyOf(pod),
-      phase: 'Lost',
-      createdAt: now,
-      stoppedAt: now,
-      lost: { reason: 'InstanceLost', message: `the ${this.provider.name} provider no longer has instance ${id}` },
-      initContainers: (pod.status?.initContainerStatuses ?? []).map(gone),
-      containers: (pod.status?.containerStatuses ?? []).map(gone),
-    };
   }
 
   private async writeStatus(pod: Pod, status: PodStatus): Promise<void> {

@@ -144,11 +144,13 @@ describe('kubectl with the instance scheduler', () => {
     expect(await kubectl('logs', 'once')).toMatch(/container once exited with code 0 \(Completed\)\n$/);
   });
 
-  it('keeps the ledger through kill -9: the run is closed on restart and the lost pod fails', async () => {
+  it('keeps the ledger through kill -9: the open run is closed on restart and the pod runs again on a new instance', async () => {
     await kubectl('run', 'durable', '--image=nginx');
     await kubectl('wait', '--for=condition=Ready', 'pod/durable', '--timeout=60s');
     const uid = await kubectl('get', 'pod', 'durable', '-o', 'jsonpath={.metadata.uid}');
-    const runOf = async () => JSON.parse(await kubectl('get', 'instanceruns', '-l', `nodeless.dev/pod-uid=${uid}`, '-o', 'json')).items as Array<{ spec: { start: string; stop?: string; stopReason?: string; cost?: number } }>;
+    const runOf = async () => JSON.parse(await kubectl('get', 'instanceruns', '-l', `nodeless.dev/pod-uid=${uid}`, '-o', 'json')).items as Array<{ spec: { instanceId: string; start: string; stop?: string; stopReason?: string; cost?: number } }>;
+    const instanceOf = () => kubectl('get', 'pod', 'durable', '-o', 'jsonpath={.metadata.annotations.nodeless\\.dev/instance-id}');
+    const first = await instanceOf();
     await waitFor(async () => (await runOf()).length === 1, 'the run stored', 30000);
     expect((await runOf())[0].spec.stop).toBeUndefined();
     expect(await kubectl('get', 'instanceruns')).toMatch(/^NAME\s+POD\s+INSTANCE\s+SIZE\s+START\s+STOP\s+COST\n/);
@@ -159,10 +161,13 @@ describe('kubectl with the instance scheduler', () => {
     server = await restartOnSameData(server);
 
     const run = await waitFor(async () => (await runOf()).find((r) => r.spec.stop), 'the run closed after the restart', 30000);
-    expect(run.spec.stopReason).toBe('InstanceLost');
+    expect(run.spec).toMatchObject({ instanceId: first, stopReason: 'InstanceLost' });
     expect(run.spec.cost).toBeGreaterThan(0);
-    await waitFor(async () => (await phase('durable')) === 'Failed', 'the lost pod Failed', 30000);
-    expect(await kubectl('get', 'pod', 'durable', '-o', 'jsonpath={.status.reason}')).toBe('InstanceLost');
+    // The simulated instances died with the process: the pod is placed again and its new run is open.
+    await waitFor(async () => (await instanceOf()) !== first && (await phase('durable')) === 'Running', 'the pod Running on a new instance', 30000);
+    const second = await instanceOf();
+    await waitFor(async () => (await runOf()).some((r) => r.spec.instanceId === second && !r.spec.stop), 'the new run', 30000);
+    expect(await kubectl('describe', 'pod', 'durable')).toMatch(new RegExp(`Warning\\s+InstanceLost\\s+\\S+\\s+instance-scheduler\\s+Instance ${first} is gone`));
   });
 });
 

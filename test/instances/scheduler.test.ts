@@ -370,4 +370,27 @@ describe('instance scheduler', () => {
     expect(scheduler.ledger!.index.get(id)?.cost).toBe(closed.spec.cost);
     expect(scheduler.ledger!.unsaved).toBe(0);
   });
+
+  it('places a pod again, keeping its IP, when a restarted provider no longer has its instance', async () => {
+    await start({}, { startLatencyMs: 0 });
+    await client.create(PODS, 'default', bare('again'));
+    await clock.advance(0);
+    const before = await until('again', (p) => p.status?.phase === 'Running', 'Running');
+    await waitFor(async () => (await eventReasons('again')).includes('Started'), 'Started');
+    managers.shift()!.stop();
+    await provider.close();
+
+    // A new provider knows nothing of the old instances, as after a restart of the server.
+    provider = new SimulatedProvider({ clock: instanceClock(clock), startLatencyMs: 0, seed: 99 });
+    await start();
+    await clock.advance(0);
+    const oldId = before.metadata.annotations![annotation.instanceId];
+    const after = await until('again', (p) => p.metadata.annotations![annotation.instanceId] !== oldId && p.status?.phase === 'Running', 'Running on a new instance');
+    expect(after.status?.podIP).toBe(before.status?.podIP);
+    expect(after.status?.containerStatuses?.[0].containerID).not.toBe(before.status?.containerStatuses?.[0].containerID);
+    expect(provider.instances().map((s) => s.instanceId)).toEqual([after.metadata.annotations![annotation.instanceId]]);
+    await waitFor(async () => (await eventReasons('again')).filter((r) => r === 'Started').length === 2, 'Started again');
+    const lost = (await events('again')).find((e) => e.reason === 'InstanceLost')!;
+    expect(lost).toMatchObject({ type: 'Warning', message: `Instance ${oldId} is gone: the simulated provider no longer has it; the pod is placed on a new instance` });
+  });
 });

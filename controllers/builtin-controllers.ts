@@ -3,6 +3,8 @@
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
 import { GarbageCollector } from './gc/garbage-collector';
+import { IPAllocator } from './instances/allocator';
+import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
 import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
 import { NamespaceController } from './workloads/namespace';
@@ -14,11 +16,13 @@ import { StatefulSetController } from './workloads/statefulset';
 export interface BuiltinControllerOptions {
   /** rootCACert is the PEM bundle published in every namespace's kube-root-ca.crt */
   rootCACert: string;
+  /** scheduler runs the instance scheduler with these options; false (or absent) leaves pods to someone else */
+  scheduler?: InstanceSchedulerOptions | false;
 }
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [
+  const controllers: Controller[] = [
     new NamespaceController(),
     new ServiceAccountController({ rootCACert: options.rootCACert }),
     new ReplicaSetController(),
@@ -26,4 +30,26 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new DaemonSetController(),
     new GarbageCollector(),
   ];
+  if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));
+  return controllers;
+}
+
+/** PROVIDERS are the instance providers the scheduler can run pods on. */
+export const PROVIDERS: readonly string[] = ['simulated'];
+
+/** SchedulerFlags are the command-line settings of the instance scheduler. */
+export interface SchedulerFlags {
+  provider: string;
+  podCIDR: string;
+}
+
+/** schedulerOptions turns command-line settings into scheduler options; it throws an Error naming the bad flag. */
+export function schedulerOptions(flags: SchedulerFlags): InstanceSchedulerOptions {
+  if (!PROVIDERS.includes(flags.provider)) throw new Error(`unknown --provider ${JSON.stringify(flags.provider)}: want one of ${PROVIDERS.join(', ')}`);
+  try {
+    new IPAllocator(flags.podCIDR);
+  } catch (err) {
+    throw new Error(`invalid --pod-cidr: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { podCIDR: flags.podCIDR };
 }

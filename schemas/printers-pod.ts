@@ -260,7 +260,7 @@ export interface PodWideCells {
   readinessGates: string;
 }
 
-/** podWideCells computes IP, NODE, NOMINATED NODE and READINESS GATES; unset values print as <none>. */
+/** podWideCells computes IP, NODE (the node, else the nodeless instance), NOMINATED NODE and READINESS GATES; unset values print as <none>. */
 export function podWideCells(pod: KubeObject): PodWideCells {
   const spec = rec(pod.spec);
   const status = rec(pod.status);
@@ -278,7 +278,8 @@ export function podWideCells(pod: KubeObject): PodWideCells {
   return {
     // Conversion keeps podIPs[0] equal to podIP; fall back for objects written with podIP only.
     ip: text(list(status.podIPs)[0]?.ip) || text(status.podIP) || '<none>',
-    node: text(spec.nodeName) || '<none>',
+    // A pod on a nodeless instance keeps spec.nodeName empty; the column shows its instance.
+    node: text(spec.nodeName) || text(pod.metadata?.annotations?.['nodeless.dev/instance-id']) || '<none>',
     nominatedNode: text(status.nominatedNodeName) || '<none>',
     readinessGates,
   };

@@ -95,6 +95,8 @@ export interface ResourceDefinition {
     eviction?: boolean;
     /** pods/ephemeralcontainers: get, patch, update of spec.ephemeralContainers only */
     ephemeralContainers?: boolean;
+    /** pods/log: get only, a container's log as text (served by server/http/handlers/pod-log.ts) */
+    log?: boolean;
   };
   /** schema of the whole object, validated with ajv and published in OpenAPI */
   schema: JSONSchema;

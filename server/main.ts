@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { builtinControllers } from '../controllers/builtin-controllers';
+import { builtinControllers, schedulerOptions, type BuiltinControllerOptions } from '../controllers/builtin-controllers';
 import { HttpClient, loadKubeconfig } from '../controllers/runtime/http-client';
 import { LeaseElector } from '../controllers/runtime/leader-election';
 import { ControllerManager } from '../controllers/runtime/manager';
@@ -30,6 +30,10 @@ flags:
   --port <n>             listen port, 0 for any free port (NODELESS_PORT, default 6443)
   --data-dir <path>      database, token and kubeconfig (NODELESS_DATA_DIR, default ./.nodeless)
   --controllers <bool>   serve: run the controllers in process (NODELESS_CONTROLLERS, default true)
+  --scheduler <bool>     run the instance scheduler with the controllers, so pods run
+                         (NODELESS_SCHEDULER, default true)
+  --provider <name>      the instance provider pods run on: simulated (NODELESS_PROVIDER, default simulated)
+  --pod-cidr <cidr>      where pod IPs come from (NODELESS_POD_CIDR, default 10.64.0.0/10)
   --kubeconfig <file>    controllers: the API server to control (KUBECONFIG)
   --context <name>       controllers: the kubeconfig context (default its current-context)
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
@@ -50,6 +54,9 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string', default: process.env.NODELESS_PORT ?? '6443' },
       'data-dir': { type: 'string', default: process.env.NODELESS_DATA_DIR ?? './.nodeless' },
       controllers: { type: 'string', default: process.env.NODELESS_CONTROLLERS ?? 'true' },
+      scheduler: { type: 'string', default: process.env.NODELESS_SCHEDULER ?? 'true' },
+      provider: { type: 'string', default: process.env.NODELESS_PROVIDER ?? 'simulated' },
+      'pod-cidr': { type: 'string', default: process.env.NODELESS_POD_CIDR ?? '10.64.0.0/10' },
       kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
@@ -70,7 +77,19 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`invalid --leader-elect ${values['leader-elect']}: want true or false\n${USAGE}`);
     return 2;
   }
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], values['leader-elect'] === 'true');
+  if (values.scheduler !== 'true' && values.scheduler !== 'false') {
+    process.stderr.write(`invalid --scheduler ${values.scheduler}: want true or false\n${USAGE}`);
+    return 2;
+  }
+  let scheduler: BuiltinControllerOptions['scheduler'];
+  try {
+    const options = schedulerOptions({ provider: values.provider!, podCIDR: values['pod-cidr']! });
+    scheduler = values.scheduler === 'true' && options;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], values['leader-elect'] === 'true', scheduler);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -90,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true' });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -111,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // runControllers runs the built-in controllers over HTTP until SIGINT or SIGTERM.
-async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined, leaderElect: boolean): Promise<number> {
+async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined, leaderElect: boolean, scheduler: BuiltinControllerOptions['scheduler']): Promise<number> {
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -133,7 +152,7 @@ async function runControllers(kubeconfig: string | undefined, context: string | 
     },
   });
   if (elector) process.stdout.write(`nodeless controllers are waiting for the lease kube-system/nodeless-controllers as ${elector.identity}\n`);
-  manager.add(...builtinControllers({ rootCACert }));
+  manager.add(...builtinControllers({ rootCACert, scheduler }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
   process.stdout.write(`nodeless controllers are running against ${connection.server}\n`);

@@ -7,8 +7,9 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import { CustomResourceDefinitionController } from './apiextensions/crd-controller';
-import { builtinControllers } from '../controllers/builtin-controllers';
+import { builtinControllers, type BuiltinControllerOptions } from '../controllers/builtin-controllers';
 import { ControllerManager } from '../controllers/runtime/manager';
+import { PodLogRegistry } from '../controllers/runtime/pod-logs';
 import { InProcessClient } from './in-process-client';
 import { builtinGroupOrder, builtinPreferredVersions, builtinResources } from '../schemas/builtin';
 import { openSqliteStore, type Store } from '../store';
@@ -48,6 +49,10 @@ export interface NodelessOptions {
   /** controllers runs the built-in controllers in process (default true); false leaves them to
    * a `nodeless controllers` process */
   controllers?: boolean;
+  /** scheduler runs the instance scheduler with the built-in controllers (default true): pods are
+   * placed on (simulated) instances and run; false leaves them Pending for someone else. Options
+   * tune it (provider, catalog, capacity, pod CIDR). */
+  scheduler?: boolean | Exclude<BuiltinControllerOptions['scheduler'], false | undefined>;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -60,6 +65,8 @@ export interface Nodeless {
   client: InProcessClient;
   /** controllers is the manager of the in-process controllers, when they run */
   controllers?: ControllerManager;
+  /** podLogs is where an in-process instance scheduler serves pods/log from */
+  podLogs: PodLogRegistry;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -84,9 +91,12 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   await bootstrap(registry, resources);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
+  const podLogs = new PodLogRegistry();
   if (options.controllers ?? true) {
     controllers = new ControllerManager(client, { log: options.log });
-    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert }));
+    const scheduler = options.scheduler ?? true;
+    const schedulerOptions = scheduler === false ? false : { ...(scheduler === true ? {} : scheduler), logs: podLogs };
+    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions }));
     await controllers.start();
   }
   const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });
@@ -103,6 +113,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     },
     bookmarkIntervalMs: options.bookmarkIntervalMs,
     log: options.log,
+    podLogs,
     storageHealth: () => store.health?.() ?? { ok: true },
     metrics: new ApiMetrics(
       {
@@ -120,6 +131,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     resources,
     client,
     controllers,
+    podLogs,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);

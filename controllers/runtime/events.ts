@@ -55,6 +55,10 @@ interface Recorded {
   count: number;
 }
 
+// sequence is shared by every recorder of the process: two recorders writing about one object in
+// the same millisecond (a controller and the kubelet it plays) must not pick the same name.
+let sequence = 0;
+
 /** EventRecorder records events through a Client. */
 export class EventRecorder {
   private readonly cache = new Map<string, Recorded>();
@@ -65,7 +69,6 @@ export class EventRecorder {
   private readonly clock: Clock;
   private readonly instance: string;
   private readonly log: (record: Record<string, unknown>) => void;
-  private sequence = 0;
 
   constructor(
     private readonly client: Client,
@@ -162,7 +165,7 @@ export class EventRecorder {
         this.cache.delete(key);
       }
     }
-    const name = `${ref.name}.${eventSuffix(now, this.sequence++)}`;
+    const name = `${ref.name}.${eventSuffix(now, sequence++)}`;
     const event: KubeObject = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -205,7 +208,7 @@ export function referenceOf(obj: Readonly<KubeObject>): ObjectReference {
   return ref;
 }
 
-// eventSuffix is client-go's "%x" of the Unix nanoseconds, kept unique within one recorder.
+// eventSuffix is client-go's "%x" of the Unix nanoseconds, kept unique within the process.
 function eventSuffix(now: Date, sequence: number): string {
   return (BigInt(now.getTime()) * 1_000_000n + BigInt(sequence % 1_000_000)).toString(16);
 }

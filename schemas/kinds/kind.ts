@@ -29,6 +29,8 @@ export interface BuiltinSubresources {
   eviction?: boolean;
   /** `pods/ephemeralcontainers`: get, patch, update of spec.ephemeralContainers. */
   ephemeralContainers?: boolean;
+  /** `pods/log`: get of a container's log. */
+  log?: boolean;
 }
 
 /** KindBehaviour is what a kind does beyond what discovery says of it. */

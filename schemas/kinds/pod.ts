@@ -3,7 +3,8 @@
  * fill in requests); its spec validated as kube's pod validation does (validation/pod.ts);
  * deleted gracefully as kube's CheckGracefulDelete says; spec.ephemeralContainers written only
  * through pods/ephemeralcontainers, which may add containers but never change or remove one.
- * The binding and eviction subresources are served by server/registry/pod-subresources.ts.
+ * The binding and eviction subresources are served by server/registry/pod-subresources.ts, log by
+ * server/http/handlers/pod-log.ts.
  */
 import { defaultPod } from '../defaults';
 import { jsonEqual } from '../meta/json';
@@ -41,16 +42,22 @@ type Obj = Record<string, unknown>;
 export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
 /**
+ * INSTANCE_ID_ANNOTATION names the instance the nodeless instance scheduler runs a pod on: such a
+ * pod is bound as a pod with spec.nodeName is, and something (the scheduler) must stop it.
+ */
+export const INSTANCE_ID_ANNOTATION = 'nodeless.dev/instance-id';
+
+/**
  * podDeleteStrategy is kube's pod CheckGracefulDelete: the grace period asked for, else the
  * pod's terminationGracePeriodSeconds (defaulted to 30), else 0; but 0 for a pod never bound to
- * a node (no kubelet runs it) or already Succeeded or Failed; a negative period is 1.
+ * a node or an instance (nothing runs it) or already Succeeded or Failed; a negative period is 1.
  */
 export const podDeleteStrategy: DeleteStrategy = {
   gracePeriod(p, requested) {
     const spec = (p.spec ?? {}) as Obj;
     const phase = ((p.status ?? {}) as Obj).phase;
     let period = requested ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 0);
-    if (!spec.nodeName) period = 0;
+    if (!spec.nodeName && !p.metadata?.annotations?.[INSTANCE_ID_ANNOTATION]) period = 0;
     if (phase === 'Failed' || phase === 'Succeeded') period = 0;
     return period < 0 ? 1 : period;
   },
@@ -133,7 +140,7 @@ export const ephemeralContainersStrategy: Strategy = {
 /** pod is core/v1 pods. */
 export const pod = kindOf('', 'v1', {
   kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'],
-  subresources: { status: true, binding: true, eviction: true, ephemeralContainers: true },
+  subresources: { status: true, binding: true, eviction: true, ephemeralContainers: true, log: true },
   deleteStrategy: podDeleteStrategy,
   ephemeralContainersStrategy,
   columns: podColumns,

@@ -19,7 +19,9 @@ import { handleDelete, handleDeleteCollection } from './handlers/delete';
 import { handleGet } from './handlers/get';
 import { handleList } from './handlers/list';
 import { handlePatch } from './handlers/patch';
+import { handlePodLog } from './handlers/pod-log';
 import { handleBinding, handleEviction } from './handlers/pod-subresources';
+import type { PodLogRegistry } from '../../controllers/runtime/pod-logs';
 import { handleGetScale, handlePatchScale, handleUpdateScale } from './handlers/scale';
 import { handleUpdate } from './handlers/update';
 import { handleWatch } from './handlers/watch';
@@ -49,6 +51,8 @@ export interface AppOptions {
   storageHealth?: () => StoreHealth;
   /** metrics records every request and serves /metrics to authenticated clients */
   metrics?: ApiMetrics;
+  /** podLogs is where pods/log finds the in-process instance scheduler's logs */
+  podLogs?: PodLogRegistry;
 }
 
 /** RequestWithUser carries the authenticated user from the front handler to the verb handlers. */
@@ -124,7 +128,7 @@ export function createApp(options: AppOptions): express.Express {
       resources: options.resources,
       namespace: info.namespace,
     };
-    await route(ctx, options.bookmarkIntervalMs);
+    await route(ctx, options.bookmarkIntervalMs, options.podLogs);
     return true;
   }
 
@@ -138,7 +142,7 @@ export function createApp(options: AppOptions): express.Express {
 }
 
 // route hands a resolved request to the handler of its verb and subresource.
-function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Promise<void> {
+function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined, podLogs: PodLogRegistry | undefined): Promise<void> {
   const { def, info } = ctx;
   // A verb or subresource method no route serves is go-restful's generic 405, as in kube-apiserver.
   const sub = info.subresource;
@@ -150,8 +154,13 @@ function route(ctx: RequestContext, bookmarkIntervalMs: number | undefined): Pro
       (sub === 'approval' && def.subresources.approval) ||
       (sub === 'binding' && def.subresources.binding) ||
       (sub === 'eviction' && def.subresources.eviction) ||
-      (sub === 'ephemeralcontainers' && def.subresources.ephemeralContainers);
+      (sub === 'ephemeralcontainers' && def.subresources.ephemeralContainers) ||
+      (sub === 'log' && def.subresources.log);
     if (!served) throw NOT_FOUND;
+    if (sub === 'log') {
+      if (info.verb !== 'get') throw methodNotAllowed();
+      return handlePodLog(ctx, podLogs);
+    }
     if (sub === 'binding' || sub === 'eviction') {
       if (info.verb !== 'create') throw methodNotAllowed();
       return sub === 'binding' ? handleBinding(ctx) : handleEviction(ctx);

@@ -52,6 +52,7 @@ function subresourcesOf(def: ResourceDefinition): SubresourceInfo[] {
   if (s.ephemeralContainers) out.push({ name: 'ephemeralcontainers', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (s.eviction) out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
   if (s.finalize) out.push({ name: 'finalize', kind: def.kind, verbs: ['update'] });
+  if (s.log) out.push({ name: 'log', kind: def.kind, verbs: ['get'] });
   if (s.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (s.status) out.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   return out;

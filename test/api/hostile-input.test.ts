@@ -25,7 +25,7 @@ let port: number;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 beforeAll(async () => {
-  nodeless = await createNodeless({ databasePath: ':memory:' });
+  nodeless = await createNodeless({ databasePath: ':memory:', scheduler: false });
   server = await nodeless.listen(0, '127.0.0.1');
   port = (server.address() as AddressInfo).port;
   await call('POST', CM, json({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep' }, data: { k: 'v' } }));
@@ -445,7 +445,7 @@ async function startChildServer(): Promise<{ port: number; stop(): Promise<void>
   const script = `
     const { createNodeless } = require(${JSON.stringify(dist)});
     (async () => {
-      const n = await createNodeless({ databasePath: ':memory:' });
+      const n = await createNodeless({ databasePath: ':memory:', scheduler: false });
       const srv = await n.listen(0, '127.0.0.1');
       process.stdout.write('port ' + srv.address().port + '\\n');
       process.stdin.on('end', () => n.close().then(() => process.exit(0)));
@@ -566,7 +566,7 @@ describe('memory stays bounded by bytes', () => {
       });
       const heap = () => { global.gc(); global.gc(); const m = process.memoryUsage(); return { heap: m.heapUsed / 1048576, external: m.external / 1048576 }; };
       (async () => {
-        const n = await createNodeless({ databasePath: ':memory:' });
+        const n = await createNodeless({ databasePath: ':memory:', scheduler: false });
         const srv = await n.listen(0, '127.0.0.1');
         const port = srv.address().port;
         const cm = '/api/v1/namespaces/default/configmaps';

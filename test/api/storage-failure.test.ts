@@ -72,7 +72,7 @@ async function serve(dbPath: string): Promise<Served> {
   const logs: Array<Record<string, unknown>> = [];
   const log = (r: Record<string, unknown>) => logs.push(r);
   const store = openSqliteStore({ path: dbPath, probeIntervalMs: 50, log });
-  const nodeless = await createNodeless({ store, log });
+  const nodeless = await createNodeless({ store, log, scheduler: false });
   const server = await nodeless.listen(0, '127.0.0.1');
   return { nodeless, store, port: (server.address() as AddressInfo).port, logs };
 }

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
   let listen: (port: number) => Promise<number>;
   if (kind === 'nodeless') {
-    const nodeless = await createNodeless({ databasePath: path.join(dir, 'state.db'), tokens: ['bench-token'], processMetrics: true });
+    const nodeless = await createNodeless({ databasePath: path.join(dir, 'state.db'), tokens: ['bench-token'], processMetrics: true, scheduler: false });
     listen = async (port) => {
       const server = await nodeless.listen(port, '127.0.0.1');
       return (server.address() as { port: number }).port;

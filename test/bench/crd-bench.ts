@@ -124,7 +124,7 @@ async function waitForServed(nodeless: Nodeless): Promise<ResourceDefinition> {
 export async function runCrdBench(): Promise<Figure[]> {
   console.log('\ncustom resources (in-process registry: field pruning + create pipeline, SQLite file store)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-crd-bench-'));
-  const nodeless = await createNodeless({ databasePath: path.join(dir, 'bench.db') });
+  const nodeless = await createNodeless({ databasePath: path.join(dir, 'bench.db'), scheduler: false });
   try {
     await nodeless.registry.create(nodeless.resources.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!, undefined, CRD);
     const crDef = await waitForServed(nodeless);

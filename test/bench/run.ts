@@ -9,6 +9,7 @@ import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
 import { runStatefulSetBench } from './statefulset-bench';
 import { runInformerBench } from './informer-bench';
+import { runSchedulerBench } from './scheduler-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -19,6 +20,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   soak: runSoakBench,
   informer: runInformerBench,
   statefulset: runStatefulSetBench,
+  scheduler: runSchedulerBench,
 };
 
 async function main(): Promise<void> {

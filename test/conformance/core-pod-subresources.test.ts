@@ -362,7 +362,7 @@ describe('[sig-node] Pods ephemeralcontainers subresource', () => {
   it('should list pods/binding, pods/eviction and pods/ephemeralcontainers in discovery with kube\'s verbs', async () => {
     const list = (await t.api.get('/api/v1').expect(200)).body.resources as Array<Record<string, unknown>>;
     const names = list.map((r) => r.name).filter((n) => String(n).startsWith('pods'));
-    expect(names).toEqual(['pods', 'pods/binding', 'pods/ephemeralcontainers', 'pods/eviction', 'pods/status']);
+    expect(names).toEqual(['pods', 'pods/binding', 'pods/ephemeralcontainers', 'pods/eviction', 'pods/log', 'pods/status']);
     expect(list.find((r) => r.name === 'pods/binding')).toEqual({ name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] });
     expect(list.find((r) => r.name === 'pods/eviction')).toEqual({ name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] });
     expect(list.find((r) => r.name === 'pods/ephemeralcontainers')).toEqual({ name: 'pods/ephemeralcontainers', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] });
@@ -372,6 +372,7 @@ describe('[sig-node] Pods ephemeralcontainers subresource', () => {
       { subresource: 'binding', responseKind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
       { subresource: 'ephemeralcontainers', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get', 'patch', 'update'] },
       { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
+      { subresource: 'log', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
       { subresource: 'status', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get', 'patch', 'update'] },
     ]);
   });

@@ -434,7 +434,7 @@ describe('[sig-apps] StatefulSet', () => {
     const ns = await newNamespace('sts');
     await kubelet(ns);
     // A real owner: the garbage collector deletes dependents of owners that do not exist.
-    const owner = await client.create(CONFIG_MAPS, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'someone-else' } });
+    const owner = await client.create<KubeObject>(CONFIG_MAPS, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'someone-else' } });
     const otherRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'someone-else', uid: owner.metadata!.uid!, controller: true };
     await client.create(PODS, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'clash-0', labels: { app: 'clash' }, ownerReferences: [otherRef] }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
     await client.create(STATEFUL_SETS, ns, statefulSet('clash', 2));

@@ -2,7 +2,8 @@
  * End-to-end: the controllers in their own process. `nodeless serve --controllers=false` runs
  * no controller, so a deleted namespace stays Terminating; a `nodeless controllers --kubeconfig`
  * process, talking to it over HTTPS only, then finalizes it and keeps every namespace's default
- * ServiceAccount and kube-root-ca.crt, exactly as the in-process controllers do.
+ * ServiceAccount and kube-root-ca.crt, exactly as the in-process controllers do, and runs pods
+ * with its instance scheduler.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -139,6 +140,21 @@ describe('nodeless controllers --kubeconfig', () => {
     await kubectl('apply', '-f', owned);
     await kubectl('delete', 'site', 'home', '-n', 'fresh');
     await waitFor(async () => !(await kubectl('get', 'configmaps', '-n', 'fresh', '-o', 'name')).includes('configmap/site-config'), 'the ConfigMap the Site owned to be collected', 30000);
+  });
+
+  it('runs pods with the instance scheduler over HTTP, while pods/log answers as for an unreachable kubelet', async () => {
+    await kubectl('run', 'remote', '-n', 'fresh', '--image=nginx');
+    await kubectl('wait', '--for=condition=Ready', 'pod/remote', '-n', 'fresh', '--timeout=60s');
+    const instance = await kubectl('get', 'pod', 'remote', '-n', 'fresh', '-o', 'jsonpath={.metadata.annotations.nodeless\\.dev/instance-id}');
+    expect(instance).toMatch(/^i-[0-9a-f]{16}$/);
+    // The provider runs in the controllers process: this API server cannot reach the logs.
+    const err = await kubectl('logs', 'remote', '-n', 'fresh').then(
+      () => '',
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(err).toMatch(/^Error from server: Get "https:\/\/[\d.]+:10250\/containerLogs\/fresh\/remote\/remote": no instance scheduler runs in this API server/);
+    await kubectl('delete', 'pod', 'remote', '-n', 'fresh');
+    await expect(kubectl('get', 'pod', 'remote', '-n', 'fresh')).rejects.toMatchObject({ stderr: expect.stringContaining('not found') });
   });
 
   it('keeps a second process on standby behind the Lease, and hands over at once when the leader stops', async () => {

@@ -23,8 +23,10 @@ function writeJSON(name: string, value: unknown): string {
   return file;
 }
 
+// These tests play kubelet themselves (pods stay Pending, a bound pod terminates until forced):
+// the instance scheduler is off. test/e2e/kubectl-scheduler.test.ts runs pods with it.
 beforeAll(async () => {
-  server = await startCliServer();
+  server = await startCliServer(['--scheduler=false']);
 });
 
 afterAll(async () => {

@@ -16,9 +16,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** startTestServer creates an in-process server on an in-memory store. */
+/**
+ * startTestServer creates an in-process server on an in-memory store. The instance scheduler is
+ * off unless asked for (`{ scheduler: true }` or its options): suites that play kubelet themselves
+ * (fake-kubelet.ts) expect pods to change only as they say.
+ */
 export async function startTestServer(options: NodelessOptions = {}): Promise<TestServer> {
-  const nodeless = await createNodeless({ databasePath: ':memory:', ...options });
+  const nodeless = await createNodeless({ databasePath: ':memory:', scheduler: false, ...options });
   const api = supertest.agent(nodeless.app);
   return { nodeless, api, close: () => nodeless.close() };
 }

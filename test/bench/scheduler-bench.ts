@@ -1,0 +1,108 @@
+/**
+ * Scheduler benchmark (issue 13): 10,000 bare pods (BENCH_SCALE scales it) created through the
+ * in-process Client, first on a server without the instance scheduler (the raw create rate),
+ * then on one with it and the simulated provider at zero start latency: the time until every pod
+ * is Running, as pods per second beside the raw create rate of the same run, and the time of the
+ * scheduling decision (sizing against the catalog) per pod. The durable ledger
+ * is on, as in `nodeless serve`, so each pod also costs an InstanceRun write.
+ */
+import { performance } from 'node:perf_hooks';
+import { NAMESPACES, PODS, SERVICE_ACCOUNTS, type Client } from '../../controllers/runtime/client';
+import { Informer } from '../../controllers/runtime/informer';
+import type { KubeObject } from '../../schemas/types';
+import { createNodeless, type NodelessOptions } from '../../server/server';
+import { defaultCatalog } from '../../controllers/instances/catalog';
+import type { Pod } from '../../controllers/instances/pod';
+import { decideSize } from '../../controllers/instances/sizing';
+import { formatFigure, percentile, type Figure } from './fixtures';
+
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+const CONCURRENCY = 64;
+
+function barePod(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { cpu: '250m', memory: '512Mi' } } }] } };
+}
+
+async function createAll(client: Client, n: number): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await client.create(PODS, 'bench', barePod(`pod-${next++}`));
+    }),
+  );
+  return performance.now() - t;
+}
+
+async function server(options: NodelessOptions) {
+  const nodeless = await createNodeless({ databasePath: ':memory:', ...options });
+  const client = nodeless.client.withFieldManager('bench');
+  await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+  // Admission waits for the namespace's default ServiceAccount; it is made here, not awaited from a controller.
+  try {
+    await client.create(SERVICE_ACCOUNTS, 'bench', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+  } catch {
+    // The service-account controller was quicker.
+  }
+  return { nodeless, client };
+}
+
+/** runSchedulerBench prints how fast pods reach Running beside the raw create rate. */
+export async function runSchedulerBench(): Promise<Figure[]> {
+  const n = Math.max(100, Math.round(10_000 * scale));
+  console.log(`\ninstance scheduler (${n.toLocaleString('en-US')} bare pods, simulated provider with zero start latency, in-process Client)`);
+
+  const raw = await server({ scheduler: false });
+  let rawMs: number;
+  try {
+    rawMs = await createAll(raw.client, n);
+  } finally {
+    await raw.nodeless.close();
+  }
+
+  const scheduled = await server({ scheduler: { simulated: { startLatencyMs: 0 } } });
+  let runningMs: number;
+  let createMs: number;
+  try {
+    const running = new Set<string>();
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    const watch = new Informer(scheduled.client, PODS, { namespace: 'bench' });
+    const seen = (p: Readonly<KubeObject>) => {
+      if ((p.status as { phase?: string } | undefined)?.phase !== 'Running') return;
+      running.add(p.metadata!.name!);
+      if (running.size === n) done();
+    };
+    watch.addEventHandler({ onAdd: seen, onUpdate: (_o, p) => seen(p) });
+    watch.run();
+    await watch.waitForSync();
+    const t = performance.now();
+    createMs = await createAll(scheduled.client, n);
+    await all;
+    runningMs = performance.now() - t;
+    watch.stop();
+  } finally {
+    await scheduled.nodeless.close();
+  }
+  // The decision alone: sizing a pod against the default catalog.
+  const catalog = defaultCatalog();
+  const decisions: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const pod = barePod(`pod-${i}`) as unknown as Pod;
+    const t = performance.now();
+    decideSize(pod, catalog);
+    decisions.push(performance.now() - t);
+  }
+  decisions.sort((a, b) => a - b);
+  const rawRate = n / (rawMs / 1000);
+  const runningRate = n / (runningMs / 1000);
+  const figures: Figure[] = [
+    { name: 'raw create rate (no scheduler)', value: rawRate, unit: 'pods/s', better: 'higher' },
+    { name: 'create rate with the scheduler running', value: n / (createMs / 1000), unit: 'pods/s', baselineName: 'raw', baseline: rawRate, better: 'higher' },
+    { name: `created to all ${n} Running`, value: runningRate, unit: 'pods/s', baselineName: 'raw', baseline: rawRate, better: 'higher', target: '>= 1,000 pods/s and >= 50% of raw', met: runningRate >= 1000 && runningRate >= rawRate / 2 },
+    { name: 'scheduling decision per pod, p50', value: percentile(decisions, 50) * 1000, unit: 'µs', better: 'lower' },
+    { name: 'scheduling decision per pod, p99', value: percentile(decisions, 99) * 1000, unit: 'µs', better: 'lower' },
+  ];
+  for (const f of figures) console.log(formatFigure(f));
+  return figures;
+}

@@ -21,6 +21,7 @@ import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
+import { resourceQuotaAdmission } from './registry/resource-quota-admission';
 import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
 import { ResourceTable } from './registry/resource-table';
@@ -81,6 +82,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(runtimeClassAdmission(registry, resources));
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
+  // Quota charges what every other plugin accepted, so it comes last.
+  registry.admission.use(resourceQuotaAdmission(registry, resources));
   await bootstrap(registry, resources);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;

@@ -32,6 +32,9 @@ flags:
   --kubeconfig <file>    controllers: the API server to control (KUBECONFIG)
   --context <name>       controllers: the kubeconfig context (default its current-context)
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
+  --terminated-pod-gc-threshold <n>
+                         terminated pods kept before the oldest are deleted, 0 keeps them all
+                         (NODELESS_TERMINATED_POD_GC_THRESHOLD, default 12500)
 `;
 
 function log(record: Record<string, unknown>): void {
@@ -50,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
+      'terminated-pod-gc-threshold': { type: 'string', default: process.env.NODELESS_TERMINATED_POD_GC_THRESHOLD ?? '12500' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,7 +66,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`invalid --controllers ${values.controllers}: want true or false\n${USAGE}`);
     return 2;
   }
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file']);
+  const terminatedPodGCThreshold = Number(values['terminated-pod-gc-threshold']);
+  if (!/^\d+$/.test(values['terminated-pod-gc-threshold'] ?? '') || !Number.isSafeInteger(terminatedPodGCThreshold)) {
+    process.stderr.write(`invalid --terminated-pod-gc-threshold ${values['terminated-pod-gc-threshold']}: want a whole number, 0 or more\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], terminatedPodGCThreshold);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -82,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true' });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', terminatedPodGCThreshold });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -103,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // runControllers runs the built-in controllers over HTTP until SIGINT or SIGTERM.
-async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined): Promise<number> {
+async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined, terminatedPodGCThreshold: number): Promise<number> {
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -114,7 +123,7 @@ async function runControllers(kubeconfig: string | undefined, context: string | 
   const rootCACert = rootCAFile ? fs.readFileSync(rootCAFile, 'utf8') : connection.ca ? connection.ca.toString() : createAuthority().caCert;
   const client = new HttpClient(connection, 'nodeless-controllers');
   const manager = new ControllerManager(client, { log, instance: os.hostname() });
-  manager.add(...builtinControllers({ rootCACert }));
+  manager.add(...builtinControllers({ rootCACert, terminatedPodGCThreshold }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
   process.stdout.write(`nodeless controllers are running against ${connection.server}\n`);

@@ -49,6 +49,8 @@ export interface NodelessOptions {
   /** controllers runs the built-in controllers in process (default true); false leaves them to
    * a `nodeless controllers` process */
   controllers?: boolean;
+  /** terminatedPodGCThreshold is kube-controller-manager's --terminated-pod-gc-threshold for the in-process controllers */
+  terminatedPodGCThreshold?: number;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -89,7 +91,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   let controllers: ControllerManager | undefined;
   if (options.controllers ?? true) {
     controllers = new ControllerManager(client, { log: options.log });
-    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert }));
+    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, terminatedPodGCThreshold: options.terminatedPodGCThreshold }));
     await controllers.start();
   }
   const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });

@@ -289,8 +289,13 @@ export class DisruptionController implements Controller {
   // failSafe is kube's failSafe: nothing may be disrupted while the budget cannot be computed.
   private failSafe(budget: Readonly<Budget>, message: string): BudgetStatus {
     const generation = budget.metadata?.generation ?? 0;
+    // The counts are ints that kube always serialises: they stay as last computed, or 0.
+    const previous = budget.status ?? {};
     return {
-      ...(budget.status ?? {}),
+      ...previous,
+      currentHealthy: previous.currentHealthy ?? 0,
+      desiredHealthy: previous.desiredHealthy ?? 0,
+      expectedPods: previous.expectedPods ?? 0,
       disruptionsAllowed: 0,
       observedGeneration: generation,
       conditions: this.withCondition(budget, generation, 'False', 'SyncFailed', message),

@@ -49,6 +49,8 @@ export interface NodelessOptions {
   /** controllers runs the built-in controllers in process (default true); false leaves them to
    * a `nodeless controllers` process */
   controllers?: boolean;
+  /** disabledControllers names built-in controllers not to run (kube-controller-manager's --controllers=-name), e.g. for tests that play one themselves */
+  disabledControllers?: string[];
   /** terminatedPodGCThreshold is kube-controller-manager's --terminated-pod-gc-threshold for the in-process controllers */
   terminatedPodGCThreshold?: number;
 }
@@ -91,7 +93,9 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   let controllers: ControllerManager | undefined;
   if (options.controllers ?? true) {
     controllers = new ControllerManager(client, { log: options.log });
-    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, terminatedPodGCThreshold: options.terminatedPodGCThreshold }));
+    const disabled = new Set(options.disabledControllers ?? []);
+    const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, terminatedPodGCThreshold: options.terminatedPodGCThreshold });
+    controllers.add(...enabled.filter((c) => !disabled.has(c.name)));
     await controllers.start();
   }
   const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });

@@ -415,6 +415,28 @@ describe('ResourceQuota beyond the conformance rows', () => {
     );
   });
 
+  it('charges an update by what it adds: a ClusterIP service turned NodePort needs a free node port', async () => {
+    const ns = await newNamespace('resourcequota');
+    await createQuota(ns, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'ports' }, spec: { hard: { services: '5', 'services.nodeports': '1' } } });
+    await waitForResourceQuota(ns, 'ports', { services: '0' });
+    const svc = (name: string, type: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, ports: [{ port: 80 }] } });
+    await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('np', 'NodePort')).expect(201);
+    await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('plain', 'ClusterIP')).expect(201);
+    await waitForResourceQuota(ns, 'ports', { services: '2', 'services.nodeports': '1' });
+    // A label change costs nothing more.
+    await t.api.patch(`/api/v1/namespaces/${ns}/services/plain`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ metadata: { labels: { a: 'b' } } })).expect(200);
+    const refused = await t.api
+      .patch(`/api/v1/namespaces/${ns}/services/plain`)
+      .set('Content-Type', 'application/merge-patch+json')
+      .send(JSON.stringify({ spec: { type: 'NodePort' } }))
+      .expect(403);
+    expect(refused.body.message).toBe('services "plain" is forbidden: exceeded quota: ports, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1');
+    await t.api.delete(`/api/v1/namespaces/${ns}/services/np`).expect(200);
+    await waitForResourceQuota(ns, 'ports', { services: '1', 'services.nodeports': '0' });
+    await t.api.patch(`/api/v1/namespaces/${ns}/services/plain`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ spec: { type: 'NodePort' } })).expect(200);
+    await waitForResourceQuota(ns, 'ports', { services: '1', 'services.nodeports': '1' });
+  });
+
   it('lets only one of two simultaneous creates through when one slot is left', async () => {
     const ns = await newNamespace('resourcequota');
     await createQuota(ns, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'one' }, spec: { hard: { configmaps: '2' } } });

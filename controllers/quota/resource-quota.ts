@@ -34,6 +34,9 @@ import { equals, mask, parseResourceList, serializeResourceList } from './resour
 /** RESOURCE_QUOTA_SYNC_PERIOD_MS is kube's --resource-quota-sync-period default: 5 minutes. */
 export const RESOURCE_QUOTA_SYNC_PERIOD_MS = 5 * 60_000;
 
+/** SYNC_WAIT_MS bounds how long a recount waits for a newly made informer to sync. */
+const SYNC_WAIT_MS = 10_000;
+
 /** DISCOVERY_REFRESH_MS bounds how often an unknown `count/...` resource is looked up again. */
 const DISCOVERY_REFRESH_MS = 30_000;
 
@@ -140,18 +143,23 @@ export class ResourceQuotaController implements Controller {
     const { namespace } = splitKey(key);
     const hard = parseResourceList(quota.spec?.hard);
     const informers = new Map<string, Informer>();
+    const uncounted: string[] = [];
     for (const evaluator of evaluatorsForHard(Object.keys(hard))) {
       const informer = await this.informerFor(evaluator.groupResource);
       if (informer) informers.set(`${evaluator.groupResource.group}/${evaluator.groupResource.resource}`, informer);
+      else uncounted.push(...evaluator.matchingResources(Object.keys(hard)));
     }
     const listFor = (gr: GroupResource) => informers.get(`${gr.group}/${gr.resource}`)?.list(namespace) ?? [];
     const newUsage = calculateUsage(quota, listFor, this.clock.now());
-    // What no evaluator could count (a resource not served) keeps its last observed value.
+    for (const name of uncounted) delete newUsage[name];
+    // What could not be counted (a resource not served, or not listable yet) keeps its last observed value.
     const used = mask({ ...parseResourceList(quota.status?.used), ...newUsage }, Object.keys(hard));
     const status = { hard: serializeResourceList(hard), used: serializeResourceList(used) };
     const dirty =
       !quota.status?.hard || !quota.status?.used || !equals(hard, parseResourceList(quota.status.hard)) || !equals(used, parseResourceList(quota.status.used));
-    if (!dirty) return;
+    // Names that could not be counted are tried again later (a CRD may be served by then).
+    const later = uncounted.length ? { requeueAfter: DISCOVERY_REFRESH_MS } : undefined;
+    if (!dirty) return later;
     try {
       await this.client.updateStatus(RESOURCE_QUOTAS, { ...structuredClone(quota as KubeObject), status });
     } catch (err) {
@@ -160,6 +168,7 @@ export class ResourceQuotaController implements Controller {
       if (isConflict(err)) return { requeue: true };
       throw err;
     }
+    return later;
   }
 
   // informerFor answers a synced informer of a counted resource, made on first use for kinds
@@ -171,14 +180,22 @@ export class ResourceQuotaController implements Controller {
       if (!res) return undefined;
       informer = this.watch(res);
     }
-    if (!informer.hasSynced()) await informer.waitForSync();
+    if (!informer.hasSynced()) {
+      // A resource that cannot be listed (yet) must not hold a worker: its names keep their
+      // last observed usage until a later pass finds the informer synced.
+      let timer: unknown;
+      const timedOut = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, SYNC_WAIT_MS)));
+      await Promise.race([informer.waitForSync(), timedOut]);
+      this.clock.clearTimeout(timer);
+      if (!informer.hasSynced()) return undefined;
+    }
     return informer;
   }
 
   private async discover(gr: GroupResource): Promise<ResourceDescriptor | undefined> {
     const find = () => this.discovered?.resources.find((r) => r.group === gr.group && r.resource === gr.resource && r.namespaced);
     const now = this.clock.now();
-    if (!find() && (!this.discovered || now - this.discovered.at > DISCOVERY_REFRESH_MS)) {
+    if (!find() && (!this.discovered || now - this.discovered.at >= DISCOVERY_REFRESH_MS)) {
       try {
         const resources = (await this.client.serverPreferredResources()).filter((r) => r.verbs.includes('list') && r.verbs.includes('watch'));
         this.discovered = { at: now, resources };

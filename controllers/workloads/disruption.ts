@@ -13,6 +13,9 @@
  * through the Client. Pods without a controller are left out of that scale, with an
  * UnmanagedPods warning, as kube does; when a scale cannot be found the budget fails safe:
  * no disruption allowed, condition reason SyncFailed.
+ *
+ * A pod marked DisruptionTarget=True (by an eviction) that is still not being deleted two
+ * minutes later was not disrupted after all: the condition is set back to False.
  */
 import type { KubeObject } from '../../schemas/types';
 import { jsonEqual } from '../../schemas/meta/json';
@@ -40,6 +43,8 @@ import { isReady } from './replicaset';
 
 /** DELETION_TIMEOUT_MS is kube's DeletionTimeout: an evicted pod not deleted by then counts again. */
 export const DELETION_TIMEOUT_MS = 2 * 60_000;
+/** STALE_POD_DISRUPTION_TIMEOUT_MS is kube's stalePodDisruptionTimeout: a DisruptionTarget condition left this long on a pod not being deleted is reset. */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60_000;
 
 interface BudgetSpec {
   minAvailable?: number | string;
@@ -80,6 +85,7 @@ export class DisruptionController implements Controller {
   private recorder!: EventRecorder;
   private clock!: Clock;
   private queue!: WorkQueue;
+  private staleQueue!: WorkQueue;
   private budgets!: Informer<Budget>;
   private pods!: Informer;
 
@@ -90,6 +96,7 @@ export class DisruptionController implements Controller {
     this.recorder = ctx.recorder;
     this.clock = ctx.clock;
     this.queue = new WorkQueue((key) => this.reconcile(key), { failure: 'disruption budget sync failed', workers: this.options.workers ?? 2, autoStart: false, clock: ctx.clock, log: ctx.log });
+    this.staleQueue = new WorkQueue((key) => this.resetStaleDisruption(key), { failure: 'stale pod disruption reset failed', autoStart: false, clock: ctx.clock, log: ctx.log });
     this.budgets = ctx.informers.informerFor<Budget>(POD_DISRUPTION_BUDGETS);
     this.pods = ctx.informers.informerFor(PODS);
     this.budgets.addEventHandler({
@@ -98,11 +105,15 @@ export class DisruptionController implements Controller {
       onDelete: (b) => this.queue.add(objectKey(b)),
     });
     this.pods.addEventHandler({
-      onAdd: (p) => this.podChanged(p),
+      onAdd: (p) => {
+        this.podChanged(p);
+        this.watchDisruptionTarget(p);
+      },
       onUpdate: (old, p) => {
         if (old.metadata?.resourceVersion === p.metadata?.resourceVersion) return;
         if (!jsonEqual(old.metadata?.labels, p.metadata?.labels)) this.podChanged(old);
         this.podChanged(p);
+        this.watchDisruptionTarget(p);
       },
       onDelete: (p) => this.podChanged(p),
     });
@@ -110,10 +121,42 @@ export class DisruptionController implements Controller {
 
   run(): void {
     this.queue.start();
+    this.staleQueue.start();
   }
 
   stop(): void {
     this.queue?.stop();
+    this.staleQueue?.stop();
+  }
+
+  // watchDisruptionTarget plans the reset of a DisruptionTarget condition for when it goes stale.
+  private watchDisruptionTarget(pod: Readonly<KubeObject>): void {
+    const since = disruptionTargetSince(pod);
+    if (since === undefined) return;
+    this.staleQueue.addAfter(objectKey(pod), since + STALE_POD_DISRUPTION_TIMEOUT_MS - this.clock.now());
+  }
+
+  /** resetStaleDisruption sets a stale DisruptionTarget condition back to False. */
+  async resetStaleDisruption(key: string): Promise<ReconcileResult | void> {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    const since = disruptionTargetSince(pod);
+    if (since === undefined) return;
+    const left = since + STALE_POD_DISRUPTION_TIMEOUT_MS - this.clock.now();
+    if (left > 0) return { requeueAfter: left };
+    const { namespace, name } = splitKey(key);
+    // The pod's resourceVersion is the precondition: a pod that changed meanwhile is looked at again.
+    const patch = {
+      metadata: { resourceVersion: pod.metadata?.resourceVersion },
+      status: { conditions: [{ type: 'DisruptionTarget', status: 'False', lastTransitionTime: rfc3339(this.clock.now()) }] },
+    };
+    try {
+      await this.client.patch(PODS, namespace, name, 'strategic', patch, { subresource: 'status' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (isConflict(err)) return { requeue: true };
+      throw err;
+    }
   }
 
   private podChanged(pod: Readonly<KubeObject>): void {
@@ -320,6 +363,15 @@ export class DisruptionController implements Controller {
     else conditions.push(next);
     return conditions;
   }
+}
+
+// disruptionTargetSince is when a pod not being deleted was marked DisruptionTarget=True.
+function disruptionTargetSince(pod: Readonly<KubeObject>): number | undefined {
+  if (pod.metadata?.deletionTimestamp) return undefined;
+  const c = ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((x) => x.type === 'DisruptionTarget');
+  if (c?.status !== 'True') return undefined;
+  const at = Date.parse(c.lastTransitionTime ?? '');
+  return Number.isFinite(at) ? at : undefined;
 }
 
 /** ExpectedPodsError is a budget whose expected pod count cannot be computed. */

@@ -437,6 +437,19 @@ describe('ResourceQuota beyond the conformance rows', () => {
     await waitForResourceQuota(ns, 'ports', { services: '1', 'services.nodeports': '1' });
   });
 
+  it('follows a change of spec.hard: status.hard is copied and the new names are counted, removed ones dropped', async () => {
+    const ns = await newNamespace('resourcequota');
+    await createQuota(ns, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { configmaps: '5' } } });
+    await waitForResourceQuota(ns, 'q', { configmaps: '1' });
+    await t.api
+      .patch(`/api/v1/namespaces/${ns}/resourcequotas/q`)
+      .set('Content-Type', 'application/merge-patch+json')
+      .send(JSON.stringify({ spec: { hard: { configmaps: null, 'count/serviceaccounts': '3' } } }))
+      .expect(200);
+    const q = await waitForResourceQuota(ns, 'q', { 'count/serviceaccounts': '1' });
+    expect(q.status).toEqual({ hard: { 'count/serviceaccounts': '3' }, used: { 'count/serviceaccounts': '1' } });
+  });
+
   it('lets only one of two simultaneous creates through when one slot is left', async () => {
     const ns = await newNamespace('resourcequota');
     await createQuota(ns, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'one' }, spec: { hard: { configmaps: '2' } } });

@@ -1,9 +1,10 @@
 /**
  * The resourcequota controller on its own manager with an injected clock (the server's copy
  * does not run): a pod stuck terminating stops counting once its grace period is over, the
- * periodic full recount repairs a status someone else wrote wrong, a quota on a kind served
- * later (a CRD) is counted once it is, and a quota admission charge the store never wrote is
- * given back. Also quota admission's "status unknown" refusal, before any count exists.
+ * periodic full recount repairs a status someone else wrote wrong, and a quota on a kind served
+ * later (a CRD) is counted once it is. Also quota admission without the controller: the
+ * "status unknown" refusal before any count exists, and the retry of a charge lost to another
+ * writer.
  */
 import { PODS, RESOURCE_QUOTAS, type Client } from '../../controllers/runtime/client';
 import { ControllerManager } from '../../controllers/runtime/manager';
@@ -69,6 +70,34 @@ describe('resourcequota controller', () => {
     await client.updateStatus(RESOURCE_QUOTAS, { ...q, status: { hard: { pods: '2' } } });
     const refused = await t.api.post(`/api/v1/namespaces/${ns}/pods`).send(pod('early')).expect(403);
     expect(refused.body.message).toBe('pods "early" is forbidden: status unknown for quota: fresh, resources: pods');
+  });
+
+  it('charges again against the quota as it now is when another writer charged it first', async () => {
+    const ns = await newNamespace('rq');
+    const q = await client.create(RESOURCE_QUOTAS, ns, quota('q', { configmaps: '5' }));
+    await client.updateStatus(RESOURCE_QUOTAS, { ...q, status: { hard: { configmaps: '5' }, used: { configmaps: '1' } } });
+    const registry = t.nodeless.registry;
+    const original = registry.update.bind(registry);
+    let raced = 0;
+    // Just before admission writes its charge, another API server charges three configmaps.
+    const spy = jest.spyOn(registry, 'update').mockImplementation(async (def, namespace, name, obj, options) => {
+      if (!raced++ && options?.fieldManager === 'resourcequota-admission') {
+        const other = JSON.parse((await registry.get(def, namespace, name)).raw);
+        other.status.used.configmaps = '4';
+        await original(def, namespace, name, other, { subresource: 'status', fieldManager: 'another-apiserver' });
+      }
+      return original(def, namespace, name, obj, options);
+    });
+    try {
+      await t.api.post(`/api/v1/namespaces/${ns}/configmaps`).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fifth' } }).expect(201);
+      // The first charge lost the race and was made again, on top of the other writer's.
+      expect(raced).toBe(2);
+      expect(await used(ns, 'q')).toEqual({ configmaps: '5' });
+      const refused = await t.api.post(`/api/v1/namespaces/${ns}/configmaps`).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sixth' } }).expect(403);
+      expect(refused.body.message).toBe('configmaps "sixth" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=5, limited: configmaps=5');
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('stops counting a pod stuck terminating once its grace period is over', async () => {

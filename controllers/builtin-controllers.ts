@@ -7,7 +7,10 @@ import { IPAllocator } from './instances/allocator';
 import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
 import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
+import { ResourceQuotaController } from './quota/resource-quota';
+import { DisruptionController } from './workloads/disruption';
 import { NamespaceController } from './workloads/namespace';
+import { PodGCController } from './workloads/pod-gc';
 import { ReplicaSetController } from './workloads/replicaset';
 import { ServiceAccountController } from './workloads/service-account';
 import { StatefulSetController } from './workloads/statefulset';
@@ -18,6 +21,8 @@ export interface BuiltinControllerOptions {
   rootCACert: string;
   /** scheduler runs the instance scheduler with these options; false (or absent) leaves pods to someone else */
   scheduler?: InstanceSchedulerOptions | false;
+  /** terminatedPodGCThreshold is kube's --terminated-pod-gc-threshold (default 12,500; 0 keeps every terminated pod) */
+  terminatedPodGCThreshold?: number;
 }
 
 /** builtinControllers makes one of each built-in controller. */
@@ -28,6 +33,9 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new ReplicaSetController(),
     new StatefulSetController(),
     new DaemonSetController(),
+    new ResourceQuotaController(),
+    new DisruptionController(),
+    new PodGCController({ terminatedPodThreshold: options.terminatedPodGCThreshold }),
     new GarbageCollector(),
   ];
   if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));

@@ -39,6 +39,9 @@ flags:
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
   --leader-elect <bool>  controllers: run only while holding the Lease kube-system/nodeless-controllers,
                          so several processes can stand by for one another (default true)
+  --terminated-pod-gc-threshold <n>
+                         terminated pods kept before the oldest are deleted, 0 keeps them all
+                         (NODELESS_TERMINATED_POD_GC_THRESHOLD, default 12500)
 `;
 
 function log(record: Record<string, unknown>): void {
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string', default: 'true' },
+      'terminated-pod-gc-threshold': { type: 'string', default: process.env.NODELESS_TERMINATED_POD_GC_THRESHOLD ?? '12500' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -89,7 +93,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
   }
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], values['leader-elect'] === 'true', scheduler);
+  const terminatedPodGCThreshold = Number(values['terminated-pod-gc-threshold']);
+  if (!/^\d+$/.test(values['terminated-pod-gc-threshold'] ?? '') || !Number.isSafeInteger(terminatedPodGCThreshold)) {
+    process.stderr.write(`invalid --terminated-pod-gc-threshold ${values['terminated-pod-gc-threshold']}: want a whole number, 0 or more\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -109,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -130,7 +139,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // runControllers runs the built-in controllers over HTTP until SIGINT or SIGTERM.
-async function runControllers(kubeconfig: string | undefined, context: string | undefined, rootCAFile: string | undefined, leaderElect: boolean, scheduler: BuiltinControllerOptions['scheduler']): Promise<number> {
+async function runControllers(
+  kubeconfig: string | undefined,
+  context: string | undefined,
+  rootCAFile: string | undefined,
+  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number },
+): Promise<number> {
+  const { leaderElect, scheduler, terminatedPodGCThreshold } = options;
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -152,7 +167,7 @@ async function runControllers(kubeconfig: string | undefined, context: string | 
     },
   });
   if (elector) process.stdout.write(`nodeless controllers are waiting for the lease kube-system/nodeless-controllers as ${elector.identity}\n`);
-  manager.add(...builtinControllers({ rootCACert, scheduler }));
+  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
   process.stdout.write(`nodeless controllers are running against ${connection.server}\n`);

@@ -22,6 +22,7 @@ import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
+import { resourceQuotaAdmission } from './registry/resource-quota-admission';
 import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
 import { ResourceTable } from './registry/resource-table';
@@ -53,6 +54,10 @@ export interface NodelessOptions {
    * placed on (simulated) instances and run; false leaves them Pending for someone else. Options
    * tune it (provider, catalog, capacity, pod CIDR). */
   scheduler?: boolean | Exclude<BuiltinControllerOptions['scheduler'], false | undefined>;
+  /** disabledControllers names built-in controllers not to run (kube-controller-manager's --controllers=-name), e.g. for tests that play one themselves */
+  disabledControllers?: string[];
+  /** terminatedPodGCThreshold is kube-controller-manager's --terminated-pod-gc-threshold for the in-process controllers */
+  terminatedPodGCThreshold?: number;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -88,6 +93,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(runtimeClassAdmission(registry, resources));
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
+  // Quota charges what every other plugin accepted, so it comes last.
+  registry.admission.use(resourceQuotaAdmission(registry, resources));
   await bootstrap(registry, resources);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
@@ -96,7 +103,9 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     controllers = new ControllerManager(client, { log: options.log });
     const scheduler = options.scheduler ?? true;
     const schedulerOptions = scheduler === false ? false : { ...(scheduler === true ? {} : scheduler), logs: podLogs };
-    controllers.add(...builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions }));
+    const disabled = new Set(options.disabledControllers ?? []);
+    const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions, terminatedPodGCThreshold: options.terminatedPodGCThreshold });
+    controllers.add(...enabled.filter((c) => !disabled.has(c.name)));
     await controllers.start();
   }
   const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });

@@ -225,6 +225,16 @@ export const DAEMON_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', r
 export const CONTROLLER_REVISIONS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true, kind: 'ControllerRevision' };
 /** PERSISTENT_VOLUME_CLAIMS is core/v1 persistentvolumeclaims. */
 export const PERSISTENT_VOLUME_CLAIMS: ResourceDescriptor = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
+/** SECRETS is core/v1 secrets. */
+export const SECRETS: ResourceDescriptor = { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' };
+/** SERVICES is core/v1 services. */
+export const SERVICES: ResourceDescriptor = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
+/** REPLICATION_CONTROLLERS is core/v1 replicationcontrollers. */
+export const REPLICATION_CONTROLLERS: ResourceDescriptor = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
+/** RESOURCE_QUOTAS is core/v1 resourcequotas. */
+export const RESOURCE_QUOTAS: ResourceDescriptor = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
+/** POD_DISRUPTION_BUDGETS is policy/v1 poddisruptionbudgets. */
+export const POD_DISRUPTION_BUDGETS: ResourceDescriptor = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true, kind: 'PodDisruptionBudget' };
 
 /** apiVersionOf renders "v1" for the core group and "apps/v1" otherwise. */
 export function apiVersionOf(res: { group: string; version: string }): string {

@@ -2,7 +2,7 @@
  * Conformance: the upstream "[sig-api-machinery] ResourceQuota" tests that exercise only the
  * API (test/e2e/apimachinery/resource_quota.go): update and delete, the lifecycle with
  * list-by-label, patch and deletecollection, and the status subresource. The tests that need
- * the quota controller to compute status.used are not here.
+ * the quota controller and quota admission are in resource-quota.test.ts.
  */
 import { startTestServer, type TestServer } from '../helpers/api-server';
 import type { KubeObject } from '../../schemas/types';

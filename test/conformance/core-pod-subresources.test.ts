@@ -11,7 +11,8 @@ import type { RegistryWatchEvent } from '../../server/registry/generic-registry'
 let t: TestServer;
 let clock = new Date('2026-03-04T05:06:07Z');
 beforeAll(async () => {
-  t = await startTestServer({ registry: { now: () => clock } });
+  // The eviction tests write budget status themselves, as the disruption controller would, so it does not run.
+  t = await startTestServer({ registry: { now: () => clock }, disabledControllers: ['disruption-controller'] });
 });
 afterAll(() => t.close());
 

@@ -365,11 +365,15 @@ export class DisruptionController implements Controller {
   }
 }
 
-// disruptionTargetSince is when a pod not being deleted was marked DisruptionTarget=True.
+// disruptionTargetSince is when a pod not being deleted was marked DisruptionTarget=True. As in
+// kube, a condition the kubelet set (TerminationByKubelet), or one on a pod that already ended,
+// never goes stale: it records why the pod stopped.
 function disruptionTargetSince(pod: Readonly<KubeObject>): number | undefined {
   if (pod.metadata?.deletionTimestamp) return undefined;
-  const c = ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((x) => x.type === 'DisruptionTarget');
-  if (c?.status !== 'True') return undefined;
+  const status = pod.status as { phase?: string; conditions?: Condition[] } | undefined;
+  if (status?.phase === 'Succeeded' || status?.phase === 'Failed') return undefined;
+  const c = (status?.conditions ?? []).find((x) => x.type === 'DisruptionTarget');
+  if (c?.status !== 'True' || (c as { reason?: string }).reason === 'TerminationByKubelet') return undefined;
   const at = Date.parse(c.lastTransitionTime ?? '');
   return Number.isFinite(at) ? at : undefined;
 }

@@ -3,6 +3,7 @@
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
 import type { Controller } from './runtime/manager';
+import { JobController } from './workloads/job';
 import { NamespaceController } from './workloads/namespace';
 import { ReplicaSetController } from './workloads/replicaset';
 import { ServiceAccountController } from './workloads/service-account';
@@ -15,5 +16,5 @@ export interface BuiltinControllerOptions {
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
+  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController(), new JobController()];
 }

@@ -248,6 +248,12 @@ export class CronJobController implements Controller {
     }
     // A Job in status.active that no longer exists is dropped, so the CronJob does not look busy forever.
     for (const ref of [...(status.active ?? [])]) {
+      // A reference that names no Job (written by hand) can only be dropped.
+      if (!ref || typeof ref.name !== 'string' || ref.name === '') {
+        status.active = (status.active ?? []).filter((r) => r && typeof r.name === 'string' && r.name !== '');
+        update = true;
+        continue;
+      }
       if (children.has(ref.uid ?? '')) continue;
       try {
         await this.client.get(JOBS, ref.namespace ?? cj.metadata!.namespace, ref.name ?? '');
@@ -413,11 +419,11 @@ function rfc1123z(ms: number): string {
 }
 
 function inActive(status: CronJobStatus, uid: string): boolean {
-  return (status.active ?? []).some((r) => r.uid === uid);
+  return (Array.isArray(status.active) ? status.active : []).some((r) => r?.uid === uid);
 }
 
 function removeActive(status: CronJobStatus, uid: string): void {
-  status.active = (status.active ?? []).filter((r) => r.uid !== uid);
+  status.active = (Array.isArray(status.active) ? status.active : []).filter((r) => r?.uid !== uid);
 }
 
 // byStartTime orders Jobs by status.startTime (unstarted last), then by name.

@@ -224,6 +224,15 @@ describe('[sig-apps] CronJob', () => {
     expect(job.metadata!.name).toBe(`late-${Math.floor(clock.now() / 60_000)}`);
     expect(await jobsOf('strict')).toHaveLength(0);
   });
+  it('should drop an active Job that went missing, and survive an odd status', async () => {
+    const cj = await client.create(CRON_JOBS, ns, cronJob('ghosts'));
+    await client.updateStatus(CRON_JOBS, { ...cj, status: { active: [{ kind: 'Job', apiVersion: 'batch/v1', namespace: ns, name: 'ghost', uid: '00000000-0000-0000-0000-00000000dead' }, { kind: 'Job' }] } });
+    await until(async () => !(await statusOf('ghosts')).active, 'the missing Jobs out of status.active');
+    await until(async () => (await eventsOf('ghosts')).some((e) => e.reason === 'MissingJob' && e.message === 'Active job went missing: ghost'), 'the MissingJob event');
+    // And it still runs on schedule.
+    await fire(cj);
+    await until(async () => (await jobsOf('ghosts')).length === 1, 'the next Job');
+  });
 });
 
 describe('mostRecentScheduleTime', () => {

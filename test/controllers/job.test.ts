@@ -12,7 +12,7 @@ import { ServiceAccountController } from '../../controllers/workloads/service-ac
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeClock } from '../helpers/fake-clock';
-import { FakeKubelet, type PodOutcome } from '../helpers/fake-kubelet';
+import { FakeKubelet, setPodStatus, type PodOutcome } from '../helpers/fake-kubelet';
 
 const TRACKING = 'batch.kubernetes.io/job-tracking';
 
@@ -348,6 +348,57 @@ describe('[sig-apps] Job on an injected clock', () => {
     expect(failed).toMatchObject({ failed: 2, terminating: 0, ready: 0 });
     await until(async () => (await podsOf(client, ns, 'slow')).length === 0, 'the pods to be deleted');
     await until(async () => (await eventReasons(client, ns, 'slow')).includes('DeadlineExceeded'), 'the DeadlineExceeded event');
+  });
+  it('should not replace a terminating pod until it has failed (podReplacementPolicy Failed)', async () => {
+    const ns = await newNamespace('job');
+    // This kubelet never finishes deletions: a deleted pod stays terminating until it is marked Failed.
+    kubelets.push(await new FakeKubelet(client, { namespace: ns, decide: () => ({ phase: 'Running' }), finishDeletions: false }).start());
+    await client.create(JOBS, ns, job('patient', { podReplacementPolicy: 'Failed', backoffLimit: 3 }));
+    const [first] = await until(async () => {
+      const p = await podsOf(client, ns, 'patient');
+      return p.length === 1 && (await statusOf(client, ns, 'patient')).active === 1 && p;
+    }, 'a running pod');
+    await client.delete(PODS, ns, first.metadata!.name!);
+    await until(async () => {
+      const s = await statusOf(client, ns, 'patient');
+      return s.terminating === 1 && !s.active;
+    }, 'the pod counted as terminating');
+    await clock.advance(30_000);
+    expect((await podsOf(client, ns, 'patient')).map((p) => p.metadata!.uid)).toEqual([first.metadata!.uid]);
+    await setPodStatus(client, first, { phase: 'Failed', exitCode: 137 });
+    await until(async () => (await statusOf(client, ns, 'patient')).failed === 1, 'the failure counted');
+    await clock.advance(10_000);
+    const [second] = await until(async () => {
+      const p = await podsOf(client, ns, 'patient');
+      return p.length === 1 && p[0].metadata!.uid !== first.metadata!.uid && p;
+    }, 'the replacement, the failed pod gone');
+    expect(second.metadata!.finalizers).toContain(TRACKING);
+  });
+
+  it('should keep syncing Jobs whatever odd status or annotations it meets', async () => {
+    const ns = await newNamespace('job');
+    kubelets.push(await new FakeKubelet(client, { namespace: ns, decide: () => ({ phase: 'Succeeded' }) }).start());
+    const odd = await client.create(JOBS, ns, job('odd', { completions: 2, parallelism: 1, completionMode: 'Indexed', suspend: true }));
+    await client.updateStatus(JOBS, {
+      ...odd,
+      status: { completedIndexes: '1-0,x,,7-', failedIndexes: 'zzz', uncountedTerminatedPods: { succeeded: ['not-a-pod'] }, conditions: [{ type: 'FailureTarget', status: 'Unknown', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+    });
+    // A pod claiming to belong to the Job with a completion index that is not a number.
+    await client.create(PODS, ns, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'stray', labels: (odd.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels, annotations: { 'batch.kubernetes.io/job-completion-index': 'abc' } },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    await client.patch(JOBS, ns, 'odd', 'merge', { spec: { suspend: false } });
+    const done = await until(async () => {
+      const s = await statusOf(client, ns, 'odd');
+      return hasCondition(s, 'Complete') && s;
+    }, 'the odd Job to complete all the same');
+    expect(done.completedIndexes).toBe('0,1');
+    // The stray pod, adopted, is not counted: it has no valid index.
+    expect(done.succeeded).toBe(2);
+    expect((await client.get(PODS, ns, 'stray')).metadata!.ownerReferences?.[0]?.name).toBe('odd');
   });
 });
 

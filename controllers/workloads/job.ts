@@ -114,6 +114,9 @@ export class JobController implements Controller {
   // finalizerRemovals holds, per Job key, the pod uids whose finalizer removal is not yet seen.
   private readonly finalizerRemovals = new Map<string, Set<string>>();
   private readonly backoff = new BackoffStore();
+  // superseded holds, per Job key, the resourceVersions this controller's own status writes
+  // replaced: a cache still showing one of them is behind, and a sync on it would only conflict.
+  private readonly superseded = new Map<string, Set<string>>();
   // failureSeen remembers when a failed pod was first seen, for the per-index backoff.
   private readonly failureSeen = new Map<string, number>();
 
@@ -291,8 +294,13 @@ export class JobController implements Controller {
       this.expectations.forget(key);
       this.finalizerRemovals.delete(key);
       this.backoff.remove(key);
+      this.superseded.delete(key);
       return;
     }
+    // The informer's update for our last write is on its way and queues the Job again; the
+    // timer is a safety net should that event be lost.
+    if (this.superseded.get(key)?.has(cached.metadata?.resourceVersion ?? '')) return { requeueAfter: 1000 };
+    this.superseded.delete(key);
     if (managedElsewhere(cached)) return;
     if (isJobFinished(cached)) {
       this.backoff.remove(key);
@@ -853,7 +861,15 @@ export class JobController implements Controller {
   // runs again on fresh state rather than overwriting what it did not see.
   private async writeStatus(job: KubeObject): Promise<KubeObject> {
     try {
-      return await this.client.updateStatus(JOBS, job);
+      const written = await this.client.updateStatus(JOBS, job);
+      const key = objectKey(job);
+      const replaced = job.metadata?.resourceVersion;
+      if (replaced && written.metadata?.resourceVersion !== replaced) {
+        const set = this.superseded.get(key) ?? new Set<string>();
+        set.add(replaced);
+        this.superseded.set(key, set);
+      }
+      return written;
     } catch (err) {
       if (isConflict(err)) this.log({ level: 'debug', msg: 'job status conflict, syncing again', job: objectKey(job) });
       throw err;

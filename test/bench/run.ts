@@ -8,6 +8,7 @@ import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
 import { runInformerBench } from './informer-bench';
+import { runJobBench } from './job-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   freeze: runFreezeBench,
   soak: runSoakBench,
   informer: runInformerBench,
+  jobs: runJobBench,
 };
 
 async function main(): Promise<void> {

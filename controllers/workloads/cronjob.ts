@@ -16,7 +16,7 @@ import type { EventRecorder } from '../runtime/events';
 import type { Informer } from '../runtime/informer';
 import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue, type Clock, type ReconcileResult } from '../runtime/work-queue';
-import { finishedCondition, isJobFinished, isJobSucceeded, rfc3339, statusOf } from './job-policies';
+import { capDelay, finishedCondition, isJobFinished, isJobSucceeded, rfc3339, statusOf } from './job-policies';
 
 /** CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION records on a Job the time it was scheduled for. */
 export const CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -185,7 +185,7 @@ export class CronJobController implements Controller {
       void this.recorder.event(cj, 'Warning', 'UnParseableCronJobSchedule', `unparseable schedule for cronjob: ${spec.schedule}`);
       return;
     }
-    this.queue.addAfter(key, nextScheduleDelay(cj, this.clock.now(), schedule));
+    this.queue.addAfter(key, capDelay(nextScheduleDelay(cj, this.clock.now(), schedule)));
   }
 
   /** reconcile runs one sync of a CronJob: history cleanup, then at most one new Job. */
@@ -211,7 +211,7 @@ export class CronJobController implements Controller {
       await this.client.updateStatus(CRON_JOBS, cj);
     }
     if (syncError) throw syncError;
-    if (synced.requeueAfter !== undefined) return { requeueAfter: Math.max(1, synced.requeueAfter) };
+    if (synced.requeueAfter !== undefined) return { requeueAfter: capDelay(Math.max(1, synced.requeueAfter)) };
   }
 
   private async syncCronJob(cj: KubeObject, jobs: readonly Readonly<KubeObject>[]): Promise<{ requeueAfter?: number; update: boolean }> {

@@ -245,3 +245,15 @@ export function podFinishedAt(pod: Readonly<KubeObject>): number {
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/**
+ * MAX_REQUEUE_MS caps the delays these controllers requeue with: node's timers take at most
+ * 2^31-1 ms (24.8 days) and fire at once beyond that, so a far deadline, schedule or TTL is
+ * looked at again daily and recomputed.
+ */
+export const MAX_REQUEUE_MS = 24 * 3_600_000;
+
+/** capDelay bounds a requeue delay to MAX_REQUEUE_MS. */
+export function capDelay(ms: number): number {
+  return Math.min(ms, MAX_REQUEUE_MS);
+}

@@ -37,6 +37,7 @@ import {
 } from './job-indexes';
 import {
   JOB_TRACKING_FINALIZER,
+  capDelay,
   findCondition,
   isJobFinished,
   isPodFailed,
@@ -180,7 +181,7 @@ export class JobController implements Controller {
     const start = Date.parse((job.status as JobStatus | undefined)?.startTime ?? '');
     const ads = specOf(job).activeDeadlineSeconds;
     if (Number.isFinite(start) && typeof ads === 'number' && specOf(old).activeDeadlineSeconds !== ads) {
-      this.queue.addAfter(key, ads * 1000 - (this.clock.now() - start));
+      this.queue.addAfter(key, capDelay(ads * 1000 - (this.clock.now() - start)));
     }
   }
 
@@ -440,7 +441,7 @@ export class JobController implements Controller {
     status.terminating = state.terminating;
     await this.trackStatusAndRemoveFinalizers(state, needsStatusUpdate);
     if (manageError) throw manageError;
-    if (state.requeueAfter !== undefined) return { requeueAfter: state.requeueAfter };
+    if (state.requeueAfter !== undefined) return { requeueAfter: capDelay(state.requeueAfter) };
   }
 
   // podsForJob claims the pods the Job's selector matches (orphans adopted) and answers those it controls.
@@ -562,7 +563,7 @@ export class JobController implements Controller {
     if (!perIndex) {
       const remaining = remainingBackoff(now, base, max, state.newBackoff.failuresAfterLastSuccess, state.newBackoff.lastFailureTime);
       if (remaining > 0) {
-        this.queue.addAfter(key, Math.max(remaining, this.batchMs));
+        this.queue.addAfter(key, capDelay(Math.max(remaining, this.batchMs)));
         return active;
       }
     }
@@ -584,7 +585,7 @@ export class JobController implements Controller {
           else soonest = soonest === undefined ? wait : Math.min(soonest, wait);
         }
         if (!ready.length && soonest !== undefined) {
-          this.queue.addAfter(key, Math.max(soonest, this.batchMs));
+          this.queue.addAfter(key, capDelay(Math.max(soonest, this.batchMs)));
           return active;
         }
         indexes = ready;

@@ -11,7 +11,7 @@ import { JOBS, isConflict, isNotFound, objectKey, splitKey, type Client } from '
 import type { Informer } from '../runtime/informer';
 import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue, type Clock, type ReconcileResult } from '../runtime/work-queue';
-import { finishedCondition, specOf } from './job-policies';
+import { capDelay, finishedCondition, specOf } from './job-policies';
 
 /** needsCleanup is true for a finished Job with a ttlSecondsAfterFinished. */
 export function needsCleanup(job: Readonly<KubeObject>): boolean {
@@ -62,7 +62,7 @@ export class TTLAfterFinishedController implements Controller {
     if (!cached || cached.metadata?.deletionTimestamp || !needsCleanup(cached)) return;
     const wait = this.remaining(cached);
     if (wait === undefined) return;
-    if (wait > 0) return { requeueAfter: wait };
+    if (wait > 0) return { requeueAfter: capDelay(wait) };
     // The cache may be behind (a TTL raised, the Job restarted): check the server's copy.
     const { namespace, name } = splitKey(key);
     let fresh: KubeObject;
@@ -75,7 +75,7 @@ export class TTLAfterFinishedController implements Controller {
     if (fresh.metadata?.deletionTimestamp || !needsCleanup(fresh)) return;
     const freshWait = this.remaining(fresh);
     if (freshWait === undefined) return;
-    if (freshWait > 0) return { requeueAfter: freshWait };
+    if (freshWait > 0) return { requeueAfter: capDelay(freshWait) };
     this.log({ level: 'info', msg: 'cleaning up finished Job', job: key });
     try {
       await this.client.delete(JOBS, namespace, name, { propagationPolicy: 'Background', preconditions: { resourceVersion: fresh.metadata?.resourceVersion } });

@@ -233,6 +233,12 @@ describe('[sig-apps] CronJob', () => {
     await fire(cj);
     await until(async () => (await jobsOf('ghosts')).length === 1, 'the next Job');
   });
+  it('should look again at a far schedule at least daily, never with a timer node cannot hold', async () => {
+    await client.create(CRON_JOBS, ns, cronJob('yearly', { schedule: '@yearly' }));
+    await until(async () => clock.pending().length > 0, 'the CronJob to be queued for later');
+    // Node's timers take at most 2^31-1 ms; a yearly schedule is requeued within a day instead.
+    expect(Math.max(...clock.pending())).toBeLessThanOrEqual(24 * 3_600_000);
+  });
 });
 
 describe('mostRecentScheduleTime', () => {

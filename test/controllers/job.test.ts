@@ -269,6 +269,21 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     // Its replacement waits out the 10 s pod-failure backoff; the deleted pod itself is gone.
     await waitFor(async () => !(await podsOf(client, ns, 'replace')).some((p) => p.metadata!.uid === first.metadata!.uid), 'the deleted pod to go', 30000);
   });
+  it('should remove the job-tracking finalizer from the pods of a deleted Job', async () => {
+    const ns = await newNamespace('job');
+    await kubelet(ns, () => ({ phase: 'Running' }));
+    await client.create(JOBS, ns, job('gone', { parallelism: 2, completions: 2 }));
+    const pods = await waitFor(async () => {
+      const p = await podsOf(client, ns, 'gone');
+      return p.length === 2 && p.every((x) => x.metadata!.finalizers?.includes(TRACKING)) && p;
+    }, 'two pods holding the finalizer', 30000);
+    // Orphan: the pods outlive the Job (a garbage collector would delete them on Background).
+    await client.delete(JOBS, ns, 'gone', { propagationPolicy: 'Orphan' });
+    await waitFor(async () => {
+      const now = await Promise.all(pods.map((p) => client.get(PODS, ns, p.metadata!.name!)));
+      return now.every((p) => !(p.metadata!.finalizers ?? []).includes(TRACKING));
+    }, 'the finalizers to be removed', 30000);
+  });
 });
 
 describe('[sig-apps] Job on an injected clock', () => {

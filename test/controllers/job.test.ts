@@ -34,6 +34,7 @@ interface JobStatus {
   startTime?: string;
   completionTime?: string;
   completedIndexes?: string;
+  failedIndexes?: string;
   uncountedTerminatedPods?: Record<string, unknown>;
   conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
 }
@@ -75,7 +76,7 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     return k;
   }
 
-  it('should run a job to completion with parallelism and completions', async () => {
+  it('should run a job to completion when tasks succeed', async () => {
     const ns = await newNamespace('job');
     await kubelet(ns, () => ({ phase: 'Succeeded' }));
     const created = await client.create(JOBS, ns, job('pi', { completions: 4, parallelism: 2 }));
@@ -113,7 +114,7 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     expect(reasons).toContain('SuccessfulCreate');
   });
 
-  it('should run an indexed job with JOB_COMPLETION_INDEX, index labels and hostnames', async () => {
+  it('should create pods for an Indexed job with completion indexes and specified hostname', async () => {
     const ns = await newNamespace('job');
     await kubelet(ns, () => ({ phase: 'Succeeded' }));
     await client.create(JOBS, ns, job('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }));
@@ -133,7 +134,7 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     });
   });
 
-  it('should fail a job on an exit code its podFailurePolicy names (FailJob)', async () => {
+  it('should allow to use the pod failure policy on exit code to fail the job early', async () => {
     const ns = await newNamespace('job');
     await kubelet(ns, () => ({ phase: 'Failed', exitCode: 42 }));
     await client.create(JOBS, ns, job('pfp', { backoffLimit: 6, podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] } }));
@@ -154,7 +155,7 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     await waitFor(async () => (await eventReasons(client, ns, 'pfp')).includes('PodFailurePolicy'), 'the PodFailurePolicy event');
   });
 
-  it('should ignore failures an Ignore rule matches and count the others', async () => {
+  it('should allow to use the pod failure policy to not count the failure towards the backoffLimit', async () => {
     const ns = await newNamespace('job');
     let n = 0;
     // The first pod fails with a condition the policy ignores; the second succeeds.
@@ -169,7 +170,7 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     expect(done.succeeded).toBe(1);
   });
 
-  it('should fail a job whose pods keep failing at backoffLimit with BackoffLimitExceeded', async () => {
+  it('should fail to exceed backoffLimit', async () => {
     const ns = await newNamespace('job');
     await kubelet(ns, () => ({ phase: 'Failed', exitCode: 1 }));
     await client.create(JOBS, ns, job('fails', { backoffLimit: 0 }));
@@ -182,7 +183,7 @@ describe('[sig-apps] Job (built-in controllers)', () => {
     await waitFor(async () => (await eventReasons(client, ns, 'fails')).includes('BackoffLimitExceeded'), 'the BackoffLimitExceeded event');
   });
 
-  it('should not create pods while suspended, run them on resume and delete them when suspended again', async () => {
+  it('should not create pods when created in suspend state, and delete pods when suspended', async () => {
     const ns = await newNamespace('job');
     await kubelet(ns, () => ({ phase: 'Running', ready: true }));
     await client.create(JOBS, ns, job('sus', { suspend: true, parallelism: 2, completions: 4 }));
@@ -347,7 +348,7 @@ describe('[sig-apps] Job on an injected clock', () => {
     expect(await podsOf(client, ns, 'retry')).toHaveLength(3);
   });
 
-  it('should fail a job that runs longer than activeDeadlineSeconds and delete its pods', async () => {
+  it('should fail when exceeds active deadline', async () => {
     const ns = await newNamespace('job');
     kubelets.push(await new FakeKubelet(client, { namespace: ns, decide: () => ({ phase: 'Running', ready: true }) }).start());
     await client.create(JOBS, ns, job('slow', { activeDeadlineSeconds: 60, parallelism: 2, completions: 2 }));
@@ -388,6 +389,28 @@ describe('[sig-apps] Job on an injected clock', () => {
       return p.length === 1 && p[0].metadata!.uid !== first.metadata!.uid && p;
     }, 'the replacement, the failed pod gone');
     expect(second.metadata!.finalizers).toContain(TRACKING);
+  });
+
+  it('should retry a failing index backoffLimitPerIndex times, then fail the Job with FailedIndexes', async () => {
+    const ns = await newNamespace('job');
+    const index = (p: Readonly<KubeObject>) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
+    kubelets.push(await new FakeKubelet(client, { namespace: ns, decide: (p) => (index(p) === '1' ? { phase: 'Failed', exitCode: 1 } : { phase: 'Succeeded' }) }).start());
+    await client.create(JOBS, ns, job('perindex', { completions: 3, parallelism: 3, completionMode: 'Indexed', backoffLimitPerIndex: 1 }));
+    await until(async () => (await statusOf(client, ns, 'perindex')).completedIndexes === '0,2', 'indexes 0 and 2 to succeed');
+    // Index 1 failed once: its pod keeps the finalizer until the replacement exists, after the 10 s backoff.
+    await until(async () => (await statusOf(client, ns, 'perindex')).failed === 1 || (await podsOf(client, ns, 'perindex')).some((p) => index(p) === '1' && (p.status as { phase?: string }).phase === 'Failed'), 'the first failure of index 1');
+    await clock.advance(11_000);
+    const retried = await until(async () => {
+      const p = (await podsOf(client, ns, 'perindex')).filter((x) => index(x) === '1');
+      return p.length === 2 && p;
+    }, 'a second pod for index 1');
+    expect(retried.map((p) => p.metadata!.annotations!['batch.kubernetes.io/job-index-failure-count']).sort()).toEqual(['0', '1']);
+    const failed = await until(async () => {
+      const s = await statusOf(client, ns, 'perindex');
+      return hasCondition(s, 'Failed') && s;
+    }, 'the Job to fail');
+    expect(failed).toMatchObject({ failedIndexes: '1', completedIndexes: '0,2', succeeded: 2, failed: 2 });
+    expect(failed.conditions!.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'FailedIndexes', message: 'Job has failed indexes' });
   });
 
   it('should keep syncing Jobs whatever odd status or annotations it meets', async () => {

@@ -12,7 +12,7 @@
  * terminating, Failed or Complete.
  */
 import type { KubeObject } from '../../schemas/types';
-import { labelSelectorFromObject, matches, type LabelSelector } from '../../schemas/meta/selectors';
+import { matches, type LabelSelector } from '../../schemas/meta/selectors';
 import { JOBS, PODS, hasCause, isConflict, isNotFound, objectKey, type Client } from '../runtime/client';
 import { claimObjects, controllerRefOf, newControllerRef } from '../runtime/controller-ref';
 import type { EventRecorder } from '../runtime/events';
@@ -23,7 +23,6 @@ import { TerminalError, WorkQueue, type Clock, type ReconcileResult } from '../r
 import { BackoffStore, MAX_POD_FAILURE_BACKOFF_MS, POD_FAILURE_BACKOFF_MS, remainingBackoff, type BackoffRecord } from './job-backoff';
 import {
   COMPLETION_INDEX_ANNOTATION,
-  COMPLETION_INDEX_ENV,
   INDEX_FAILURE_COUNT_ANNOTATION,
   INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
   Intervals,
@@ -38,7 +37,6 @@ import {
 import {
   JOB_TRACKING_FINALIZER,
   capDelay,
-  findCondition,
   isJobFinished,
   isPodFailed,
   isPodReady,
@@ -53,14 +51,16 @@ import {
   type JobSpec,
   type JobStatus,
 } from './job-policies';
-import { podsToDelete, slowStartBatch } from './replicaset';
+import { slowStartBatch } from './replicaset';
+import { activePodsForRemoval, hasTrackingFinalizer, isActivePod, isTerminating, managedElsewhere, message, num, podTemplate, selectorOf, strings, type PodTemplate } from './job-pods';
+import { condition, countUncounted, ensureCondition, isIndexFailed, isSuccessCriteriaMet, pastBackoffLimitOnFailure, statusOfJob, succeededIndexes, trueCondition } from './job-status';
+
+export { hasTrackingFinalizer, JOB_CONTROLLER_NAME } from './job-pods';
 
 /** MAX_UNCOUNTED_PODS bounds status.uncountedTerminatedPods (kube's MaxUncountedPods). */
 export const MAX_UNCOUNTED_PODS = 500;
 /** MAX_POD_CREATE_DELETE_PER_SYNC bounds the pods one sync creates or deletes. */
 export const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
-/** JOB_CONTROLLER_NAME is the managedBy value of Jobs this controller runs. */
-export const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 
 const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 
@@ -877,191 +877,3 @@ export class JobController implements Controller {
     }
   }
 }
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-interface PodTemplate {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  finalizers: string[];
-  spec: Record<string, unknown>;
-}
-
-// podTemplate is the Job's template with the tracking finalizer and, for Indexed Jobs, the
-// JOB_COMPLETION_INDEX variable (read from the pod's index label) in every container.
-function podTemplate(spec: JobSpec, indexed: boolean): PodTemplate {
-  const t = spec.template ?? {};
-  const podSpec = structuredClone((t.spec ?? {}) as Record<string, unknown>);
-  if (indexed) {
-    for (const field of ['initContainers', 'containers']) {
-      const containers = podSpec[field];
-      if (!Array.isArray(containers)) continue;
-      for (const c of containers as Array<{ env?: Array<{ name?: string }> }>) {
-        if (!c || typeof c !== 'object') continue;
-        const env = Array.isArray(c.env) ? c.env : (c.env = []);
-        if (env.some((e) => e?.name === COMPLETION_INDEX_ENV)) continue;
-        env.push({ name: COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${COMPLETION_INDEX_ANNOTATION}']` } } } as { name: string });
-      }
-    }
-  }
-  const finalizers = Array.isArray(t.metadata?.finalizers) ? [...t.metadata!.finalizers] : [];
-  if (!finalizers.includes(JOB_TRACKING_FINALIZER)) finalizers.push(JOB_TRACKING_FINALIZER);
-  return { labels: { ...(t.metadata?.labels ?? {}) }, annotations: { ...(t.metadata?.annotations ?? {}) }, finalizers, spec: podSpec };
-}
-
-// activePodsForRemoval picks the pods to delete: for Indexed Jobs first the duplicates of an
-// index and pods without a valid index, then the least advanced pods.
-function activePodsForRemoval(spec: JobSpec, pods: readonly Readonly<KubeObject>[], atLeast: number, now: number): Readonly<KubeObject>[] {
-  const rm: Readonly<KubeObject>[] = [];
-  let left: Readonly<KubeObject>[] = [...pods];
-  if (spec.completionMode === 'Indexed') {
-    const completions = num(spec.completions);
-    const byIndex = new Map<number, Readonly<KubeObject>[]>();
-    left = [];
-    for (const p of pods) {
-      const ix = completionIndex(p);
-      if (ix < 0 || ix >= completions) rm.push(p);
-      else byIndex.set(ix, [...(byIndex.get(ix) ?? []), p]);
-    }
-    for (const group of byIndex.values()) {
-      if (group.length === 1) left.push(group[0]);
-      else {
-        // Keep the most advanced pod of the index; the others go.
-        const ordered = podsToDelete(group, group.length, now);
-        rm.push(...ordered.slice(0, -1));
-        left.push(ordered[ordered.length - 1]);
-      }
-    }
-  }
-  if (rm.length < atLeast) rm.push(...podsToDelete(left, atLeast - rm.length, now));
-  return rm;
-}
-
-function succeededIndexes(job: Readonly<KubeObject>, completions: number, pods: readonly Readonly<KubeObject>[]): [Intervals, Intervals] {
-  const prev = Intervals.parse(statusOfJob(job).completedIndexes, completions);
-  const found = new Set<number>();
-  for (const p of pods) {
-    const ix = completionIndex(p);
-    if (podStatusOf(p).phase === 'Succeeded' && ix >= 0 && ix < completions && hasTrackingFinalizer(p)) found.add(ix);
-  }
-  return [prev, prev.withIndexes([...found].sort((a, b) => a - b))];
-}
-
-function isIndexFailed(spec: JobSpec, pod: Readonly<KubeObject>): boolean {
-  let counted = false;
-  if (isPodFailed(pod, spec)) {
-    const m = matchPodFailurePolicy(spec, pod);
-    if (m.action === 'FailIndex') return true;
-    counted = m.countFailed;
-  }
-  return counted && indexFailureCount(pod) >= num(spec.backoffLimitPerIndex);
-}
-
-// pastBackoffLimitOnFailure sums the container restarts of running pods when they restart in place.
-function pastBackoffLimitOnFailure(spec: JobSpec, pods: readonly Readonly<KubeObject>[], backoffLimit: number): boolean {
-  if ((spec.template?.spec as { restartPolicy?: string } | undefined)?.restartPolicy !== 'OnFailure') return false;
-  let restarts = 0;
-  for (const p of pods) {
-    const s = podStatusOf(p);
-    if (s.phase !== 'Running' && s.phase !== 'Pending') continue;
-    for (const c of [...(Array.isArray(s.initContainerStatuses) ? s.initContainerStatuses : []), ...(Array.isArray(s.containerStatuses) ? s.containerStatuses : [])]) restarts += num(c?.restartCount);
-  }
-  return backoffLimit === 0 ? restarts > 0 : restarts >= backoffLimit;
-}
-
-// countUncounted moves the uncounted pods that no longer hold a finalizer into the counters.
-function countUncounted(job: KubeObject, withFinalizer: Set<string>): boolean {
-  const status = statusOfJob(job);
-  const uncounted = (status.uncountedTerminatedPods ??= {});
-  let changed = false;
-  for (const field of ['succeeded', 'failed'] as const) {
-    const before = uncounted[field] ?? [];
-    const kept = before.filter((uid) => withFinalizer.has(uid));
-    if (kept.length === before.length) continue;
-    changed = true;
-    const total = num(status[field]) + before.length - kept.length;
-    if (total) status[field] = total;
-    else delete status[field];
-    if (kept.length) uncounted[field] = kept;
-    else delete uncounted[field];
-  }
-  return changed;
-}
-
-function ensureCondition(list: JobCondition[] | undefined, type: string, status: string, reason: string | undefined, message: string | undefined, now: number): [JobCondition[], boolean] {
-  const conditions = Array.isArray(list) ? [...list] : [];
-  const i = conditions.findIndex((c) => c?.type === type);
-  if (i >= 0) {
-    const c = conditions[i];
-    if (c.status !== status || (c.reason ?? '') !== (reason ?? '') || (c.message ?? '') !== (message ?? '')) {
-      conditions[i] = condition(type, status, reason, message, now);
-      return [conditions, true];
-    }
-    return [conditions, false];
-  }
-  // Going from no condition to a False one says nothing: it is not added.
-  if (status !== 'False') return [[...conditions, condition(type, status, reason, message, now)], true];
-  return [conditions, false];
-}
-
-function condition(type: string, status: string, reason: string | undefined, message: string | undefined, now: number): JobCondition {
-  const c: JobCondition = { type, status, lastProbeTime: rfc3339(now), lastTransitionTime: rfc3339(now) };
-  if (reason) c.reason = reason;
-  if (message) c.message = message;
-  return c;
-}
-
-function trueCondition(job: Readonly<KubeObject>, type: string): JobCondition | undefined {
-  const c = findCondition(job, type);
-  return c?.status === 'True' ? c : undefined;
-}
-
-function isSuccessCriteriaMet(c: JobCondition | undefined): boolean {
-  return c?.type === 'SuccessCriteriaMet' && c.status === 'True';
-}
-
-function statusOfJob(job: Readonly<KubeObject>): JobStatus {
-  return (job.status ?? {}) as JobStatus;
-}
-
-/** hasTrackingFinalizer is true for a pod the Job controller has not yet counted. */
-export function hasTrackingFinalizer(pod: Readonly<KubeObject>): boolean {
-  return Array.isArray(pod.metadata?.finalizers) && pod.metadata!.finalizers!.includes(JOB_TRACKING_FINALIZER);
-}
-
-function isActivePod(pod: Readonly<KubeObject>): boolean {
-  const phase = podStatusOf(pod).phase;
-  return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
-}
-
-function isTerminating(pod: Readonly<KubeObject>): boolean {
-  const phase = podStatusOf(pod).phase;
-  return !!pod.metadata?.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed';
-}
-
-// managedElsewhere: a Job whose spec.managedBy names another controller is left to it.
-function managedElsewhere(job: Readonly<KubeObject>): boolean {
-  const by = specOf(job).managedBy;
-  return typeof by === 'string' && by !== JOB_CONTROLLER_NAME;
-}
-
-function selectorOf(job: Readonly<KubeObject>): LabelSelector | undefined {
-  try {
-    return labelSelectorFromObject(specOf(job).selector as never);
-  } catch {
-    return undefined;
-  }
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
-function strings(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-

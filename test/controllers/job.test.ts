@@ -8,6 +8,7 @@ import { EVENTS, JOBS, PODS, type Client } from '../../controllers/runtime/clien
 import { ControllerManager } from '../../controllers/runtime/manager';
 import { JobController } from '../../controllers/workloads/job';
 import { Intervals } from '../../controllers/workloads/job-indexes';
+import { matchPodFailurePolicy, matchSuccessPolicy } from '../../controllers/workloads/job-policies';
 import { ServiceAccountController } from '../../controllers/workloads/service-account';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
@@ -446,5 +447,46 @@ describe('Intervals', () => {
     expect(Intervals.parse('0-2,4,6,7', 10).total()).toBe(6);
     expect(Intervals.parse('1,x,3-5,9-12', 10).toString()).toBe('1,3-5,9');
     expect(Intervals.parse('garbage', 5).total()).toBe(0);
+  });
+});
+
+describe('podFailurePolicy and successPolicy matching', () => {
+  const failedPod = (exitCodes: Record<string, number>, conditions: Array<{ type: string; status: string }> = []): KubeObject => ({
+    metadata: { name: 'p', namespace: 'ns' },
+    status: { phase: 'Failed', conditions, containerStatuses: Object.entries(exitCodes).map(([name, exitCode]) => ({ name, state: { terminated: { exitCode } } })) },
+  });
+  const spec = (rules: unknown[]) => ({ podFailurePolicy: { rules } }) as never;
+
+  it('applies the first matching rule: exit codes In/NotIn (by container), pod conditions, and its action', () => {
+    const rules = [
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+      { action: 'FailIndex', onExitCodes: { containerName: 'side', operator: 'In', values: [7] } },
+      { action: 'Count', onExitCodes: { operator: 'In', values: [1, 2] } },
+      { action: 'FailJob', onExitCodes: { operator: 'NotIn', values: [0, 1, 2, 7] } },
+    ];
+    expect(matchPodFailurePolicy(spec(rules), failedPod({ main: 1 }, [{ type: 'DisruptionTarget', status: 'True' }]))).toEqual({ countFailed: false, action: 'Ignore' });
+    // A pattern without status means status True (the API server defaults it).
+    expect(matchPodFailurePolicy(spec(rules), failedPod({ main: 1 }, [{ type: 'DisruptionTarget', status: 'False' }]))).toEqual({ countFailed: true, action: 'Count' });
+    expect(matchPodFailurePolicy(spec(rules), failedPod({ side: 7 }))).toEqual({ countFailed: true, action: 'FailIndex' });
+    expect(matchPodFailurePolicy(spec(rules), failedPod({ main: 7 }))).toEqual({ countFailed: true });
+    expect(matchPodFailurePolicy(spec(rules), failedPod({ main: 9 }))).toEqual({
+      countFailed: true,
+      action: 'FailJob',
+      failJobMessage: 'Container main for pod ns/p failed with exit code 9 matching FailJob rule at index 3',
+    });
+    expect(matchPodFailurePolicy(spec([{ action: 'FailJob', onPodConditions: [{ type: 'ConfigIssue', status: 'True' }] }]), failedPod({}, [{ type: 'ConfigIssue', status: 'True' }])).failJobMessage).toBe(
+      'Pod ns/p has condition ConfigIssue matching FailJob rule at index 0',
+    );
+    // Junk rules match nothing.
+    expect(matchPodFailurePolicy(spec([null, 'x', { action: 'FailJob' }]), failedPod({ main: 9 }))).toEqual({ countFailed: true });
+  });
+
+  it('meets a successPolicy by succeededIndexes, succeededCount, or both', () => {
+    const succeeded = Intervals.parse('0-2,5', 10);
+    expect(matchSuccessPolicy({ successPolicy: { rules: [{ succeededIndexes: '0-3' }] } }, 10, succeeded)).toBeUndefined();
+    expect(matchSuccessPolicy({ successPolicy: { rules: [{ succeededIndexes: '0-3' }, { succeededIndexes: '1,5' }] } }, 10, succeeded)).toBe('Matched rules at index 1');
+    expect(matchSuccessPolicy({ successPolicy: { rules: [{ succeededIndexes: '0-3', succeededCount: 3 }] } }, 10, succeeded)).toBe('Matched rules at index 0');
+    expect(matchSuccessPolicy({ successPolicy: { rules: [{ succeededCount: 4 }] } }, 10, succeeded)).toBe('Matched rules at index 0');
+    expect(matchSuccessPolicy({ successPolicy: { rules: [{ succeededCount: 5 }] } }, 10, succeeded)).toBeUndefined();
   });
 });

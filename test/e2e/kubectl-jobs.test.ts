@@ -66,6 +66,9 @@ describe('kubectl on Jobs and CronJobs', () => {
     expect(out).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/);
     expect(out).toMatch(/Normal\s+SuccessfulCreate\s+\S+\s+job-controller\s+Created pod: hello-[a-z0-9]{5}/);
     expect(out).toMatch(/Normal\s+Completed\s+\S+\s+job-controller\s+Job completed/);
+    const events = (await kubectl('events', '--for', 'job/hello')).stdout;
+    expect(events).toMatch(/Normal\s+SuccessfulCreate\s+Job\/hello\s+Created pod: hello-[a-z0-9]{5}/);
+    expect(events).toMatch(/Normal\s+Completed\s+Job\/hello\s+Job completed/);
   });
 
   it('a failing job stops at backoffLimit, and kubectl wait --for=condition=failed returns', async () => {

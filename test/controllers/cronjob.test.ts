@@ -71,7 +71,7 @@ async function fire(cj: KubeObject): Promise<number> {
   return scheduled;
 }
 
-// settleFor lets the controller act on what the clock did, ticking its retry timers.
+// until waits for a condition while ticking the fake clock, so retries it holds still run.
 async function until<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
   return waitFor(async () => {
     await clock.advance(10);

@@ -311,7 +311,7 @@ describe('[sig-apps] Job on an injected clock', () => {
     await t.close();
   });
 
-  // tick lets retries the fake clock holds (conflict backoffs of a few ms) run while a test waits.
+  // until waits for a condition while ticking the fake clock, so retries it holds (conflict backoffs of a few ms) still run.
   async function until<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
     return waitFor(async () => {
       await clock.advance(20);

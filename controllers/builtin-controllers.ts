@@ -9,11 +9,14 @@ import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
 import { ResourceQuotaController } from './quota/resource-quota';
 import { DisruptionController } from './workloads/disruption';
+import { CronJobController } from './workloads/cronjob';
+import { JobController } from './workloads/job';
 import { NamespaceController } from './workloads/namespace';
 import { PodGCController } from './workloads/pod-gc';
 import { ReplicaSetController } from './workloads/replicaset';
 import { ServiceAccountController } from './workloads/service-account';
 import { StatefulSetController } from './workloads/statefulset';
+import { TTLAfterFinishedController } from './workloads/ttl-after-finished';
 
 /** BuiltinControllerOptions carry what the controllers need from their environment. */
 export interface BuiltinControllerOptions {
@@ -33,6 +36,9 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new ReplicaSetController(),
     new StatefulSetController(),
     new DaemonSetController(),
+    new JobController(),
+    new CronJobController(),
+    new TTLAfterFinishedController(),
     new ResourceQuotaController(),
     new DisruptionController(),
     new PodGCController({ terminatedPodThreshold: options.terminatedPodGCThreshold }),

@@ -214,6 +214,10 @@ export const CONFIG_MAPS: ResourceDescriptor = { group: '', version: 'v1', resou
 export const SERVICE_ACCOUNTS: ResourceDescriptor = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true, kind: 'ServiceAccount' };
 /** REPLICA_SETS is apps/v1 replicasets. */
 export const REPLICA_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
+/** JOBS is batch/v1 jobs. */
+export const JOBS: ResourceDescriptor = { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true, kind: 'Job' };
+/** CRON_JOBS is batch/v1 cronjobs. */
+export const CRON_JOBS: ResourceDescriptor = { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, kind: 'CronJob' };
 /** DEPLOYMENTS is apps/v1 deployments. */
 export const DEPLOYMENTS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, kind: 'Deployment' };
 

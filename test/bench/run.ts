@@ -10,6 +10,7 @@ import { runSoakBench } from './soak-bench';
 import { runStatefulSetBench } from './statefulset-bench';
 import { runInformerBench } from './informer-bench';
 import { runSchedulerBench } from './scheduler-bench';
+import { runJobBench } from './job-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -21,6 +22,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   informer: runInformerBench,
   statefulset: runStatefulSetBench,
   scheduler: runSchedulerBench,
+  jobs: runJobBench,
 };
 
 async function main(): Promise<void> {

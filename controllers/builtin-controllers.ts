@@ -4,7 +4,9 @@
  */
 import type { Controller } from './runtime/manager';
 import { NamespaceController } from './workloads/namespace';
+import { DeploymentController } from './workloads/deployment/controller';
 import { ReplicaSetController } from './workloads/replicaset';
+import { ReplicationControllerController } from './workloads/replicationcontroller';
 import { ServiceAccountController } from './workloads/service-account';
 
 /** BuiltinControllerOptions carry what the controllers need from their environment. */
@@ -15,5 +17,5 @@ export interface BuiltinControllerOptions {
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController()];
+  return [new NamespaceController(), new ServiceAccountController({ rootCACert: options.rootCACert }), new ReplicaSetController(), new ReplicationControllerController(), new DeploymentController()];
 }

@@ -214,6 +214,8 @@ export const CONFIG_MAPS: ResourceDescriptor = { group: '', version: 'v1', resou
 export const SERVICE_ACCOUNTS: ResourceDescriptor = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true, kind: 'ServiceAccount' };
 /** REPLICA_SETS is apps/v1 replicasets. */
 export const REPLICA_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
+/** REPLICATION_CONTROLLERS is core/v1 replicationcontrollers. */
+export const REPLICATION_CONTROLLERS: ResourceDescriptor = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
 /** DEPLOYMENTS is apps/v1 deployments. */
 export const DEPLOYMENTS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, kind: 'Deployment' };
 

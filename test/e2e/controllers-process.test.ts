@@ -8,7 +8,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { HttpClient, loadKubeconfig } from '../../controllers/runtime/http-client';
 import { startCliServer, startControllersProcess, waitFor, type CliServer, type ControllersProcess } from '../helpers/api-server';
+import { FakeKubelet } from '../helpers/fake-kubelet';
 
 const run = promisify(execFile);
 
@@ -86,4 +88,19 @@ describe('nodeless controllers --kubeconfig', () => {
     const described = await kubectl('describe', 'replicaset', 'web', '-n', 'fresh');
     expect(described).toMatch(/Normal\s+SuccessfulCreate\s+.*replicaset-controller\s+Created pod: web-/);
   });
+
+  it('rolls out a Deployment over HTTP: kubectl rollout status returns, set image rolls to a second ReplicaSet', async () => {
+    const kubelet = await new FakeKubelet(new HttpClient(loadKubeconfig(server.kubeconfig), 'fake-kubelet'), { namespace: 'fresh' }).start();
+    try {
+      await kubectl('create', 'deployment', 'roll', '-n', 'fresh', '--image=nginx', '--replicas=2');
+      expect(await kubectl('rollout', 'status', 'deployment/roll', '-n', 'fresh', '--timeout=60s')).toMatch(/deployment "roll" successfully rolled out\n$/);
+      await kubectl('set', 'image', 'deployment/roll', '-n', 'fresh', 'nginx=nginx:1.27');
+      expect(await kubectl('rollout', 'status', 'deployment/roll', '-n', 'fresh', '--timeout=60s')).toMatch(/deployment "roll" successfully rolled out\n$/);
+      const rss = JSON.parse(await kubectl('get', 'rs', '-n', 'fresh', '-l', 'app=roll', '-o', 'json')).items;
+      expect(rss.map((rs: { spec: { replicas: number } }) => rs.spec.replicas).sort()).toEqual([0, 2]);
+      expect(await kubectl('describe', 'deployment', 'roll', '-n', 'fresh')).toMatch(/Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled down replica set roll-\S+ from 1 to 0/);
+    } finally {
+      kubelet.stop();
+    }
+  }, 120000);
 });

@@ -338,6 +338,28 @@ describe('[sig-apps] Deployment', () => {
     expect(pods[0].metadata.labels['pod-template-hash']).toBeTruthy();
   });
 
+  it('should raise collisionCount when its ReplicaSet name is taken by another template, and hash to another name', async () => {
+    const ns = await newNamespace('deploy');
+    // The stored (defaulted) template is what is hashed: a dry run shows it.
+    const preview = await client.create(DEPLOYMENTS, ns, deployment('clash', 1), { dryRun: true });
+    const taken = `clash-${computeHash((preview.spec as Obj).template)}`;
+    const other = { app: 'someone-else' };
+    await client.create(REPLICA_SETS, ns, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: taken, labels: other },
+      spec: { replicas: 0, selector: { matchLabels: other }, template: { metadata: { labels: other }, spec: { containers: [{ name: 'c', image: 'httpd' }] } } },
+    });
+    await client.create(DEPLOYMENTS, ns, deployment('clash', 1));
+    const d = await waitFor(() => rolledOut(client, ns, 'clash'), 'the rollout under another name', 30000);
+    expect(d.status.collisionCount).toBe(1);
+    const [rs] = await replicaSets(client, ns, 'clash');
+    expect(rs.metadata.name).toBe(`clash-${computeHash((preview.spec as Obj).template, 1)}`);
+    expect(rs.metadata.name).not.toBe(taken);
+    // The other ReplicaSet is left as it was.
+    expect((await client.get(REPLICA_SETS, ns, taken)).metadata?.ownerReferences).toBeUndefined();
+  });
+
   it('should refuse a Deployment whose selector does not match its template labels with kube\'s 422', async () => {
     const ns = await newNamespace('deploy');
     const bad = deployment('bad', 1);

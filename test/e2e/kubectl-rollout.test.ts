@@ -38,7 +38,10 @@ async function podImages(): Promise<string[]> {
 
 beforeAll(async () => {
   server = await startCliServer();
-  kubelet = await new FakeKubelet(new HttpClient(loadKubeconfig(server.kubeconfig), 'fake-kubelet')).start();
+  // Pods run Ready, except images tagged :broken, which stay Pending.
+  kubelet = await new FakeKubelet(new HttpClient(loadKubeconfig(server.kubeconfig), 'fake-kubelet'), {
+    decide: (pod) => (((pod.spec as { containers: Array<{ image?: string }> }).containers[0].image ?? '').endsWith(':broken') ? { phase: 'Pending' } : { phase: 'Running', ready: true }),
+  }).start();
 }, 60000);
 
 afterAll(async () => {
@@ -115,4 +118,12 @@ describe('[sig-cli] kubectl rollout', () => {
     const restartedAt = await kubectl('get', 'rs', '-l', 'app=w', '-o', 'jsonpath={.items[*].spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}');
     expect(restartedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   }, 240000);
+
+  it('fails kubectl rollout status once the progress deadline passes', async () => {
+    await kubectl('create', 'deployment', 'stuck', '--image=nginx:broken');
+    expect(await kubectl('patch', 'deployment', 'stuck', '-p', '{"spec":{"progressDeadlineSeconds":1}}')).toBe('deployment.apps/stuck patched\n');
+    const err = await kubectlFails('rollout', 'status', 'deployment/stuck', '--timeout=60s');
+    expect(err).toBe('error: deployment "stuck" exceeded its progress deadline\n');
+    expect(await kubectl('get', 'deployment', 'stuck', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}')).toBe('ProgressDeadlineExceeded');
+  }, 120000);
 });

@@ -387,9 +387,11 @@ export function isAvailable(pod: Readonly<KubeObject>, minReadySeconds: number, 
  */
 export function podsToDelete(pods: readonly Readonly<KubeObject>[], n: number, now: number): Readonly<KubeObject>[] {
   const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+  // An int32 in decimal, as kube parses it; anything else counts as the default 0.
   const cost = (p: Readonly<KubeObject>) => {
-    const v = Number(p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION]);
-    return Number.isFinite(v) ? v : 0;
+    const raw = p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION] ?? '';
+    const v = /^[+-]?\d{1,10}$/.test(raw) ? Number(raw) : 0;
+    return v >= -(2 ** 31) && v < 2 ** 31 ? v : 0;
   };
   const nodeOf = (p: Readonly<KubeObject>) => (p.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
   const onNode = new Map<string, number>();

@@ -127,7 +127,7 @@ describe('[sig-apps] Deployment', () => {
     expect(event).toMatchObject({ type: 'Normal', source: { component: 'deployment-controller' }, involvedObject: { kind: 'Deployment', name: 'web' } });
   });
 
-  it('should scale up and down through the scale subresource, with ScalingReplicaSet events', async () => {
+  it('Deployment should have a working scale subresource: scaled up and down, with ScalingReplicaSet events', async () => {
     const ns = await newNamespace('deploy');
     await client.create(DEPLOYMENTS, ns, deployment('scaled', 2));
     await waitFor(() => rolledOut(client, ns, 'scaled'), 'the rollout', 30000);
@@ -192,7 +192,7 @@ describe('[sig-apps] Deployment', () => {
     ]);
   });
 
-  it('RecreateDeployment should delete old pods before it creates new ones', async () => {
+  it('RecreateDeployment should delete old pods and create new ones (no new pod while an old one exists)', async () => {
     const ns = await newNamespace('deploy');
     await client.create(DEPLOYMENTS, ns, deployment('recreate', 3, { strategy: { type: 'Recreate' } }));
     await waitFor(() => rolledOut(client, ns, 'recreate'), 'the first rollout', 30000);
@@ -260,7 +260,7 @@ describe('[sig-apps] Deployment', () => {
     expect((await livePods(client, ns, 'paused')).every((p) => p.spec.containers[0].image === 'nginx:1.27')).toBe(true);
   });
 
-  it('should support proportional scaling', async () => {
+  it('deployment should support proportional scaling', async () => {
     // As the conformance test: 10 replicas, maxSurge 3, maxUnavailable 2, a new image that never
     // becomes ready; scaled to 30 mid-rollout, the old ReplicaSet goes to 20 and the new one to 13.
     const ns = await newNamespace('deploy');
@@ -279,6 +279,37 @@ describe('[sig-apps] Deployment', () => {
     }, 'the proportional scale-up', 60000);
     expect(scaled.map((rs) => rs.spec.replicas)).toEqual([20, 13]);
     expect(scaled.map((rs) => rs.metadata.annotations['deployment.kubernetes.io/desired-replicas'])).toEqual(['30', '30']);
+  });
+
+  it('deployment should support rollover', async () => {
+    // As the conformance test: a rollout stuck on an image that never runs is overtaken by
+    // another template; the stuck ReplicaSet is scaled down with the original, minReadySeconds kept.
+    const ns = await newNamespace('deploy');
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    await client.create(DEPLOYMENTS, ns, deployment('rollover', 1, { strategy, minReadySeconds: 1 }));
+    await waitFor(() => rolledOut(client, ns, 'rollover'), 'the first rollout', 30000);
+    await setImage(client, ns, 'rollover', 'redis:broken');
+    await waitFor(async () => (await replicaSets(client, ns, 'rollover')).length === 2 && (await livePods(client, ns, 'rollover')).length === 2, 'the stuck second ReplicaSet', 30000);
+    await setImage(client, ns, 'rollover', 'nginx:1.27');
+    await waitFor(async () => {
+      const d = await rolledOut(client, ns, 'rollover');
+      return d && d.metadata.annotations['deployment.kubernetes.io/revision'] === '3';
+    }, 'the rollover', 30000);
+    const rss = await replicaSets(client, ns, 'rollover');
+    expect(rss.map((rs) => [rs.spec.template.spec.containers[0].image, rs.spec.replicas, rs.spec.minReadySeconds])).toEqual([
+      ['nginx', 0, 1],
+      ['redis:broken', 0, 1],
+      ['nginx:1.27', 1, 1],
+    ]);
+    const [pod] = await waitFor(async () => {
+      const p = await livePods(client, ns, 'rollover');
+      return p.length === 1 && p;
+    }, 'one pod left');
+    // minReadySeconds: the original was scaled down only once the new pod had been ready a second.
+    const readySince = Date.parse(pod.status.conditions.find((c: Obj) => c.type === 'Ready').lastTransitionTime);
+    const events = (await client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=rollover,reason=ScalingReplicaSet' })).items as Obj[];
+    const down = events.find((e) => e.message === `Scaled down replica set ${rss[0].metadata.name} from 1 to 0`)!;
+    expect(Date.parse(down.firstTimestamp) - readySince).toBeGreaterThanOrEqual(1000);
   });
 
   it('deployment should delete old replica sets beyond revisionHistoryLimit', async () => {
@@ -312,7 +343,7 @@ describe('[sig-apps] Deployment', () => {
     expect(d.status.availableReplicas ?? 0).toBe(0);
   });
 
-  it('RollingUpdateDeployment should adopt a matching orphan ReplicaSet and replace its pods', async () => {
+  it('RollingUpdateDeployment should delete old pods and create new ones (adopting a matching orphan ReplicaSet)', async () => {
     const ns = await newNamespace('deploy');
     const labels = { app: 'adopt', pod: 'httpd' };
     const orphan: KubeObject = await client.create<KubeObject>(REPLICA_SETS, ns, {

@@ -12,7 +12,8 @@ import { ApiError, DEPLOYMENTS, EVENTS, PODS, REPLICA_SETS, type Client } from '
 import { ControllerManager } from '../../controllers/runtime/manager';
 import { DeploymentController } from '../../controllers/workloads/deployment/controller';
 import { computeHash } from '../../controllers/workloads/deployment/hash';
-import { resolveFenceposts } from '../../controllers/workloads/deployment/replica-sets';
+import { setNewReplicaSetAnnotations } from '../../controllers/workloads/deployment/annotations';
+import { proportion, resolveFenceposts } from '../../controllers/workloads/deployment/replica-sets';
 import { ReplicaSetController } from '../../controllers/workloads/replicaset';
 import type { KubeObject } from '../../schemas/types';
 import { createNodeless } from '../../server/server';
@@ -391,6 +392,29 @@ describe('[sig-apps] Deployment', () => {
     expect((await client.get(REPLICA_SETS, ns, taken)).metadata?.ownerReferences).toBeUndefined();
   });
 
+  it('should roll back to the revision a deprecated.deployment.rollback.to annotation names, and drop the annotation', async () => {
+    const ns = await newNamespace('deploy');
+    await client.create(DEPLOYMENTS, ns, deployment('undo', 1));
+    await waitFor(() => rolledOut(client, ns, 'undo'), 'revision 1', 30000);
+    await setImage(client, ns, 'undo', 'nginx:1.27');
+    await waitFor(async () => (await rolledOut(client, ns, 'undo')) && (await get(client, ns, 'undo')).metadata.annotations['deployment.kubernetes.io/revision'] === '2', 'revision 2', 30000);
+    await client.patch(DEPLOYMENTS, ns, 'undo', 'merge', { metadata: { annotations: { 'deprecated.deployment.rollback.to': '1' } } });
+    const d = await waitFor(async () => {
+      const x = await rolledOut(client, ns, 'undo');
+      return x && x.metadata.annotations['deployment.kubernetes.io/revision'] === '3' && x;
+    }, 'the rollback to finish as revision 3', 30000);
+    expect(d.metadata.annotations['deprecated.deployment.rollback.to']).toBeUndefined();
+    expect(d.spec.template.spec.containers[0].image).toBe('nginx');
+    expect(d.spec.template.metadata.labels).toEqual({ app: 'undo' });
+    const rss = await replicaSets(client, ns, 'undo');
+    expect(rss.map((rs) => [rs.spec.template.spec.containers[0].image, rs.metadata.annotations['deployment.kubernetes.io/revision'], rs.metadata.annotations['deployment.kubernetes.io/revision-history']])).toEqual([
+      ['nginx:1.27', '2', undefined],
+      ['nginx', '3', '1'],
+    ]);
+    const events = (await client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=undo,reason=DeploymentRollback' })).items as Obj[];
+    expect(events.map((e) => e.message)).toEqual(['Rolled back deployment "undo" to revision 1']);
+  });
+
   it('should refuse a Deployment whose selector does not match its template labels with kube\'s 422', async () => {
     const ns = await newNamespace('deploy');
     const bad = deployment('bad', 1);
@@ -405,6 +429,36 @@ describe('[sig-apps] Deployment', () => {
       message: 'Deployment.apps "bad" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"bad"}: `selector` does not match template `labels`',
       details: { name: 'bad', group: 'apps', kind: 'Deployment', causes: [{ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels' }] },
     });
+  });
+});
+
+describe('deployment annotations and proportions', () => {
+  it('keeps the revisions a ReplicaSet held in revision-history, bounded to 2,000 characters', () => {
+    const d = { metadata: { annotations: { note: 'n', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } }, spec: { replicas: 3 } };
+    const rs: Obj = { metadata: { annotations: { 'deployment.kubernetes.io/revision': '1' } } };
+    expect(setNewReplicaSetAnnotations(d, rs, 3n, true, 1)).toBe(true);
+    expect(rs.metadata.annotations).toEqual({ 'deployment.kubernetes.io/revision': '3', 'deployment.kubernetes.io/revision-history': '1', note: 'n' });
+    expect(setNewReplicaSetAnnotations(d, rs, 3n, true, 1)).toBe(false);
+    setNewReplicaSetAnnotations(d, rs, 5n, true, 1);
+    expect(rs.metadata.annotations['deployment.kubernetes.io/revision-history']).toBe('1,3');
+    rs.metadata.annotations['deployment.kubernetes.io/revision-history'] = Array.from({ length: 500 }, (_, i) => String(1000 + i)).join(',');
+    setNewReplicaSetAnnotations(d, rs, 6n, true, 1);
+    const history = rs.metadata.annotations['deployment.kubernetes.io/revision-history'];
+    expect(history.length).toBeLessThanOrEqual(2000);
+    expect(history.endsWith(',5')).toBe(true);
+    // A new ReplicaSet also gets the size annotations: desired, and desired + maxSurge.
+    const fresh: Obj = { metadata: {} };
+    setNewReplicaSetAnnotations(d, fresh, 1n, false, 1);
+    expect(fresh.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
+  });
+  it('shares a resize in proportion to max-replicas, never beyond what is left to add', () => {
+    const d = { spec: { replicas: 30, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }, status: { replicas: 13 } };
+    const rs = (replicas: number) => ({ metadata: { annotations: { 'deployment.kubernetes.io/max-replicas': '13' } }, spec: { replicas } });
+    expect(proportion(rs(8), d, 20, 0)).toBe(12);
+    expect(proportion(rs(5), d, 20, 12)).toBe(8);
+    // Never more than what is left to add.
+    expect(proportion(rs(5), d, 20, 15)).toBe(5);
+    expect(proportion(rs(0), d, 20, 0)).toBe(0);
   });
 });
 

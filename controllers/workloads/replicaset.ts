@@ -11,7 +11,7 @@
 import type { KubeObject } from '../../schemas/types';
 import { jsonEqual } from '../../schemas/meta/json';
 import { labelSelectorFromObject, matches, type LabelSelector, type LabelSelectorObject } from '../../schemas/meta/selectors';
-import { PODS, REPLICA_SETS, hasCause, isConflict, isNotFound, objectKey, splitKey, type Client, type ResourceDescriptor } from '../runtime/client';
+import { PODS, REPLICA_SETS, apiVersionOf, hasCause, isConflict, isNotFound, objectKey, splitKey, type Client, type ResourceDescriptor } from '../runtime/client';
 import { claimObjects, controllerRefOf, newControllerRef } from '../runtime/controller-ref';
 import type { EventRecorder } from '../runtime/events';
 import { Expectations } from '../runtime/expectations';
@@ -194,7 +194,8 @@ export class ReplicaSetController implements Controller {
       this.expectations.forget(key);
       return;
     }
-    const rs = cached;
+    // Items of a list from a real API server carry no kind: the controllerRef needs it.
+    const rs: Readonly<KubeObject> = { ...cached, apiVersion: apiVersionOf(this.kind.resource), kind: this.kind.kind };
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const { namespace } = splitKey(key);
     const needsSync = this.expectations.satisfied(key) && !rs.metadata?.deletionTimestamp;

@@ -132,7 +132,9 @@ export class DeploymentController implements Controller {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const cached = this.deployments.get(key);
     if (!cached) return;
-    const ctx: SyncContext = { client: this.client, recorder: this.recorder, now: () => this.clock.now(), d: structuredClone(cached) as Deployment };
+    // Items of a list from a real API server carry no kind: controllerRefs and events need it.
+    const d: Deployment = { ...(structuredClone(cached) as Deployment), apiVersion: 'apps/v1', kind: 'Deployment' };
+    const ctx: SyncContext = { client: this.client, recorder: this.recorder, now: () => this.clock.now(), d };
     await this.syncDeployment(ctx);
     if (ctx.requeueAfter !== undefined) return { requeueAfter: ctx.requeueAfter };
   }

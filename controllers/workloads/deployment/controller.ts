@@ -15,7 +15,7 @@ import type { EventRecorder } from '../../runtime/events';
 import type { Informer } from '../../runtime/informer';
 import type { Controller, ControllerContext } from '../../runtime/manager';
 import { WorkQueue, type Clock, type ReconcileResult } from '../../runtime/work-queue';
-import { desiredReplicasAnnotation, ROLLBACK_TO_ANNOTATION } from './annotations';
+import { desiredReplicasAnnotation, parseRevision, ROLLBACK_TO_ANNOTATION } from './annotations';
 import { REASONS, getCondition, newCondition, setCondition } from './conditions';
 import { getAllReplicaSetsAndSyncRevision } from './new-replica-set';
 import { hasProgressDeadline, syncDeploymentStatus, writeStatusIfChanged } from './progress';
@@ -155,7 +155,8 @@ export class DeploymentController implements Controller {
     }
     await checkPausedConditions(ctx);
     if (ctx.d.spec?.paused) return sync(ctx, rss);
-    if (ctx.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION] !== undefined) return rollback(ctx, rss);
+    // As kube, a rollback annotation that is not a revision number is ignored (and left in place).
+    if (parseRevision(ctx.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION]) !== undefined) return rollback(ctx, rss);
     if (await isScalingEvent(ctx, rss)) return sync(ctx, rss);
     if (ctx.d.spec?.strategy?.type === 'Recreate') return rolloutRecreate(ctx, rss, this.podsByReplicaSet(rss));
     return rolloutRolling(ctx, rss);
@@ -212,7 +213,7 @@ async function isScalingEvent(ctx: SyncContext, rss: readonly RS[]): Promise<boo
 async function sync(ctx: SyncContext, rss: readonly RS[]): Promise<void> {
   const { fresh, olds } = await getAllReplicaSetsAndSyncRevision(ctx, rss, false);
   await scale(ctx, fresh, olds);
-  if (ctx.d.spec?.paused && ctx.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION] === undefined) await cleanupDeployment(ctx, olds);
+  if (ctx.d.spec?.paused && parseRevision(ctx.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION]) === undefined) await cleanupDeployment(ctx, olds);
   // Status sums the ReplicaSets' reported counts, which scaling does not change at once.
   return syncDeploymentStatus(ctx, [...olds, fresh], fresh);
 }

@@ -32,10 +32,9 @@ async function clearRollbackTo(ctx: SyncContext): Promise<void> {
 
 /** rollback performs the rollback the annotation asks for, or gives up on it with a Warning event. */
 export async function rollback(ctx: SyncContext, rss: readonly RS[]): Promise<void> {
-  const raw = ctx.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION] ?? '';
   const { fresh, olds } = await getAllReplicaSetsAndSyncRevision(ctx, rss, true);
   const all = [...olds, ...(fresh ? [fresh] : [])];
-  let revision = parseRevision(raw) ?? 0n;
+  let revision = parseRevision(ctx.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION]) ?? 0n;
   if (revision === 0n) revision = lastRevision(all);
   const target = revision ? all.find((rs) => revisionOf(rs) === revision) : undefined;
   const d = ctx.d;

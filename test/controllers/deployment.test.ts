@@ -144,10 +144,14 @@ describe('[sig-apps] Deployment', () => {
     expect(await scalingEvents(ns, 'scaled')).toEqual([`Scaled up replica set ${name} from 0 to 2`, `Scaled up replica set ${name} from 2 to 5`, `Scaled down replica set ${name} from 5 to 1`]);
   });
 
-  it('RollingUpdateDeployment should keep maxSurge and maxUnavailable at every step a pod watcher observes', async () => {
+  // maxSurge rounds up and maxUnavailable down: 25% of 10 is 3 above and 2 below.
+  it.each([
+    { replicas: 4, maxSurge: 1 as number | string, maxUnavailable: 1 as number | string, maxLive: 5, minReady: 3 },
+    { replicas: 10, maxSurge: '25%', maxUnavailable: '25%', maxLive: 13, minReady: 8 },
+  ])('RollingUpdateDeployment should keep maxSurge $maxSurge and maxUnavailable $maxUnavailable of $replicas at every step a pod watcher observes', async ({ replicas, maxSurge, maxUnavailable, maxLive: liveLimit, minReady: readyLimit }) => {
     const ns = await newNamespace('deploy');
-    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
-    await client.create(DEPLOYMENTS, ns, deployment('roll', 4, { strategy }));
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } };
+    await client.create(DEPLOYMENTS, ns, deployment('roll', replicas, { strategy }));
     await waitFor(() => rolledOut(client, ns, 'roll'), 'the first rollout', 30000);
     const list = await client.list(PODS, ns);
     const pods = new Map<string, Obj>(list.items.map((p) => [p.metadata!.name!, p as Obj]));
@@ -167,29 +171,29 @@ describe('[sig-apps] Deployment', () => {
         const ready = live.filter(isReady).length;
         maxLive = Math.max(maxLive, live.length);
         minReady = Math.min(minReady, ready);
-        if (live.length > 5) violations.push(`${live.length} live pods (max 4 + 1 surge) after ${ev.type} ${p.metadata.name}`);
-        if (ready < 3) violations.push(`${ready} ready pods (min 4 - 1 unavailable) after ${ev.type} ${p.metadata.name}`);
+        if (live.length > liveLimit) violations.push(`${live.length} live pods (max ${liveLimit}) after ${ev.type} ${p.metadata.name}`);
+        if (ready < readyLimit) violations.push(`${ready} ready pods (min ${readyLimit}) after ${ev.type} ${p.metadata.name}`);
       }
     })();
     try {
       await setImage(client, ns, 'roll', 'nginx:1.27');
       await waitFor(async () => {
         const d = await rolledOut(client, ns, 'roll');
-        return d && d.metadata.annotations['deployment.kubernetes.io/revision'] === '2' && (await livePods(client, ns, 'roll')).every((p) => p.spec.containers[0].image === 'nginx:1.27') && pods.size === 4;
+        return d && d.metadata.annotations['deployment.kubernetes.io/revision'] === '2' && (await livePods(client, ns, 'roll')).every((p) => p.spec.containers[0].image === 'nginx:1.27') && pods.size === replicas;
       }, 'the rolling update to finish', 60000);
     } finally {
       stream.close();
       await watching;
     }
     expect(violations).toEqual([]);
-    // The watcher saw the whole rollout: four pods created, four deleted, each step checked.
-    expect(steps).toBeGreaterThanOrEqual(16);
-    expect(maxLive).toBeLessThanOrEqual(5);
-    expect(minReady).toBeGreaterThanOrEqual(3);
+    // The watcher saw the whole rollout: each pod created, made ready, deleted and gone, each step checked.
+    expect(steps).toBeGreaterThanOrEqual(4 * replicas);
+    expect(maxLive).toBeLessThanOrEqual(liveLimit);
+    expect(minReady).toBeGreaterThanOrEqual(readyLimit);
     const rss = await replicaSets(client, ns, 'roll');
     expect(rss.map((rs) => [rs.metadata.annotations['deployment.kubernetes.io/revision'], rs.spec.replicas])).toEqual([
       ['1', 0],
-      ['2', 4],
+      ['2', replicas],
     ]);
   });
 

@@ -9,6 +9,7 @@ import { ControllerManager } from '../../controllers/runtime/manager';
 import { ReplicationControllerController } from '../../controllers/workloads/replicationcontroller';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { FakeKubelet } from '../helpers/fake-kubelet';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -99,6 +100,45 @@ describe('[sig-apps] ReplicationController', () => {
     await waitFor(async () => (await statusOf(client, ns, 'e2e-rc')).replicas === 2, 'status.replicas 2');
     expect((await t.api.get(scalePath).expect(200)).body).toMatchObject({ spec: { replicas: 2 }, status: { replicas: 2 } });
     expect(await podsOf(client, ns, 'e2e-rc')).toHaveLength(2);
+  });
+});
+
+describe('[sig-apps] ReplicationController with running pods', () => {
+  it('should test the lifecycle of a ReplicationController [Conformance]', async () => {
+    const ns = await newNamespace('rc');
+    const kubelet = await new FakeKubelet(t.nodeless.client, { namespace: ns }).start();
+    const base = `/api/v1/namespaces/${ns}/replicationcontrollers`;
+    try {
+      const manifest = rc('rc-lifecycle-test', 1, { 'test-rc-static': 'true' });
+      manifest.metadata!.labels = { 'test-rc-static': 'true' };
+      await client.create(REPLICATION_CONTROLLERS, ns, manifest);
+      const ready = async (n: number) => {
+        const s = await statusOf(client, ns, 'rc-lifecycle-test');
+        return s.readyReplicas === n && s.availableReplicas === n;
+      };
+      await waitFor(() => ready(1), 'one ready, available replica', 30000);
+
+      await t.api.patch(`${base}/rc-lifecycle-test`).set('Content-Type', 'application/strategic-merge-patch+json').send({ metadata: { labels: { 'test-rc': 'patched' } } }).expect(200);
+      // A status patch is overwritten by the controller, which counts the pods again.
+      const patched = await t.api.patch(`${base}/rc-lifecycle-test/status`).set('Content-Type', 'application/merge-patch+json').send({ status: { readyReplicas: 0, availableReplicas: 0 } }).expect(200);
+      expect(patched.body.status).toMatchObject({ readyReplicas: 0, availableReplicas: 0 });
+      expect(patched.body.metadata.labels).toEqual({ 'test-rc-static': 'true', 'test-rc': 'patched' });
+      await waitFor(() => ready(1), 'the controller to restore the counts', 30000);
+      const status = (await t.api.get(`${base}/rc-lifecycle-test/status`).expect(200)).body;
+      expect(status).toMatchObject({ kind: 'ReplicationController', metadata: { name: 'rc-lifecycle-test' }, status: { replicas: 1 } });
+
+      const scale = (await t.api.get(`${base}/rc-lifecycle-test/scale`).expect(200)).body;
+      await t.api.put(`${base}/rc-lifecycle-test/scale`).send({ ...scale, spec: { replicas: 2 } }).expect(200);
+      await waitFor(() => ready(2), 'two ready, available replicas', 30000);
+
+      const listed = (await t.api.get('/api/v1/replicationcontrollers').query({ labelSelector: 'test-rc-static=true' }).expect(200)).body;
+      expect(listed.items.map((x: Obj) => `${x.metadata.namespace}/${x.metadata.name}`)).toContain(`${ns}/rc-lifecycle-test`);
+      await t.api.delete(base).query({ labelSelector: 'test-rc-static=true' }).expect(200);
+      await waitFor(async () => (await t.api.get(`${base}/rc-lifecycle-test`)).status === 404, 'the ReplicationController to be deleted', 30000);
+      expect(kubelet.errors).toEqual([]);
+    } finally {
+      kubelet.stop();
+    }
   });
 });
 

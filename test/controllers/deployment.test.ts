@@ -419,6 +419,41 @@ describe('[sig-apps] Deployment', () => {
     expect(events.map((e) => e.message)).toEqual(['Rolled back deployment "undo" to revision 1']);
   });
 
+  it('should run the lifecycle of a Deployment', async () => {
+    const ns = await newNamespace('deploy');
+    const base = `/apis/apps/v1/namespaces/${ns}/deployments`;
+    const manifest = deployment('test-deployment', 1);
+    manifest.metadata!.labels = { 'test-deployment-static': 'true' };
+    await client.create(DEPLOYMENTS, ns, manifest);
+    await waitFor(() => rolledOut(client, ns, 'test-deployment'), 'one available replica', 30000);
+    await t.api
+      .patch(`${base}/test-deployment`)
+      .set('Content-Type', 'application/strategic-merge-patch+json')
+      .send({ metadata: { labels: { 'test-deployment': 'patched' } }, spec: { replicas: 2, template: { spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'nginx:1.27' }] } } } })
+      .expect(200);
+    await waitFor(async () => {
+      const d = await rolledOut(client, ns, 'test-deployment');
+      return d && d.status.readyReplicas === 2 && d.metadata.labels['test-deployment'] === 'patched';
+    }, 'two available replicas of the patched template', 30000);
+    const listed = (await t.api.get('/apis/apps/v1/deployments').query({ labelSelector: 'test-deployment-static=true' }).expect(200)).body;
+    expect(listed.items.map((x: Obj) => `${x.metadata.namespace}/${x.metadata.name}`)).toContain(`${ns}/test-deployment`);
+
+    // A condition the controller does not own survives its status writes.
+    const current = (await t.api.get(`${base}/test-deployment/status`).expect(200)).body;
+    current.status.conditions.push({ type: 'StatusUpdate', status: 'True', reason: 'E2E', message: 'Set from e2e test' });
+    await t.api.put(`${base}/test-deployment/status`).send(current).expect(200);
+    await client.updateScale(DEPLOYMENTS, ns, 'test-deployment', { spec: { replicas: 1 } });
+    await waitFor(async () => {
+      const d = await rolledOut(client, ns, 'test-deployment');
+      return d && d.status.replicas === 1;
+    }, 'the scale-down', 30000);
+    const d = await get(client, ns, 'test-deployment');
+    expect(condition(d, 'StatusUpdate')).toMatchObject({ status: 'True', reason: 'E2E', message: 'Set from e2e test' });
+
+    await t.api.delete(base).query({ labelSelector: 'test-deployment-static=true' }).expect(200);
+    await waitFor(async () => (await t.api.get(`${base}/test-deployment`)).status === 404, 'the Deployment to be deleted', 30000);
+  });
+
   it('should refuse a Deployment whose selector does not match its template labels with kube\'s 422', async () => {
     const ns = await newNamespace('deploy');
     const bad = deployment('bad', 1);

@@ -16,7 +16,8 @@ import { formatFigure, podObject, type Figure } from './fixtures';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Test objects are read loosely, as JSON.
+type Obj = Record<string, any>;
 
 function deployment(name: string, replicas: number, image = 'nginx'): Obj {
   return {

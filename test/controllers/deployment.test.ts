@@ -40,7 +40,8 @@ afterAll(async () => {
   await t.close();
 });
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Test objects are read loosely, as JSON.
+type Obj = Record<string, any>;
 
 function deployment(name: string, replicas: number, spec: Obj = {}, image = 'nginx'): KubeObject {
   return {

@@ -11,7 +11,8 @@ import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeKubelet } from '../helpers/fake-kubelet';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Test objects are read loosely, as JSON.
+type Obj = Record<string, any>;
 
 let t: TestServer;
 let client: Client;

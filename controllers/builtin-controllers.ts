@@ -13,7 +13,9 @@ import { CronJobController } from './workloads/cronjob';
 import { JobController } from './workloads/job';
 import { NamespaceController } from './workloads/namespace';
 import { PodGCController } from './workloads/pod-gc';
+import { DeploymentController } from './workloads/deployment/controller';
 import { ReplicaSetController } from './workloads/replicaset';
+import { ReplicationControllerController } from './workloads/replicationcontroller';
 import { ServiceAccountController } from './workloads/service-account';
 import { StatefulSetController } from './workloads/statefulset';
 import { TTLAfterFinishedController } from './workloads/ttl-after-finished';
@@ -34,6 +36,8 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new NamespaceController(),
     new ServiceAccountController({ rootCACert: options.rootCACert }),
     new ReplicaSetController(),
+    new ReplicationControllerController(),
+    new DeploymentController(),
     new StatefulSetController(),
     new DaemonSetController(),
     new JobController(),

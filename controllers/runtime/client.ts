@@ -218,6 +218,8 @@ export const REPLICA_SETS: ResourceDescriptor = { group: 'apps', version: 'v1', 
 export const JOBS: ResourceDescriptor = { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true, kind: 'Job' };
 /** CRON_JOBS is batch/v1 cronjobs. */
 export const CRON_JOBS: ResourceDescriptor = { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, kind: 'CronJob' };
+/** REPLICATION_CONTROLLERS is core/v1 replicationcontrollers. */
+export const REPLICATION_CONTROLLERS: ResourceDescriptor = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
 /** DEPLOYMENTS is apps/v1 deployments. */
 export const DEPLOYMENTS: ResourceDescriptor = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, kind: 'Deployment' };
 
@@ -233,8 +235,6 @@ export const PERSISTENT_VOLUME_CLAIMS: ResourceDescriptor = { group: '', version
 export const SECRETS: ResourceDescriptor = { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' };
 /** SERVICES is core/v1 services. */
 export const SERVICES: ResourceDescriptor = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
-/** REPLICATION_CONTROLLERS is core/v1 replicationcontrollers. */
-export const REPLICATION_CONTROLLERS: ResourceDescriptor = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
 /** RESOURCE_QUOTAS is core/v1 resourcequotas. */
 export const RESOURCE_QUOTAS: ResourceDescriptor = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
 /** POD_DISRUPTION_BUDGETS is policy/v1 poddisruptionbudgets. */

@@ -1,5 +1,6 @@
 /**
- * The ReplicaSet controller, as kube's pkg/controller/replicaset: it keeps spec.replicas pods
+ * The ReplicaSet controller, as kube's pkg/controller/replicaset (and, parameterised by a
+ * ReplicatedKind, the ReplicationController controller): it keeps spec.replicas pods
  * matching the selector, created from the template (whose labels, pod-template-hash included,
  * the pods carry) with the ReplicaSet as their controllerRef. Orphans that match are adopted,
  * owned pods that stop matching are released. Expectations keep a reconcile that runs before
@@ -9,8 +10,8 @@
  */
 import type { KubeObject } from '../../schemas/types';
 import { jsonEqual } from '../../schemas/meta/json';
-import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
-import { PODS, REPLICA_SETS, hasCause, isConflict, isNotFound, objectKey, splitKey, type Client } from '../runtime/client';
+import { labelSelectorFromObject, matches, type LabelSelector, type LabelSelectorObject } from '../../schemas/meta/selectors';
+import { PODS, REPLICA_SETS, apiVersionOf, hasCause, isConflict, isNotFound, objectKey, splitKey, type Client, type ResourceDescriptor } from '../runtime/client';
 import { claimObjects, controllerRefOf, newControllerRef } from '../runtime/controller-ref';
 import type { EventRecorder } from '../runtime/events';
 import { Expectations } from '../runtime/expectations';
@@ -44,15 +45,55 @@ interface PodStatus {
   containerStatuses?: Array<{ restartCount?: number }>;
 }
 
+/**
+ * ReplicatedKind is what differs between the kinds this controller runs: kube runs the
+ * ReplicationController controller as the ReplicaSet controller over an adapter, and so do we.
+ */
+export interface ReplicatedKind {
+  /** controllerName is the field manager and event component, e.g. replicaset-controller */
+  controllerName: string;
+  resource: ResourceDescriptor;
+  /** kind is the kind named in the pods' controllerRef */
+  kind: string;
+  /** selectorOf reads the spec's pod selector as a LabelSelector object; undefined selects nothing */
+  selectorOf(spec: Record<string, unknown>): LabelSelectorObject | undefined;
+}
+
+/** REPLICA_SET_KIND is apps/v1 ReplicaSet, whose selector is a LabelSelector. */
+export const REPLICA_SET_KIND: ReplicatedKind = {
+  controllerName: 'replicaset-controller',
+  resource: REPLICA_SETS,
+  kind: 'ReplicaSet',
+  selectorOf: (spec) => spec.selector as LabelSelectorObject | undefined,
+};
+
 /** ReplicaSetControllerOptions tune the controller. */
 export interface ReplicaSetControllerOptions {
   workers?: number;
   burstReplicas?: number;
+  /** kind is the kind reconciled (default ReplicaSet) */
+  kind?: ReplicatedKind;
 }
 
-/** ReplicaSetController reconciles apps/v1 ReplicaSets. */
+/**
+ * ReplicaManagementError is a failed create or delete of pods; its reason (FailedCreate or
+ * FailedDelete) and message become the ReplicaFailure condition, as kube reports them.
+ */
+export class ReplicaManagementError extends Error {
+  constructor(
+    readonly reason: 'FailedCreate' | 'FailedDelete',
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'ReplicaManagementError';
+  }
+}
+
+/** ReplicaSetController reconciles apps/v1 ReplicaSets (or, given REPLICATION_CONTROLLER_KIND, core/v1 ReplicationControllers). */
 export class ReplicaSetController implements Controller {
-  readonly name = 'replicaset-controller';
+  readonly name: string;
+  private readonly kind: ReplicatedKind;
   private client!: Client;
   private recorder!: EventRecorder;
   private clock!: Clock;
@@ -61,7 +102,10 @@ export class ReplicaSetController implements Controller {
   private pods!: Informer;
   private expectations!: Expectations;
 
-  constructor(private readonly options: ReplicaSetControllerOptions = {}) {}
+  constructor(private readonly options: ReplicaSetControllerOptions = {}) {
+    this.kind = options.kind ?? REPLICA_SET_KIND;
+    this.name = this.kind.controllerName;
+  }
 
   setup(ctx: ControllerContext): void {
     this.client = ctx.client;
@@ -69,8 +113,8 @@ export class ReplicaSetController implements Controller {
     this.clock = ctx.clock;
     this.expectations = new Expectations(ctx.clock);
     // kube-controller-manager runs five ReplicaSet workers (--concurrent-replicaset-syncs).
-    this.queue = new WorkQueue((key) => this.reconcile(key), { failure: 'replicaset sync failed', workers: this.options.workers ?? 5, autoStart: false, clock: ctx.clock, log: ctx.log });
-    this.replicaSets = ctx.informers.informerFor(REPLICA_SETS);
+    this.queue = new WorkQueue((key) => this.reconcile(key), { failure: `${this.kind.kind} sync failed`, workers: this.options.workers ?? 5, autoStart: false, clock: ctx.clock, log: ctx.log });
+    this.replicaSets = ctx.informers.informerFor(this.kind.resource);
     this.pods = ctx.informers.informerFor(PODS);
     this.replicaSets.addEventHandler({
       onAdd: (rs) => this.queue.add(objectKey(rs)),
@@ -99,7 +143,7 @@ export class ReplicaSetController implements Controller {
 
   private ownerKey(pod: Readonly<KubeObject>): string | undefined {
     const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
+    if (!ref || ref.kind !== this.kind.kind) return undefined;
     const rs = this.replicaSets.getByName(pod.metadata?.namespace, ref.name);
     return rs && rs.metadata?.uid === ref.uid ? objectKey(rs) : undefined;
   }
@@ -108,7 +152,7 @@ export class ReplicaSetController implements Controller {
   private matchingKeys(pod: Readonly<KubeObject>): string[] {
     return this.replicaSets
       .list(pod.metadata?.namespace ?? '')
-      .filter((rs) => selects(rs, pod))
+      .filter((rs) => this.selects(rs, pod))
       .map(objectKey);
   }
 
@@ -150,23 +194,24 @@ export class ReplicaSetController implements Controller {
       this.expectations.forget(key);
       return;
     }
-    const rs = cached;
+    // Items of a list from a real API server carry no kind: the controllerRef needs it.
+    const rs: Readonly<KubeObject> = { ...cached, apiVersion: apiVersionOf(this.kind.resource), kind: this.kind.kind };
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const { namespace } = splitKey(key);
     const needsSync = this.expectations.satisfied(key) && !rs.metadata?.deletionTimestamp;
-    const selector = labelSelectorFromObject(spec.selector);
+    const selector = this.selectorOf(rs);
     // Every pod of the namespace is a candidate: the owned, and orphans to adopt.
     const candidates = this.pods.list(namespace).filter((p) => isActive(p));
     const owned = await claimObjects(this.client, PODS, rs, candidates, {
-      matches: (p) => matches(selector, p.metadata?.labels),
+      matches: (p) => !!selector && matches(selector, p.metadata?.labels),
       canAdopt: !rs.metadata?.deletionTimestamp,
     });
-    let failure: string | undefined;
+    let failure: ReplicaManagementError | undefined;
     if (needsSync) {
       try {
         await this.manageReplicas(key, rs, owned);
       } catch (err) {
-        failure = String(err instanceof Error ? err.message : err);
+        failure = err instanceof ReplicaManagementError ? err : new ReplicaManagementError('FailedCreate', String(err instanceof Error ? err.message : err), err);
         await this.writeStatus(key, rs, owned, failure);
         throw err;
       }
@@ -182,13 +227,20 @@ export class ReplicaSetController implements Controller {
     const want = spec.replicas ?? 1;
     const diff = owned.length - want;
     const burst = this.options.burstReplicas ?? BURST_REPLICAS;
-    if (diff < 0) {
+    // A ReplicationController may have no template: it then manages no pods into being.
+    if (diff < 0 && spec.template) {
       const count = Math.min(-diff, burst);
       this.expectations.expectCreations(key, count);
-      const created = await slowStartBatch(count, 1, () => this.createPod(key, rs));
+      let firstError: unknown;
+      const created = await slowStartBatch(count, 1, () =>
+        this.createPod(key, rs).catch((err) => {
+          firstError ??= err;
+          throw err;
+        }),
+      );
       // Creates that were never made will never be observed.
       for (let i = created; i < count; i++) this.expectations.creationObserved(key);
-      if (created < count) throw new Error(`created ${created} of ${count} pods`);
+      if (created < count) throw new ReplicaManagementError('FailedCreate', errorText(firstError), firstError);
       return;
     }
     if (diff > 0) {
@@ -196,7 +248,10 @@ export class ReplicaSetController implements Controller {
       this.expectations.expectDeletions(key, victims.map(objectKey));
       const results = await Promise.allSettled(victims.map((p) => this.deletePod(key, rs, p)));
       const failed = results.filter((r) => r.status === 'rejected');
-      if (failed.length) throw (failed[0] as PromiseRejectedResult).reason;
+      if (failed.length) {
+        const reason = (failed[0] as PromiseRejectedResult).reason;
+        throw new ReplicaManagementError('FailedDelete', errorText(reason), reason);
+      }
     }
   }
 
@@ -223,7 +278,7 @@ export class ReplicaSetController implements Controller {
         this.expectations.creationObserved(key);
         return;
       }
-      void this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${String(err instanceof Error ? err.message : err)}`);
+      void this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
       throw err;
     }
   }
@@ -236,33 +291,47 @@ export class ReplicaSetController implements Controller {
       // Already gone (or replaced): its delete event may never come for this pod.
       this.expectations.deletionObserved(key, objectKey(pod));
       if (isNotFound(err) || isConflict(err)) return;
-      void this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${String(err instanceof Error ? err.message : err)}`);
+      void this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${errorText(err)}`);
       throw err;
     }
   }
 
   // writeStatus updates the status subresource when the counts changed; the cache may be behind,
   // so a conflict re-reads the ReplicaSet and tries again.
-  private async writeStatus(key: string, cached: Readonly<KubeObject>, owned: readonly Readonly<KubeObject>[], failure: string | undefined): Promise<void> {
+  private async writeStatus(key: string, cached: Readonly<KubeObject>, owned: readonly Readonly<KubeObject>[], failure: ReplicaManagementError | undefined): Promise<void> {
     let rs: Readonly<KubeObject> = cached;
     for (let attempt = 0; ; attempt++) {
       const status = calculateStatus(rs, owned, failure, this.clock.now());
       if (jsonEqual(status, rs.status ?? {})) return;
       try {
-        await this.client.updateStatus(REPLICA_SETS, { ...structuredClone(rs as KubeObject), status });
+        await this.client.updateStatus(this.kind.resource, { ...structuredClone(rs as KubeObject), status });
         return;
       } catch (err) {
         if (isNotFound(err)) return;
         if (!isConflict(err) || attempt >= 3) throw err;
         const { namespace, name } = splitKey(key);
-        rs = await this.client.get(REPLICA_SETS, namespace, name);
+        rs = await this.client.get(this.kind.resource, namespace, name);
       }
     }
   }
+
+  private selectorOf(rs: Readonly<KubeObject>): LabelSelector | undefined {
+    const selector = this.kind.selectorOf((rs.spec ?? {}) as Record<string, unknown>);
+    return selector ? labelSelectorFromObject(selector) : undefined;
+  }
+
+  private selects(rs: Readonly<KubeObject>, pod: Readonly<KubeObject>): boolean {
+    const selector = this.selectorOf(rs);
+    return !!selector && matches(selector, pod.metadata?.labels);
+  }
+}
+
+function errorText(err: unknown): string {
+  return String(err instanceof Error ? err.message : err);
 }
 
 /** calculateStatus is a ReplicaSet's status for the pods it owns. */
-export function calculateStatus(rs: Readonly<KubeObject>, owned: readonly Readonly<KubeObject>[], failure: string | undefined, now: number): Record<string, unknown> {
+export function calculateStatus(rs: Readonly<KubeObject>, owned: readonly Readonly<KubeObject>[], failure: { reason: string; message: string } | undefined, now: number): Record<string, unknown> {
   const spec = (rs.spec ?? {}) as ReplicaSetSpec;
   const templateLabels = spec.template?.metadata?.labels ?? {};
   const minReady = spec.minReadySeconds ?? 0;
@@ -272,13 +341,9 @@ export function calculateStatus(rs: Readonly<KubeObject>, owned: readonly Readon
   const previous = ((rs.status as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
   const oldFailure = ((rs.status as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).find((c) => c.type === 'ReplicaFailure');
   const conditions = [...previous];
+  // As kube: a failure is recorded once and kept while failures go on; a pass without one clears it.
   if (failure) {
-    const reason = /delet/i.test(failure) ? 'FailedDelete' : 'FailedCreate';
-    conditions.push(
-      oldFailure && oldFailure.reason === reason && oldFailure.message === failure
-        ? oldFailure
-        : { type: 'ReplicaFailure', status: 'True', lastTransitionTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason, message: failure },
-    );
+    conditions.push(oldFailure ?? { type: 'ReplicaFailure', status: 'True', lastTransitionTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: failure.reason, message: failure.message });
   }
   const status: Record<string, unknown> = { replicas: owned.length };
   if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;
@@ -287,12 +352,6 @@ export function calculateStatus(rs: Readonly<KubeObject>, owned: readonly Readon
   status.observedGeneration = rs.metadata?.generation ?? 0;
   if (conditions.length) status.conditions = conditions;
   return status;
-}
-
-function selects(rs: Readonly<KubeObject>, pod: Readonly<KubeObject>): boolean {
-  const selector = (rs.spec as ReplicaSetSpec | undefined)?.selector;
-  if (!selector) return false;
-  return matches(labelSelectorFromObject(selector), pod.metadata?.labels);
 }
 
 /** isActive is true for a pod that counts towards replicas: not finished, not being deleted. */
@@ -320,32 +379,47 @@ export function isAvailable(pod: Readonly<KubeObject>, minReadySeconds: number, 
 }
 
 /**
- * podsToDelete picks n pods to delete, in kube's ActivePods order: unscheduled before scheduled,
- * Pending before Unknown before Running, not ready before ready, lower pod-deletion-cost first,
- * ready for less time first, more restarts first, newer first.
+ * podsToDelete picks n pods to delete, in kube's ActivePodsWithRanks order (with the
+ * LogarithmicScaleDown gate on, as it is by default): unscheduled before scheduled, Pending
+ * before Unknown before Running, not ready before ready, lower pod-deletion-cost first, pods
+ * doubled up with more of their siblings on one node first, ready more recently first, more
+ * container restarts first, newer first. Ready and creation times compare by powers of two of
+ * their age, ties broken by uid, so scale-down does not always take the very newest pods.
  */
 export function podsToDelete(pods: readonly Readonly<KubeObject>[], n: number, now: number): Readonly<KubeObject>[] {
   const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+  // An int32 in decimal, as kube parses it; anything else counts as the default 0.
   const cost = (p: Readonly<KubeObject>) => {
-    const v = Number(p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION]);
-    return Number.isFinite(v) ? v : 0;
+    const raw = p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION] ?? '';
+    const v = /^[+-]?\d{1,10}$/.test(raw) ? Number(raw) : 0;
+    return v >= -(2 ** 31) && v < 2 ** 31 ? v : 0;
   };
-  const readySince = (p: Readonly<KubeObject>) => {
-    const t = readyCondition(p)?.lastTransitionTime;
-    return t ? Date.parse(t) : now;
+  const nodeOf = (p: Readonly<KubeObject>) => (p.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
+  const onNode = new Map<string, number>();
+  for (const p of pods) onNode.set(nodeOf(p), (onNode.get(nodeOf(p)) ?? 0) + 1);
+  const readySince = (p: Readonly<KubeObject>) => Date.parse(readyCondition(p)?.lastTransitionTime ?? '');
+  const restarts = (p: Readonly<KubeObject>) => Math.max(0, ...((p.status as PodStatus | undefined)?.containerStatuses ?? []).map((c) => c.restartCount ?? 0));
+  const created = (p: Readonly<KubeObject>) => Date.parse(p.metadata?.creationTimestamp ?? '');
+  const uid = (p: Readonly<KubeObject>) => p.metadata?.uid ?? '';
+  // byAge orders newer first; known times compare by log2 of their age, unknown ones come first.
+  const byAge = (a: Readonly<KubeObject>, b: Readonly<KubeObject>, ta: number, tb: number): number => {
+    if (ta === tb || (Number.isNaN(ta) && Number.isNaN(tb))) return 0;
+    if (Number.isNaN(ta)) return -1;
+    if (Number.isNaN(tb)) return 1;
+    const rank = (t: number) => (now - t > 0 ? Math.floor(Math.log2((now - t) * 1e6)) : -1);
+    const diff = rank(ta) - rank(tb);
+    return diff !== 0 ? diff : uid(a) < uid(b) ? -1 : uid(a) > uid(b) ? 1 : 0;
   };
-  const restarts = (p: Readonly<KubeObject>) => ((p.status as PodStatus | undefined)?.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0);
-  const created = (p: Readonly<KubeObject>) => Date.parse(p.metadata?.creationTimestamp ?? '') || 0;
-  const scheduled = (p: Readonly<KubeObject>) => ((p.spec as { nodeName?: string } | undefined)?.nodeName ? 1 : 0);
   const sorted = [...pods].sort(
     (a, b) =>
-      scheduled(a) - scheduled(b) ||
+      Number(nodeOf(a) !== '') - Number(nodeOf(b) !== '') ||
       (phaseRank[(a.status as PodStatus | undefined)?.phase ?? 'Pending'] ?? 0) - (phaseRank[(b.status as PodStatus | undefined)?.phase ?? 'Pending'] ?? 0) ||
       Number(isReady(a)) - Number(isReady(b)) ||
       cost(a) - cost(b) ||
-      (isReady(a) && isReady(b) ? readySince(b) - readySince(a) : 0) ||
+      (onNode.get(nodeOf(b)) ?? 0) - (onNode.get(nodeOf(a)) ?? 0) ||
+      (isReady(a) && isReady(b) ? byAge(a, b, readySince(a), readySince(b)) : 0) ||
       restarts(b) - restarts(a) ||
-      created(b) - created(a),
+      byAge(a, b, created(a), created(b)),
   );
   return sorted.slice(0, n);
 }

@@ -3,14 +3,25 @@
  * status and scale subresources, finalizers, dryRun, deletecollection, namespace lifecycle, and
  * the Table and PartialObjectMetadata views.
  */
+import { ControllerManager } from '../../controllers/runtime/manager';
+import { builtinControllers } from '../../controllers/builtin-controllers';
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 
 let t: TestServer;
+let controllers: ControllerManager;
+// Deployments here are plain objects whose status the tests write: every built-in controller
+// runs (a deleted namespace must go, pods need the default ServiceAccount) but the Deployment one.
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ controllers: false });
+  controllers = new ControllerManager(t.nodeless.client);
+  controllers.add(...builtinControllers({ rootCACert: 'unused' }).filter((c) => c.name !== 'deployment-controller'));
+  await controllers.start();
   await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'reg' } }).expect(201);
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  controllers.stop();
+  await t.close();
+});
 
 const deployments = '/apis/apps/v1/namespaces/reg/deployments';
 const deployment = (name: string, replicas = 1) => ({

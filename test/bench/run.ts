@@ -4,6 +4,7 @@
  * BENCH_SCALE (default 1) shrinks or grows the workloads.
  */
 import { runCrdBench } from './crd-bench';
+import { runDeploymentBench } from './deployment-bench';
 import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
@@ -23,6 +24,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   statefulset: runStatefulSetBench,
   scheduler: runSchedulerBench,
   jobs: runJobBench,
+  deployment: runDeploymentBench,
 };
 
 async function main(): Promise<void> {

@@ -18,8 +18,9 @@ const run = promisify(execFile);
 let server: TestServer;
 let client: Client;
 
+// The recorder writes events about Deployments that no Deployment controller must act on.
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ controllers: false });
   client = server.nodeless.client.withFieldManager('event-test');
 });
 afterAll(async () => {

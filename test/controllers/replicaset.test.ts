@@ -148,14 +148,26 @@ describe('podsToDelete', () => {
     metadata: { name, creationTimestamp: extra.created ?? '2026-01-01T00:00:00Z', annotations: extra.cost ? { 'controller.kubernetes.io/pod-deletion-cost': extra.cost } : {} },
     status: { phase: extra.phase ?? 'Running', conditions: [{ type: 'Ready', status: extra.ready ? 'True' : 'False' }] },
   });
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  const ago = (ms: number) => new Date(now - ms).toISOString();
   it('ranks pending before running, not ready before ready, lower deletion cost first, newer first', () => {
     const pods = [
-      pod('ready-old', { ready: true, created: '2026-01-01T00:00:00Z' }),
-      pod('ready-new', { ready: true, created: '2026-01-02T00:00:00Z' }),
-      pod('ready-cheap', { ready: true, cost: '-10' }),
+      pod('ready-old', { ready: true, created: ago(86_400_000) }),
+      pod('ready-new', { ready: true, created: ago(60_000) }),
+      pod('ready-cheap', { ready: true, cost: '-10', created: ago(86_400_000) }),
       pod('running-unready', {}),
       pod('pending', { phase: 'Pending' }),
     ];
-    expect(podsToDelete(pods, 5, Date.now()).map((p) => p.metadata?.name)).toEqual(['pending', 'running-unready', 'ready-cheap', 'ready-new', 'ready-old']);
+    expect(podsToDelete(pods, 5, now).map((p) => p.metadata?.name)).toEqual(['pending', 'running-unready', 'ready-cheap', 'ready-new', 'ready-old']);
+  });
+  it('ranks unscheduled first, more restarts first, and ages by powers of two (ties by uid), as LogarithmicScaleDown', () => {
+    const withRestarts = (name: string, restarts: number): KubeObject => ({ ...pod(name, { ready: true, created: ago(60_000) }), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ restartCount: restarts }, { restartCount: 0 }] } });
+    const scheduled = { ...pod('scheduled', { phase: 'Pending' }), spec: { nodeName: 'n1' } };
+    expect(podsToDelete([scheduled, pod('unscheduled', { phase: 'Pending' })], 2, now).map((p) => p.metadata?.name)).toEqual(['unscheduled', 'scheduled']);
+    expect(podsToDelete([withRestarts('few', 1), withRestarts('many', 5)], 2, now).map((p) => p.metadata?.name)).toEqual(['many', 'few']);
+    // 61 s and 62 s old fall in the same power-of-two bucket of nanoseconds: the uid decides.
+    const a = { ...pod('a', { ready: true, created: ago(61_000) }), metadata: { name: 'a', uid: 'uid-2', creationTimestamp: ago(61_000) } };
+    const b = { ...pod('b', { ready: true, created: ago(62_000) }), metadata: { name: 'b', uid: 'uid-1', creationTimestamp: ago(62_000) } };
+    expect(podsToDelete([a, b], 2, now).map((p) => p.metadata?.name)).toEqual(['b', 'a']);
   });
 });

@@ -157,6 +157,17 @@ describe('nodeless controllers --kubeconfig', () => {
     await expect(kubectl('get', 'pod', 'remote', '-n', 'fresh')).rejects.toMatchObject({ stderr: expect.stringContaining('not found') });
   });
 
+  it('rolls out a Deployment over HTTP: kubectl rollout status returns, set image rolls to a second ReplicaSet', async () => {
+    // The instance scheduler in the controllers process runs the pods.
+    await kubectl('create', 'deployment', 'roll', '-n', 'fresh', '--image=nginx', '--replicas=2');
+    expect(await kubectl('rollout', 'status', 'deployment/roll', '-n', 'fresh', '--timeout=60s')).toMatch(/deployment "roll" successfully rolled out\n$/);
+    await kubectl('set', 'image', 'deployment/roll', '-n', 'fresh', 'nginx=nginx:1.27');
+    expect(await kubectl('rollout', 'status', 'deployment/roll', '-n', 'fresh', '--timeout=60s')).toMatch(/deployment "roll" successfully rolled out\n$/);
+    const rss = JSON.parse(await kubectl('get', 'rs', '-n', 'fresh', '-l', 'app=roll', '-o', 'json')).items;
+    expect(rss.map((rs: { spec: { replicas: number } }) => rs.spec.replicas).sort()).toEqual([0, 2]);
+    expect(await kubectl('describe', 'deployment', 'roll', '-n', 'fresh')).toMatch(/Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled down replica set roll-\S+ from 1 to 0/);
+  }, 120000);
+
   it('keeps a second process on standby behind the Lease, and hands over at once when the leader stops', async () => {
     const lease = async () => JSON.parse(await kubectl('get', 'lease', 'nodeless-controllers', '-n', 'kube-system', '-o', 'json')).spec;
     const leader = (await lease()).holderIdentity;

@@ -138,9 +138,12 @@ describe('kubectl against nodeless', () => {
   });
 
   it('prints the default table with the kind columns', async () => {
-    const out = await kubectl('get', 'deployments', '-n', 'shop');
+    // The Deployment controller makes the two replicas up to date; no kubelet makes them ready.
+    const out = await waitFor(async () => {
+      const o = await kubectl('get', 'deployments', '-n', 'shop');
+      return /^web\s+0\/2\s+2\s+0\s+\d+s$/m.test(o) && o;
+    }, 'the Deployment controller to update two replicas', 30000);
     expect(out).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
-    expect(out).toMatch(/^web\s+0\/2\s+0\s+0\s+\d+s$/m);
   });
 
   it('prints -o wide columns', async () => {

@@ -27,7 +27,8 @@ function writeJSON(name: string, value: unknown): string {
 }
 
 beforeAll(async () => {
-  server = await startCliServer();
+  // The test plays the kubelet (a FakeKubelet decides how each pod ends), so the instance scheduler is off.
+  server = await startCliServer(['--scheduler=false']);
   const client = new HttpClient(loadKubeconfig(server.kubeconfig), 'fake-kubelet');
   kubelet = await new FakeKubelet(client, {
     decide: (pod) => (pod.metadata?.labels?.['batch.kubernetes.io/job-name']?.startsWith('fails') ? { phase: 'Failed', exitCode: 3 } : { phase: 'Succeeded' }),

@@ -37,7 +37,8 @@ async function podImages(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  server = await startCliServer();
+  // The test plays the kubelet (a FakeKubelet decides how each pod ends), so the instance scheduler is off.
+  server = await startCliServer(['--scheduler=false']);
   // Pods run Ready, except images tagged :broken, which stay Pending.
   kubelet = await new FakeKubelet(new HttpClient(loadKubeconfig(server.kubeconfig), 'fake-kubelet'), {
     decide: (pod) => (((pod.spec as { containers: Array<{ image?: string }> }).containers[0].image ?? '').endsWith(':broken') ? { phase: 'Pending' } : { phase: 'Running', ready: true }),

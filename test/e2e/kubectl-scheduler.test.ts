@@ -99,24 +99,25 @@ describe('kubectl with the instance scheduler', () => {
     await kubectl('wait', '--for=condition=Ready', 'pod/two', '--timeout=60s');
     expect(await kubectl('logs', 'two', '-c', 'b')).toBe('[simulated] started container b (image docker.io/library/busybox:latest, attempt 1)\n');
     expect(await kubectl('logs', 'two', '-c', 'init', '--tail=1')).toBe('[simulated] container init exited with code 0 (Completed)\n');
-    expect(await kubectl('logs', 'two', '--all-containers')).toBe(
+    // kubectl fetches the containers' logs in no fixed order: each container's lines stay together.
+    const all = (await kubectl('logs', 'two', '--all-containers')).split('\n').filter(Boolean);
+    expect([...all].sort()).toEqual(
       [
         '[simulated] started container init (image docker.io/library/busybox:latest, attempt 1)',
         '[simulated] container init exited with code 0 (Completed)',
         '[simulated] started container a (image docker.io/library/nginx:latest, attempt 1)',
         '[simulated] started container b (image docker.io/library/busybox:latest, attempt 1)',
-        '',
-      ].join('\n'),
+      ].sort(),
     );
+    expect(all.indexOf('[simulated] container init exited with code 0 (Completed)')).toBe(all.indexOf('[simulated] started container init (image docker.io/library/busybox:latest, attempt 1)') + 1);
     expect(await kubectl('logs', '-l', 'app=two', '-c', 'a', '--prefix')).toBe('[pod/two/a] [simulated] started container a (image docker.io/library/nginx:latest, attempt 1)\n');
     expect(await kubectlFails('get', '--raw', '/api/v1/namespaces/default/pods/two/log')).toContain('a container name must be specified for pod two, choose one of: [init a b]');
     expect(await kubectlFails('logs', 'two', '-c', 'nope')).toContain('container nope is not valid for pod two');
 
-    // kubectl logs deploy/x reads a pod its selector matches.
+    // kubectl logs deploy/x reads a pod of the Deployment, made by its ReplicaSet and run on an instance.
     await kubectl('create', 'deployment', 'shop', '--image=nginx');
-    await kubectl('run', 'shop-pod', '--image=nginx', '--labels=app=shop');
-    await kubectl('wait', '--for=condition=Ready', 'pod/shop-pod', '--timeout=60s');
-    expect(await kubectl('logs', 'deploy/shop')).toBe('[simulated] started container shop-pod (image docker.io/library/nginx:latest, attempt 1)\n');
+    await kubectl('rollout', 'status', 'deployment/shop', '--timeout=60s');
+    expect(await kubectl('logs', 'deploy/shop')).toBe('[simulated] started container nginx (image docker.io/library/nginx:latest, attempt 1)\n');
   });
 
   it('follows a log with -f until the pod is deleted, and `kubectl delete pod` completes', async () => {

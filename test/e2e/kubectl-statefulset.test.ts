@@ -28,7 +28,8 @@ function writeJSON(name: string, value: unknown): string {
 }
 
 beforeAll(async () => {
-  server = await startCliServer();
+  // The test plays the kubelet (a FakeKubelet decides how each pod ends), so the instance scheduler is off.
+  server = await startCliServer(['--scheduler=false']);
   client = new HttpClient(loadKubeconfig(server.kubeconfig), 'fake-kubelet');
   kubelet = await new FakeKubelet(client).start();
 });

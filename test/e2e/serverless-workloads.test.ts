@@ -1,0 +1,139 @@
+/**
+ * End-to-end with the real kubectl on a default `nodeless serve`: every controller and the
+ * instance scheduler together, nothing playing the kubelet. A Deployment's pods run on their own
+ * instances and `kubectl rollout status` returns; a Job completes out of the box; a StatefulSet
+ * comes up in order; an instance lost by the provider fails its pod and the ReplicaSet replaces
+ * it; deleting a Deployment removes its ReplicaSets and pods; every run is billed.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startCliServer, waitFor, type CliServer } from '../helpers/api-server';
+
+const run = promisify(execFile);
+let server: CliServer;
+
+async function kubectl(...args: string[]): Promise<string> {
+  return (await run('kubectl', args, { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 90000 })).stdout;
+}
+
+function apply(name: string, manifest: unknown): Promise<string> {
+  const file = path.join(server.dataDir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(manifest));
+  return kubectl('apply', '-f', file);
+}
+
+interface PodView {
+  metadata: { name: string; annotations?: Record<string, string>; deletionTimestamp?: string };
+  status: { phase?: string; reason?: string; message?: string };
+}
+
+async function pods(selector: string): Promise<PodView[]> {
+  return JSON.parse(await kubectl('get', 'pods', '-l', selector, '-o', 'json')).items;
+}
+
+beforeAll(async () => {
+  server = await startCliServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('serverless workloads on the default server', () => {
+  it('rolls out a Deployment whose pods run on their own instances, and rolls it again on a new image', async () => {
+    await kubectl('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=3');
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=90s')).toMatch(/deployment "web" successfully rolled out\n$/);
+    const running = await pods('app=web');
+    expect(running).toHaveLength(3);
+    const instances = running.map((p) => p.metadata.annotations?.['nodeless.dev/instance-id']);
+    expect(new Set(instances).size).toBe(3);
+    for (const p of running) expect(p.status.phase).toBe('Running');
+    // The NODE column carries each pod's instance.
+    const wide = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'wide');
+    for (const id of instances) expect(wide).toContain(id!);
+    expect(await kubectl('get', 'nodes')).toBe('');
+
+    await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28');
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=90s')).toMatch(/successfully rolled out\n$/);
+    const history = await kubectl('rollout', 'history', 'deployment/web');
+    expect(history).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
+    await waitFor(async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.updatedReplicas}/{.status.availableReplicas}')) === '3/3', 'three updated, available replicas', 60000);
+    const updated = (await pods('app=web')).filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running');
+    expect(updated.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('completes a `kubectl create job` out of the box: its pod runs and exits 0 on the simulated provider', async () => {
+    await kubectl('create', 'job', 'once', '--image=busybox');
+    expect(await kubectl('wait', '--for=condition=complete', 'job/once', '--timeout=90s')).toBe('job.batch/once condition met\n');
+    expect(await kubectl('get', 'job', 'once', '-o', 'jsonpath={.status.succeeded}')).toBe('1');
+    const [pod] = await pods('job-name=once');
+    expect(pod.status.phase).toBe('Succeeded');
+  });
+
+  it('brings a StatefulSet up in order, each pod on an instance', async () => {
+    const labels = { app: 'db' };
+    await apply('db', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'db', image: 'postgres:17' }] } } },
+    });
+    expect(await kubectl('rollout', 'status', 'statefulset/db', '--timeout=90s')).toMatch(/partitioned roll out complete: 2 new pods have been updated/);
+    const names = (await pods('app=db')).map((p) => p.metadata.name).sort();
+    expect(names).toEqual(['db-0', 'db-1']);
+  });
+
+  it('fails a pod whose instance is lost, and its ReplicaSet replaces it', async () => {
+    const labels = { app: 'fragile' };
+    await apply('fragile', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'fragile' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        // Every instance of this template is lost two seconds after it starts.
+        template: { metadata: { labels, annotations: { 'nodeless.dev/instance-lost-after': '2s' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+      },
+    });
+    const lost = await waitFor(async () => (await pods('app=fragile')).find((p) => p.status.phase === 'Failed'), 'a pod failed by its lost instance', 60000);
+    expect(lost.status.reason).toBe('InstanceLost');
+    const replacement = await waitFor(
+      async () => (await pods('app=fragile')).find((p) => p.metadata.name !== lost.metadata.name && p.status.phase !== 'Failed' && !p.metadata.deletionTimestamp),
+      'a replacement pod',
+      60000,
+    );
+    expect(replacement.metadata.name).toMatch(/^fragile-[a-z0-9]+-[a-z0-9]{5}$/);
+    await kubectl('delete', 'deployment', 'fragile');
+  });
+
+  it('deletes a Deployment with its ReplicaSets and pods, the pods stopping on their instances', async () => {
+    expect(await kubectl('delete', 'deployment', 'web')).toBe('deployment.apps "web" deleted\n');
+    await waitFor(async () => (await kubectl('get', 'replicasets', '-l', 'app=web', '-o', 'name')) === '', 'the ReplicaSets to go', 60000);
+    await waitFor(async () => (await pods('app=web')).length === 0, 'the pods to go', 60000);
+  });
+
+  it('bills every instance run in an InstanceRun', async () => {
+    type Run = { spec: { podName: string; workload: { kind?: string; name?: string }; stop?: string; stopReason?: string; cost?: number; pricePerSecond: number } };
+    const list = async () => (JSON.parse(await kubectl('get', 'instanceruns', '-A', '-o', 'json')).items as Run[]).map((r) => r.spec);
+    // The deleted web pods' runs are closed once their instances stop.
+    const runs = await waitFor(async () => {
+      const all = await list();
+      const web = all.filter((r) => r.workload.name === 'web');
+      return web.length >= 6 && web.every((r) => r.stop !== undefined) && all;
+    }, 'the web runs to be closed', 60000);
+    // Three web pods, three of the new image, the job, two db pods and at least one fragile pod.
+    expect(runs.length).toBeGreaterThanOrEqual(10);
+    const job = runs.find((r) => r.podName.startsWith('once-'))!;
+    expect(job.workload).toMatchObject({ kind: 'Job', name: 'once' });
+    expect(job.stopReason).toBe('Completed');
+    // A run is billed at least the one-minute minimum.
+    expect(job.cost).toBeCloseTo(job.pricePerSecond * 60, 8);
+    const web = runs.filter((r) => r.workload.kind === 'Deployment' && r.workload.name === 'web');
+    expect(web.length).toBeGreaterThanOrEqual(6);
+    expect(web.every((r) => r.stop !== undefined)).toBe(true);
+    expect(runs.some((r) => r.workload.name === 'fragile' && r.stopReason === 'InstanceLost')).toBe(true);
+  });
+});

@@ -4,9 +4,7 @@
  * matching orphans adopted and non-matching pods released, the scale subresource, and the
  * ReplicaFailure condition when pod creation is refused.
  */
-import { ApiError, PODS, REPLICATION_CONTROLLERS, type Client } from '../../controllers/runtime/client';
-import { ControllerManager } from '../../controllers/runtime/manager';
-import { ReplicationControllerController } from '../../controllers/workloads/replicationcontroller';
+import { PODS, REPLICATION_CONTROLLERS, type Client } from '../../controllers/runtime/client';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeKubelet } from '../helpers/fake-kubelet';
@@ -143,60 +141,24 @@ describe('[sig-apps] ReplicationController with running pods', () => {
   });
 });
 
-// quotaLimited wraps a Client so that pod creates beyond a limit fail as the ResourceQuota
-// admission plugin refuses them (403 Forbidden, "exceeded quota"). nodeless has no quota
-// admission yet, so the conformance test's quota is played by the client.
-function quotaLimited(inner: Client, quota: { limit: number; namespace: string; lock?: Promise<unknown> }): Client {
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'withFieldManager') return (fm: string, ua?: string) => quotaLimited(target.withFieldManager(fm, ua), quota);
-      if (prop === 'create') {
-        return async (res: { resource: string }, ns: string, obj: KubeObject, options?: unknown) => {
-          if (res.resource !== 'pods' || ns !== quota.namespace) return target.create(res as never, ns, obj, options as never);
-          // Quota admission counts and creates one pod at a time: so does this stand-in.
-          const previous = quota.lock ?? Promise.resolve();
-          let release!: () => void;
-          quota.lock = new Promise<void>((r) => (release = r));
-          await previous.catch(() => undefined);
-          try {
-            const used = (await target.list(PODS, ns)).items.filter((p) => !p.metadata?.deletionTimestamp).length;
-            if (used >= quota.limit) {
-              throw new ApiError({
-                kind: 'Status',
-                apiVersion: 'v1',
-                status: 'Failure',
-                reason: 'Forbidden',
-                code: 403,
-                message: `pods "${obj.metadata?.generateName ?? ''}" is forbidden: exceeded quota: condition-test, requested: pods=1, used: pods=${used}, limited: pods=${quota.limit}`,
-                details: { name: obj.metadata?.generateName, kind: 'pods' },
-              });
-            }
-            return await target.create(res as never, ns, obj, options as never);
-          } finally {
-            release();
-          }
-        };
-      }
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
 describe('[sig-apps] ReplicationController failure conditions', () => {
   it('should surface a failure condition on a common issue like exceeded quota [Conformance]', async () => {
-    const server = await startTestServer({ controllers: false });
-    const manager = new ControllerManager(quotaLimited(server.nodeless.client, { limit: 2, namespace: 'default' }));
-    manager.add(new ReplicationControllerController());
-    await manager.start();
+    // The real thing: a ResourceQuota of two pods, enforced by quota admission, with every built-in controller running.
+    const server = await startTestServer();
     try {
+      const ns = 'default';
+      await server.api
+        .post(`/api/v1/namespaces/${ns}/resourcequotas`)
+        .send({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'condition-test' }, spec: { hard: { pods: '2' } } })
+        .expect(201);
+      await waitFor(async () => (await server.api.get(`/api/v1/namespaces/${ns}/resourcequotas/condition-test`)).body.status?.hard?.pods === '2', 'the quota status');
       const c = server.nodeless.client.withFieldManager('rc-test');
       await c.create(REPLICATION_CONTROLLERS, 'default', rc('condition-test', 3));
       const failure = await waitFor(async () => {
         const s = await statusOf(c, 'default', 'condition-test');
         return s.conditions?.find((x: Obj) => x.type === 'ReplicaFailure' && x.status === 'True');
       }, 'the ReplicaFailure condition', 30000);
-      expect(failure).toMatchObject({ reason: 'FailedCreate', message: expect.stringMatching(/^pods "condition-test-" is forbidden: exceeded quota: condition-test, requested: pods=1, used: pods=2, limited: pods=2$/) });
+      expect(failure).toMatchObject({ reason: 'FailedCreate', message: expect.stringMatching(/^pods "condition-test-[a-z0-9]{5}" is forbidden: exceeded quota: condition-test, requested: pods=1, used: pods=2, limited: pods=2$/) });
       expect(await podsOf(c, 'default', 'condition-test')).toHaveLength(2);
       expect((await statusOf(c, 'default', 'condition-test')).replicas).toBe(2);
 
@@ -206,7 +168,6 @@ describe('[sig-apps] ReplicationController failure conditions', () => {
         return s.observedGeneration === 2 && !s.conditions?.some((x: Obj) => x.type === 'ReplicaFailure');
       }, 'the ReplicaFailure condition to clear', 30000);
     } finally {
-      manager.stop();
       await server.close();
     }
   });

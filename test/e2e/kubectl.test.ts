@@ -138,11 +138,11 @@ describe('kubectl against nodeless', () => {
   });
 
   it('prints the default table with the kind columns', async () => {
-    // The Deployment controller makes the two replicas up to date; no kubelet makes them ready.
+    // The Deployment controller makes the two replicas and the instance scheduler runs them.
     const out = await waitFor(async () => {
       const o = await kubectl('get', 'deployments', '-n', 'shop');
-      return /^web\s+0\/2\s+2\s+0\s+\d+s$/m.test(o) && o;
-    }, 'the Deployment controller to update two replicas', 30000);
+      return /^web\s+2\/2\s+2\s+2\s+\d+s$/m.test(o) && o;
+    }, 'two ready, up-to-date, available replicas', 30000);
     expect(out).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
   });
 

@@ -4,11 +4,9 @@
  * and writes API objects, so unbound pods (deleted at once, with no grace period) are what it
  * sees in any cluster.
  *
- * Stand-ins: the Deployment and ReplicationController controllers are not part of this suite,
- * so where upstream lets them make the dependents, the owner (a Deployment or an RC object) is
- * created through the API and its dependents are created directly with the ownerReferences
- * those controllers would give them (for "RS created by deployment", the ReplicaSet then makes
- * its pods through the ReplicaSet controller). The collector sees exactly the same objects.
+ * The Deployment, ReplicaSet and ReplicationController controllers make the dependents, as
+ * upstream; a few rows that need pods a controller would not make (held by a finalizer, owned by
+ * an RC that is being deleted) create them directly with the ownerReferences a controller gives.
  */
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { createEstablished, crdManifest, deleteAndWait } from '../crd/helpers';
@@ -80,63 +78,47 @@ const refUids = (obj: KubeObject | undefined) => ((obj?.metadata?.ownerReference
 
 it('[sig-api-machinery] Garbage collector should delete pods created by rc when not orphaning [Conformance]', async () => {
   const ns = await namespace('rc-cascade');
-  const owner = await rc(ns, 'simpletest.rc', 2);
-  // Stand-in for the RC controller: the two pods it would make.
-  for (const name of ['simpletest.rc-a', 'simpletest.rc-b']) await pod(ns, name, { labels: { app: 'simpletest.rc' }, ownerReferences: [ownerRef(owner)] });
+  await rc(ns, 'simpletest.rc', 2);
+  // The ReplicationController controller makes the two pods.
+  await waitFor(async () => (await podNames(ns)).length === 2, 'the rc to make two pods', 30_000);
   const res = await deleteWith(`/api/v1/namespaces/${ns}/replicationcontrollers/simpletest.rc`, { propagationPolicy: 'Background' }).expect(200);
   expect(res.body).toMatchObject({ kind: 'Status', status: 'Success' });
   await gone(RCS, ns, 'simpletest.rc', 'the rc to be deleted');
   await waitFor(async () => (await podNames(ns)).length === 0, 'the pods of the rc to be garbage collected', 30_000);
 });
 
-it('[sig-api-machinery] Garbage collector should delete RS created by deployment when not orphaning [Conformance]', async () => {
-  const ns = await namespace('deploy-cascade');
-  // Stand-in for the Deployment controller: its ReplicaSet, made directly; the ReplicaSet
-  // controller makes the pods. The Deployment selects nothing so that a Deployment controller,
-  // where one runs, leaves this ReplicaSet alone.
+async function deploymentWithReplicaSet(ns: string, app: string): Promise<{ deployment: KubeObject; rs: KubeObject }> {
+  const labels = { app };
   const deployment = await client.create<KubeObject>(DEPLOYMENTS, ns, {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'simpletest-deployment' },
-    spec: { replicas: 0, selector: { matchLabels: { app: 'deployment-only' } }, template: { metadata: { labels: { app: 'deployment-only' } }, spec: podSpec } },
-  });
-  const labels = { app: 'gc-rs' };
-  await client.create(REPLICA_SETS, ns, {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'simpletest-rs', labels, ownerReferences: [ownerRef(deployment, { blockOwnerDeletion: true })] },
+    metadata: { name: 'simpletest-deployment', labels },
     spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec } },
   });
+  // The Deployment controller makes the ReplicaSet, and the ReplicaSet controller its pods.
+  const rs = await waitFor(async () => (await client.list(REPLICA_SETS, ns)).items[0], 'the Deployment to make its ReplicaSet', 30_000);
   await waitFor(async () => (await podNames(ns)).length === 2, 'the ReplicaSet to make two pods', 30_000);
+  return { deployment, rs };
+}
+
+it('[sig-api-machinery] Garbage collector should delete RS created by deployment when not orphaning [Conformance]', async () => {
+  const ns = await namespace('deploy-cascade');
+  const { rs } = await deploymentWithReplicaSet(ns, 'gc-rs');
   await deleteWith(`/apis/apps/v1/namespaces/${ns}/deployments/simpletest-deployment`, { propagationPolicy: 'Background' }).expect(200);
-  await gone(REPLICA_SETS, ns, 'simpletest-rs', 'the ReplicaSet to be garbage collected');
+  await gone(REPLICA_SETS, ns, rs.metadata!.name!, 'the ReplicaSet to be garbage collected');
   await waitFor(async () => (await podNames(ns)).length === 0, 'the pods to be garbage collected', 30_000);
 });
 
 it('[sig-api-machinery] Garbage collector should orphan RS created by deployment when deleteOptions.PropagationPolicy is Orphan [Conformance]', async () => {
   const ns = await namespace('deploy-orphan');
-  // The same stand-in as above.
-  const deployment = await client.create<KubeObject>(DEPLOYMENTS, ns, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'simpletest-deployment' },
-    spec: { replicas: 0, selector: { matchLabels: { app: 'deployment-only' } }, template: { metadata: { labels: { app: 'deployment-only' } }, spec: podSpec } },
-  });
-  const labels = { app: 'gc-rs-orphan' };
-  await client.create(REPLICA_SETS, ns, {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'simpletest-rs', labels, ownerReferences: [ownerRef(deployment, { blockOwnerDeletion: true })] },
-    spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec } },
-  });
-  await waitFor(async () => (await podNames(ns)).length === 2, 'the ReplicaSet to make two pods', 30_000);
+  const { deployment, rs: made } = await deploymentWithReplicaSet(ns, 'gc-rs-orphan');
   const res = await deleteWith(`/apis/apps/v1/namespaces/${ns}/deployments/simpletest-deployment`, { propagationPolicy: 'Orphan' }).expect(200);
   // The Deployment is held by the orphan finalizer until the collector has orphaned its dependents.
   expect(res.body.metadata.finalizers).toContain('orphan');
   expect(res.body.metadata.deletionTimestamp).toBeDefined();
   await gone(DEPLOYMENTS, ns, 'simpletest-deployment', 'the deployment to be deleted');
   // Its finalizer was only removed after the ReplicaSet lost its reference, so this holds now.
-  const rs = await client.get(REPLICA_SETS, ns, 'simpletest-rs');
+  const rs = await client.get(REPLICA_SETS, ns, made.metadata!.name!);
   expect(refUids(rs)).not.toContain(deployment.metadata!.uid);
   const pods = (await client.list(PODS, ns)).items;
   expect(pods).toHaveLength(2);
@@ -160,14 +142,17 @@ it('[sig-api-machinery] Garbage collector should not be blocked by dependency ci
 
 it('[sig-api-machinery] Garbage collector should orphan pods created by rc if delete options say so', async () => {
   const ns = await namespace('rc-orphan');
-  const owner = await rc(ns, 'simpletest.rc', 2);
-  for (const name of ['simpletest.rc-a', 'simpletest.rc-b']) await pod(ns, name, { labels: { app: 'simpletest.rc' }, ownerReferences: [ownerRef(owner)] });
+  await rc(ns, 'simpletest.rc', 2);
+  const made = await waitFor(async () => {
+    const names = await podNames(ns);
+    return names.length === 2 && names;
+  }, 'the rc to make two pods', 30_000);
   // The deprecated orphanDependents says the same as propagationPolicy=Orphan.
   const res = await t.api.delete(`/api/v1/namespaces/${ns}/replicationcontrollers/simpletest.rc?orphanDependents=true`).expect(200);
   expect(res.body.metadata.finalizers).toEqual(['orphan']);
   await gone(RCS, ns, 'simpletest.rc', 'the rc to be deleted');
   const pods = (await client.list(PODS, ns)).items;
-  expect(pods.map((p) => p.metadata!.name).sort()).toEqual(['simpletest.rc-a', 'simpletest.rc-b']);
+  expect(pods.map((p) => p.metadata!.name).sort()).toEqual(made);
   for (const p of pods) expect(p.metadata!.ownerReferences).toBeUndefined();
 });
 
@@ -192,14 +177,21 @@ it('[sig-api-machinery] Garbage collector should keep the rc around until all it
 
 it("[sig-api-machinery] Garbage collector should not delete dependents that have both valid owner and owner that's waiting for dependents to be deleted", async () => {
   const ns = await namespace('two-owners');
+  // The first rc makes four pods; half of them are then also owned by a second rc that stays.
   const toBeDeleted = await rc(ns, 'simpletest-rc-to-be-deleted', 4);
   const stays = await rc(ns, 'simpletest-rc-to-stay', 0);
-  for (const name of ['p1', 'p2']) await pod(ns, name, { ownerReferences: [ownerRef(toBeDeleted), ownerRef(stays, { blockOwnerDeletion: true })] });
-  for (const name of ['p3', 'p4']) await pod(ns, name, { ownerReferences: [ownerRef(toBeDeleted)] });
+  const made = await waitFor(async () => {
+    const names = await podNames(ns);
+    return names.length === 4 && names;
+  }, 'the rc to make four pods', 30_000);
+  const shared = made.slice(0, 2);
+  for (const name of shared) {
+    await client.patch(PODS, ns, name, 'merge', { metadata: { ownerReferences: [ownerRef(toBeDeleted), ownerRef(stays, { blockOwnerDeletion: true })] } });
+  }
   await deleteWith(`/api/v1/namespaces/${ns}/replicationcontrollers/simpletest-rc-to-be-deleted`, { propagationPolicy: 'Foreground' }).expect(200);
   await gone(RCS, ns, 'simpletest-rc-to-be-deleted', 'the foreground-deleted rc to go');
-  expect(await podNames(ns)).toEqual(['p1', 'p2']);
-  for (const name of ['p1', 'p2']) expect(refUids(await client.get(PODS, ns, name))).toEqual([stays.metadata!.uid]);
+  expect(await podNames(ns)).toEqual(shared);
+  for (const name of shared) expect(refUids(await client.get(PODS, ns, name))).toEqual([stays.metadata!.uid]);
   expect(await exists(RCS, ns, 'simpletest-rc-to-stay')).toBeDefined();
 });
 

@@ -15,9 +15,9 @@ let t: TestServer;
 let client: Client;
 let kubelet: FakeKubelet;
 beforeAll(async () => {
-  // The suite makes the pods of its StatefulSets, and pods of owners that do not exist, by hand:
-  // the StatefulSet controller and the garbage collector would make or remove them.
-  t = await startTestServer({ disabledControllers: ['statefulset-controller', 'garbage-collector-controller'] });
+  // The suite makes the pods of its StatefulSets, the ReplicaSets of its Deployments and pods of
+  // owners that do not exist by hand: those controllers and the garbage collector would make or remove them.
+  t = await startTestServer({ disabledControllers: ['statefulset-controller', 'deployment-controller', 'garbage-collector-controller'] });
   client = t.nodeless.client.withFieldManager('disruption-test');
   kubelet = await new FakeKubelet(t.nodeless.client).start();
 });

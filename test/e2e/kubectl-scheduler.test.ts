@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startCliServer, waitFor, type CliServer } from '../helpers/api-server';
+import { restartCliServer, startCliServer, waitFor, type CliServer } from '../helpers/api-server';
 
 const run = promisify(execFile);
 let server: CliServer;
@@ -159,7 +159,7 @@ describe('kubectl with the instance scheduler', () => {
     const exited = new Promise((r) => server.process.once('exit', r));
     server.process.kill('SIGKILL');
     await exited;
-    server = await restartOnSameData(server);
+    server = await restartCliServer(server);
 
     const run = await waitFor(async () => (await runOf()).find((r) => r.spec.stop), 'the run closed after the restart', 30000);
     expect(run.spec).toMatchObject({ instanceId: first, stopReason: 'InstanceLost' });
@@ -171,39 +171,6 @@ describe('kubectl with the instance scheduler', () => {
     expect(await kubectl('describe', 'pod', 'durable')).toMatch(new RegExp(`Warning\\s+InstanceLost\\s+\\S+\\s+instance-scheduler\\s+Instance ${first} is gone`));
   });
 });
-
-// restartOnSameData starts `nodeless serve` again on the data directory of a server that died.
-async function restartOnSameData(old: CliServer): Promise<CliServer> {
-  const main = path.join(__dirname, '../../dist/server/main.js');
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', old.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not restart')), 20000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (/serving the Kubernetes API at/.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}`));
-    });
-  });
-  return {
-    ...old,
-    process: child,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      fs.rmSync(old.dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 describe('nodeless serve scheduler flags', () => {
   const main = path.join(__dirname, '../../dist/server/main.js');

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startCliServer, waitFor, type CliServer } from '../helpers/api-server';
+import { restartCliServer, startCliServer, waitFor, type CliServer } from '../helpers/api-server';
 
 const run = promisify(execFile);
 let server: CliServer;
@@ -113,6 +113,37 @@ describe('serverless workloads on the default server', () => {
     expect(await kubectl('delete', 'deployment', 'web')).toBe('deployment.apps "web" deleted\n');
     await waitFor(async () => (await kubectl('get', 'replicasets', '-l', 'app=web', '-o', 'name')) === '', 'the ReplicaSets to go', 60000);
     await waitFor(async () => (await pods('app=web')).length === 0, 'the pods to go', 60000);
+  });
+
+  it('finishes a rollout interrupted by kill -9 of the server, with no extra pods', async () => {
+    const labels = { app: 'mid' };
+    const deployment = (image: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'mid' },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: labels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        // Each new pod takes a second to become ready, so the rollout is slow enough to interrupt.
+        template: { metadata: { labels, annotations: { 'nodeless.dev/readiness-delay': '1s' } }, spec: { containers: [{ name: 'c', image }] } },
+      },
+    });
+    await apply('mid', deployment('nginx:1.27'));
+    await kubectl('rollout', 'status', 'deployment/mid', '--timeout=90s');
+    await apply('mid', deployment('nginx:1.28'));
+    await waitFor(async () => Number(await kubectl('get', 'deployment', 'mid', '-o', 'jsonpath={.status.updatedReplicas}')) >= 1, 'the rollout to start', 60000);
+
+    const exited = new Promise((r) => server.process.once('exit', r));
+    server.process.kill('SIGKILL');
+    await exited;
+    server = await restartCliServer(server);
+
+    expect(await kubectl('rollout', 'status', 'deployment/mid', '--timeout=120s')).toMatch(/deployment "mid" successfully rolled out\n$/);
+    const live = (await pods('app=mid')).filter((p) => !p.metadata.deletionTimestamp && p.status.phase !== 'Failed' && p.status.phase !== 'Succeeded');
+    expect(live).toHaveLength(4);
+    const rss = JSON.parse(await kubectl('get', 'rs', '-l', 'app=mid', '-o', 'json')).items as Array<{ spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } }>;
+    expect(rss.map((rs) => [rs.spec.template.spec.containers[0].image, rs.spec.replicas]).sort()).toEqual([['nginx:1.27', 0], ['nginx:1.28', 4]]);
   });
 
   it('bills every instance run in an InstanceRun', async () => {

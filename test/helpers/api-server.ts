@@ -39,9 +39,22 @@ export interface CliServer {
 
 /** startCliServer runs `node dist/server/main.js serve --port 0` (plus args) in a temp data dir and waits until it serves. */
 export async function startCliServer(args: string[] = []): Promise<CliServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-e2e-'));
+  return serveOn(dataDir, args);
+}
+
+/**
+ * restartCliServer starts `nodeless serve` again on the data directory of a server that stopped
+ * or was killed (kill -9), as a user restarting it would; the kubeconfig is rewritten for the new port.
+ */
+export async function restartCliServer(old: CliServer, args: string[] = []): Promise<CliServer> {
+  if (old.process.exitCode === null && old.process.signalCode === null) throw new Error('the old server still runs: stop or kill it first');
+  return serveOn(old.dataDir, args);
+}
+
+async function serveOn(dataDir: string, args: string[]): Promise<CliServer> {
   const main = path.join(__dirname, '../../dist/server/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-e2e-'));
   const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -68,7 +81,7 @@ export async function startCliServer(args: string[] = []): Promise<CliServer> {
     token: fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -4,7 +4,10 @@
  * Sums are exact (quantities are decimals, never floats) and print as Quantity.Add prints them:
  * in the first operand's format, or the second's when the first is zero.
  */
-import { Quantity, compareQuantity, parseQuantity } from '../../schemas/meta/quantity';
+import { Quantity, compareQuantity, readQuantity } from '../../schemas/meta/quantity';
+
+/** toQuantity parses a stored quantity; what does not parse (validation refuses it) is undefined. */
+export const toQuantity = readQuantity;
 
 /** ResourceList maps a resource name (cpu, requests.memory, count/pods, ...) to a quantity. */
 export type ResourceList = Record<string, Quantity>;
@@ -14,17 +17,6 @@ export const ZERO = new Quantity(0n, 0, 'DecimalSI');
 
 /** ONE is the quantity 1, the usage of one counted object. */
 export const ONE = new Quantity(1n, 0, 'DecimalSI');
-
-/** toQuantity parses a stored quantity; what does not parse (validation refuses it) is undefined. */
-export function toQuantity(v: unknown): Quantity | undefined {
-  if (v instanceof Quantity) return v;
-  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
-  try {
-    return parseQuantity(typeof v === 'string' ? v.trim() : v);
-  } catch {
-    return undefined;
-  }
-}
 
 /** parseResourceList reads a stored map of quantities, leaving out entries that do not parse. */
 export function parseResourceList(v: unknown): ResourceList {

@@ -260,6 +260,17 @@ function canonicalize(q: Quantity): string {
   return suffix === undefined ? decimalString(integer, 0, 'DecimalExponent') : `${amount}${suffix}`;
 }
 
+/** readQuantity reads a stored quantity (a Quantity, a string or a number); one that does not parse is undefined, left to validation to refuse. */
+export function readQuantity(v: unknown): Quantity | undefined {
+  if (v instanceof Quantity) return v;
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  try {
+    return parseQuantity(typeof v === 'string' ? v.trim() : v);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * canonicalQuantity is what kube-apiserver stores for a quantity field it decodes and re-encodes:
  * surrounding whitespace is trimmed (as UnmarshalJSON does), then the serialized form is returned.

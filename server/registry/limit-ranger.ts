@@ -8,7 +8,7 @@ import type { KubeObject } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from './admission';
 import type { Registry } from './generic-registry';
 import { jsonEqual } from '../../schemas/meta/json';
-import { Quantity, canonicalQuantity, compareQuantity, parseQuantity, scaledValue } from '../../schemas/meta/quantity';
+import { Quantity, canonicalQuantity, compareQuantity, readQuantity, scaledValue } from '../../schemas/meta/quantity';
 import type { ResourceTable } from './resource-table';
 import { forbidden } from '../../schemas/meta/status-error';
 
@@ -191,10 +191,10 @@ function observed(...qs: Array<Quantity | undefined>): bigint[] {
 }
 
 function minConstraint(type: string, name: string, enforcedValue: unknown, requests: ResourceList, limits: ResourceList): string | undefined {
-  const enforced = quantity(enforcedValue);
+  const enforced = readQuantity(enforcedValue);
   if (!enforced) return undefined;
-  const req = requests[name] === undefined ? undefined : quantity(requests[name]);
-  const lim = limits[name] === undefined ? undefined : quantity(limits[name]);
+  const req = requests[name] === undefined ? undefined : readQuantity(requests[name]);
+  const lim = limits[name] === undefined ? undefined : readQuantity(limits[name]);
   const [r, l, e] = observed(req, lim, enforced);
   if (requests[name] === undefined) return `minimum ${name} usage per ${type} is ${enforced}.  No request is specified`;
   if (req && r < e) return `minimum ${name} usage per ${type} is ${enforced}, but request is ${req}`;
@@ -203,10 +203,10 @@ function minConstraint(type: string, name: string, enforcedValue: unknown, reque
 }
 
 function maxConstraint(type: string, name: string, enforcedValue: unknown, requests: ResourceList, limits: ResourceList): string | undefined {
-  const enforced = quantity(enforcedValue);
+  const enforced = readQuantity(enforcedValue);
   if (!enforced) return undefined;
-  const req = requests[name] === undefined ? undefined : quantity(requests[name]);
-  const lim = limits[name] === undefined ? undefined : quantity(limits[name]);
+  const req = requests[name] === undefined ? undefined : readQuantity(requests[name]);
+  const lim = limits[name] === undefined ? undefined : readQuantity(limits[name]);
   const [r, l, e] = observed(req, lim, enforced);
   if (limits[name] === undefined) return `maximum ${name} usage per ${type} is ${enforced}.  No limit is specified`;
   if (lim && l > e) return `maximum ${name} usage per ${type} is ${enforced}, but limit is ${lim}`;
@@ -216,9 +216,9 @@ function maxConstraint(type: string, name: string, enforcedValue: unknown, reque
 
 // maxRequestConstraint is the max check for kinds whose limits are not user input (claims).
 function maxRequestConstraint(type: string, name: string, enforcedValue: unknown, requests: ResourceList): string | undefined {
-  const enforced = quantity(enforcedValue);
+  const enforced = readQuantity(enforcedValue);
   if (!enforced) return undefined;
-  const req = requests[name] === undefined ? undefined : quantity(requests[name]);
+  const req = requests[name] === undefined ? undefined : readQuantity(requests[name]);
   const [r, , e] = observed(req, undefined, enforced);
   if (requests[name] === undefined) return `maximum ${name} usage per ${type} is ${enforced}.  No request is specified`;
   if (req && r > e) return `maximum ${name} usage per ${type} is ${enforced}, but request is ${req}`;
@@ -226,10 +226,10 @@ function maxRequestConstraint(type: string, name: string, enforcedValue: unknown
 }
 
 function limitRequestRatioConstraint(type: string, name: string, enforcedValue: unknown, requests: ResourceList, limits: ResourceList): string | undefined {
-  const enforced = quantity(enforcedValue);
+  const enforced = readQuantity(enforcedValue);
   if (!enforced) return undefined;
-  const req = requests[name] === undefined ? undefined : quantity(requests[name]);
-  const lim = limits[name] === undefined ? undefined : quantity(limits[name]);
+  const req = requests[name] === undefined ? undefined : readQuantity(requests[name]);
+  const lim = limits[name] === undefined ? undefined : readQuantity(limits[name]);
   const [r, l] = observed(req, lim, enforced);
   if (!req || r === 0n) return `${name} max limit to request ratio per ${type} is ${enforced}, but no request is specified or request is 0`;
   if (!lim || l === 0n) return `${name} max limit to request ratio per ${type} is ${enforced}, but no limit is specified or limit is 0`;
@@ -270,7 +270,7 @@ function podTotals(spec: PodSpec, which: 'requests' | 'limits'): Record<string, 
 
 function addResourceList(into: Record<string, Quantity>, add: ResourceList): void {
   for (const [k, v] of Object.entries(add)) {
-    const q = quantity(v);
+    const q = readQuantity(v);
     if (!q) continue;
     into[k] = into[k] ? addQuantities(into[k], q) : q;
   }
@@ -305,16 +305,6 @@ function list(v: unknown): ResourceList {
   return isList(v) ? v : {};
 }
 
-// quantity parses a value; an unparsable one is left to validation, which refuses it.
-function quantity(v: unknown): Quantity | undefined {
-  if (v instanceof Quantity) return v;
-  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
-  try {
-    return parseQuantity(typeof v === 'string' ? v.trim() : v);
-  } catch {
-    return undefined;
-  }
-}
 
 function canonical(v: unknown): string {
   try {

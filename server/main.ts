@@ -8,10 +8,12 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinControllers, schedulerOptions, type BuiltinControllerOptions } from '../controllers/builtin-controllers';
 import { HttpClient, loadKubeconfig } from '../controllers/runtime/http-client';
 import { LeaseElector } from '../controllers/runtime/leader-election';
+import { parseUsageFlags, usageReport } from '../controllers/instances/usage-command';
 import { ControllerManager } from '../controllers/runtime/manager';
 import { createAuthority } from './auth/tls';
 import { loadOrCreateCertificates } from './auth/tls';
@@ -24,6 +26,7 @@ commands:
   serve        start the API server (default)
   controllers  run the built-in controllers against the API server of --kubeconfig
   kubeconfig   print a kubeconfig for the server
+  usage        print the bill: instance runs by namespace, workload or pod, over a time range
 
 flags:
   --address <ip>         listen address (NODELESS_ADDRESS, default 127.0.0.1)
@@ -39,6 +42,11 @@ flags:
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
   --leader-elect <bool>  controllers: run only while holding the Lease kube-system/nodeless-controllers,
                          so several processes can stand by for one another (default true)
+  --by <group>           usage: namespace (default), workload or pod
+  -n, --namespace <ns>   usage: one namespace only
+  --since <t>, --until <t>
+                         usage: the range, an RFC 3339 time or a duration back from now (24h, 7d)
+  -o, --output <fmt>     usage: table (default), csv or json
   --terminated-pod-gc-threshold <n>
                          terminated pods kept before the oldest are deleted, 0 keeps them all
                          (NODELESS_TERMINATED_POD_GC_THRESHOLD, default 12500)
@@ -65,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
       'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string', default: 'true' },
       'terminated-pod-gc-threshold': { type: 'string', default: process.env.NODELESS_TERMINATED_POD_GC_THRESHOLD ?? '12500' },
+      by: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -97,6 +110,11 @@ async function main(argv: string[]): Promise<number> {
   if (!/^\d+$/.test(values['terminated-pod-gc-threshold'] ?? '') || !Number.isSafeInteger(terminatedPodGCThreshold)) {
     process.stderr.write(`invalid --terminated-pod-gc-threshold ${values['terminated-pod-gc-threshold']}: want a whole number, 0 or more\n${USAGE}`);
     return 2;
+  }
+  if (command === 'usage') {
+    // Without --kubeconfig (or KUBECONFIG), the bill of the server whose data dir this is.
+    const file = (values.kubeconfig ?? path.join(values['data-dir']!, 'kubeconfig')).split(':')[0];
+    return printUsage(file, values.context, { by: values.by, namespace: values.namespace, since: values.since, until: values.until, output: values.output });
   }
   if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold });
   const port = Number(values.port);
@@ -136,6 +154,31 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return -1;
+}
+
+// printUsage prints `nodeless usage` for the API server of a kubeconfig.
+async function printUsage(kubeconfig: string, context: string | undefined, flags: Parameters<typeof parseUsageFlags>[0]): Promise<number> {
+  let query;
+  try {
+    query = parseUsageFlags(flags, Date.now());
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (!fs.existsSync(kubeconfig)) {
+    process.stderr.write(`nodeless usage: no kubeconfig at ${kubeconfig} (pass --kubeconfig, or --data-dir of a server)\n`);
+    return 2;
+  }
+  const client = new HttpClient(loadKubeconfig(kubeconfig, context), 'nodeless-usage');
+  try {
+    process.stdout.write(await usageReport(client, query));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`nodeless usage: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    client.close();
+  }
 }
 
 // runControllers runs the built-in controllers over HTTP until SIGINT or SIGTERM.

@@ -15,6 +15,7 @@
  * (a provider that restarted, as the in-memory simulated one does with the server) is replaced:
  * the Pod, keeping its IP, is placed on a new instance.
  */
+import { randomInt } from 'node:crypto';
 import { jsonEqual } from '../../schemas/meta/json';
 import type { KubeObject } from '../../schemas/types';
 import { PODS, isConflict, isNotFound, objectKey, type Client } from '../runtime/client';
@@ -156,7 +157,10 @@ export class InstanceScheduler implements Controller {
     this.kubelet = new EventRecorder(ctx.client, { component: 'kubelet', clock: ctx.clock, log: ctx.log });
     if (this.options.provider) this.provider = this.options.provider;
     else {
-      this.provider = new SimulatedProvider({ ...this.options.simulated, clock: instanceClock(ctx.clock) });
+      // Without a seed of its own, each process draws one, so instance ids are not handed out
+      // again after a restart (a test that wants repeatable ids passes a seed).
+      const seed = this.options.simulated?.seed ?? randomInt(1, 2 ** 31);
+      this.provider = new SimulatedProvider({ ...this.options.simulated, seed, clock: instanceClock(ctx.clock) });
       this.ownsProvider = true;
     }
     this.queue = new WorkQueue((key) => this.reconcile(key), { failure: 'instance scheduling failed', workers: this.options.workers ?? 8, autoStart: false, clock: ctx.clock, log: ctx.log });

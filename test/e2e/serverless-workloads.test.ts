@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { restartCliServer, startCliServer, waitFor, type CliServer } from '../helpers/api-server';
 
 const run = promisify(execFile);
+const MAIN = path.join(__dirname, '../../dist/server/main.js');
 let server: CliServer;
 
 async function kubectl(...args: string[]): Promise<string> {
@@ -166,5 +167,16 @@ describe('serverless workloads on the default server', () => {
     expect(web.length).toBeGreaterThanOrEqual(6);
     expect(web.every((r) => r.stop !== undefined)).toBe(true);
     expect(runs.some((r) => r.workload.name === 'fragile' && r.stopReason === 'InstanceLost')).toBe(true);
+
+    // `nodeless usage` bills the same runs: the Job's row is its one run's cost.
+    const usage = async (...args: string[]) => run(process.execPath, [MAIN, 'usage', '--kubeconfig', server.kubeconfig, ...args], { timeout: 30000 });
+    const report = JSON.parse((await usage('--by', 'workload', '-o', 'json')).stdout) as { items: Array<{ kind: string; name: string; runs: number; cost: number }>; totalCost: number };
+    const jobRow = report.items.find((r) => r.kind === 'Job' && r.name === 'once')!;
+    expect(jobRow).toMatchObject({ runs: 1 });
+    expect(jobRow.cost).toBeCloseTo(job.cost!, 6);
+    expect(report.items.find((r) => r.kind === 'Deployment' && r.name === 'web')!.runs).toBe(web.length);
+    const table = (await usage()).stdout;
+    expect(table).toMatch(/^NAMESPACE\s+RUNS\s+SECONDS\s+COST \(USD\)\ndefault\s+\d+\s+\d+\s+\d+\.\d{6}\n\nTOTAL \d+\.\d{6} USD\n$/);
+    await expect(usage('--by', 'team')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid --by "team"') });
   });
 });

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { CustomResourceDefinitionController } from './apiextensions/crd-controller';
 import { builtinControllers, type BuiltinControllerOptions } from '../controllers/builtin-controllers';
 import { ControllerManager } from '../controllers/runtime/manager';
+import { BillingRegistry } from '../controllers/runtime/billing';
 import { PodLogRegistry } from '../controllers/runtime/pod-logs';
 import { InProcessClient } from './in-process-client';
 import { builtinGroupOrder, builtinPreferredVersions, builtinResources } from '../schemas/builtin';
@@ -99,10 +100,11 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
   const podLogs = new PodLogRegistry();
+  const billing = new BillingRegistry();
   if (options.controllers ?? true) {
     controllers = new ControllerManager(client, { log: options.log });
     const scheduler = options.scheduler ?? true;
-    const schedulerOptions = scheduler === false ? false : { ...(scheduler === true ? {} : scheduler), logs: podLogs };
+    const schedulerOptions = scheduler === false ? false : { ...(scheduler === true ? {} : scheduler), logs: podLogs, bills: billing };
     const disabled = new Set(options.disabledControllers ?? []);
     const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions, terminatedPodGCThreshold: options.terminatedPodGCThreshold });
     controllers.add(...enabled.filter((c) => !disabled.has(c.name)));
@@ -129,6 +131,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
         store: () => store.memory?.(),
         decoded: () => ({ bytes: registry.decoded.bytes, entries: registry.decoded.size, maxBytes: registry.decoded.maxBytes, maxEntries: registry.decoded.maxEntries }),
         maxBodyBytes: MAX_BODY_BYTES,
+        billing: () => billing.bill(),
       },
       { processMetrics: options.processMetrics },
     ),

@@ -22,13 +22,14 @@ import { PODS, isConflict, isNotFound, objectKey, type Client } from '../runtime
 import { EventRecorder } from '../runtime/events';
 import type { Informer } from '../runtime/informer';
 import type { Controller, ControllerContext } from '../runtime/manager';
+import type { BillingRegistry, NamespaceBill } from '../runtime/billing';
 import { PodLogError, type PodLogLine, type PodLogQuery, type PodLogRegistry, type PodRef } from '../runtime/pod-logs';
 import { WorkQueue, type Clock as RuntimeClock, type ReconcileResult } from '../runtime/work-queue';
 import { AllocatorError, IPAllocator } from './allocator';
 import { annotation } from './annotations';
 import { AccountCapacity, type CapacityLimits } from './capacity';
 import { type Catalog, defaultCatalog, pricePerSecond } from './catalog';
-import { type BillingOptions, type InstanceRun, startRun, stopRun } from './ledger';
+import { type BillingOptions, type InstanceRun, type Ledger, startRun, stopRun } from './ledger';
 import type { Clock, TimerHandle } from './clock';
 import type { ContainerStatus, Pod, PodStatus } from './pod';
 import { kubeletPodStatus, unschedulablePodStatus } from './pod-status';
@@ -57,6 +58,8 @@ export interface InstanceSchedulerOptions {
   podCIDR?: string;
   /** logs is where the scheduler registers itself as the source of pods/log. */
   logs?: PodLogRegistry;
+  /** bills is where /metrics reads this scheduler's bill from, when it runs in the API server's process */
+  bills?: BillingRegistry;
   /** ledger keeps every instance run as an InstanceRun object in the store (default true). */
   ledger?: boolean;
   billing?: BillingOptions;
@@ -179,6 +182,8 @@ export class InstanceScheduler implements Controller {
       this.cleanups.push(() => runs.close());
     }
     if (this.options.logs) this.cleanups.push(this.options.logs.register({ podLogs: (ref, q) => this.podLogs(ref, q) }));
+    const runs = this.runs;
+    if (this.options.bills && runs) this.cleanups.push(this.options.bills.register({ bill: () => billByNamespace(runs.index, this.clock.now()) }));
   }
 
   /** run adopts what already runs (oldest Pods first, so they keep their capacity), then starts the workers. */
@@ -539,4 +544,11 @@ function containerIdOf(c: ContainerStatus): string | undefined {
 
 function asObject(pod: Pod): KubeObject {
   return pod as unknown as KubeObject;
+}
+
+// billByNamespace is the bill of every run the ledger knows, by namespace, accrued to nowMs.
+function billByNamespace(ledger: Ledger, nowMs: number): NamespaceBill[] {
+  const running = new Map<string, number>();
+  for (const run of ledger.runs()) if (run.stop === undefined) running.set(run.namespace, (running.get(run.namespace) ?? 0) + 1);
+  return ledger.usage('namespace', { now: nowMs }).map((row) => ({ namespace: row.namespace, runs: row.runs, running: running.get(row.namespace) ?? 0, cost: row.cost }));
 }

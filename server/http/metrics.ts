@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import client from 'prom-client';
+import type { NamespaceBill } from '../../controllers/runtime/billing';
 import type { StoreMemory } from '../../store';
 import type { RequestInfo } from './request-info';
 
@@ -20,6 +21,8 @@ export interface MemorySources {
   decoded?: () => { bytes: number; entries: number; maxBytes: number; maxEntries: number };
   /** the largest request body read, in bytes */
   maxBodyBytes?: number;
+  /** billing is the in-process instance scheduler's bill by namespace (undefined when none runs here) */
+  billing?: () => NamespaceBill[] | undefined;
 }
 
 // RequestSeries counts the requests of one label set: by code, and into the duration buckets.
@@ -117,6 +120,21 @@ export class ApiMetrics {
           if (v !== undefined) this.set(v);
         },
       });
+    // The bill by namespace, read from the scheduler at scrape time.
+    const billGauge = (name: string, help: string, pick: (b: NamespaceBill) => number) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ['namespace'],
+        registers: register,
+        collect() {
+          this.reset();
+          for (const b of memory.billing?.() ?? []) this.set({ namespace: b.namespace }, pick(b));
+        },
+      });
+    billGauge('nodeless_instance_runs', 'Instance runs billed, by namespace.', (b) => b.runs);
+    billGauge('nodeless_instances_running', 'Instances running now, by namespace.', (b) => b.running);
+    billGauge('nodeless_instance_cost_dollars', 'USD billed for instance runs by namespace, open runs accrued to the scrape.', (b) => b.cost);
     const store = (pick: (m: StoreMemory) => number) => () => {
       const now = memory.store?.();
       return now && pick(now);

@@ -3,7 +3,7 @@
  * apiserver_request_duration_seconds with its labels and bucket bounds), and what the server
  * holds in memory beside each bound, in the Prometheus text format, for authenticated clients.
  */
-import { startTestServer, type TestServer } from '../helpers/api-server';
+import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { REQUEST_DURATION_BUCKETS } from '../../server/http/metrics';
 
 const TOKEN = 'metrics-token';
@@ -91,5 +91,31 @@ describe('/metrics', () => {
     expect(after.get('nodeless_watch_queue_bytes')).toBeGreaterThanOrEqual(200_000);
     expect(after.get('nodeless_watch_queue_longest_events')).toBeGreaterThanOrEqual(1);
     expect((await scrape()).get('nodeless_watch_queue_events')).toBe(0);
+  });
+});
+
+describe('/metrics with the instance scheduler', () => {
+  it('shows the bill by namespace: runs, instances running, and USD accrued to the scrape', async () => {
+    const s = await startTestServer({ tokens: [TOKEN], scheduler: true });
+    try {
+      const get = async () => {
+        const res = await s.api.get('/metrics').set(auth).expect(200);
+        const samples = new Map<string, number>();
+        for (const line of res.text.split('\n')) if (line && !line.startsWith('#')) samples.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
+        return { text: res.text, samples };
+      };
+      expect((await get()).text).toContain('# HELP nodeless_instance_cost_dollars USD billed for instance runs by namespace, open runs accrued to the scrape.');
+      await waitFor(async () => (await s.api.get('/api/v1/namespaces/default/serviceaccounts/default').set(auth)).status === 200, 'the default ServiceAccount');
+      await s.api.post('/api/v1/namespaces/default/pods').set(auth).send({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'billed' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }).expect(201);
+      const { samples } = await waitFor(async () => {
+        const m = await get();
+        return m.samples.get('nodeless_instances_running{namespace="default"}') === 1 && m;
+      }, 'the running instance in /metrics', 20000);
+      expect(samples.get('nodeless_instance_runs{namespace="default"}')).toBe(1);
+      // A run is billed at least a minute from its start.
+      expect(samples.get('nodeless_instance_cost_dollars{namespace="default"}')).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+    }
   });
 });

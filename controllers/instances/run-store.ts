@@ -48,6 +48,38 @@ export function instanceRunsCRD(): KubeObject {
   };
 }
 
+/** USAGES is usage.nodeless.dev/v1 usages: one object per namespace with what its runs cost so far. */
+export const USAGES: ResourceDescriptor = { group: 'usage.nodeless.dev', version: 'v1', resource: 'usages', namespaced: true, kind: 'Usage' };
+
+/** usagesCRD is the definition of Usage, with printer columns for `kubectl get usage -A`. */
+export function usagesCRD(): KubeObject {
+  const col = (name: string, type: string, jsonPath: string) => ({ name, type, jsonPath });
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'usages.usage.nodeless.dev' },
+    spec: {
+      group: 'usage.nodeless.dev',
+      scope: 'Namespaced',
+      names: { plural: 'usages', singular: 'usage', kind: 'Usage', listKind: 'UsageList', categories: ['nodeless'] },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { bill: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
+          additionalPrinterColumns: [
+            col('Runs', 'integer', '.bill.runs'),
+            col('Running', 'integer', '.bill.running'),
+            col('Cost', 'number', '.bill.cost'),
+            col('Updated', 'date', '.bill.updated'),
+          ],
+        },
+      ],
+    },
+  };
+}
+
 /** runName is the object name of a run: unique per instance and Pod, whatever a provider's ids repeat after a restart. */
 export function runName(run: Pick<InstanceRun, 'instanceId' | 'podUID'>): string {
   return `${run.instanceId}-${run.podUID}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 253);
@@ -192,15 +224,18 @@ export class RunStore {
   }
 
   private async install(): Promise<void> {
-    try {
-      await this.client.create(CRDS, undefined, instanceRunsCRD());
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+    for (const crd of [instanceRunsCRD(), usagesCRD()]) {
+      try {
+        await this.client.create(CRDS, undefined, crd);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
     }
     // The definition is served once its names are accepted; a list answers 404 until then.
     for (let i = 0; ; i++) {
       try {
         await this.client.list(INSTANCE_RUNS, undefined, { limit: 1 });
+        await this.client.list(USAGES, undefined, { limit: 1 });
         return;
       } catch (err) {
         if (!isNotFound(err) || i >= 100) throw err;

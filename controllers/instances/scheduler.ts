@@ -35,7 +35,7 @@ import type { ContainerStatus, Pod, PodStatus } from './pod';
 import { kubeletPodStatus, unschedulablePodStatus } from './pod-status';
 import { ContainerLogError, InstanceNotFoundError, type InstanceStatus, type Provider } from './providers/provider';
 import { SimulatedProvider, type SimulatedProviderOptions } from './providers/simulated';
-import { RunStore } from './run-store';
+import { RunStore, USAGES } from './run-store';
 import { decideSize, instanceAnnotations, type Placement, type SizingOptions } from './sizing';
 
 /** SCHEDULER_NAME is the spec.schedulerName of the Pods this scheduler places (kube's default). */
@@ -184,6 +184,7 @@ export class InstanceScheduler implements Controller {
     if (this.options.logs) this.cleanups.push(this.options.logs.register({ podLogs: (ref, q) => this.podLogs(ref, q) }));
     const runs = this.runs;
     if (this.options.bills && runs) this.cleanups.push(this.options.bills.register({ bill: () => billByNamespace(runs.index, this.clock.now()) }));
+    if (runs) this.startUsageWriter(ctx.client, runs, ctx.log);
   }
 
   /** run adopts what already runs (oldest Pods first, so they keep their capacity), then starts the workers. */
@@ -217,6 +218,43 @@ export class InstanceScheduler implements Controller {
     this.queue?.stop();
     for (const c of this.cleanups.splice(0)) c();
     if (this.ownsProvider) void this.provider.close();
+  }
+
+  /**
+   * startUsageWriter keeps one Usage object per namespace (usage.nodeless.dev, `kubectl get usage
+   * -A`) with what its runs cost so far, rewritten every ten seconds while the bill changes.
+   */
+  private startUsageWriter(client: Client, runs: RunStore, ctxLog: (record: Record<string, unknown>) => void): void {
+    const written = new Map<string, string>();
+    let timer: unknown;
+    let stopped = false;
+    const write = async () => {
+      if (!runs.ready) return;
+      const now = this.clock.now();
+      for (const b of billByNamespace(runs.index, now)) {
+        const bill = { runs: b.runs, running: b.running, cost: Number(b.cost.toFixed(6)) };
+        const key = JSON.stringify(bill);
+        if (written.get(b.namespace) === key) continue;
+        try {
+          await client.apply(USAGES, { apiVersion: 'usage.nodeless.dev/v1', kind: 'Usage', metadata: { name: 'usage', namespace: b.namespace }, bill: { ...bill, updated: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') } } as never, { force: true });
+          written.set(b.namespace, key);
+        } catch (err) {
+          // A namespace being deleted refuses new objects; the next round tries again.
+          if (!isNotFound(err)) ctxLog({ level: 'warning', msg: 'usage not written', namespace: b.namespace, error: String(err) });
+        }
+      }
+    };
+    const tick = () => {
+      if (stopped) return;
+      void write().finally(() => {
+        if (!stopped) timer = this.clock.setTimeout(tick, USAGE_INTERVAL_MS);
+      });
+    };
+    timer = this.clock.setTimeout(tick, USAGE_FIRST_MS);
+    this.cleanups.push(() => {
+      stopped = true;
+      this.clock.clearTimeout(timer);
+    });
   }
 
   /** ledger is the billing ledger: the index of every instance run, durable in the store. */
@@ -545,6 +583,11 @@ function containerIdOf(c: ContainerStatus): string | undefined {
 function asObject(pod: Pod): KubeObject {
   return pod as unknown as KubeObject;
 }
+
+/** USAGE_INTERVAL_MS is how often the Usage objects are brought up to date, when their bill changed. */
+const USAGE_INTERVAL_MS = 10_000;
+// The first Usage objects are written soon after start, once the ledger is read back.
+const USAGE_FIRST_MS = 1_000;
 
 // billByNamespace is the bill of every run the ledger knows, by namespace, accrued to nowMs.
 function billByNamespace(ledger: Ledger, nowMs: number): NamespaceBill[] {

@@ -178,5 +178,14 @@ describe('serverless workloads on the default server', () => {
     const table = (await usage()).stdout;
     expect(table).toMatch(/^NAMESPACE\s+RUNS\s+SECONDS\s+COST \(USD\)\ndefault\s+\d+\s+\d+\s+\d+\.\d{6}\n\nTOTAL \d+\.\d{6} USD\n$/);
     await expect(usage('--by', 'team')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid --by "team"') });
+
+    // `kubectl get usage -A`: one Usage per namespace, brought up to date as the bill changes.
+    const usageLine = await waitFor(async () => {
+      const out = await kubectl('get', 'usage', '-A');
+      const m = /^default\s+usage\s+(\d+)\s+(\d+)\s+([\d.]+)\s+\S+$/m.exec(out);
+      return m !== null && Number(m[1]) === runs.length && { out, runs: Number(m[1]), cost: Number(m[3]) };
+    }, 'the Usage of default to count every run', 30000);
+    expect(usageLine.out).toMatch(/^NAMESPACE\s+NAME\s+RUNS\s+RUNNING\s+COST\s+UPDATED$/m);
+    expect(usageLine.cost).toBeGreaterThan(0);
   });
 });

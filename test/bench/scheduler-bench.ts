@@ -14,6 +14,7 @@ import { createNodeless, type NodelessOptions } from '../../server/server';
 import { defaultCatalog } from '../../controllers/instances/catalog';
 import type { Pod } from '../../controllers/instances/pod';
 import { decideSize } from '../../controllers/instances/sizing';
+import { Ledger, aggregate, type InstanceRun } from '../../controllers/instances/ledger';
 import { formatFigure, percentile, type Figure } from './fixtures';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
@@ -103,6 +104,38 @@ export async function runSchedulerBench(): Promise<Figure[]> {
     { name: 'scheduling decision per pod, p50', value: percentile(decisions, 50) * 1000, unit: 'µs', better: 'lower' },
     { name: 'scheduling decision per pod, p99', value: percentile(decisions, 99) * 1000, unit: 'µs', better: 'lower' },
   ];
+  figures.push(...ledgerQueryFigures());
   for (const f of figures) console.log(formatFigure(f));
   return figures;
+}
+
+// ledgerQueryFigures time the ledger's usage query for one namespace over 100,000 runs (scaled),
+// beside the plain aggregation of the same runs, the best of five of each.
+function ledgerQueryFigures(): Figure[] {
+  const count = Math.max(1000, Math.round(100_000 * scale));
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const ledger = new Ledger();
+  const all: InstanceRun[] = [];
+  for (let i = 0; i < count; i++) {
+    const run: InstanceRun = {
+      instanceId: `i-${i}`, podUID: `u-${i}`, podName: `p-${i}`, namespace: i % 10 === 0 ? 'other' : 'big', workload: { kind: 'Deployment', name: `d-${i % 50}` },
+      size: 's', family: 'f', capacityType: 'on-demand', zone: 'z', pricePerSecond: 0.0001, start: new Date(t0 + i * 1000).toISOString(),
+      ...(i % 2 ? {} : { stop: new Date(t0 + i * 1000 + 120_000).toISOString() }),
+    };
+    ledger.put(run);
+    all.push(run);
+  }
+  const range = { from: t0, to: t0 + count * 1000, now: t0 + count * 1000 };
+  const best = (fn: () => unknown) => {
+    let ms = Infinity;
+    for (let k = 0; k < 5; k++) {
+      const started = performance.now();
+      fn();
+      ms = Math.min(ms, performance.now() - started);
+    }
+    return ms;
+  };
+  const indexed = best(() => ledger.usage('namespace', range, 'big'));
+  const plain = best(() => aggregate(all.filter((r) => r.namespace === 'big'), 'namespace', range));
+  return [{ name: `ledger query, one namespace of ${count.toLocaleString('en-US')} runs`, value: indexed, unit: 'ms', baselineName: 'plain aggregation', baseline: plain, better: 'lower', target: '< 50 ms', met: indexed < 50 }];
 }

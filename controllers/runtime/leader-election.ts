@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { KubeObject } from '../../schemas/types';
-import { ApiError, isConflict, isNotFound, type Client, type ResourceDescriptor } from './client';
+import { ApiError, isNotFound, type Client, type ResourceDescriptor } from './client';
 import type { EventRecorder } from './events';
 import type { LeaderElector } from './manager';
 import { realClock, type Clock } from './work-queue';
@@ -201,7 +201,8 @@ export class LeaseElector implements LeaderElector {
   }
 
   private failed(err: unknown): false {
-    if (!isConflict(err) && !(err instanceof ApiError && err.code === 409)) this.log({ level: 'error', msg: 'error retrieving or updating lease', lease: `${this.namespace}/${this.name}`, error: String(err) });
+    // A 409 (a lost race, or a create another candidate won) is the normal way to lose; anything else is logged.
+    if (!(err instanceof ApiError && err.code === 409)) this.log({ level: 'error', msg: 'error retrieving or updating lease', lease: `${this.namespace}/${this.name}`, error: String(err) });
     return false;
   }
 

@@ -518,40 +518,36 @@ export class JobController implements Controller {
     return now;
   }
 
+  // removeActive deletes active pods of the Job and answers how many stay active; on a failed
+  // delete it records that count for the status write and rethrows.
+  private async removeActive(state: SyncState, victims: Array<Readonly<KubeObject>>): Promise<number> {
+    const active = state.activePods.length;
+    this.expectations.expectDeletions(state.key, victims.map(objectKey));
+    const { deleted, deletedReady, error } = await this.deletePods(state.job, victims, true, state.key);
+    state.terminating += deleted;
+    state.ready -= deletedReady;
+    if (error) {
+      state.activeAfterManage = active - deleted;
+      throw error;
+    }
+    return active - deleted;
+  }
+
   // manageJob creates or deletes pods so the Job runs as many as it should; it answers the active count.
   private async manageJob(state: SyncState): Promise<number> {
     const { job, spec, key } = state;
     let active = state.activePods.length;
     const parallelism = num(spec.parallelism);
     if (spec.suspend) {
-      const victims = activePodsForRemoval(spec, state.activePods, active, this.clock.now());
-      this.expectations.expectDeletions(key, victims.map(objectKey));
-      const { deleted, deletedReady, error } = await this.deletePods(job, victims, true, key);
-      state.terminating += deleted;
-      state.ready -= deletedReady;
-      if (error) {
-        state.activeAfterManage = active - deleted;
-        throw error;
-      }
-      return active - deleted;
+      return this.removeActive(state, activePodsForRemoval(spec, state.activePods, active, this.clock.now()));
     }
     let wantActive: number;
     if (typeof spec.completions !== 'number') wantActive = state.succeeded > 0 ? active : parallelism;
     else wantActive = Math.max(0, Math.min(spec.completions - state.succeeded, parallelism));
 
     const victims = activePodsForRemoval(spec, state.activePods, Math.max(0, active - wantActive), this.clock.now()).slice(0, MAX_POD_CREATE_DELETE_PER_SYNC);
-    if (victims.length) {
-      this.expectations.expectDeletions(key, victims.map(objectKey));
-      const { deleted, deletedReady, error } = await this.deletePods(job, victims, true, key);
-      state.terminating += deleted;
-      state.ready -= deletedReady;
-      if (error) {
-        state.activeAfterManage = active - deleted;
-        throw error;
-      }
-      // A sync either deletes or creates, deletions first (as kube).
-      return active - deleted;
-    }
+    // A sync either deletes or creates, deletions first (as kube).
+    if (victims.length) return this.removeActive(state, victims);
     const terminating = onlyReplaceFailedPods(spec) ? state.terminating : 0;
     let diff = wantActive - terminating - active;
     if (diff <= 0) return active;

@@ -25,6 +25,7 @@ import type { FieldError, KubeObject } from '../types';
 import { HPA_V1 } from '../conversions';
 import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
 import { compareQuantity } from '../meta/quantity';
+import { forbiddenField, required } from './field-errors';
 import { invalid, isObj, notSupported, objOf, present, type Obj } from './workload-fields';
 
 
@@ -45,8 +46,6 @@ const SOURCE_TYPES = SOURCES.map(([t]) => t).sort();
 const MAX_STABILIZATION_WINDOW_SECONDS = 3600;
 const MAX_PERIOD_SECONDS = 1800;
 
-const requiredErr = (field: string, why: string): FieldError => ({ type: 'FieldValueRequired', field, message: `Required value: ${why}` });
-const forbiddenErr = (field: string, why: string): FieldError => ({ type: 'FieldValueForbidden', field, message: `Forbidden: ${why}` });
 
 // positive is Quantity.Sign() == 1; a value that does not parse was refused by the decoder already.
 function positive(q: unknown): boolean {
@@ -60,7 +59,7 @@ function positive(q: unknown): boolean {
 function metricTarget(target: Obj, at: string): FieldError[] {
   const errs: FieldError[] = [];
   const type = typeof target.type === 'string' ? target.type : '';
-  if (type === '') errs.push(requiredErr(`${at}.type`, 'must specify a metric target type'));
+  if (type === '') errs.push(required(`${at}.type`, 'must specify a metric target type'));
   if (!['Utilization', 'Value', 'AverageValue'].includes(type)) errs.push(invalid(`${at}.type`, JSON.stringify(type), 'must be either Utilization, Value, or AverageValue'));
   for (const k of ['value', 'averageValue']) {
     if (present(target[k]) && !positive(target[k])) errs.push(invalid(`${at}.${k}`, JSON.stringify(String(target[k])), 'must be positive'));
@@ -73,7 +72,7 @@ function metricTarget(target: Obj, at: string): FieldError[] {
 
 function metricIdentifier(id: Obj, at: string): FieldError[] {
   const name = typeof id.name === 'string' ? id.name : '';
-  if (name === '') return [requiredErr(`${at}.name`, 'must specify a metric name')];
+  if (name === '') return [required(`${at}.name`, 'must specify a metric name')];
   return nameErrors(name, 'path-segment').map((why) => invalid(`${at}.name`, JSON.stringify(name), why));
 }
 
@@ -82,34 +81,34 @@ const SOURCE_RULES: Record<string, (src: Obj, at: string) => FieldError[]> = {
   object: (src, at) => {
     const target = objOf(src.target);
     const errs = [...crossVersionObjectReference(objOf(src.describedObject), `${at}.describedObject`), ...metricIdentifier(objOf(src.metric), `${at}.metric`), ...metricTarget(target, `${at}.target`)];
-    if (!present(target.value) && !present(target.averageValue)) errs.push(requiredErr(`${at}.target.averageValue`, 'must set either a target value or averageValue'));
+    if (!present(target.value) && !present(target.averageValue)) errs.push(required(`${at}.target.averageValue`, 'must set either a target value or averageValue'));
     return errs;
   },
   external: (src, at) => {
     const target = objOf(src.target);
     const errs = [...metricIdentifier(objOf(src.metric), `${at}.metric`), ...metricTarget(target, `${at}.target`)];
-    if (!present(target.value) && !present(target.averageValue)) errs.push(requiredErr(`${at}.target.averageValue`, 'must set either a target value for metric or a per-pod target'));
-    if (present(target.value) && present(target.averageValue)) errs.push(forbiddenErr(`${at}.target.value`, 'may not set both a target value for metric and a per-pod target'));
+    if (!present(target.value) && !present(target.averageValue)) errs.push(required(`${at}.target.averageValue`, 'must set either a target value for metric or a per-pod target'));
+    if (present(target.value) && present(target.averageValue)) errs.push(forbiddenField(`${at}.target.value`, 'may not set both a target value for metric and a per-pod target'));
     return errs;
   },
   pods: (src, at) => {
     const target = objOf(src.target);
     const errs = [...metricIdentifier(objOf(src.metric), `${at}.metric`), ...metricTarget(target, `${at}.target`)];
-    if (!present(target.averageValue)) errs.push(requiredErr(`${at}.target.averageValue`, 'must specify a positive target averageValue'));
+    if (!present(target.averageValue)) errs.push(required(`${at}.target.averageValue`, 'must specify a positive target averageValue'));
     return errs;
   },
   resource: (src, at) => {
     const errs: FieldError[] = [];
-    if (!src.name) errs.push(requiredErr(`${at}.name`, 'must specify a resource name'));
+    if (!src.name) errs.push(required(`${at}.name`, 'must specify a resource name'));
     return [...errs, ...utilizationTarget(objOf(src.target), `${at}.target`)];
   },
   containerResource: (src, at) => {
     const errs: FieldError[] = [];
     const name = typeof src.name === 'string' ? src.name : '';
-    if (!name) errs.push(requiredErr(`${at}.name`, 'must specify a resource name'));
+    if (!name) errs.push(required(`${at}.name`, 'must specify a resource name'));
     else errs.push(...resourceNameErrors(name, `${at}.name`));
     const container = typeof src.container === 'string' ? src.container : '';
-    if (!container) errs.push(requiredErr(`${at}.container`, 'must specify a container'));
+    if (!container) errs.push(required(`${at}.container`, 'must specify a container'));
     else errs.push(...nameErrors(container, 'dns-label').map((why) => invalid(`${at}.container`, JSON.stringify(container), why)));
     return [...errs, ...utilizationTarget(objOf(src.target), `${at}.target`)];
   },
@@ -120,8 +119,8 @@ function utilizationTarget(target: Obj, at: string): FieldError[] {
   const errs = metricTarget(target, at);
   const utilization = present(target.averageUtilization);
   const average = present(target.averageValue);
-  if (!utilization && !average) errs.push(requiredErr(`${at}.averageUtilization`, 'must set either a target raw value or a target utilization'));
-  if (utilization && average) errs.push(forbiddenErr(`${at}.averageValue`, 'may not set both a target raw value and a target utilization'));
+  if (!utilization && !average) errs.push(required(`${at}.averageUtilization`, 'must set either a target raw value or a target utilization'));
+  if (utilization && average) errs.push(forbiddenField(`${at}.averageValue`, 'may not set both a target raw value and a target utilization'));
   return errs;
 }
 
@@ -137,14 +136,14 @@ function resourceNameErrors(name: string, at: string): FieldError[] {
 function metricSpec(m: Obj, at: string): FieldError[] {
   const errs: FieldError[] = [];
   const type = typeof m.type === 'string' ? m.type : '';
-  if (type === '') errs.push(requiredErr(`${at}.type`, 'must specify a metric source type'));
+  if (type === '') errs.push(required(`${at}.type`, 'must specify a metric source type'));
   if (!SOURCE_TYPES.includes(type)) errs.push(notSupported(`${at}.type`, JSON.stringify(type), SOURCE_TYPES));
   // Only the first source present is checked in detail; any other is reported as extra below.
   const populated = SOURCES.filter(([, f]) => present(m[f])).map(([, f]) => f);
   if (populated.length) errs.push(...SOURCE_RULES[populated[0]](objOf(m[populated[0]]), `${at}.${populated[0]}`));
   const expected = SOURCES.find(([t]) => t === type)?.[1];
-  if (expected && !present(m[expected])) errs.push(requiredErr(`${at}.${expected}`, 'must populate information for the given metric source'));
-  if (populated.length !== 1) for (const f of populated) if (f !== expected) errs.push(forbiddenErr(`${at}.${f}`, 'must populate the given metric source only'));
+  if (expected && !present(m[expected])) errs.push(required(`${at}.${expected}`, 'must populate information for the given metric source'));
+  if (populated.length !== 1) for (const f of populated) if (f !== expected) errs.push(forbiddenField(`${at}.${f}`, 'must populate the given metric source only'));
   return errs;
 }
 
@@ -157,7 +156,7 @@ function scalingRules(rules: Obj, at: string): FieldError[] {
     errs.push(notSupported(`${at}.selectPolicy`, JSON.stringify(String(rules.selectPolicy)), ['Disabled', 'Max', 'Min']));
   }
   const policies = Array.isArray(rules.policies) ? rules.policies : [];
-  if (policies.length === 0) errs.push(requiredErr(`${at}.policies`, 'must specify at least one Policy'));
+  if (policies.length === 0) errs.push(required(`${at}.policies`, 'must specify at least one Policy'));
   policies.forEach((raw, i) => {
     const p = objOf(raw);
     const pat = `${at}.policies[${i}]`;

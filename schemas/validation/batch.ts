@@ -35,6 +35,7 @@
  */
 import type { FieldError, KubeObject } from '../types';
 import { nameErrors, qualifiedNameErrors, renderValue } from '../meta/object-meta';
+import { required } from './field-errors';
 import { validatePodTemplateSpec } from './pod';
 import { scheduleError, validTimeZone } from './cron-schedule';
 import {
@@ -131,7 +132,6 @@ const FAILURE_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
 const EXIT_CODE_OPERATORS = ['In', 'NotIn'];
 const CONDITION_STATUSES = ['False', 'True', 'Unknown'];
 
-const requiredErr = (field: string, why: string): FieldError => ({ type: 'FieldValueRequired', field, message: why ? `Required value: ${why}` : 'Required value' });
 const tooMany = (field: string, actual: number, max: number): FieldError => ({ type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` });
 const goList = (values: string[]) => `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
 const goInts = (values: unknown[]) => `[]int32{${values.map(String).join(', ')}}`;
@@ -169,7 +169,7 @@ export function parseIndexes(text: string, completions: number): number {
 function exitCodeRequirementErrors(req: Obj, at: string, containers: Set<string>): FieldError[] {
   const errs: FieldError[] = [];
   const op = typeof req.operator === 'string' ? req.operator : '';
-  if (op === '') errs.push(requiredErr(`${at}.operator`, `valid values: ${goList(EXIT_CODE_OPERATORS)}`));
+  if (op === '') errs.push(required(`${at}.operator`, `valid values: ${goList(EXIT_CODE_OPERATORS)}`));
   else if (!EXIT_CODE_OPERATORS.includes(op)) errs.push(notSupported(`${at}.operator`, quote(op), EXIT_CODE_OPERATORS));
   if (typeof req.containerName === 'string' && !containers.has(req.containerName)) {
     errs.push(invalid(`${at}.containerName`, quote(req.containerName), 'must be one of the container or initContainer names in the pod template'));
@@ -197,7 +197,7 @@ function podConditionPatternErrors(patterns: unknown[], at: string): FieldError[
     const type = typeof pattern.type === 'string' ? pattern.type : '';
     for (const why of qualifiedNameErrors(type)) errs.push(invalid(`${at}[${j}].type`, quote(type), why));
     const status = typeof pattern.status === 'string' ? pattern.status : '';
-    if (status === '') errs.push(requiredErr(`${at}[${j}].status`, `valid values: ${goList(CONDITION_STATUSES)}`));
+    if (status === '') errs.push(required(`${at}[${j}].status`, `valid values: ${goList(CONDITION_STATUSES)}`));
     else if (!CONDITION_STATUSES.includes(status)) errs.push(notSupported(`${at}[${j}].status`, quote(status), CONDITION_STATUSES));
   });
   return errs;
@@ -215,7 +215,7 @@ function podFailurePolicyErrors(spec: Obj, at: string): FieldError[] {
     const rule = objOf(raw);
     const rat = `${at}.rules[${i}]`;
     const action = typeof rule.action === 'string' ? rule.action : '';
-    if (action === '') errs.push(requiredErr(`${rat}.action`, `valid values: ${goList(FAILURE_ACTIONS)}`));
+    if (action === '') errs.push(required(`${rat}.action`, `valid values: ${goList(FAILURE_ACTIONS)}`));
     else if (action === 'FailIndex') {
       if (!present(spec.backoffLimitPerIndex)) errs.push(invalid(`${rat}.action`, quote(action), 'requires the backoffLimitPerIndex to be set'));
     } else if (!FAILURE_ACTIONS.includes(action)) errs.push(notSupported(`${rat}.action`, quote(action), FAILURE_ACTIONS));
@@ -234,13 +234,13 @@ function podFailurePolicyErrors(spec: Obj, at: string): FieldError[] {
 function successPolicyErrors(spec: Obj, at: string): FieldError[] {
   const errs: FieldError[] = [];
   const rules = Array.isArray(objOf(spec.successPolicy).rules) ? (objOf(spec.successPolicy).rules as unknown[]) : [];
-  if (rules.length === 0) errs.push(requiredErr(`${at}.rules`, 'at least one rules must be specified when the successPolicy is specified'));
+  if (rules.length === 0) errs.push(required(`${at}.rules`, 'at least one rules must be specified when the successPolicy is specified'));
   if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push(tooMany(`${at}.rules`, rules.length, MAX_SUCCESS_POLICY_RULES));
   const completions = typeof spec.completions === 'number' ? spec.completions : 0;
   rules.forEach((raw, i) => {
     const rule = objOf(raw);
     const rat = `${at}.rules[${i}]`;
-    if (!present(rule.succeededCount) && !present(rule.succeededIndexes)) errs.push(requiredErr(rat, 'at least one of succeededCount or succeededIndexes must be specified'));
+    if (!present(rule.succeededCount) && !present(rule.succeededIndexes)) errs.push(required(rat, 'at least one of succeededCount or succeededIndexes must be specified'));
     let total = 0;
     if (typeof rule.succeededIndexes === 'string') {
       const indexes = rule.succeededIndexes;

@@ -23,6 +23,7 @@ import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
+import { budgetAdmission } from './registry/budget-admission';
 import { resourceQuotaAdmission } from './registry/resource-quota-admission';
 import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
@@ -94,6 +95,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(runtimeClassAdmission(registry, resources));
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
+  const tuned = typeof options.scheduler === 'object' ? options.scheduler : {};
+  registry.admission.use(budgetAdmission(registry, resources, { catalog: tuned.catalog, sizing: tuned.sizing, minimumSeconds: tuned.billing?.minimumSeconds }));
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
   await bootstrap(registry, resources);

@@ -18,11 +18,11 @@
 import { randomInt } from 'node:crypto';
 import { jsonEqual } from '../../schemas/meta/json';
 import type { KubeObject } from '../../schemas/types';
-import { PODS, isConflict, isNotFound, objectKey, type Client } from '../runtime/client';
+import { NAMESPACES, PODS, isConflict, isNotFound, objectKey, type Client } from '../runtime/client';
 import { EventRecorder } from '../runtime/events';
 import type { Informer } from '../runtime/informer';
 import type { Controller, ControllerContext } from '../runtime/manager';
-import type { BillingRegistry, NamespaceBill } from '../runtime/billing';
+import type { BillingRegistry } from '../runtime/billing';
 import { PodLogError, type PodLogLine, type PodLogQuery, type PodLogRegistry, type PodRef } from '../runtime/pod-logs';
 import { WorkQueue, type Clock as RuntimeClock, type ReconcileResult } from '../runtime/work-queue';
 import { AllocatorError, IPAllocator } from './allocator';
@@ -35,7 +35,8 @@ import type { ContainerStatus, Pod, PodStatus } from './pod';
 import { kubeletPodStatus, unschedulablePodStatus } from './pod-status';
 import { ContainerLogError, InstanceNotFoundError, type InstanceStatus, type Provider } from './providers/provider';
 import { SimulatedProvider, type SimulatedProviderOptions } from './providers/simulated';
-import { RunStore, USAGES } from './run-store';
+import { RunStore } from './run-store';
+import { UsageWriter, namespaceBills } from './usage-writer';
 import { decideSize, instanceAnnotations, type Placement, type SizingOptions } from './sizing';
 
 /** SCHEDULER_NAME is the spec.schedulerName of the Pods this scheduler places (kube's default). */
@@ -183,8 +184,12 @@ export class InstanceScheduler implements Controller {
     }
     if (this.options.logs) this.cleanups.push(this.options.logs.register({ podLogs: (ref, q) => this.podLogs(ref, q) }));
     const runs = this.runs;
-    if (this.options.bills && runs) this.cleanups.push(this.options.bills.register({ bill: () => billByNamespace(runs.index, this.clock.now()) }));
-    if (runs) this.startUsageWriter(ctx.client, runs, ctx.log);
+    if (this.options.bills && runs) this.cleanups.push(this.options.bills.register({ bill: () => namespaceBills(runs.index, this.clock.now()) }));
+    if (runs) {
+      const writer = new UsageWriter({ client: ctx.client, runs, namespaces: ctx.informers.informerFor(NAMESPACES), recorder: ctx.recorder, clock: ctx.clock, log: ctx.log });
+      writer.start();
+      this.cleanups.push(() => writer.stop());
+    }
   }
 
   /** run adopts what already runs (oldest Pods first, so they keep their capacity), then starts the workers. */
@@ -218,43 +223,6 @@ export class InstanceScheduler implements Controller {
     this.queue?.stop();
     for (const c of this.cleanups.splice(0)) c();
     if (this.ownsProvider) void this.provider.close();
-  }
-
-  /**
-   * startUsageWriter keeps one Usage object per namespace (usage.nodeless.dev, `kubectl get usage
-   * -A`) with what its runs cost so far, rewritten every ten seconds while the bill changes.
-   */
-  private startUsageWriter(client: Client, runs: RunStore, ctxLog: (record: Record<string, unknown>) => void): void {
-    const written = new Map<string, string>();
-    let timer: unknown;
-    let stopped = false;
-    const write = async () => {
-      if (!runs.ready) return;
-      const now = this.clock.now();
-      for (const b of billByNamespace(runs.index, now)) {
-        const bill = { runs: b.runs, running: b.running, cost: Number(b.cost.toFixed(6)) };
-        const key = JSON.stringify(bill);
-        if (written.get(b.namespace) === key) continue;
-        try {
-          await client.apply(USAGES, { apiVersion: 'usage.nodeless.dev/v1', kind: 'Usage', metadata: { name: 'usage', namespace: b.namespace }, bill: { ...bill, updated: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') } } as never, { force: true });
-          written.set(b.namespace, key);
-        } catch (err) {
-          // A namespace being deleted refuses new objects; the next round tries again.
-          if (!isNotFound(err)) ctxLog({ level: 'warning', msg: 'usage not written', namespace: b.namespace, error: String(err) });
-        }
-      }
-    };
-    const tick = () => {
-      if (stopped) return;
-      void write().finally(() => {
-        if (!stopped) timer = this.clock.setTimeout(tick, USAGE_INTERVAL_MS);
-      });
-    };
-    timer = this.clock.setTimeout(tick, USAGE_FIRST_MS);
-    this.cleanups.push(() => {
-      stopped = true;
-      this.clock.clearTimeout(timer);
-    });
   }
 
   /** ledger is the billing ledger: the index of every instance run, durable in the store. */
@@ -582,16 +550,4 @@ function containerIdOf(c: ContainerStatus): string | undefined {
 
 function asObject(pod: Pod): KubeObject {
   return pod as unknown as KubeObject;
-}
-
-/** USAGE_INTERVAL_MS is how often the Usage objects are brought up to date, when their bill changed. */
-const USAGE_INTERVAL_MS = 10_000;
-// The first Usage objects are written soon after start, once the ledger is read back.
-const USAGE_FIRST_MS = 1_000;
-
-// billByNamespace is the bill of every run the ledger knows, by namespace, accrued to nowMs.
-function billByNamespace(ledger: Ledger, nowMs: number): NamespaceBill[] {
-  const running = new Map<string, number>();
-  for (const run of ledger.runs()) if (run.stop === undefined) running.set(run.namespace, (running.get(run.namespace) ?? 0) + 1);
-  return ledger.usage('namespace', { now: nowMs }).map((row) => ({ namespace: row.namespace, runs: row.runs, running: running.get(row.namespace) ?? 0, cost: row.cost }));
 }

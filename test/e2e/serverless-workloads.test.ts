@@ -3,7 +3,8 @@
  * instance scheduler together, nothing playing the kubelet. A Deployment's pods run on their own
  * instances and `kubectl rollout status` returns; a Job completes out of the box; a StatefulSet
  * comes up in order; an instance lost by the provider fails its pod and the ReplicaSet replaces
- * it; deleting a Deployment removes its ReplicaSets and pods; every run is billed.
+ * it; deleting a Deployment removes its ReplicaSets and pods; every run is billed; a namespace budget
+ * refuses the pod it cannot pay for.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -187,5 +188,22 @@ describe('serverless workloads on the default server', () => {
     }, 'the Usage of default to count every run', 30000);
     expect(usageLine.out).toMatch(/^NAMESPACE\s+NAME\s+RUNS\s+RUNNING\s+COST\s+UPDATED$/m);
     expect(usageLine.cost).toBeGreaterThan(0);
+  });
+
+  it('refuses the pod a namespace budget cannot pay for, with the reason in kubectl', async () => {
+    await kubectl('create', 'namespace', 'thrifty');
+    // A millionth of a dollar a day is less than any pod's one-minute minimum charge.
+    await kubectl('annotate', 'namespace', 'thrifty', 'budget.nodeless.dev/daily=0.000001');
+    const refused = await run('kubectl', ['run', 'spender', '-n', 'thrifty', '--image=nginx'], { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 30000 }).then(
+      () => undefined,
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(refused).toMatch(/^Error from server \(Forbidden\): pods "spender" is forbidden: exceeded budget: namespace thrifty has spent \$0\.00 of its daily budget of \$0\.000001 \(budget\.nodeless\.dev\/daily\), and this pod's minimum charge of \$0\.\d+ would go past it\n$/);
+    await expect(run('kubectl', ['annotate', '--overwrite', 'namespace', 'thrifty', 'budget.nodeless.dev/daily=lots'], { env: { ...process.env, KUBECONFIG: server.kubeconfig } })).rejects.toMatchObject({
+      stderr: expect.stringContaining('metadata.annotations[budget.nodeless.dev/daily]: Invalid value: "lots": must be an amount of US dollars'),
+    });
+    // Raised, the budget lets the pod in.
+    await kubectl('annotate', '--overwrite', 'namespace', 'thrifty', 'budget.nodeless.dev/daily=5');
+    await kubectl('run', 'spender', '-n', 'thrifty', '--image=nginx');
   });
 });

@@ -5,7 +5,7 @@
 import { EVENTS_V1 } from '../conversions';
 import { coreEventColumns, eventsV1Columns } from '../printers';
 import type { KubeObject } from '../types';
-import { validateCoreEvent } from '../validation/events';
+import { validateCoreEvent, validateEventsV1 } from '../validation/events';
 import { fieldGetter, fields, kindOf } from './kind';
 import { objectStrategy } from './strategy';
 
@@ -38,6 +38,7 @@ const EVENTS_V1_FIELDS: Record<string, (obj: KubeObject) => string | undefined> 
 export const eventV1 = kindOf('events.k8s.io', 'v1', {
   kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   columns: eventsV1Columns,
+  strategy: objectStrategy({ status: false, validate: validateEventsV1 }),
   garbageCollectionPolicy: 'Unsupported',
   selectableFields: EVENTS_V1_FIELDS,
   storage: { group: '', plural: 'events' },

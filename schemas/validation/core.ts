@@ -24,7 +24,7 @@
  * | Pod | ephemeralContainers cannot be set on create | yes |
  * | Pod | affinity, topologySpreadConstraints, seccomp/AppArmor profiles, windows/linux options (validation/pod-scheduling.ts) | yes |
  * | Pod | resource claims and pod-level resources: dropped on write, their features being off in 1.32 (kinds/disabled-pod-fields.ts) | yes |
- * | Pod | seccomp/AppArmor annotations agreeing with the fields | no |
+ * | Pod | seccomp/AppArmor annotation values and agreement with the fields; pod-deletion-cost an int32 (validation/pod-annotations.ts) | yes |
  * | PodTemplate | template validated as a pod template | yes |
  * | ReplicationController | selector required, replicas and minReadySeconds >= 0, template required, selector matches template labels, restartPolicy Always, no activeDeadlineSeconds | yes |
  * | ReplicationController | status replicas >= 0 and consistent | yes (validation/workload-status.ts) |
@@ -35,20 +35,21 @@
  * | Service | ipFamilies/ipFamilyPolicy consistency, clusterIP allocation range | no (nodeless allocates no cluster IPs) |
  * | Endpoints | addresses valid IPs, ports: name (required when several), port range, protocol | yes |
  * | ResourceQuota | hard: standard quota resource names, quantities not negative, integral counts; scopes supported | yes |
- * | LimitRange | type supported and unique, resource quantities, min <= default(Request) <= max, defaultRequest <= default, Pod type takes no defaults | yes |
+ * | LimitRange | type supported and unique, resource quantities, min <= default(Request) <= max, defaultRequest <= default, Pod type takes no defaults (quantities printed bare, as Go's Stringer) | yes |
  * | ServiceAccount | metadata only (kube validates nothing else) | yes |
  * | ConfigMap, Secret | data keys, immutable, secret type immutable | yes (schemas/strategies.ts) |
  * | PersistentVolume(Claim) | access modes, capacity/storage, one volume source | yes (schemas/strategies.ts) |
  * | Namespace | name DNS label; finalizers | yes (registry) |
  * | Event | involvedObject namespace matches; with eventTime: reporting controller/instance, action, reason, limits (validation/events.ts) | yes |
- * | Event | events.k8s.io/v1 strict rules (eventTime required, deprecated fields unset, series) | no |
+ * | Node | nothing to validate: creating a Node is refused (there are no nodes; kinds/node.ts) | n/a |
+ * | Event | events.k8s.io/v1 strict rules: eventTime required, type Normal/Warning, deprecated fields unset, series; on update identifying fields immutable | yes (validation/events.ts) |
  */
 import type { FieldError, KubeObject } from '../types';
 import { compareQuantity, milliValue } from '../meta/quantity';
 import { jsonEqual } from '../meta/json';
 import { qualifiedNameErrors } from '../meta/object-meta';
 import {
-  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
+  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalidStringer, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
   notSupported, num, objAt, portNumErrors, portNumOrName, required, str,
 } from './field-errors';
 import { resourceQuantityErrors, validatePodTemplateSpec } from './pod';
@@ -344,15 +345,15 @@ export function validateLimitRange(lr: KubeObject): FieldError[] {
     const names = new Set([...Object.keys(max), ...Object.keys(min), ...Object.keys(def), ...Object.keys(defReq)]);
     for (const n of names) {
       const [mx, mn, d, dr] = [max[n], min[n], def[n], defReq[n]];
-      if (mn !== undefined && mx !== undefined && cmp(mn, mx) > 0) errs.push(invalidValue(`${at}.min[${n}]`, String(mn), `min value ${String(mn)} is greater than max value ${String(mx)}`));
-      if (dr !== undefined && d !== undefined && cmp(dr, d) > 0) errs.push(invalidValue(`${at}.defaultRequest[${n}]`, String(dr), `default request value ${String(dr)} is greater than default limit value ${String(d)}`));
-      if (d !== undefined && mn !== undefined && cmp(mn, d) > 0) errs.push(invalidValue(`${at}.default[${n}]`, String(mn), `min value ${String(mn)} is greater than default value ${String(d)}`));
-      if (d !== undefined && mx !== undefined && cmp(d, mx) > 0) errs.push(invalidValue(`${at}.default[${n}]`, String(mx), `default value ${String(d)} is greater than max value ${String(mx)}`));
-      if (dr !== undefined && mn !== undefined && cmp(mn, dr) > 0) errs.push(invalidValue(`${at}.defaultRequest[${n}]`, String(mn), `min value ${String(mn)} is greater than default request value ${String(dr)}`));
-      if (dr !== undefined && mx !== undefined && cmp(dr, mx) > 0) errs.push(invalidValue(`${at}.defaultRequest[${n}]`, String(mx), `default request value ${String(dr)} is greater than max value ${String(mx)}`));
+      if (mn !== undefined && mx !== undefined && cmp(mn, mx) > 0) errs.push(invalidStringer(`${at}.min[${n}]`, String(mn), `min value ${String(mn)} is greater than max value ${String(mx)}`));
+      if (dr !== undefined && d !== undefined && cmp(dr, d) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(dr), `default request value ${String(dr)} is greater than default limit value ${String(d)}`));
+      if (d !== undefined && mn !== undefined && cmp(mn, d) > 0) errs.push(invalidStringer(`${at}.default[${n}]`, String(mn), `min value ${String(mn)} is greater than default value ${String(d)}`));
+      if (d !== undefined && mx !== undefined && cmp(d, mx) > 0) errs.push(invalidStringer(`${at}.default[${n}]`, String(mx), `default value ${String(d)} is greater than max value ${String(mx)}`));
+      if (dr !== undefined && mn !== undefined && cmp(mn, dr) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(mn), `min value ${String(mn)} is greater than default request value ${String(dr)}`));
+      if (dr !== undefined && mx !== undefined && cmp(dr, mx) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(mx), `default request value ${String(dr)} is greater than max value ${String(mx)}`));
     }
     for (const [n, r] of Object.entries(ratio)) {
-      if (cmp(r, '1') < 0) errs.push(invalidValue(`${at}.maxLimitRequestRatio[${n}]`, String(r), `ratio ${String(r)} is less than 1`));
+      if (cmp(r, '1') < 0) errs.push(invalidStringer(`${at}.maxLimitRequestRatio[${n}]`, String(r), `ratio ${String(r)} is less than 1`));
     }
   });
   return errs;

@@ -44,6 +44,14 @@ export function invalidGo(field: string, value: unknown, why: string): FieldErro
   return { type: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${why}` };
 }
 
+/**
+ * invalidStringer is field.Invalid for a value Go prints through its String method (a
+ * resource.Quantity): the text bare, without quotes.
+ */
+export function invalidStringer(field: string, text: string, why: string): FieldError {
+  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${text}: ${why}` };
+}
+
 /** notSupported builds a FieldValueNotSupported error listing the supported values in the given order. */
 export function notSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
   const list = supported.map((s) => JSON.stringify(s)).join(', ');

@@ -15,7 +15,7 @@
  * | topology spread: minDomains, node inclusion policies, selector   | yes  |
  * | seccompProfile / appArmorProfile fields, pod and containers      | yes  |
  * | os.name linux: no windowsOptions; windows: no linux-only fields  | yes  |
- * | seccomp and AppArmor annotations agreeing with the fields        | no   |
+ * | seccomp and AppArmor annotations agreeing with the fields (pod-annotations.ts) | yes |
  */
 import type { FieldError } from '../types';
 import { labelKeyErrors, labelValueErrors } from '../meta/selectors';

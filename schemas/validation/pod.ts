@@ -14,6 +14,7 @@ import {
   type Obj, dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative, notFound,
   localDescendingPath, notSupported, num, objAt, pathSegmentsErrors, portNameErrors, portNumErrors, portNumOrName, required, str,
 } from './field-errors';
+import { podAnnotationErrors, securityAnnotationMatchErrors } from './pod-annotations';
 
 /** PodSpecOptions says where a spec sits: in a Pod (isPod) or in a template. */
 export interface PodSpecOptions {
@@ -780,7 +781,7 @@ export function validatePodTemplateSpec(template: unknown, path: string): FieldE
   // kube names template labels without "metadata" (the ObjectMeta is embedded in Go).
   const errs = labelErrors(meta?.labels, `${path}.labels`);
   const spec = objAt(template, 'spec');
-  errs.push(...validatePodSpec(spec, `${path}.spec`));
+  errs.push(...podAnnotationErrors(meta, spec, `${path}.annotations`), ...validatePodSpec(spec, `${path}.spec`), ...securityAnnotationMatchErrors(meta, spec, `${path}.spec`));
   if (listAt(spec, 'ephemeralContainers').length > 0) errs.push(forbiddenField(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   return errs;
 }
@@ -890,6 +891,8 @@ export function validatePod(pod: KubeObject, old?: KubeObject): FieldError[] {
   if (old && jsonEqual(spec, objAt(old, 'spec'))) return [];
   const errs = [...validatePodSpec(spec, 'spec', { isPod: true }), ...podOnlyImageErrors(spec)];
   if (!old) {
+    const meta = objAt(pod, 'metadata');
+    errs.push(...podAnnotationErrors(meta, spec, 'metadata.annotations'), ...securityAnnotationMatchErrors(meta, spec, 'spec'));
     if (listAt(spec, 'ephemeralContainers').length > 0) errs.push(forbiddenField('spec.ephemeralContainers', 'cannot be set on create'));
     if (str(spec, 'nodeName') && listAt(spec, 'schedulingGates').length > 0) errs.push(forbiddenField('spec.nodeName', 'cannot be set until all schedulingGates have been cleared'));
     return errs;

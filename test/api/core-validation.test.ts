@@ -258,6 +258,6 @@ describe('Endpoints, ResourceQuota and LimitRange validation', () => {
 
   it('refuses a LimitRange whose min exceeds its max', async () => {
     const body = await refused('limitranges', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr' }, spec: { limits: [{ type: 'Container', min: { cpu: '2' }, max: { cpu: '1' } }] } });
-    expect(body.details.causes.map((c) => c.message)).toContain('Invalid value: "2": min value 2 is greater than max value 1');
+    expect(body.details.causes.map((c) => c.message)).toContain('Invalid value: 2: min value 2 is greater than max value 1');
   });
 });

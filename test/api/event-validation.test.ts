@@ -51,3 +51,63 @@ describe('core/v1 Event validation', () => {
     expect(items[0]).toMatchObject({ reportingComponent: 'deployment-controller', reportingInstance: 'host-1', action: 'Tested' });
   });
 });
+
+describe('events.k8s.io/v1 Event validation', () => {
+  const v1 = (extra: Record<string, unknown>) => ({
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `v${++n}`, namespace: 'ev' },
+    eventTime: '2026-12-03T10:00:00.123456Z',
+    reportingController: 'example.com/controller',
+    reportingInstance: 'host-1',
+    action: 'Testing',
+    reason: 'Tested',
+    type: 'Normal',
+    regarding: { kind: 'Pod', namespace: 'ev', name: 'p' },
+    note: 'first',
+    ...extra,
+  });
+  const post = (body: unknown) => t.api.post('/apis/events.k8s.io/v1/namespaces/ev/events').send(body);
+
+  it('accepts a well-formed event and refuses one without eventTime, with a bad type, deprecated fields or a bad series', async () => {
+    await post(v1({})).expect(201);
+    const res = await post(
+      v1({
+        eventTime: undefined,
+        type: 'Info',
+        deprecatedFirstTimestamp: '2026-12-03T09:00:00Z',
+        deprecatedCount: 3,
+        deprecatedSource: { component: 'kubelet' },
+        series: { count: 1 },
+      }),
+    ).expect(422);
+    expect(res.body.details.causes).toEqual([
+      // Without an eventTime the legacy rules read it as an old event, whose namespace matches.
+      cause('series.count', 'FieldValueInvalid', 'Invalid value: "": should be at least 2'),
+      cause('series.lastObservedTime', 'FieldValueRequired', 'Required value'),
+      cause('eventTime', 'FieldValueRequired', 'Required value'),
+      cause('type', 'FieldValueInvalid', 'Invalid value: "": has invalid value: Info'),
+      cause('firstTimestamp', 'FieldValueInvalid', 'Invalid value: "": needs to be unset'),
+      cause('count', 'FieldValueInvalid', 'Invalid value: "": needs to be unset'),
+      cause('source', 'FieldValueInvalid', 'Invalid value: "": needs to be unset'),
+    ]);
+    // core/v1 keeps its loose rules for the same fields.
+    await t.api.post('/api/v1/namespaces/ev/events').send(event('ev', { involvedObject: { kind: 'Pod', namespace: 'ev', name: 'p' }, count: 3, type: 'Info' })).expect(201);
+  });
+
+  it('refuses changing what identifies an event, printing the values as kube does, and accepts a new series', async () => {
+    const created = (await post(v1({})).expect(201)).body;
+    const put = (change: Record<string, unknown>) => t.api.put(`/apis/events.k8s.io/v1/namespaces/ev/events/${created.metadata.name}`).send({ ...created, ...change });
+    const res = await put({ note: 'second', regarding: { kind: 'Pod', namespace: 'ev', name: 'q' }, eventTime: '2026-12-03T11:00:00.5Z', reason: 'Other' }).expect(422);
+    expect(res.body.details.causes).toEqual([
+      cause('involvedObject', 'FieldValueInvalid', 'Invalid value: core.ObjectReference{Kind:"Pod", Namespace:"ev", Name:"q", UID:"", APIVersion:"", ResourceVersion:"", FieldPath:""}: field is immutable'),
+      cause('reason', 'FieldValueInvalid', 'Invalid value: "Other": field is immutable'),
+      cause('message', 'FieldValueInvalid', 'Invalid value: "second": field is immutable'),
+      cause('eventTime', 'FieldValueInvalid', 'Invalid value: 2026-12-03 11:00:00.5 +0000 UTC: field is immutable'),
+    ]);
+    await put({ series: { count: 1, lastObservedTime: '2026-12-03T10:05:00.000000Z' } }).expect(422);
+    const updated = (await put({ series: { count: 2, lastObservedTime: '2026-12-03T10:05:00.000000Z' } }).expect(200)).body;
+    expect(updated.series.count).toBe(2);
+  });
+});
+

@@ -164,6 +164,77 @@ describe('seccomp and AppArmor profiles', () => {
   });
 });
 
+describe('seccomp and AppArmor annotations', () => {
+  const annotated = (annotations: Record<string, string>, spec: Obj): Obj => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `a-${++count}`, annotations }, spec: { containers: [container], ...spec } });
+  async function annotationCauses(annotations: Record<string, string>, spec: Obj = {}) {
+    const res = await t.api.post(`/api/v1/namespaces/${ns}/pods`).send(annotated(annotations, spec));
+    expect(res.status).toBe(422);
+    return res.body.details.causes;
+  }
+
+  it('refuses annotation values that are not profiles, an AppArmor annotation for no container, and a bad deletion cost', async () => {
+    expect(
+      await annotationCauses({
+        'seccomp.security.alpha.kubernetes.io/pod': 'strict',
+        'container.seccomp.security.alpha.kubernetes.io/c': 'localhost//abs.json',
+        'container.apparmor.security.beta.kubernetes.io/ghost': 'enforcing',
+        'controller.kubernetes.io/pod-deletion-cost': '1e3',
+      }),
+    ).toEqual([
+      cause('metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]', 'FieldValueInvalid', 'Invalid value: "strict": must be a valid seccomp profile'),
+      cause('metadata.annotations[container.seccomp.security.alpha.kubernetes.io/c]', 'FieldValueInvalid', 'Invalid value: "/abs.json": must be a relative path'),
+      cause('metadata.annotations[container.apparmor.security.beta.kubernetes.io/ghost]', 'FieldValueInvalid', 'Invalid value: "ghost": container not found'),
+      cause('metadata.annotations[container.apparmor.security.beta.kubernetes.io/ghost]', 'FieldValueInvalid', 'Invalid value: "enforcing": invalid AppArmor profile name: "enforcing"'),
+      cause('metadata.annotations[controller.kubernetes.io/pod-deletion-cost]', 'FieldValueInvalid', 'Invalid value: "1e3": must be a 32bit integer'),
+    ]);
+  });
+
+  it('refuses annotations that contradict the profile fields, the pod AppArmor profile standing for containers without their own', async () => {
+    const causes = await annotationCauses(
+      {
+        'seccomp.security.alpha.kubernetes.io/pod': 'unconfined',
+        'container.seccomp.security.alpha.kubernetes.io/c': 'localhost/other.json',
+        'container.apparmor.security.beta.kubernetes.io/c': 'unconfined',
+      },
+      {
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' }, appArmorProfile: { type: 'RuntimeDefault' } },
+        containers: [{ ...container, securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'mine.json' } } }],
+      },
+    );
+    expect(causes).toEqual([
+      cause('spec.securityContext.seccompProfile.type', 'FieldValueForbidden', 'Forbidden: seccomp type in annotation and field must match'),
+      cause('spec.containers[0].securityContext.seccompProfile.localhostProfile', 'FieldValueForbidden', 'Forbidden: seccomp profile in annotation and field must match'),
+      cause('spec.containers[0].securityContext.appArmorProfile.type', 'FieldValueForbidden', 'Forbidden: apparmor type in annotation and field must match'),
+    ]);
+  });
+
+  it('accepts annotations that agree with the fields (docker/default standing for RuntimeDefault), and refuses a template that does not', async () => {
+    await t.api
+      .post(`/api/v1/namespaces/${ns}/pods`)
+      .send(
+        annotated(
+          { 'seccomp.security.alpha.kubernetes.io/pod': 'docker/default', 'container.apparmor.security.beta.kubernetes.io/c': 'localhost/k8s-nginx', 'controller.kubernetes.io/pod-deletion-cost': '-5' },
+          { securityContext: { seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ ...container, securityContext: { appArmorProfile: { type: 'Localhost', localhostProfile: 'k8s-nginx' } } }] },
+        ),
+      )
+      .expect(201);
+    const res = await t.api.post(`/apis/apps/v1/namespaces/${ns}/deployments`).send({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'armored' },
+      spec: {
+        selector: { matchLabels: { app: 'a' } },
+        template: {
+          metadata: { labels: { app: 'a' }, annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'runtime/default' } },
+          spec: { containers: [{ ...container, securityContext: { appArmorProfile: { type: 'Unconfined' } } }] },
+        },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.message).toBe('Deployment.apps "armored" is invalid: spec.template.spec.containers[0].securityContext.appArmorProfile.type: Forbidden: apparmor type in annotation and field must match');
+  });
+});
+
 describe('spec.os', () => {
   it('refuses windowsOptions on a linux pod and linux-only fields on a windows pod', async () => {
     expect(await causesOf({ os: { name: 'linux' }, securityContext: { windowsOptions: { runAsUserName: 'admin' } } })).toEqual([

@@ -214,8 +214,15 @@ const ROOT_VALUE_STRUCTS: readonly string[] = ['metadata', 'spec', 'status'];
  * VALUE_STRUCTS, plus metadata, spec and status, which every built-in type holds by value.
  */
 export function builtinAlwaysPresent(definition: string, field: string): boolean {
-  if (!definition.startsWith('io.k8s.')) return false;
-  if (ROOT_VALUE_STRUCTS.includes(field)) return true;
-  const key = definition.replace(/^io\.k8s\.api\./, '').replace(/^io\.k8s\.apiextensions-apiserver\.pkg\.apis\./, '');
-  return VALUE_STRUCTS[key]?.includes(field) ?? false;
+  let fields = VALUE_STRUCT_FIELDS.get(definition);
+  if (!fields) {
+    const key = definition.replace(/^io\.k8s\.api\./, '').replace(/^io\.k8s\.apiextensions-apiserver\.pkg\.apis\./, '');
+    fields = definition.startsWith('io.k8s.') ? new Set([...ROOT_VALUE_STRUCTS, ...(VALUE_STRUCTS[key] ?? [])]) : new Set();
+    VALUE_STRUCT_FIELDS.set(definition, fields);
+  }
+  return fields.has(field);
 }
+
+// VALUE_STRUCT_FIELDS caches builtinAlwaysPresent's answer per definition: it is asked for every
+// field of every object compared.
+const VALUE_STRUCT_FIELDS = new Map<string, Set<string>>();

@@ -67,7 +67,7 @@ describe('events.k8s.io/v1 Event validation', () => {
     note: 'first',
     ...extra,
   });
-  const post = (body: unknown) => t.api.post('/apis/events.k8s.io/v1/namespaces/ev/events').send(body);
+  const post = (body: object) => t.api.post('/apis/events.k8s.io/v1/namespaces/ev/events').send(body);
 
   it('accepts a well-formed event and refuses one without eventTime, with a bad type, deprecated fields or a bad series', async () => {
     await post(v1({})).expect(201);

@@ -171,7 +171,6 @@ export class EndpointSliceMirroringController implements Controller {
         if (unchanged(first, slice)) continue;
         slice.metadata!.name = first.metadata!.name;
         slice.metadata!.resourceVersion = first.metadata!.resourceVersion;
-        delete slice.metadata!.generateName;
         toUpdate.push(slice);
       } else {
         toCreate.push(slice);
@@ -185,7 +184,6 @@ export class EndpointSliceMirroringController implements Controller {
       const [victim] = toDelete.splice(i, 1);
       c.metadata!.name = victim.metadata!.name;
       c.metadata!.resourceVersion = victim.metadata!.resourceVersion;
-      delete c.metadata!.generateName;
       toCreate.splice(toCreate.indexOf(c), 1);
       toUpdate.push(c);
     }

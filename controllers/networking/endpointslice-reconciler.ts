@@ -216,7 +216,6 @@ export class EndpointSliceReconciler {
       const slice = plan.toCreate[plan.toCreate.length - 1];
       if (victim.addressType === slice.addressType && ownedBy(victim, svc)) {
         slice.metadata!.name = victim.metadata!.name;
-        delete slice.metadata!.generateName;
         slice.metadata!.resourceVersion = victim.metadata!.resourceVersion;
         plan.toCreate.pop();
         plan.toUpdate.push(slice);

@@ -76,7 +76,8 @@ describe('kubectl and Service endpoints', () => {
       spec: {
         replicas: 2,
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+        // The simulated instances take a while to turn Ready, so the not-ready state can be seen.
+        template: { metadata: { labels: { app: 'web' }, annotations: { 'nodeless.dev/readiness-delay': '8s' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 8080 }] }] } },
       },
     });
     expect(await apply('web-svc', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } })).toBe(
@@ -99,7 +100,20 @@ describe('kubectl and Service endpoints', () => {
     const line = described.stdout.split('\n').find((l) => l.startsWith('Endpoints:'));
     expect(line?.replace(/^Endpoints:\s+/, '').split(',').sort()).toEqual(two.map((ip) => `${ip}:8080`).sort());
 
+    // A new pod is listed not-ready (with its IP) before it becomes Ready.
     await kubectl('scale', 'deployment/web', '--replicas=3');
+    const fresh = await waitFor(async () => {
+      const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')).items as Obj[];
+      const p = pods.find((x) => x.status.podIP && !two.includes(x.status.podIP) && !(x.status.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True'));
+      return p?.status.podIP as string | undefined;
+    }, 'a running, not yet ready pod', 90000);
+    await waitFor(async () => {
+      const ep = JSON.parse(await kubectl('get', 'endpoints', 'web', '-o', 'json'));
+      const slices = JSON.parse(await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'json')).items as Obj[];
+      const notReady = (ep.subsets ?? []).flatMap((x: Obj) => (x.notReadyAddresses ?? []).map((a: Obj) => a.ip));
+      const sliceEp = slices.flatMap((x) => x.endpoints ?? []).find((e: Obj) => e.addresses[0] === fresh);
+      return notReady.includes(fresh) && sliceEp?.conditions.ready === false && sliceEp.conditions.serving === false;
+    }, 'the new pod listed not ready', 90000);
     await followsPods('web', 'app=web', 3);
     await kubectl('scale', 'deployment/web', '--replicas=1');
     await followsPods('web', 'app=web', 1);

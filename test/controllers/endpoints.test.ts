@@ -7,6 +7,7 @@
  */
 import { ENDPOINTS, PODS, SERVICES, type Client } from '../../controllers/runtime/client';
 import { MAX_ENDPOINTS_CAPACITY, repackSubsets, truncateSubsets, type EndpointSubset } from '../../controllers/networking/endpoints';
+import { TriggerTimeTracker, formatTriggerTime } from '../../controllers/networking/service-pods';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeKubelet, setPodStatus, type PodOutcome } from '../helpers/fake-kubelet';
@@ -210,5 +211,18 @@ describe('Endpoints packing', () => {
     expect(over[0].addresses).toHaveLength(1000);
     expect(over[0].notReadyAddresses).toBeUndefined();
     expect(truncateSubsets([{ addresses: many(10, 7) }])).toBe(false);
+  });
+});
+
+describe('last-change-trigger-time', () => {
+  const svc: KubeObject = { metadata: { name: 's', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' } };
+  const readyAt = (name: string, t: string): KubeObject => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t }] } });
+  it('is the Service creation on the first sync, then the earliest pod transition newer than the last sync, else none', () => {
+    const tracker = new TriggerTimeTracker();
+    expect(tracker.compute(svc, [readyAt('a', '2026-01-01T00:00:05Z')])).toBe(Date.parse('2026-01-01T00:00:00Z'));
+    expect(tracker.compute(svc, [readyAt('a', '2026-01-01T00:00:05Z')])).toBeUndefined();
+    const t = tracker.compute(svc, [readyAt('a', '2026-01-01T00:00:05Z'), readyAt('b', '2026-01-01T00:00:09Z'), readyAt('c', '2026-01-01T00:00:07Z')]);
+    expect(formatTriggerTime(t!)).toBe('2026-01-01T00:00:07Z');
+    expect(formatTriggerTime(Date.parse('2026-01-01T00:00:07.250Z'))).toBe('2026-01-01T00:00:07.25Z');
   });
 });

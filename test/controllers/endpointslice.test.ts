@@ -6,6 +6,8 @@
  * Service. Pods run through a FakeKubelet, which gives each running pod an IP.
  */
 import { ENDPOINT_SLICES, PODS, SERVICES, type Client } from '../../controllers/runtime/client';
+import { EndpointSliceReconciler, type EndpointSlice } from '../../controllers/networking/endpointslice-reconciler';
+import { EndpointSliceTracker } from '../../controllers/networking/endpointslice-tracker';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { FakeKubelet, setPodStatus, type PodOutcome } from '../helpers/fake-kubelet';
@@ -204,5 +206,82 @@ describe('EndpointSlice controller', () => {
     await waitFor(async () => (await slicesOf(ns, 'svc')).some((s) => s.metadata.labels['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io' && s.metadata.uid !== first.metadata.uid), 'the slice recreated', 20000);
     const still = await client.get(ENDPOINT_SLICES, ns, 'svc-custom');
     expect(still.metadata?.resourceVersion).toBe(foreign.metadata?.resourceVersion);
+  });
+});
+
+describe('EndpointSlice reconciler plan', () => {
+  const svc: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 's', namespace: 'ns', uid: 'svc-uid', labels: { team: 'a' } },
+    spec: { clusterIP: '10.96.0.10', selector: { app: 's' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  };
+  const runningPod = (i: number, ready = true): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `p-${i}`, namespace: 'ns', uid: `uid-${i}`, labels: { app: 's' } },
+    spec: { containers: [{ name: 'c' }] },
+    status: { phase: 'Running', podIP: `10.0.${i >> 8}.${i & 255}`, podIPs: [{ ip: `10.0.${i >> 8}.${i & 255}` }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
+  const reconciler = new EndpointSliceReconciler({} as Client, new EndpointSliceTracker());
+  // stored turns a planned slice into one as the API server would hold it.
+  let seq = 0;
+  const stored = (s: EndpointSlice): EndpointSlice => ({ ...structuredClone(s), metadata: { ...structuredClone(s.metadata), name: s.metadata!.name ?? `s-${++seq}`, resourceVersion: '1', generation: 1 } });
+  const pods = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => runningPod(from + i));
+
+  it('fills slices up to 100, then adds new endpoints to the unchanged slice they fit best, touching nothing else', () => {
+    const first = reconciler.plan(svc, pods(0, 150), []);
+    expect(first.toCreate.map((s) => s.endpoints!.length)).toEqual([100, 50]);
+    expect(first.toCreate[0].metadata?.labels).toEqual({ team: 'a', 'kubernetes.io/service-name': 's', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' });
+    const existing = first.toCreate.map(stored);
+    const next = reconciler.plan(svc, pods(0, 160), existing);
+    expect(next.toCreate).toEqual([]);
+    expect(next.toDelete).toEqual([]);
+    expect(next.toUpdate.map((s) => [s.metadata!.name, s.endpoints!.length])).toEqual([[existing[1].metadata!.name, 60]]);
+    expect(reconciler.plan(svc, pods(0, 150), existing)).toEqual({ toCreate: [], toUpdate: [], toDelete: [] });
+  });
+
+  it('updates a changed endpoint in place and turns an emptied slice into the home of new endpoints', () => {
+    const existing = reconciler.plan(svc, pods(0, 3), []).toCreate.map(stored);
+    const oneUnready = [runningPod(0, false), runningPod(1), runningPod(2)];
+    const changed = reconciler.plan(svc, oneUnready, existing);
+    expect(changed.toUpdate).toHaveLength(1);
+    expect(changed.toUpdate[0].endpoints!.find((e) => e.targetRef?.name === 'p-0')!.conditions).toEqual({ ready: false, serving: false, terminating: false });
+    // All old pods replaced by new ones: the slice is rewritten rather than deleted and recreated.
+    const replaced = reconciler.plan(svc, pods(10, 12), existing);
+    expect(replaced.toCreate).toEqual([]);
+    expect(replaced.toDelete).toEqual([]);
+    expect(replaced.toUpdate.map((s) => s.metadata!.name)).toEqual([existing[0].metadata!.name]);
+    expect(replaced.toUpdate[0].endpoints!.map((e) => e.targetRef!.name)).toEqual(['p-10', 'p-11']);
+  });
+
+  it('keeps one placeholder, deletes slices of another Service uid, and relabels on a Service label change', () => {
+    const placeholder = reconciler.plan(svc, [], []);
+    expect(placeholder.toCreate).toHaveLength(1);
+    expect(placeholder.toCreate[0]).toMatchObject({ addressType: 'IPv4', endpoints: [], ports: [] });
+    const held = placeholder.toCreate.map(stored);
+    expect(reconciler.plan(svc, [], held)).toEqual({ toCreate: [], toUpdate: [], toDelete: [] });
+    const orphan = stored({ ...reconciler.plan(svc, pods(0, 1), []).toCreate[0], metadata: { ...reconciler.plan(svc, pods(0, 1), []).toCreate[0].metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: 's', uid: 'old-uid' }] } });
+    const fresh = reconciler.plan(svc, pods(0, 1), [orphan]);
+    expect(fresh.toDelete.map((s) => s.metadata!.name)).toEqual([orphan.metadata!.name]);
+    expect(fresh.toCreate).toHaveLength(1);
+    const relabelled = reconciler.plan({ ...svc, metadata: { ...svc.metadata, labels: { team: 'b' } } }, pods(0, 3), reconciler.plan(svc, pods(0, 3), []).toCreate.map(stored));
+    expect(relabelled.toUpdate).toHaveLength(1);
+    expect(relabelled.toUpdate[0].metadata!.labels!.team).toBe('b');
+  });
+
+  it('tracks its own writes so a cache behind them is stale', () => {
+    const tracker = new EndpointSliceTracker();
+    const slice = { metadata: { name: 'x', namespace: 'ns', uid: 'u1', generation: 2, labels: { 'kubernetes.io/service-name': 's' } } } as KubeObject;
+    tracker.update(slice);
+    expect(tracker.stale(svc, [])).toBe(true);
+    expect(tracker.stale(svc, [{ ...slice, metadata: { ...slice.metadata, generation: 1 } }])).toBe(true);
+    expect(tracker.stale(svc, [slice])).toBe(false);
+    expect(tracker.shouldSync(slice)).toBe(false);
+    expect(tracker.shouldSync({ ...slice, metadata: { ...slice.metadata, generation: 3 } })).toBe(true);
+    tracker.expectDeletion(slice);
+    expect(tracker.stale(svc, [slice])).toBe(true);
+    expect(tracker.handleDeletion(slice)).toBe(true);
+    expect(tracker.stale(svc, [])).toBe(false);
   });
 });

@@ -7,6 +7,9 @@ import { IPAllocator } from './instances/allocator';
 import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
 import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
+import { EndpointsController } from './networking/endpoints';
+import { EndpointSliceController } from './networking/endpointslice';
+import { EndpointSliceMirroringController } from './networking/endpointslice-mirroring';
 import { ResourceQuotaController } from './quota/resource-quota';
 import { DisruptionController } from './workloads/disruption';
 import { CronJobController } from './workloads/cronjob';
@@ -45,6 +48,9 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new TTLAfterFinishedController(),
     new ResourceQuotaController(),
     new DisruptionController(),
+    new EndpointsController(),
+    new EndpointSliceController(),
+    new EndpointSliceMirroringController(),
     new PodGCController({ terminatedPodThreshold: options.terminatedPodGCThreshold }),
     new GarbageCollector(),
   ];

@@ -235,6 +235,10 @@ export const PERSISTENT_VOLUME_CLAIMS: ResourceDescriptor = { group: '', version
 export const SECRETS: ResourceDescriptor = { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' };
 /** SERVICES is core/v1 services. */
 export const SERVICES: ResourceDescriptor = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
+/** ENDPOINTS is core/v1 endpoints. */
+export const ENDPOINTS: ResourceDescriptor = { group: '', version: 'v1', resource: 'endpoints', namespaced: true, kind: 'Endpoints' };
+/** ENDPOINT_SLICES is discovery.k8s.io/v1 endpointslices. */
+export const ENDPOINT_SLICES: ResourceDescriptor = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true, kind: 'EndpointSlice' };
 /** RESOURCE_QUOTAS is core/v1 resourcequotas. */
 export const RESOURCE_QUOTAS: ResourceDescriptor = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
 /** POD_DISRUPTION_BUDGETS is policy/v1 poddisruptionbudgets. */

@@ -10,7 +10,8 @@ import {
 import { validateMutatingWebhookConfiguration, validateValidatingWebhookConfiguration } from '../validation/admissionregistration';
 import { validateEndpointSlice, validateLease, validatePriorityClass } from '../validation/cluster';
 import { STATUS, kindOf } from './kind';
-import { immutableFields, objectStrategy } from './strategy';
+import { immutableFields, objectStrategy, specChangedExceptStatus } from './strategy';
+import { jsonEqual } from '../meta/json';
 
 const API_EXTENSIONS = ['api-extensions'];
 
@@ -53,5 +54,12 @@ export const runtimeClass = kindOf('node.k8s.io', 'v1', {
 /** endpointSlice is discovery.k8s.io/v1 endpointslices. */
 export const endpointSlice = kindOf('discovery.k8s.io', 'v1', {
   kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, columns: endpointSliceColumns, defaults: defaultEndpointSlice,
-  strategy: objectStrategy({ status: false, validate: validateEndpointSlice }),
+  // As kube's strategy: generation starts at 1 and moves with any change but metadata, or with the
+  // labels; the endpointslice controllers tell their own writes from others' by it.
+  strategy: objectStrategy({
+    status: false,
+    generation: true,
+    specChanged: (obj, old) => specChangedExceptStatus(obj, old) || !jsonEqual(obj.metadata?.labels ?? {}, old.metadata?.labels ?? {}),
+    validate: validateEndpointSlice,
+  }),
 });

@@ -5,6 +5,7 @@
  */
 import { runCrdBench } from './crd-bench';
 import { runDeploymentBench } from './deployment-bench';
+import { runEndpointsBench } from './endpoints-bench';
 import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
 import { runSoakBench } from './soak-bench';
@@ -25,6 +26,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   scheduler: runSchedulerBench,
   jobs: runJobBench,
   deployment: runDeploymentBench,
+  endpoints: runEndpointsBench,
 };
 
 async function main(): Promise<void> {

@@ -19,6 +19,14 @@ export interface FakeKubeletOptions {
   namespace?: string;
 }
 
+// nextIP hands each pod that starts running its own address from 10.244.0.0/14, as a CNI plugin
+// would; a pod that already has one keeps it.
+let ipCounter = 0;
+function nextIP(): string {
+  const n = ++ipCounter;
+  return `10.${244 + ((n >> 16) & 3)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -29,10 +37,13 @@ export function podStatus(pod: Readonly<KubeObject>, outcome: PodOutcome): Recor
   const containers = ((pod.spec as { containers?: Array<{ name: string; image?: string }> } | undefined)?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: `nodeless://${c.image ?? ''}` }));
   const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: t });
   if (outcome.phase === 'Pending') return { phase: 'Pending', conditions: [condition('PodScheduled', true)] };
+  const podIP = (pod.status as { podIP?: string } | undefined)?.podIP ?? nextIP();
   if (outcome.phase === 'Running') {
     const ready = outcome.ready ?? true;
     return {
       phase: 'Running',
+      podIP,
+      podIPs: [{ ip: podIP }],
       startTime: t,
       conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', ready), condition('Ready', ready)],
       containerStatuses: containers.map((c) => ({ ...c, ready, started: true, restartCount: 0, state: { running: { startedAt: t } } })),
@@ -42,6 +53,8 @@ export function podStatus(pod: Readonly<KubeObject>, outcome: PodOutcome): Recor
   const reason = outcome.reason ?? (exitCode === 0 ? 'Completed' : 'Error');
   return {
     phase: outcome.phase,
+    podIP,
+    podIPs: [{ ip: podIP }],
     startTime: t,
     conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', false), condition('Ready', false)],
     containerStatuses: containers.map((c) => ({ ...c, ready: false, started: false, restartCount: 0, state: { terminated: { exitCode, reason, startedAt: t, finishedAt: t } } })),

@@ -1,0 +1,318 @@
+/**
+ * A container's volumeMounts for a local process. Where we are root and unshare(1) works, the
+ * command runs in its own mount (and UTS) namespace: a generated sh script bind-mounts each volume
+ * at its mountPath (read-only where asked), the pod's hosts file over /etc/hosts, sets the
+ * hostname, changes to the working directory and execs the command, so the pid stays the process's.
+ *
+ * Mount points that do not exist are never created on the host. A missing directory under an
+ * existing host directory D is made on a tmpfs laid over D inside the namespace, with every entry
+ * of D bound back (a "writable mimic": D looks unchanged, but new names land on the tmpfs). When
+ * the nearest existing directory is / itself, the namespace gets a new root: a tmpfs mirroring /
+ * entry by entry, entered with chroot(8) at the end. The host filesystem only ever sees empty
+ * staging directories under the pod's scratch directory.
+ *
+ * Without namespaces (not root, no unshare) the fallback maps each mountPath to
+ * <scratch>/rootfs/<mountPath>, a symlink to the volume; the process runs with its working
+ * directory there (default <scratch>/rootfs), so relative paths such as etc/config/key resolve, and
+ * an absolute workingDir or command under a mountPath is rewritten to its mapped place. readOnly
+ * is not enforced and /etc/hosts is not replaced in that mode.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Container } from '../pod';
+import { ContainerConfigFailure, expand } from './pod-env';
+import type { MaterialisedVolume } from './pod-volumes';
+
+/** Isolation is how mounts are applied: a private mount namespace, or the scratch-dir mapping. */
+export type Isolation = 'namespace' | 'fallback';
+
+let namespaceProbe: boolean | undefined;
+
+/** namespacesAvailable is true when we are root and `unshare --mount --uts` runs (probed once). */
+export function namespacesAvailable(): boolean {
+  if (namespaceProbe === undefined) {
+    namespaceProbe =
+      process.platform === 'linux' &&
+      process.getuid?.() === 0 &&
+      spawnSync('unshare', ['--mount', '--uts', '--propagation', 'private', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  }
+  return namespaceProbe;
+}
+
+/** MountPlanInput is what a container's mounts are planned from. */
+export interface MountPlanInput {
+  container: Container;
+  volumes: Map<string, MaterialisedVolume>;
+  scratchDir: string;
+  /** env is the container's final environment (subPathExpr and PATH are read from it). */
+  env: Record<string, string>;
+  argv: string[];
+  /** hostsFile is the generated hosts file, mounted over /etc/hosts unless a volume is mounted there. */
+  hostsFile?: string;
+  hostname: string;
+}
+
+/** MountPlan is how to start the process: the argv to spawn, the directory to spawn it in, and the working directory it will see. */
+export interface MountPlan {
+  argv: string[];
+  cwd: string;
+  workingDir: string;
+}
+
+interface Mount {
+  target: string;
+  source: string;
+  readOnly: boolean;
+  file: boolean;
+}
+
+function runContainerError(detail: string): ContainerConfigFailure {
+  return new ContainerConfigFailure(
+    'RunContainerError',
+    `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${detail}: unknown`,
+  );
+}
+
+// containerMounts resolves volumeMounts to host sources, as makeMounts does, sorted parents first.
+function containerMounts(input: MountPlanInput): Mount[] {
+  const c = input.container;
+  const mounts: Mount[] = [];
+  interface VolumeMount {
+    name: string;
+    mountPath: string;
+    subPath?: string;
+    subPathExpr?: string;
+    readOnly?: boolean;
+  }
+  for (const vm of (c.volumeMounts as VolumeMount[] | undefined) ?? []) {
+    const vol = input.volumes.get(vm.name);
+    if (!vol) throw new ContainerConfigFailure('CreateContainerConfigError', `cannot find volume "${vm.name}" to mount into container "${c.name}"`);
+    let sub = vm.subPath ?? '';
+    if (vm.subPathExpr) sub = expand(vm.subPathExpr, (n) => (Object.hasOwn(input.env, n) ? input.env[n] : undefined));
+    if (sub !== '') {
+      if (path.isAbsolute(sub)) throw new ContainerConfigFailure('CreateContainerConfigError', `error SubPath \`${sub}\` must not be an absolute path`);
+      if (sub.split('/').includes('..')) throw new ContainerConfigFailure('CreateContainerConfigError', `unable to provision SubPath \`${sub}\`: must not contain '..'`);
+    }
+    let source = vol.hostPath;
+    if (sub !== '') {
+      source = path.join(vol.hostPath, sub);
+      // As the kubelet: a missing subPath is made as a directory inside the volume.
+      if (!fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
+    }
+    const target = path.posix.resolve('/', vm.mountPath);
+    mounts.push({ target, source, readOnly: vm.readOnly === true || vol.readOnly, file: fs.statSync(source).isFile() });
+  }
+  if (input.hostsFile && !mounts.some((m) => m.target === '/etc/hosts')) {
+    mounts.push({ target: '/etc/hosts', source: input.hostsFile, readOnly: false, file: true });
+  }
+  const depth = (p: string) => p.split('/').filter(Boolean).length;
+  return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i).map(({ m }) => m);
+}
+
+function under(p: string, dir: string): boolean {
+  return p === dir || dir === '/' || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!fs.statSync(p).isFile()) return false;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// checkCommand finds argv[0] as the process would (through PATH or its working directory),
+// with view() mapping a path the process sees to the host path that backs it.
+function checkCommand(argv: string[], env: Record<string, string>, workingDir: string, view: (p: string) => string): void {
+  const cmd = argv[0];
+  if (cmd.includes('/')) {
+    const p = path.posix.resolve(workingDir, cmd);
+    if (!isExecutableFile(view(p))) {
+      const exists = fs.existsSync(view(p));
+      throw runContainerError(`exec: "${cmd}": ${exists ? 'permission denied' : `stat ${cmd}: no such file or directory`}`);
+    }
+    return;
+  }
+  const dirs = (env.PATH ?? '').split(':');
+  for (const d of dirs) {
+    const p = path.posix.resolve(workingDir, d === '' ? '.' : d, cmd);
+    if (isExecutableFile(view(p))) return;
+  }
+  throw runContainerError(`exec: "${cmd}": executable file not found in $PATH`);
+}
+
+/** shellQuote quotes s for sh. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+// The helpers every namespace script starts with. populate SRC DST recreates each entry of SRC in
+// the (tmpfs) directory DST: a symlink copied, a directory or file bind-mounted back (recursively,
+// so /dev/pts and /proc stay whole). mimic DIR STAGE lays a tmpfs over DIR that looks like it.
+const SCRIPT_PRELUDE = `set -e
+populate() {
+  src=$1; dst=$2; skip=$3
+  for e in "$src"/* "$src"/.[!.]* "$src"/..?*; do
+    name=\${e##*/}
+    [ "$name" = "$skip" ] && continue
+    # An entry that cannot be bound back (rare special files) is left out rather than failing the start.
+    if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$dst/$name"
+    elif [ -d "$e" ]; then mkdir "$dst/$name" && mount --rbind "$e" "$dst/$name" 2>/dev/null || :
+    elif [ -e "$e" ]; then : > "$dst/$name" && mount --bind "$e" "$dst/$name" 2>/dev/null || :
+    fi
+  done
+}
+mimic() {
+  mkdir -p "$2"
+  mount --rbind "$1" "$2"
+  mode=$(stat -c %a "$2")
+  cd "$2"
+  mount -t tmpfs -o "mode=$mode" tmpfs "$1"
+  populate . "$1" ""
+  cd /
+}
+`;
+
+/**
+ * planNamespace writes the container's mount script under <scratch>/containers/<name>/ and answers
+ * the argv that runs it in a private mount namespace.
+ */
+function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: string): MountPlan {
+  const containerDir = path.join(input.scratchDir, 'containers', input.container.name);
+  fs.mkdirSync(containerDir, { recursive: true });
+  const attempt = (rootMode: boolean): { lines: string[]; needsRoot: boolean; done: Mount[] } => {
+    const root = path.join(containerDir, 'root');
+    const prefix = rootMode ? root : '';
+    const lines: string[] = [];
+    const done: Mount[] = [];
+    const created = new Set<string>();
+    const writable = new Set<string>();
+    let needsRoot = false;
+    let mimics = 0;
+    if (rootMode) {
+      const first = root.split('/').filter(Boolean)[0];
+      lines.push(`mkdir -p ${shellQuote(root)}`, `mount -t tmpfs -o mode=755 tmpfs ${shellQuote(root)}`);
+      // The top-level entry holding the new root is bound first, while the new root is still
+      // empty, so its copy does not repeat every other entry.
+      lines.push(`mkdir ${shellQuote(`${root}/${first}`)}`, `mount --rbind ${shellQuote(`/${first}`)} ${shellQuote(`${root}/${first}`)}`);
+      lines.push(`populate / ${shellQuote(root)} ${shellQuote(first)}`);
+    }
+    const backing = (p: string): string | undefined => {
+      let best: Mount | undefined;
+      for (const m of done) if (under(p, m.target) && (!best || m.target.length > best.target.length)) best = m;
+      return best ? path.join(best.source, path.posix.relative(best.target, p)) : undefined;
+    };
+    const exists = (p: string) => created.has(p) || fs.existsSync(backing(p) ?? p);
+    const ensure = (target: string, file: boolean): string => {
+      if (exists(target)) return target;
+      let a = path.posix.dirname(target);
+      while (!exists(a)) a = path.posix.dirname(a);
+      const safe = backing(a) !== undefined || created.has(a) || writable.has(a) || (a === '/' && rootMode);
+      if (!safe) {
+        const real = fs.realpathSync(a);
+        if (real !== a) return ensure(path.posix.join(real, path.posix.relative(a, target)), file);
+        if (a === '/') {
+          needsRoot = true;
+        } else {
+          lines.push(`mimic ${shellQuote(prefix + a)} ${shellQuote(path.join(containerDir, `mimic-${++mimics}`))}`);
+          writable.add(a);
+        }
+      }
+      const missing: string[] = [];
+      for (let p = target; p !== a; p = path.posix.dirname(p)) missing.unshift(p);
+      for (const p of missing) {
+        const last = p === target;
+        lines.push(last && file ? `: > ${shellQuote(prefix + p)}` : `mkdir ${shellQuote(prefix + p)}`);
+        created.add(p);
+      }
+      return target;
+    };
+    for (const m of mounts) {
+      const target = ensure(m.target, m.file);
+      lines.push(`mount --bind ${shellQuote(m.source)} ${shellQuote(prefix + target)}`);
+      if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(prefix + target)}`);
+      done.push({ ...m, target });
+    }
+    const wd = ensure(workingDir, false);
+    if (!fs.statSync(backing(wd) ?? (created.has(wd) ? '/' : wd)).isDirectory()) {
+      throw runContainerError(`error during container init: chdir to cwd (${JSON.stringify(workingDir)}) set in config.json failed: not a directory`);
+    }
+    lines.push(`hostname ${shellQuote(input.hostname)}`);
+    if (rootMode) {
+      lines.push(`exec chroot ${shellQuote(root)} /bin/sh -c 'cd "$1" && shift && exec "$@"' sh ${shellQuote(wd)} "$@"`);
+    } else {
+      lines.push(`cd ${shellQuote(wd)}`, 'exec "$@"');
+    }
+    return { lines, needsRoot, done };
+  };
+  let plan = attempt(false);
+  if (plan.needsRoot) plan = attempt(true);
+  const view = (p: string): string => {
+    let best: Mount | undefined;
+    for (const m of plan.done) if (under(p, m.target) && (!best || m.target.length > best.target.length)) best = m;
+    return best ? path.join(best.source, path.posix.relative(best.target, p)) : p;
+  };
+  checkCommand(input.argv, input.env, workingDir, view);
+  const script = path.join(containerDir, 'mounts.sh');
+  fs.writeFileSync(script, `${SCRIPT_PRELUDE}${plan.lines.join('\n')}\n`, { mode: 0o755 });
+  return {
+    argv: ['unshare', '--mount', '--uts', '--propagation', 'private', '/bin/sh', script, ...input.argv],
+    cwd: input.scratchDir,
+    workingDir,
+  };
+}
+
+// planFallback links each mountPath under <scratch>/rootfs and maps paths the process names there.
+function planFallback(input: MountPlanInput, mounts: Mount[], specWorkingDir: string | undefined): MountPlan {
+  const rootfs = path.join(input.scratchDir, 'rootfs');
+  fs.mkdirSync(rootfs, { recursive: true });
+  const volumeMounts = mounts.filter((m) => m.source !== input.hostsFile);
+  for (const m of volumeMounts) {
+    const link = path.join(rootfs, m.target);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.rmSync(link, { force: true, recursive: isRealDirectory(link) && fs.readdirSync(link).length === 0 });
+    fs.symlinkSync(m.source, link);
+  }
+  const mapped = (p: string): string => (volumeMounts.some((m) => under(p, m.target)) ? path.join(rootfs, p) : p);
+  let workingDir = rootfs;
+  if (specWorkingDir) {
+    workingDir = mapped(specWorkingDir);
+    if (workingDir !== specWorkingDir) {
+      fs.mkdirSync(workingDir, { recursive: true });
+    } else if (!fs.existsSync(workingDir)) {
+      // runc would create it; without a namespace that would be a directory on the host.
+      throw runContainerError(`error during container init: chdir to cwd (${JSON.stringify(specWorkingDir)}) set in config.json failed: no such file or directory`);
+    } else if (!fs.statSync(workingDir).isDirectory()) {
+      throw runContainerError(`error during container init: chdir to cwd (${JSON.stringify(specWorkingDir)}) set in config.json failed: not a directory`);
+    }
+  }
+  const argv = [...input.argv];
+  if (path.isAbsolute(argv[0])) argv[0] = mapped(argv[0]);
+  checkCommand(argv, input.env, workingDir, (p) => p);
+  return { argv, cwd: workingDir, workingDir };
+}
+
+function isRealDirectory(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * planMounts decides how the container's process starts: argv and spawn directory, in a mount
+ * namespace or with the fallback mapping. The working directory defaults to the scratch directory
+ * (namespace) or <scratch>/rootfs (fallback). Throws ContainerConfigFailure: CreateContainerConfigError
+ * for a volumeMount naming no volume or a bad subPath, RunContainerError for a command that cannot
+ * be found or a working directory that cannot be entered, with containerd's and runc's messages.
+ */
+export function planMounts(input: MountPlanInput, isolation: Isolation): MountPlan {
+  const mounts = containerMounts(input);
+  const specWorkingDir = (input.container.workingDir as string | undefined) || undefined;
+  if (isolation === 'namespace') return planNamespace(input, mounts, specWorkingDir ? path.posix.resolve('/', specWorkingDir) : input.scratchDir);
+  return planFallback(input, mounts, specWorkingDir ? path.posix.resolve('/', specWorkingDir) : undefined);
+}

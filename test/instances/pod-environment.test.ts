@@ -450,6 +450,41 @@ describe('running the process', () => {
     expect(fs.readFileSync('/etc/hosts', 'utf8')).not.toContain('web-0');
   });
 
+  itNs('mounts the service account volume through the /var/run symlink and under /etc without touching either on the host', async () => {
+    const hadRunSecrets = fs.existsSync('/run/secrets');
+    const saPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const spec = {
+      volumes: [
+        { name: 'config', configMap: { name: 'cfg' } },
+        {
+          name: 'kube-api-access-abcde',
+          projected: {
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+    };
+    const c = sh(`cat ${saPath}/namespace ${saPath}/token; echo; cat ${etcMount}/COLOR; echo; pwd; ls /etc/hostname >/dev/null && echo etc-intact`, {
+      volumeMounts: [
+        { name: 'kube-api-access-abcde', mountPath: saPath, readOnly: true },
+        { name: 'config', mountPath: etcMount },
+      ],
+      workingDir: `${etcMount}-work/sub`,
+    });
+    const prepared = ok(await preparePod(pod([c], spec), scratch(), source(), { podIP: '10.1.0.5', serviceAccountToken: async () => 'token-xyz' }));
+    const script = fs.readFileSync(prepared.argv[6], 'utf8');
+    // Neither path needs a new root: /run and /etc are mimicked in place.
+    expect(script).not.toContain('chroot');
+    const r = run(prepared);
+    expect(r).toEqual({ status: 0, stdout: `ns1token-xyz\nblue\n${etcMount}-work/sub\netc-intact\n`, stderr: '' });
+    expect(fs.existsSync('/run/secrets')).toBe(hadRunSecrets);
+    expect(fs.existsSync(etcMount)).toBe(false);
+    expect(fs.existsSync(`${etcMount}-work`)).toBe(false);
+  });
+
   itNs('runs a command found only in a volume, and a command that exits non-zero keeps its code', async () => {
     const src = source().add('ConfigMap', { metadata: { name: 'scripts', namespace: 'ns1' }, data: { 'run.sh': '#!/bin/sh\necho "ran $1"\nexit 3\n' } });
     const c: Container = { name: 'app', command: [`/${unique}/bin/run.sh`], args: ['now'], volumeMounts: [{ name: 'bin', mountPath: `/${unique}/bin` }] };

@@ -27,17 +27,27 @@ import type { MaterialisedVolume } from './pod-volumes';
 /** Isolation is how mounts are applied: a private mount namespace, or the scratch-dir mapping. */
 export type Isolation = 'namespace' | 'fallback';
 
-let namespaceProbe: boolean | undefined;
+let namespaceProbe: { ok: boolean; unshare: string } | undefined;
 
-/** namespacesAvailable is true when we are root and `unshare --mount --uts` runs (probed once). */
-export function namespacesAvailable(): boolean {
-  if (namespaceProbe === undefined) {
-    namespaceProbe =
-      process.platform === 'linux' &&
-      process.getuid?.() === 0 &&
-      spawnSync('unshare', ['--mount', '--uts', '--propagation', 'private', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  }
+// probeNamespaces finds unshare(1) on this process's PATH and checks that it can make a mount and a
+// UTS namespace (root, and a kernel and sandbox that allow it). Probed once.
+function probeNamespaces(): { ok: boolean; unshare: string } {
+  if (namespaceProbe) return namespaceProbe;
+  const dirs = (process.env.PATH || '/usr/bin:/bin').split(':').filter(Boolean);
+  const unshare = [...dirs, '/usr/bin', '/bin'].map((d) => path.join(d, 'unshare')).find((p) => isExecutableFile(p)) ?? '';
+  const ok =
+    process.platform === 'linux' &&
+    process.getuid?.() === 0 &&
+    unshare !== '' &&
+    isExecutableFile('/bin/sh') &&
+    spawnSync(unshare, ['--mount', '--uts', '--propagation', 'private', '/bin/sh', '-c', 'mount -t tmpfs tmpfs /tmp'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  namespaceProbe = { ok, unshare };
   return namespaceProbe;
+}
+
+/** namespacesAvailable is true when we are root and `unshare --mount --uts` can mount in its namespace. */
+export function namespacesAvailable(): boolean {
+  return probeNamespaces().ok;
 }
 
 /** MountPlanInput is what a container's mounts are planned from. */
@@ -159,8 +169,9 @@ populate() {
     name=\${e##*/}
     [ "$name" = "$skip" ] && continue
     # An entry that cannot be bound back (rare special files) is left out rather than failing the start.
-    if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$dst/$name"
-    elif [ -d "$e" ]; then mkdir "$dst/$name" && mount --rbind "$e" "$dst/$name" 2>/dev/null || :
+    # mount(8) itself may have made /run/mount on the fresh tmpfs already, hence -p and the -L test.
+    if [ -L "$e" ]; then [ -L "$dst/$name" ] || ln -s "$(readlink "$e")" "$dst/$name"
+    elif [ -d "$e" ]; then mkdir -p "$dst/$name" && mount --rbind "$e" "$dst/$name" 2>/dev/null || :
     elif [ -e "$e" ]; then : > "$dst/$name" && mount --bind "$e" "$dst/$name" 2>/dev/null || :
     fi
   done
@@ -259,7 +270,7 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
   const script = path.join(containerDir, 'mounts.sh');
   fs.writeFileSync(script, `${SCRIPT_PRELUDE}${plan.lines.join('\n')}\n`, { mode: 0o755 });
   return {
-    argv: ['unshare', '--mount', '--uts', '--propagation', 'private', '/bin/sh', script, ...input.argv],
+    argv: [probeNamespaces().unshare || 'unshare', '--mount', '--uts', '--propagation', 'private', '/bin/sh', script, ...input.argv],
     cwd: input.scratchDir,
     workingDir,
   };

@@ -467,7 +467,7 @@ describe('running the process', () => {
         },
       ],
     };
-    const c = sh(`cat ${saPath}/namespace ${saPath}/token; echo; cat ${etcMount}/COLOR; echo; pwd; ls /etc/hostname >/dev/null && echo etc-intact`, {
+    const c = sh(`cat ${saPath}/namespace ${saPath}/token; echo; cat ${etcMount}/COLOR; echo; pwd; ls /etc/passwd >/dev/null && echo etc-intact`, {
       volumeMounts: [
         { name: 'kube-api-access-abcde', mountPath: saPath, readOnly: true },
         { name: 'config', mountPath: etcMount },
@@ -483,6 +483,17 @@ describe('running the process', () => {
     expect(fs.existsSync('/run/secrets')).toBe(hadRunSecrets);
     expect(fs.existsSync(etcMount)).toBe(false);
     expect(fs.existsSync(`${etcMount}-work`)).toBe(false);
+  });
+
+  itNs('refuses a directory volume over a file and a working directory that is a file, before starting', async () => {
+    const p = await preparePod(
+      pod([sh('true', { volumeMounts: [{ name: 'config', mountPath: '/etc/passwd' }] }), { ...sh('true', { workingDir: '/etc/passwd' }), name: 'wd' }], { volumes }),
+      scratch(),
+      source(),
+      {},
+    );
+    expect(failed(p)).toEqual({ reason: 'RunContainerError', message: expect.stringContaining('error mounting to rootfs at "/etc/passwd": not a directory') });
+    expect(failed(p, 'wd')).toEqual({ reason: 'RunContainerError', message: expect.stringContaining('chdir to cwd ("/etc/passwd") set in config.json failed: not a directory') });
   });
 
   itNs('runs a command found only in a volume, and a command that exits non-zero keeps its code', async () => {

@@ -200,6 +200,7 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
     const lines: string[] = [];
     const done: Mount[] = [];
     const created = new Set<string>();
+    const createdDirs = new Set<string>();
     const writable = new Set<string>();
     let needsRoot = false;
     let mimics = 0;
@@ -218,7 +219,14 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
     };
     const exists = (p: string) => created.has(p) || fs.existsSync(backing(p) ?? p);
     const ensure = (target: string, file: boolean): string => {
-      if (exists(target)) return target;
+      if (exists(target)) {
+        // A directory cannot be bound over a file or the reverse; say so as runc would, before starting.
+        const isDir = created.has(target) ? createdDirs.has(target) : fs.statSync(backing(target) ?? target).isDirectory();
+        if (isDir === file) {
+          throw runContainerError(`error during container init: error mounting to rootfs at ${JSON.stringify(target)}: ${file ? 'is a directory' : 'not a directory'}`);
+        }
+        return target;
+      }
       let a = path.posix.dirname(target);
       while (!exists(a)) a = path.posix.dirname(a);
       const safe = backing(a) !== undefined || created.has(a) || writable.has(a) || (a === '/' && rootMode);
@@ -238,6 +246,7 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
         const last = p === target;
         lines.push(last && file ? `: > ${shellQuote(prefix + p)}` : `mkdir ${shellQuote(prefix + p)}`);
         created.add(p);
+        if (!(last && file)) createdDirs.add(p);
       }
       return target;
     };
@@ -247,10 +256,11 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(prefix + target)}`);
       done.push({ ...m, target });
     }
-    const wd = ensure(workingDir, false);
-    if (!fs.statSync(backing(wd) ?? (created.has(wd) ? '/' : wd)).isDirectory()) {
+    // A missing working directory is made, as runc does, by the same safe means as a mount point.
+    if (exists(workingDir) && !created.has(workingDir) && !fs.statSync(backing(workingDir) ?? workingDir).isDirectory()) {
       throw runContainerError(`error during container init: chdir to cwd (${JSON.stringify(workingDir)}) set in config.json failed: not a directory`);
     }
+    const wd = ensure(workingDir, false);
     lines.push(`hostname ${shellQuote(input.hostname)}`);
     if (rootMode) {
       lines.push(`exec chroot ${shellQuote(root)} /bin/sh -c 'cd "$1" && shift && exec "$@"' sh ${shellQuote(wd)} "$@"`);

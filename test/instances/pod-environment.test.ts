@@ -496,6 +496,24 @@ describe('running the process', () => {
     expect(failed(p, 'wd')).toEqual({ reason: 'RunContainerError', message: expect.stringContaining('chdir to cwd ("/etc/passwd") set in config.json failed: not a directory') });
   });
 
+  itNs('mounts under the directory that holds the scratch dir itself (the overlay cannot be used there)', async () => {
+    // The scratch dir lives under os.tmpdir(), so an overlay over that directory would overlap its
+    // own upper directory: the tmpfs mimic takes over, and the scratch dir must stay reachable.
+    const target = path.join(os.tmpdir(), `${unique}-tmp`, 'conf');
+    const c = sh(`cat ${target}/key; echo; echo kept > ${target}-data/f; awk '$5 == "${os.tmpdir()}" { print $0 }' /proc/self/mountinfo | tail -1 | sed 's/.* - //' | cut -d' ' -f1`, {
+      volumeMounts: [
+        { name: 'config', mountPath: target },
+        { name: 'scratch', mountPath: `${target}-data` },
+      ],
+    });
+    const dir = scratch();
+    const r = run(ok(await preparePod(pod([c], { volumes }), dir, source(), { podIP: '10.1.0.5' })));
+    expect(r).toEqual({ status: 0, stdout: 'hello from a configmap\ntmpfs\n', stderr: '' });
+    // The emptyDir write reached the real volume, not a copy.
+    expect(fs.readFileSync(path.join(dir, 'volumes', 'scratch', 'f'), 'utf8')).toBe('kept\n');
+    expect(fs.existsSync(path.dirname(target))).toBe(false);
+  });
+
   itNs('runs a command found only in a volume, and a command that exits non-zero keeps its code', async () => {
     const src = source().add('ConfigMap', { metadata: { name: 'scripts', namespace: 'ns1' }, data: { 'run.sh': '#!/bin/sh\necho "ran $1"\nexit 3\n' } });
     const c: Container = { name: 'app', command: [`/${unique}/bin/run.sh`], args: ['now'], volumeMounts: [{ name: 'bin', mountPath: `/${unique}/bin` }] };

@@ -5,8 +5,11 @@
  * hostname, changes to the working directory and execs the command, so the pid stays the process's.
  *
  * Mount points that do not exist are never created on the host. A missing directory under an
- * existing host directory D is made on a tmpfs laid over D inside the namespace, with every entry
- * of D bound back (a "writable mimic": D looks unchanged, but new names land on the tmpfs). When
+ * existing host directory D is made on an overlay laid over D inside the namespace, its upper
+ * directory under the pod's scratch directory (D looks unchanged, but new names, and any write the
+ * process makes in D, land in the scratch directory). Where an overlay cannot be mounted (the
+ * scratch directory inside D, or on an overlay itself), a tmpfs is laid over D with every entry of
+ * D bound back instead (a "writable mimic"). When
  * the nearest existing directory is / itself, the namespace gets a new root: a tmpfs mirroring /
  * entry by entry, entered with chroot(8) at the end. The host filesystem only ever sees empty
  * staging directories under the pod's scratch directory.
@@ -161,7 +164,8 @@ export function shellQuote(s: string): string {
 
 // The helpers every namespace script starts with. populate SRC DST recreates each entry of SRC in
 // the (tmpfs) directory DST: a symlink copied, a directory or file bind-mounted back (recursively,
-// so /dev/pts and /proc stay whole). mimic DIR STAGE lays a tmpfs over DIR that looks like it.
+// so /dev/pts and /proc stay whole). mimic DIR STAGE overlay|tmpfs makes DIR writable in the
+// namespace only.
 const SCRIPT_PRELUDE = `set -e
 populate() {
   src=$1; dst=$2; skip=$3
@@ -177,13 +181,24 @@ populate() {
   done
 }
 mimic() {
-  mkdir -p "$2"
-  mount --rbind "$1" "$2"
-  mode=$(stat -c %a "$2")
-  cd "$2"
-  mount -t tmpfs -o "mode=$mode" tmpfs "$1"
-  populate . "$1" ""
-  cd /
+  d=$1; s=$2
+  mkdir -p "$s/lower" "$s/upper" "$s/work"
+  mount --rbind "$d" "$s/lower"
+  if [ "$3" = overlay ] && mount -t overlay overlay -o "lowerdir=$s/lower,upperdir=$s/upper,workdir=$s/work" "$d" 2>/dev/null; then
+    # An overlay does not show the mounts below its lower directory: bind each top one back.
+    last=
+    awk -v d="$d/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
+      case "$m" in "$last"/*) [ -n "$last" ] && continue ;; esac
+      last=$m
+      mount --rbind "$s/lower/\${m#"$d"/}" "$m" 2>/dev/null || :
+    done
+  else
+    mode=$(stat -c %a "$s/lower")
+    cd "$s/lower"
+    mount -t tmpfs -o "mode=$mode" tmpfs "$d"
+    populate . "$d" ""
+    cd /
+  fi
 }
 `;
 
@@ -236,7 +251,10 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
         if (a === '/') {
           needsRoot = true;
         } else {
-          lines.push(`mimic ${shellQuote(prefix + a)} ${shellQuote(path.join(containerDir, `mimic-${++mimics}`))}`);
+          // Under an overlay, a volume's source below a would be reached through the overlay and
+          // its writes would land in the upper directory: such a directory gets the tmpfs mimic.
+          const kind = [input.scratchDir, ...mounts.map((m) => m.source)].some((p) => under(realpathOr(p), a)) ? 'tmpfs' : 'overlay';
+          lines.push(`mimic ${shellQuote(prefix + a)} ${shellQuote(path.join(containerDir, `mimic-${++mimics}`))} ${kind}`);
           writable.add(a);
         }
       }
@@ -314,6 +332,14 @@ function planFallback(input: MountPlanInput, mounts: Mount[], specWorkingDir: st
   if (path.isAbsolute(argv[0])) argv[0] = mapped(argv[0]);
   checkCommand(argv, input.env, workingDir, (p) => p);
   return { argv, cwd: workingDir, workingDir };
+}
+
+function realpathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 function isRealDirectory(p: string): boolean {

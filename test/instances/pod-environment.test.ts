@@ -423,7 +423,7 @@ describe('running the process', () => {
     const script = [
       `cat ${etcMount}/key; echo`,
       'echo "FOO=$FOO"',
-      'echo "host=$(hostname)"',
+      'echo "host=$(hostname) $(cat /etc/hostname 2>/dev/null)"',
       'grep -c "10.1.0.5	web-0" /etc/hosts',
       `echo written > ${rootMount}/out && cat ${rootMount}/out`,
       `if (echo x > ${etcMount}/new) 2>/dev/null; then echo writable; else echo read-only; fi`,
@@ -438,7 +438,7 @@ describe('running the process', () => {
     const spawned = spawnSync(prepared.argv[0], prepared.argv.slice(1), { cwd: prepared.cwd, env: prepared.env, encoding: 'utf8', timeout: 60_000 });
     expect(spawned.stderr).toBe('');
     const lines = spawned.stdout.trim().split('\n');
-    expect(lines.slice(0, 8)).toEqual(['hello from a configmap', 'FOO=from-cfg', 'host=web-0', '1', 'written', 'read-only', 'hello from a configmap', `/${unique}/work`]);
+    expect(lines.slice(0, 8)).toEqual(['hello from a configmap', 'FOO=from-cfg', fs.existsSync('/etc/hostname') ? 'host=web-0 web-0' : 'host=web-0 ', '1', 'written', 'read-only', 'hello from a configmap', `/${unique}/work`]);
     // exec keeps the pid: the shell that printed it is the process spawnSync started.
     expect(lines[8]).toBe(`pid=${spawned.pid}`);
     expect(spawned.status).toBe(0);
@@ -448,6 +448,7 @@ describe('running the process', () => {
     expect(fs.existsSync(`/${unique}`)).toBe(false);
     expect(fs.existsSync('/etc/config-key-file')).toBe(false);
     expect(fs.readFileSync('/etc/hosts', 'utf8')).not.toContain('web-0');
+    if (fs.existsSync('/etc/hostname')) expect(fs.readFileSync('/etc/hostname', 'utf8')).not.toContain('web-0');
   });
 
   itNs('mounts the service account volume through the /var/run symlink and under /etc without touching either on the host', async () => {

@@ -2,7 +2,7 @@
  * A container's volumeMounts for a local process. Where we are root and unshare(1) works, the
  * command runs in its own mount (and UTS) namespace: a generated sh script bind-mounts each volume
  * at its mountPath (read-only where asked), the pod's hosts file over /etc/hosts, sets the
- * hostname, changes to the working directory and execs the command, so the pid stays the process's.
+ * hostname (and /etc/hostname), changes to the working directory and execs the command, so the pid stays the process's.
  *
  * Mount points that do not exist are never created on the host. A missing directory under an
  * existing host directory D is made on an overlay laid over D inside the namespace, its upper
@@ -18,7 +18,7 @@
  * <scratch>/rootfs/<mountPath>, a symlink to the volume; the process runs with its working
  * directory there (default <scratch>/rootfs), so relative paths such as etc/config/key resolve, and
  * an absolute workingDir or command under a mountPath is rewritten to its mapped place. readOnly
- * is not enforced and /etc/hosts is not replaced in that mode.
+ * is not enforced and /etc/hosts and /etc/hostname are not replaced in that mode.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,6 +78,16 @@ interface Mount {
   source: string;
   readOnly: boolean;
   file: boolean;
+  /** sandbox marks the generated /etc/hosts and /etc/hostname, which only a namespace can place. */
+  sandbox?: boolean;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function runContainerError(detail: string): ContainerConfigFailure {
@@ -117,7 +127,13 @@ function containerMounts(input: MountPlanInput): Mount[] {
     mounts.push({ target, source, readOnly: vm.readOnly === true || vol.readOnly, file: fs.statSync(source).isFile() });
   }
   if (input.hostsFile && !mounts.some((m) => m.target === '/etc/hosts')) {
-    mounts.push({ target: '/etc/hosts', source: input.hostsFile, readOnly: false, file: true });
+    mounts.push({ target: '/etc/hosts', source: input.hostsFile, readOnly: false, file: true, sandbox: true });
+  }
+  // As containerd does, /etc/hostname holds the pod's hostname (where the host has one to cover).
+  const hostnameFile = path.join(input.scratchDir, 'etc-hostname');
+  if (isFile('/etc/hostname') && !mounts.some((m) => m.target === '/etc/hostname')) {
+    fs.writeFileSync(hostnameFile, `${input.hostname}\n`, { mode: 0o644 });
+    mounts.push({ target: '/etc/hostname', source: hostnameFile, readOnly: false, file: true, sandbox: true });
   }
   const depth = (p: string) => p.split('/').filter(Boolean).length;
   return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i).map(({ m }) => m);
@@ -308,7 +324,7 @@ function planNamespace(input: MountPlanInput, mounts: Mount[], workingDir: strin
 function planFallback(input: MountPlanInput, mounts: Mount[], specWorkingDir: string | undefined): MountPlan {
   const rootfs = path.join(input.scratchDir, 'rootfs');
   fs.mkdirSync(rootfs, { recursive: true });
-  const volumeMounts = mounts.filter((m) => m.source !== input.hostsFile);
+  const volumeMounts = mounts.filter((m) => !m.sandbox);
   for (const m of volumeMounts) {
     const link = path.join(rootfs, m.target);
     fs.mkdirSync(path.dirname(link), { recursive: true });

@@ -3,7 +3,7 @@
  * argv expansion, kube's error reasons and messages, volumes in the atomic-writer layout, and real
  * processes reading their volumes at mountPath inside a mount namespace (and through the fallback).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,9 @@ import type { KubeObject } from '../../schemas/types';
 import type { Container, Pod } from '../../controllers/instances/pod';
 import {
   clientEnvironmentSource,
+  execArgv,
   isContainerConfigError,
+  prepareHook,
   preparePod,
   type ContainerConfigError,
   type EnvironmentSource,
@@ -20,7 +22,7 @@ import {
 } from '../../controllers/instances/providers/pod-environment';
 import { expand } from '../../controllers/instances/providers/pod-env';
 import { namespacesAvailable } from '../../controllers/instances/providers/pod-mounts';
-import { startTestServer, type TestServer } from '../helpers/api-server';
+import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
@@ -78,6 +80,9 @@ function failed(p: PreparedPod, name = 'app'): ContainerConfigError['error'] {
   const c = p.containers.get(name);
   if (!c || !isContainerConfigError(c)) throw new Error(`container ${name} prepared, expected an error`);
   return c.error;
+}
+function splitArgv(argv: string[]): [string, string[]] {
+  return [argv[0], argv.slice(1)];
 }
 function run(c: PreparedContainer): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(c.argv[0], c.argv.slice(1), { cwd: c.cwd, env: c.env, encoding: 'utf8', timeout: 60_000 });
@@ -515,6 +520,24 @@ describe('running the process', () => {
     expect(fs.existsSync(path.dirname(target))).toBe(false);
   });
 
+  itNs('runs an exec command (a probe, kubectl exec) inside the running container with execArgv', async () => {
+    const c: Container = { name: 'app', command: ['sleep', '300'], volumeMounts: mounts, workingDir: `/${unique}/data` };
+    const prepared = ok(await preparePod(pod([c], { volumes }), scratch(), source(), { podIP: '10.1.0.5' }));
+    const child = spawn(prepared.argv[0], prepared.argv.slice(1), { cwd: prepared.cwd, env: prepared.env, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const pid = child.pid!;
+      await waitFor(() => fs.readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n', 'the container process to exec sleep', 30_000);
+      const r = spawnSync(...splitArgv(execArgv(prepared, pid, ['sh', '-c', `cat ${etcMount}/key; echo; pwd; hostname`])), { env: prepared.env, encoding: 'utf8' });
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, `hello from a configmap\n/${unique}/data\nweb-0\n`, '']);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const fallback = ok(await preparePod(pod([c], { volumes }), scratch(), source(), { isolation: 'fallback' }));
+    expect(execArgv(fallback, 1, ['true'])).toEqual(['true']);
+  });
+
   itNs('runs a command found only in a volume, and a command that exits non-zero keeps its code', async () => {
     const src = source().add('ConfigMap', { metadata: { name: 'scripts', namespace: 'ns1' }, data: { 'run.sh': '#!/bin/sh\necho "ran $1"\nexit 3\n' } });
     const c: Container = { name: 'app', command: [`/${unique}/bin/run.sh`], args: ['now'], volumeMounts: [{ name: 'bin', mountPath: `/${unique}/bin` }] };
@@ -590,5 +613,9 @@ describe('clientEnvironmentSource', () => {
     expect(env.WEB_SERVICE_HOST).toBe('10.96.5.5');
     expect(env.WEB_SERVICE_PORT).toBe('80');
     expect(env.KUBERNETES_SERVICE_HOST).toBe('10.96.0.1');
+
+    // The provider hook shape: just the containers map.
+    const map = await prepareHook(src, { isolation: 'fallback' })(pod([sh('true')], {}, { namespace: 'envsrc' }), scratch());
+    expect((map.get('app') as PreparedContainer).env.WEB_SERVICE_HOST).toBe('10.96.5.5');
   });
 });

@@ -20,7 +20,7 @@ import { CONFIG_MAPS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, SECRETS, SER
 import type { KubeObject } from '../../../schemas/types';
 import type { Container, Pod } from '../pod';
 import { ContainerConfigFailure, commandLine, containerVariables, podHostname, serviceEnvironment, type Allocatable, type PodFacts } from './pod-env';
-import { namespacesAvailable, planMounts, type Isolation } from './pod-mounts';
+import { namespacesAvailable, nsenterPath, planMounts, type Isolation } from './pod-mounts';
 import { MountFailure, materialiseVolumes, type MaterialisedVolume } from './pod-volumes';
 
 /** EnvironmentSource is the read-only lookups preparePod needs (implemented over the controllers' Client). */
@@ -250,4 +250,24 @@ export async function preparePod(pod: Pod, scratchDir: string, source: Environme
     }
   }
   return prepared;
+}
+
+/**
+ * prepareHook adapts preparePod to a provider hook that wants only the containers map (the shape
+ * the process provider's ProcessProviderOptions.prepare takes); a mountError shows as every
+ * container's ContainerCreating error.
+ */
+export function prepareHook(source: EnvironmentSource, opts: PrepareOptions = {}): (pod: Pod, scratchDir: string) => Promise<Map<string, PreparedContainer | ContainerConfigError>> {
+  return async (pod, scratchDir) => (await preparePod(pod, scratchDir, source, opts)).containers;
+}
+
+/**
+ * execArgv is the argv that runs command inside a running container, as an exec probe or
+ * `kubectl exec` must: under namespace isolation nsenter(1) joins the process's mount and UTS
+ * namespaces, root and working directory; in the fallback the command runs as it is (spawn it in
+ * the container's cwd with its env).
+ */
+export function execArgv(prepared: PreparedContainer, pid: number, command: string[]): string[] {
+  if (prepared.isolation !== 'namespace') return [...command];
+  return [nsenterPath(), `--target=${pid}`, '--mount', '--uts', '--root', '--wd', '--', ...command];
 }

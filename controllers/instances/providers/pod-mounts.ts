@@ -48,6 +48,12 @@ function probeNamespaces(): { ok: boolean; unshare: string } {
   return namespaceProbe;
 }
 
+/** nsenterPath is nsenter(1) on this process's PATH (beside unshare, from util-linux), or the bare name. */
+export function nsenterPath(): string {
+  const dirs = [...(process.env.PATH || '').split(':').filter(Boolean), '/usr/bin', '/bin'];
+  return dirs.map((d) => path.join(d, 'nsenter')).find((p) => isExecutableFile(p)) ?? 'nsenter';
+}
+
 /** namespacesAvailable is true when we are root and `unshare --mount --uts` can mount in its namespace. */
 export function namespacesAvailable(): boolean {
   return probeNamespaces().ok;

@@ -260,6 +260,13 @@ export class ProcessProvider implements Provider {
     return this.follow(inst, c);
   }
 
+  /** livePids lists the process group of every run in progress (for measurements). */
+  livePids(): number[] {
+    const out: number[] = [];
+    for (const inst of this.live.values()) for (const c of this.containers(inst)) if (c.child && c.pid) out.push(c.pid);
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -194,6 +194,26 @@ describe('process provider', () => {
     expect(last.containers[0].state.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
   });
 
+  it('runs the preStop exec hook before SIGTERM on delete', async () => {
+    open();
+    const marker = path.join(dir, 'order');
+    const p = pod('hooked', {
+      containers: [
+        container('app', undefined, undefined, {
+          command: ['/bin/sh', '-c', `trap 'echo term >> ${marker}; exit 0' TERM; while true; do sleep 0.1; done`],
+          lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `echo prestop >> ${marker}`] } } },
+        }),
+      ],
+    });
+    const inst = await provider.create(p, placement);
+    await waitFor(() => state(inst.id)?.running !== undefined, 'running', 10_000);
+    await sleep(200);
+    await provider.delete(inst.id, 10);
+    await waitFor(() => seen.some((s) => s.instanceId === inst.id && s.phase === 'Terminated'), 'terminated', 15_000);
+    expect(fs.readFileSync(marker, 'utf8')).toBe('prestop\nterm\n');
+    expect(seen.filter((s) => s.instanceId === inst.id).pop()!.containers[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+  });
+
   it('kills what a server that died without closing left running, and reports its Never pods lost', async () => {
     const first = new ProcessProvider({ dataDir: dir });
     const inst = await first.create(app({ command: ['sleep', 'infinity'] }), placement);

@@ -31,7 +31,7 @@ import { ChildrenFile, groupResidentBytes, type InstanceRecord, killRecorded, pr
 import { clearContainerTimers, hasCommand, type ProcContainer, probesOf, signalNumbers } from './process-container';
 import { ContainerLog, DEFAULT_LOG_BYTES } from './process-logs';
 import { defaultPrepare, type PreparedContainer, type PreparedPod, type PrepareHook, preparedFor } from './process-prepare';
-import { Prober, type ProbeKind, type ProbeSpec, type ProbeTarget } from './process-probes';
+import { Prober, type ProbeKind, type ProbeSpec, type ProbeTarget, runProbe } from './process-probes';
 import {
   ContainerLogError,
   type Instance,
@@ -538,11 +538,31 @@ export class ProcessProvider implements Provider {
       return;
     }
     if (c.killTimer) return;
-    signalGroup(pid, 'SIGTERM');
+    // The grace period covers the preStop hook and the SIGTERM after it, as kubelet counts it.
     c.killTimer = this.clock.setTimer(() => {
       c.killTimer = undefined;
       if (c.child && c.pid === pid) signalGroup(pid, 'SIGKILL');
     }, graceMs);
+    const term = () => {
+      if (c.child && c.pid === pid) signalGroup(pid, 'SIGTERM');
+    };
+    const hook = why === 'stop' ? this.preStop(c, graceMs) : undefined;
+    if (hook) void hook.then(term);
+    else term();
+  }
+
+  /** preStop runs the container's lifecycle.preStop hook (exec, httpGet or sleep), resolving when it is done or timed out. */
+  private preStop(c: ProcContainer, graceMs: number): Promise<void> | undefined {
+    const handler = (c.spec.lifecycle as { preStop?: ProbeSpec & { sleep?: { seconds?: number } } } | undefined)?.preStop;
+    if (!handler) return undefined;
+    if (handler.sleep) return new Promise((r) => this.clock.setTimer(r, Math.min(graceMs, Math.max(0, handler.sleep!.seconds ?? 0) * 1000)));
+    if (!handler.exec && !handler.httpGet && !handler.tcpSocket) return undefined;
+    const inst = [...this.live.values()].find((i) => this.containers(i).includes(c));
+    const prepared = inst?.prepared && preparedFor(inst.prepared, c.name);
+    const target: ProbeTarget = { ports: (c.spec.ports as ProbeTarget['ports'] | undefined) ?? [], env: prepared && 'env' in prepared ? prepared.env : {}, cwd: prepared && 'cwd' in prepared ? prepared.cwd : (inst?.dir ?? '/') };
+    return runProbe({ ...handler, timeoutSeconds: Math.max(1, Math.ceil(graceMs / 1000)) }, target).then((r) => {
+      if (!r.ok && inst) this.event(inst, c, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.output}`);
+    });
   }
 
   /** exited records the end of a run and decides, as kubelet does, what runs next. */

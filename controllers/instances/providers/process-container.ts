@@ -5,7 +5,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { TimerHandle } from '../clock';
-import type { Container, ContainerStatus } from '../pod';
+import type { Container, ContainerStatus, Pod } from '../pod';
+import type { InstanceEvent, InstancePhase } from './provider';
+import type { PreparedPod } from './process-prepare';
 import type { ContainerLog } from './process-logs';
 import type { Prober, ProbeSpec } from './process-probes';
 
@@ -57,3 +59,29 @@ export function clearContainerTimers(c: ProcContainer, clear: (t: TimerHandle) =
 
 /** signalNumbers maps the signals a container dies of to their numbers, for exit code 128 + n. */
 export const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+/** ProcInstance is one instance of the process provider: its Pod, phase, containers and recent events. */
+export interface ProcInstance {
+  id: string;
+  pod: Pod;
+  podUID: string;
+  podKey: string;
+  podName: string;
+  namespace: string;
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  phase: InstancePhase;
+  dir: string;
+  createdAt: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  lost?: { reason: string; message: string };
+  inits: ProcContainer[];
+  apps: ProcContainer[];
+  nextInit: number;
+  prepared?: PreparedPod;
+  /** finishing is set once the Pod ran to its end and its sidecars are being stopped. */
+  finishing: boolean;
+  events: InstanceEvent[];
+  eventSeq: number;
+  followers: Set<() => void>;
+}

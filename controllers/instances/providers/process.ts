@@ -18,7 +18,6 @@
  * containers: a restartPolicy Never Pod's instance is Lost (the Pod fails); any other Pod's instance
  * is simply gone, so the scheduler runs the Pod again on a new one, as its restart policy asks.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -28,10 +27,10 @@ import { type Clock, realClock, type TimerHandle } from '../clock';
 import { type Container, type ContainerStatus, isRestartableInitContainer, type Pod, podKey, podRestartPolicy } from '../pod';
 import type { Placement } from '../sizing';
 import { ChildrenFile, groupResidentBytes, type InstanceRecord, killRecorded, processStartTime, signalGroup } from './process-children';
-import { clearContainerTimers, hasCommand, type ProcContainer, probesOf, signalNumbers } from './process-container';
-import { ContainerLog, DEFAULT_LOG_BYTES } from './process-logs';
-import { defaultPrepare, type PreparedContainer, type PreparedPod, type PrepareHook, preparedFor } from './process-prepare';
-import { Prober, type ProbeKind, type ProbeSpec, type ProbeTarget, runProbe } from './process-probes';
+import { clearContainerTimers, type ProcContainer, type ProcInstance } from './process-container';
+import { type ContainerLog, DEFAULT_LOG_BYTES } from './process-logs';
+import { defaultPrepare, type PreparedContainer, type PrepareHook } from './process-prepare';
+import { ContainerRuns, type RunHost } from './process-run';
 import {
   ContainerLogError,
   type Instance,
@@ -44,7 +43,7 @@ import {
   type Provider,
   type StatusListener,
 } from './provider';
-import { crashLoopBackoff, normalizeImage } from './simulated';
+import { normalizeImage } from './simulated';
 
 /** ProcessProviderOptions configure the provider; dataDir is required. */
 export interface ProcessProviderOptions {
@@ -64,41 +63,11 @@ export interface ProcessProviderOptions {
 /** PROCESS_HOST_IP is every instance's host IP: the processes run on this machine. */
 export const PROCESS_HOST_IP = '127.0.0.1';
 
-interface ProcInstance {
-  id: string;
-  pod: Pod;
-  podUID: string;
-  podKey: string;
-  podName: string;
-  namespace: string;
-  restartPolicy: 'Always' | 'OnFailure' | 'Never';
-  phase: InstancePhase;
-  dir: string;
-  createdAt: string;
-  startedAt?: string;
-  stoppedAt?: string;
-  lost?: { reason: string; message: string };
-  inits: ProcContainer[];
-  apps: ProcContainer[];
-  nextInit: number;
-  prepared?: PreparedPod;
-  /** finishing is set once the Pod ran to its end and its sidecars are being stopped. */
-  finishing: boolean;
-  events: InstanceEvent[];
-  eventSeq: number;
-  followers: Set<() => void>;
-}
-
 const EVENTS_KEPT = 20;
 const LOST_MESSAGE = 'The container could not be located when the pod was terminated';
 const copyStatus = (s: ContainerStatus): ContainerStatus => ({ ...s, state: { ...s.state }, lastState: { ...s.lastState } });
 const seconds = (ms: number) => rfc3339(new Date(ms));
 const dirName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
-
-function formatBackoff(ms: number): string {
-  const s = ms / 1000;
-  return s >= 60 && s % 60 === 0 ? `${s / 60}m0s` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
-}
 
 function memoryLimit(c: Container): number | undefined {
   const q = c.resources?.limits?.memory;
@@ -129,6 +98,7 @@ export class ProcessProvider implements Provider {
   private memoryTimer?: TimerHandle;
   private closed = false;
   private readonly onExit = () => this.killAll();
+  private readonly runs: ContainerRuns;
 
   constructor(options: ProcessProviderOptions) {
     this.clock = options.clock ?? realClock;
@@ -138,6 +108,21 @@ export class ProcessProvider implements Provider {
     this.memoryPollMs = options.memoryPollMs ?? 1000;
     this.prepareRetryMs = options.prepareRetryMs ?? 10_000;
     fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+    const host: RunHost = {
+      clock: this.clock,
+      prepare: this.prepare,
+      maxLogBytes: this.maxLogBytes,
+      prepareRetryMs: this.prepareRetryMs,
+      isCurrent: (inst) => !this.closed && this.live.get(inst.id) === inst,
+      instanceOf: (c) => [...this.live.values()].find((i) => this.containers(i).includes(c)),
+      containers: (inst) => this.containers(inst),
+      emit: (inst) => this.emit(inst),
+      event: (inst, c, type, reason, message) => this.event(inst, c, type, reason, message),
+      persist: () => this.persist(),
+      afterStop: (inst, c, exitCode, startError) => this.afterStop(inst, c, exitCode, startError),
+      watchMemory: () => this.watchMemory(),
+    };
+    this.runs = new ContainerRuns(host);
     this.state = new ChildrenFile(this.dataDir);
     this.recoverFromLastRun();
     process.once('exit', this.onExit);
@@ -214,7 +199,7 @@ export class ProcessProvider implements Provider {
     for (const c of this.containers(inst)) {
       if (c.retryTimer) this.clock.clearTimer(c.retryTimer);
       c.retryTimer = undefined;
-      if (c.child) this.stopRun(c, graceMs, 'stop');
+      if (c.child) this.runs.stop(c, graceMs, 'stop');
     }
     this.emit(inst);
     this.checkStopped(inst);
@@ -358,256 +343,11 @@ export class ProcessProvider implements Provider {
   private startNextInit(inst: ProcInstance): void {
     while (inst.nextInit < inst.inits.length) {
       const c = inst.inits[inst.nextInit];
-      this.startContainer(inst, c);
+      this.runs.start(inst, c);
       if (!c.sidecar) return;
       inst.nextInit++;
     }
-    for (const c of inst.apps) this.startContainer(inst, c);
-  }
-
-  // ---- one run of a container -------------------------------------------------------------------
-
-  private startContainer(inst: ProcInstance, c: ProcContainer): void {
-    if (this.closed || inst.phase !== 'Running' || inst.finishing) return;
-    if (!hasCommand(c.spec)) {
-      // Without an image there is no entrypoint to fall back on; kube reports a container it cannot create this way.
-      c.status.state = { waiting: { reason: 'CreateContainerError', message: `the process provider runs spec.containers[].command (with args), and container ${c.name} has no command: there is no image entrypoint to run without a container runtime` } };
-      return;
-    }
-    const prepared = inst.prepared && preparedFor(inst.prepared, c.name);
-    if (!prepared || 'error' in prepared) {
-      const error = prepared && 'error' in prepared ? prepared.error : { reason: 'CreateContainerConfigError', message: `container ${c.name} could not be configured` };
-      c.status.state = { waiting: { reason: error.reason, message: error.message } };
-      // The ConfigMap or Secret may appear: the Pod is prepared again after a while, as kubelet retries.
-      c.retryTimer = this.clock.setTimer(() => {
-        c.retryTimer = undefined;
-        void this.reprepare(inst, c);
-      }, this.prepareRetryMs);
-      return;
-    }
-    const now = this.clock.now();
-    if (c.attempt > 0) {
-      c.status.restartCount++;
-      c.previousLog?.remove();
-      c.previousLog = c.log;
-    }
-    c.attempt++;
-    c.runningSinceMs = now;
-    c.status.containerID = `process://${inst.id.slice(2)}${c.index.toString(16).padStart(4, '0')}${c.attempt.toString(16).padStart(8, '0')}`.padEnd(74, '0');
-    const logDir = path.join(inst.dir, 'logs', dirName(c.name));
-    try {
-      fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
-      c.log = new ContainerLog(path.join(logDir, `${c.status.restartCount}.log`), () => this.clock.now(), this.maxLogBytes);
-    } catch (err) {
-      this.startFailed(inst, c, `failed to create the container log: ${(err as Error).message}`);
-      return;
-    }
-    let cwdOK = false;
-    try {
-      cwdOK = fs.statSync(prepared.cwd).isDirectory();
-    } catch {
-      cwdOK = false;
-    }
-    if (!cwdOK) {
-      this.startFailed(inst, c, `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: chdir to cwd ("${prepared.cwd}") set in config.json failed: no such file or directory: unknown`);
-      return;
-    }
-    const [file, ...args] = prepared.argv;
-    const child = spawn(file, args, { cwd: prepared.cwd, env: prepared.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = c.log;
-    const attempt = c.attempt;
-    c.child = child;
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => log.write('stdout', d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => log.write('stderr', d));
-    child.once('error', (err) => {
-      if (c.attempt !== attempt || child.pid !== undefined) return;
-      c.child = undefined;
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : e.code === 'EACCES' ? `exec: "${file}": permission denied` : `exec: "${file}": ${e.message}`;
-      this.startFailed(inst, c, `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${why}: unknown`);
-      this.emit(inst);
-    });
-    child.once('spawn', () => this.running(inst, c, child.pid!, prepared));
-    let exited = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (exited) return;
-      exited = true;
-      this.exited(inst, c, attempt, code, signal);
-    };
-    child.once('exit', (code, signal) => {
-      // What the main process leaves behind goes with it, as a container's processes do; then the
-      // pipes close and the last output is read. A descendant that left the group and kept a pipe
-      // open would hold the close back, so it is waited for only briefly.
-      if (child.pid) signalGroup(child.pid, 'SIGKILL');
-      const t = setTimeout(() => finish(code, signal), 2000);
-      child.once('close', () => {
-        clearTimeout(t);
-        finish(code, signal);
-      });
-    });
-  }
-
-  private async reprepare(inst: ProcInstance, c: ProcContainer): Promise<void> {
-    try {
-      inst.prepared = await this.prepare(inst.pod, inst.dir);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      inst.prepared = new Map(this.containers(inst).map((x) => [x.name, { error: { reason: 'CreateContainerConfigError', message } }]));
-    }
-    if (this.closed || this.live.get(inst.id) !== inst || inst.phase !== 'Running') return;
-    this.startContainer(inst, c);
-    this.emit(inst);
-  }
-
-  /** running marks a run started: its pid recorded, its probes and memory watch begun. */
-  private running(inst: ProcInstance, c: ProcContainer, pid: number, prepared: Extract<PreparedContainer, { argv: string[] }>): void {
-    c.pid = pid;
-    this.persist();
-    if (inst.phase !== 'Running' || this.closed) {
-      this.stopRun(c, 0, 'stop');
-      return;
-    }
-    c.status.state = { running: { startedAt: seconds(c.runningSinceMs) } };
-    const probes = probesOf(c.spec);
-    // Regular init containers are not probed; sidecars and app containers are.
-    const probed = !c.init || c.sidecar;
-    c.status.started = !(probed && probes.startup);
-    c.readinessOK = !(probed && probes.readiness);
-    c.status.ready = probed && c.status.started && c.readinessOK;
-    if (probed) {
-      const target: ProbeTarget = { ports: (c.spec.ports as ProbeTarget['ports'] | undefined) ?? [], env: prepared.env, cwd: prepared.cwd };
-      const start = (kind: ProbeKind, spec: ProbeSpec) => {
-        const p = new Prober(kind, spec, target, this.clock, {
-          failed: (k, output) => this.event(inst, c, 'Warning', 'Unhealthy', `${k} probe failed: ${output}`),
-          changed: (k, ok) => this.probeChanged(inst, c, k, ok, spec, probes),
-        });
-        c.probers.push(p);
-        p.start();
-      };
-      if (probes.startup) start('Startup', probes.startup);
-      else {
-        if (probes.liveness) start('Liveness', probes.liveness);
-        if (probes.readiness) start('Readiness', probes.readiness);
-      }
-    }
-    if (c.memoryLimitBytes !== undefined) this.watchMemory();
-    this.emit(inst);
-  }
-
-  private probeChanged(inst: ProcInstance, c: ProcContainer, kind: ProbeKind, ok: boolean, spec: ProbeSpec, probes: ReturnType<typeof probesOf>): void {
-    if (!c.child || c.stopping) return;
-    if (kind === 'Readiness') {
-      c.readinessOK = ok;
-      c.status.ready = !!c.status.started && ok;
-    } else if (kind === 'Startup' && ok) {
-      c.status.started = true;
-      c.status.ready = c.readinessOK;
-      for (const p of c.probers) p.stop();
-      c.probers = [];
-      const target = { ports: (c.spec.ports as ProbeTarget['ports'] | undefined) ?? [], env: {}, cwd: inst.dir };
-      const prepared = inst.prepared && preparedFor(inst.prepared, c.name);
-      if (prepared && 'argv' in prepared) Object.assign(target, { env: prepared.env, cwd: prepared.cwd });
-      for (const [k, s] of [['Liveness', probes.liveness], ['Readiness', probes.readiness]] as const) {
-        if (!s) continue;
-        const p = new Prober(k, s, target, this.clock, {
-          failed: (kk, output) => this.event(inst, c, 'Warning', 'Unhealthy', `${kk} probe failed: ${output}`),
-          changed: (kk, okk) => this.probeChanged(inst, c, kk, okk, s, probes),
-        });
-        c.probers.push(p);
-        p.start();
-      }
-    } else if (!ok) {
-      // A failed liveness or startup probe kills the container; its restart policy decides what comes next.
-      const why = kind === 'Liveness' ? 'liveness' : 'startup';
-      this.event(inst, c, 'Normal', 'Killing', `Container ${c.name} failed ${why} probe, will be restarted`);
-      const grace = spec.terminationGracePeriodSeconds ?? inst.pod.spec.terminationGracePeriodSeconds ?? 30;
-      this.stopRun(c, Math.max(0, grace) * 1000, why);
-    }
-    this.emit(inst);
-  }
-
-  /** stopRun signals a run to stop: SIGTERM to its group, SIGKILL after graceMs (at once for 0). */
-  private stopRun(c: ProcContainer, graceMs: number, why: NonNullable<ProcContainer['stopping']>): void {
-    const pid = c.pid;
-    if (!c.child || !pid) return;
-    if (!c.stopping || why === 'oom') c.stopping = why;
-    for (const p of c.probers) p.stop();
-    c.probers = [];
-    if (graceMs <= 0) {
-      signalGroup(pid, 'SIGKILL');
-      return;
-    }
-    if (c.killTimer) return;
-    // The grace period covers the preStop hook and the SIGTERM after it, as kubelet counts it.
-    c.killTimer = this.clock.setTimer(() => {
-      c.killTimer = undefined;
-      if (c.child && c.pid === pid) signalGroup(pid, 'SIGKILL');
-    }, graceMs);
-    const term = () => {
-      if (c.child && c.pid === pid) signalGroup(pid, 'SIGTERM');
-    };
-    const hook = why === 'stop' ? this.preStop(c, graceMs) : undefined;
-    if (hook) void hook.then(term);
-    else term();
-  }
-
-  /** preStop runs the container's lifecycle.preStop hook (exec, httpGet or sleep), resolving when it is done or timed out. */
-  private preStop(c: ProcContainer, graceMs: number): Promise<void> | undefined {
-    const handler = (c.spec.lifecycle as { preStop?: ProbeSpec & { sleep?: { seconds?: number } } } | undefined)?.preStop;
-    if (!handler) return undefined;
-    if (handler.sleep) return new Promise((r) => this.clock.setTimer(r, Math.min(graceMs, Math.max(0, handler.sleep!.seconds ?? 0) * 1000)));
-    if (!handler.exec && !handler.httpGet && !handler.tcpSocket) return undefined;
-    const inst = [...this.live.values()].find((i) => this.containers(i).includes(c));
-    const prepared = inst?.prepared && preparedFor(inst.prepared, c.name);
-    const target: ProbeTarget = { ports: (c.spec.ports as ProbeTarget['ports'] | undefined) ?? [], env: prepared && 'env' in prepared ? prepared.env : {}, cwd: prepared && 'cwd' in prepared ? prepared.cwd : (inst?.dir ?? '/') };
-    return runProbe({ ...handler, timeoutSeconds: Math.max(1, Math.ceil(graceMs / 1000)) }, target).then((r) => {
-      if (!r.ok && inst) this.event(inst, c, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.output}`);
-    });
-  }
-
-  /** exited records the end of a run and decides, as kubelet does, what runs next. */
-  private exited(inst: ProcInstance, c: ProcContainer, attempt: number, code: number | null, signal: NodeJS.Signals | null): void {
-    if (c.attempt !== attempt) return;
-    c.child = undefined;
-    const why = c.stopping;
-    c.stopping = undefined;
-    c.pid = undefined;
-    clearContainerTimers(c, (t) => this.clock.clearTimer(t));
-    c.log?.close();
-    this.persist();
-    if (this.closed || this.live.get(inst.id) !== inst) return;
-    const exitCode = code ?? 128 + (signal ? (signalNumbers[signal] ?? 9) : 9);
-    const reason = why === 'oom' ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
-    this.terminate(c, why === 'oom' ? 137 : exitCode, reason);
-    this.afterStop(inst, c, exitCode);
-    this.emit(inst);
-  }
-
-  /** startFailed records a run that never started (command not found, no working directory), as containerd's StartError. */
-  private startFailed(inst: ProcInstance, c: ProcContainer, message: string): void {
-    c.child = undefined;
-    c.log?.write('stderr', `${message}\n`);
-    c.log?.close();
-    this.terminate(c, 128, 'StartError', message);
-    this.afterStop(inst, c, 128, message);
-  }
-
-  private terminate(c: ProcContainer, exitCode: number, reason: string, message?: string): void {
-    const now = this.clock.now();
-    c.status.state = {
-      terminated: {
-        exitCode,
-        reason,
-        ...(message ? { message } : {}),
-        ...(c.status.state.running ? { startedAt: c.status.state.running.startedAt } : { startedAt: seconds(c.runningSinceMs) }),
-        finishedAt: seconds(now),
-        containerID: c.status.containerID,
-      },
-    };
-    c.status.started = false;
-    // A regular init container that succeeded counts as ready, as kubelet reports it.
-    c.status.ready = c.init && !c.sidecar && exitCode === 0;
-    if (now - c.runningSinceMs >= crashLoopBackoff.resetAfterMs) c.backoffMs = 0;
+    for (const c of inst.apps) this.runs.start(inst, c);
   }
 
   private afterStop(inst: ProcInstance, c: ProcContainer, exitCode: number, startError?: string): void {
@@ -621,43 +361,23 @@ export class ProcessProvider implements Provider {
         inst.nextInit++;
         this.startNextInit(inst);
       } else if (inst.restartPolicy === 'Never') this.finish(inst);
-      else this.restartLater(inst, c, startError);
+      else this.runs.restartLater(inst, c, startError);
       return;
     }
     if (c.sidecar || inst.restartPolicy === 'Always' || (inst.restartPolicy === 'OnFailure' && exitCode !== 0)) {
-      this.restartLater(inst, c, startError);
+      this.runs.restartLater(inst, c, startError);
       return;
     }
     if (inst.apps.every((a) => a.status.state.terminated)) this.finish(inst);
   }
 
-  private restartLater(inst: ProcInstance, c: ProcContainer, startError?: string): void {
-    const delay = c.backoffMs;
-    c.backoffMs = delay === 0 ? crashLoopBackoff.initialMs : Math.min(delay * 2, crashLoopBackoff.maxMs);
-    c.status.lastState = c.status.state;
-    if (delay === 0) {
-      this.startContainer(inst, c);
-      return;
-    }
-    const backoff = `back-off ${formatBackoff(delay)} restarting failed container=${c.name} pod=${inst.podName}_${inst.namespace}(${inst.podUID})`;
-    // A container that cannot even start keeps kubelet's RunContainerError, with the reason it could not.
-    c.status.state = { waiting: startError ? { reason: 'RunContainerError', message: startError } : { reason: 'CrashLoopBackOff', message: backoff } };
-    c.retryTimer = this.clock.setTimer(() => {
-      c.retryTimer = undefined;
-      if (this.closed || this.live.get(inst.id) !== inst || inst.phase !== 'Running') return;
-      this.startContainer(inst, c);
-      this.emit(inst);
-    }, delay);
-  }
-
-  /** finish ends a Pod that ran to its end: its sidecars are stopped, then the instance is Terminated. */
   private finish(inst: ProcInstance): void {
     inst.finishing = true;
     const grace = (inst.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
     for (const c of this.containers(inst)) {
       if (c.retryTimer) this.clock.clearTimer(c.retryTimer);
       c.retryTimer = undefined;
-      if (c.child) this.stopRun(c, grace, 'stop');
+      if (c.child) this.runs.stop(c, grace, 'stop');
     }
     this.checkStopped(inst);
   }
@@ -704,7 +424,7 @@ export class ProcessProvider implements Provider {
       if (limited.size === 0) return;
       for (const [pgid, bytes] of groupResidentBytes(new Set(limited.keys()))) {
         const hit = limited.get(pgid);
-        if (hit && bytes > hit.c.memoryLimitBytes!) this.stopRun(hit.c, 0, 'oom');
+        if (hit && bytes > hit.c.memoryLimitBytes!) this.runs.stop(hit.c, 0, 'oom');
       }
       this.watchMemory();
     }, this.memoryPollMs);

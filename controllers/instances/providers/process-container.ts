@@ -25,6 +25,8 @@ export interface ProcContainer {
   runningSinceMs: number;
   child?: ChildProcess;
   pid?: number;
+  /** startTime is the run's process start time from /proc, read once, for the record of live children. */
+  startTime?: string;
   /** stopping says why the provider is stopping the run: its exit is reported accordingly. */
   stopping?: 'liveness' | 'startup' | 'oom' | 'stop';
   killTimer?: TimerHandle;

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rfc3339 } from '../../../schemas/meta/time';
 import type { Clock } from '../clock';
-import { signalGroup } from './process-children';
+import { processStartTime, signalGroup } from './process-children';
 import { clearContainerTimers, hasCommand, type ProcContainer, type ProcInstance, probesOf, signalNumbers } from './process-container';
 import { ContainerLog } from './process-logs';
 import { type PreparedContainer, type PrepareHook, preparedFor } from './process-prepare';
@@ -142,6 +142,7 @@ export class ContainerRuns {
   /** running marks a run started: its pid recorded, its probes and memory watch begun. */
   running(inst: ProcInstance, c: ProcContainer, pid: number, prepared: Extract<PreparedContainer, { argv: string[] }>): void {
     c.pid = pid;
+    c.startTime = processStartTime(pid);
     this.host.persist();
     if (!this.host.isCurrent(inst) || inst.phase !== 'Running') {
       this.stop(c, 0, 'stop');
@@ -253,6 +254,7 @@ export class ContainerRuns {
     const why = c.stopping;
     c.stopping = undefined;
     c.pid = undefined;
+    c.startTime = undefined;
     clearContainerTimers(c, (t) => this.host.clock.clearTimer(t));
     c.log?.close();
     this.host.persist();

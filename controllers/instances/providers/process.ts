@@ -26,7 +26,7 @@ import { rfc3339 } from '../../../schemas/meta/time';
 import { type Clock, realClock, type TimerHandle } from '../clock';
 import { type Container, type ContainerStatus, isRestartableInitContainer, type Pod, podKey, podRestartPolicy } from '../pod';
 import type { Placement } from '../sizing';
-import { ChildrenFile, groupResidentBytes, type InstanceRecord, killRecorded, processStartTime, signalGroup } from './process-children';
+import { ChildrenFile, groupResidentBytes, type InstanceRecord, killRecorded, signalGroup } from './process-children';
 import { clearContainerTimers, type ProcContainer, type ProcInstance } from './process-container';
 import { type ContainerLog, DEFAULT_LOG_BYTES } from './process-logs';
 import { defaultPrepare, type PreparedContainer, type PrepareHook } from './process-prepare';
@@ -514,7 +514,7 @@ export class ProcessProvider implements Provider {
         restartPolicy: inst.restartPolicy,
         initContainers: inst.inits.map((c) => c.name),
         containers: inst.apps.map((c) => c.name),
-        children: withChildren ? this.containers(inst).filter((c) => c.pid).map((c) => ({ pid: c.pid!, startTime: processStartTime(c.pid!) })) : [],
+        children: withChildren ? this.containers(inst).filter((c) => c.pid).map((c) => ({ pid: c.pid!, startTime: c.startTime ?? '' })) : [],
       });
     }
     for (const r of this.restored.values()) {

@@ -3,7 +3,12 @@
  * their own process (`nodeless controllers --kubeconfig`), in the order they are set up.
  */
 import { GarbageCollector } from './gc/garbage-collector';
+import * as path from 'node:path';
 import { IPAllocator } from './instances/allocator';
+import { ProcessProvider } from './instances/providers/process';
+import type { PrepareHook } from './instances/providers/process-prepare';
+import { clientEnvironmentSource, preparePod } from './instances/providers/pod-environment';
+import type { Client } from './runtime/client';
 import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
 import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
@@ -59,21 +64,54 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
 }
 
 /** PROVIDERS are the instance providers the scheduler can run pods on. */
-export const PROVIDERS: readonly string[] = ['simulated'];
+export const PROVIDERS: readonly string[] = ['simulated', 'process'];
+
+/** DEFAULT_POD_CIDR is where pod IPs come from unless --pod-cidr says otherwise. */
+export const DEFAULT_POD_CIDR = '10.64.0.0/10';
+
+/**
+ * PROCESS_POD_CIDR is the default pod range under the process provider: loopback addresses (all
+ * of 127.0.0.0/8 reaches the host on Linux), so a pod IP really reaches the Pod's process, which
+ * shares the host's network; probes, endpoints and webhooks that dial it work.
+ */
+export const PROCESS_POD_CIDR = '127.244.0.0/16';
 
 /** SchedulerFlags are the command-line settings of the instance scheduler. */
 export interface SchedulerFlags {
   provider: string;
-  podCIDR: string;
+  /** podCIDR defaults to DEFAULT_POD_CIDR, or PROCESS_POD_CIDR under the process provider. */
+  podCIDR?: string;
+  /** dataDir is the server's --data-dir: the process provider keeps its Pods under <dataDir>/pods. */
+  dataDir?: string;
+  /** prepare makes the process provider's environment resolver from the controllers' Client (default: command, args and literal env only). */
+  prepare?: (client: Client) => PrepareHook;
 }
 
 /** schedulerOptions turns command-line settings into scheduler options; it throws an Error naming the bad flag. */
 export function schedulerOptions(flags: SchedulerFlags): InstanceSchedulerOptions {
   if (!PROVIDERS.includes(flags.provider)) throw new Error(`unknown --provider ${JSON.stringify(flags.provider)}: want one of ${PROVIDERS.join(', ')}`);
+  const podCIDR = flags.podCIDR ?? (flags.provider === 'process' ? PROCESS_POD_CIDR : DEFAULT_POD_CIDR);
   try {
-    new IPAllocator(flags.podCIDR);
+    new IPAllocator(podCIDR);
   } catch (err) {
     throw new Error(`invalid --pod-cidr: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { podCIDR: flags.podCIDR };
+  if (flags.provider !== 'process') return { podCIDR };
+  const dataDir = path.resolve(flags.dataDir ?? './.nodeless', 'pods');
+  const prepare = flags.prepare ?? environmentPrepare;
+  return { podCIDR, providerFactory: ({ client, clock }) => new ProcessProvider({ dataDir, clock, prepare: prepare(client) }) };
+}
+
+/**
+ * environmentPrepare is the process provider's resolver of a Pod's environment as a kubelet builds
+ * it (pod-environment.ts): env and envFrom from ConfigMaps and Secrets, the downward API, service
+ * variables, volumes mounted at their mountPaths. The Pod the provider is given carries its
+ * sandbox address in status.podIP; processes share the host, whose address is the loopback.
+ */
+export function environmentPrepare(client: Client): PrepareHook {
+  const source = clientEnvironmentSource(client);
+  return async (pod, scratchDir) => {
+    const podIP = pod.status?.podIP;
+    return (await preparePod(pod, scratchDir, source, { podIP, podIPs: podIP ? [podIP] : undefined, hostIP: '127.0.0.1', hostIPs: ['127.0.0.1'] })).containers;
+  };
 }

@@ -35,8 +35,11 @@ flags:
   --controllers <bool>   serve: run the controllers in process (NODELESS_CONTROLLERS, default true)
   --scheduler <bool>     run the instance scheduler with the controllers, so pods run
                          (NODELESS_SCHEDULER, default true)
-  --provider <name>      the instance provider pods run on: simulated (NODELESS_PROVIDER, default simulated)
-  --pod-cidr <cidr>      where pod IPs come from (NODELESS_POD_CIDR, default 10.64.0.0/10)
+  --provider <name>      the instance provider pods run on (NODELESS_PROVIDER): simulated (the default)
+                         or process (each container's command runs as a local process; its logs
+                         and scratch files live under <data-dir>/pods)
+  --pod-cidr <cidr>      where pod IPs come from (NODELESS_POD_CIDR, default 10.64.0.0/10, or the
+                         loopback range 127.244.0.0/16 under --provider=process)
   --kubeconfig <file>    controllers: the API server to control (KUBECONFIG)
   --context <name>       controllers: the kubeconfig context (default its current-context)
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
@@ -67,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       controllers: { type: 'string', default: process.env.NODELESS_CONTROLLERS ?? 'true' },
       scheduler: { type: 'string', default: process.env.NODELESS_SCHEDULER ?? 'true' },
       provider: { type: 'string', default: process.env.NODELESS_PROVIDER ?? 'simulated' },
-      'pod-cidr': { type: 'string', default: process.env.NODELESS_POD_CIDR ?? '10.64.0.0/10' },
+      'pod-cidr': { type: 'string', default: process.env.NODELESS_POD_CIDR },
       kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
@@ -100,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let scheduler: BuiltinControllerOptions['scheduler'];
   try {
-    const options = schedulerOptions({ provider: values.provider!, podCIDR: values['pod-cidr']! });
+    const options = schedulerOptions({ provider: values.provider!, podCIDR: values['pod-cidr'], dataDir: values['data-dir'] });
     scheduler = values.scheduler === 'true' && options;
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);

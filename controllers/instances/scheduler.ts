@@ -3,7 +3,8 @@
  * each new Pod from the catalog, asks the account capacity, creates an instance through the
  * provider and then plays kubelet for the Pod: every change the provider reports becomes the
  * pods/status body a kubelet would write (pod-status.ts) and the Events a kubelet records
- * (Pulling, Pulled, Created, Started, BackOff, Killing). Scheduling itself reports as
+ * (Pulling, Pulled, Created, Started, BackOff, Killing, and the Unhealthy and Killing events of
+ * probes the provider runs). Scheduling itself reports as
  * kube-scheduler does: a Scheduled event, or PodScheduled=False with FailedScheduling.
  *
  * Graceful deletion is finished here, as a kubelet finishes it: a Pod with a deletionTimestamp
@@ -49,7 +50,9 @@ export const providerBackoff = { initialMs: 1_000, maxMs: 300_000 } as const;
 export interface InstanceSchedulerOptions {
   /** provider runs the instances; default a SimulatedProvider on the controller clock, closed on stop. */
   provider?: Provider;
-  /** simulated tunes the default provider (ignored when provider is given). */
+  /** providerFactory makes the provider at setup, from the controllers' Client and clock; the scheduler owns it and closes it on stop. */
+  providerFactory?: (env: { client: Client; clock: Clock }) => Provider;
+  /** simulated tunes the default provider (ignored when provider or providerFactory is given). */
   simulated?: Omit<SimulatedProviderOptions, 'clock'>;
   catalog?: Catalog;
   sizing?: SizingOptions;
@@ -87,6 +90,8 @@ interface Tracked {
   run?: InstanceRun;
   /** lastFailure is the FailedScheduling message last recorded, so a repeat is not recorded on every pass. */
   lastFailure?: string;
+  /** eventSeq is the seq of the last runtime event (InstanceStatus.events) recorded. */
+  eventSeq: number;
 }
 
 /** instanceClock adapts a controller clock to the clock the provider takes. */
@@ -160,7 +165,10 @@ export class InstanceScheduler implements Controller {
     // Container events are the kubelet's in kube; they are reported under its name.
     this.kubelet = new EventRecorder(ctx.client, { component: 'kubelet', clock: ctx.clock, log: ctx.log });
     if (this.options.provider) this.provider = this.options.provider;
-    else {
+    else if (this.options.providerFactory) {
+      this.provider = this.options.providerFactory({ client: ctx.client, clock: instanceClock(ctx.clock) });
+      this.ownsProvider = true;
+    } else {
       // Without a seed of its own, each process draws one, so instance ids are not handed out
       // again after a restart (a test that wants repeatable ids passes a seed).
       const seed = this.options.simulated?.seed ?? randomInt(1, 2 ** 31);
@@ -252,7 +260,7 @@ export class InstanceScheduler implements Controller {
   private track(pod: Pod): Tracked {
     const uid = pod.metadata.uid ?? '';
     const key = podKeyOf(pod);
-    const t: Tracked = { uid, key, holdsCapacity: false, seen: new Map(), backoff: new Map(), killing: false, lostReported: false, failures: 0, retryAt: 0 };
+    const t: Tracked = { uid, key, holdsCapacity: false, seen: new Map(), backoff: new Map(), killing: false, lostReported: false, failures: 0, retryAt: 0, eventSeq: 0 };
     this.tracked.set(uid, t);
     if (!this.byKey.has(key)) this.byKey.set(key, new Set());
     this.byKey.get(key)!.add(uid);
@@ -268,6 +276,7 @@ export class InstanceScheduler implements Controller {
     const status = this.provider.status(id);
     if (!status || status.podUID !== uid) return t;
     // What ran before the restart was reported then: its events are not recorded again.
+    t.eventSeq = Math.max(0, ...(status.events ?? []).map((e) => e.seq));
     for (const c of [...status.initContainers, ...status.containers]) {
       const cid = containerIdOf(c);
       if (cid) t.seen.set(c.name, cid);
@@ -346,12 +355,23 @@ export class InstanceScheduler implements Controller {
     const admission = this.capacity.request({ key: t.key, milliCPU: placement.size.milliCPU, memoryBytes: placement.size.memoryBytes, createdAt: createdAt(pod) });
     if (!admission.admitted) return this.unschedulable(pod, t, 'Unschedulable', admission.message);
     t.holdsCapacity = true;
+    // The sandbox's address is known before its containers start, as a kubelet's is, so that a
+    // provider can hand status.podIP to the downward API. Without a free address the Pod still
+    // starts; the sync below reports FailedCreatePodSandBox.
+    let sandbox = pod;
+    try {
+      const ip = this.podIPs.allocate(t.uid);
+      sandbox = { ...pod, status: { ...pod.status, podIP: ip, podIPs: [{ ip }] } };
+    } catch (err) {
+      if (!(err instanceof AllocatorError)) throw err;
+    }
     let instanceId: string;
     try {
-      instanceId = (await this.provider.create(pod, placement)).id;
+      instanceId = (await this.provider.create(sandbox, placement)).id;
     } catch (err) {
-      // The capacity goes back to the queue while this Pod waits for its retry.
+      // The capacity and the address go back while this Pod waits for its retry.
       this.releaseCapacity(t);
+      this.podIPs.release(t.uid);
       t.failures++;
       const delay = Math.min(providerBackoff.initialMs * 2 ** (t.failures - 1), providerBackoff.maxMs);
       t.retryAt = this.clock.now() + delay;
@@ -397,7 +417,7 @@ export class InstanceScheduler implements Controller {
       // it is placed again, on a new instance. The old run was closed when the ledger opened.
       void this.recorder.event(asObject(pod), 'Warning', 'InstanceLost', `Instance ${id} is gone: the ${this.provider.name} provider no longer has it; the pod is placed on a new instance`);
       this.releaseCapacity(t);
-      Object.assign(t, { instanceId: undefined, run: undefined, killing: false, lostReported: false, failures: 0, retryAt: 0 });
+      Object.assign(t, { instanceId: undefined, run: undefined, killing: false, lostReported: false, failures: 0, retryAt: 0, eventSeq: 0 });
       t.seen.clear();
       t.backoff.clear();
       return this.schedule(pod, t);
@@ -474,6 +494,12 @@ export class InstanceScheduler implements Controller {
         t.backoff.set(c.name, c.restartCount);
         void this.kubelet.event(obj, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${t.uid})`);
       }
+    }
+    // Probe failures (Unhealthy) and kills for them (Killing), each once, as the kubelet's prober records them.
+    for (const e of status.events ?? []) {
+      if (e.seq <= t.eventSeq) continue;
+      t.eventSeq = e.seq;
+      void this.kubelet.event(obj, e.type, e.reason, e.message);
     }
     if (status.phase === 'Lost' && status.lost && !t.lostReported) {
       t.lostReported = true;

@@ -13,6 +13,7 @@ import { runStatefulSetBench } from './statefulset-bench';
 import { runInformerBench } from './informer-bench';
 import { runSchedulerBench } from './scheduler-bench';
 import { runJobBench } from './job-bench';
+import { runProcessBench } from './process-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -24,6 +25,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   informer: runInformerBench,
   statefulset: runStatefulSetBench,
   scheduler: runSchedulerBench,
+  process: runProcessBench,
   jobs: runJobBench,
   deployment: runDeploymentBench,
   endpoints: runEndpointsBench,

@@ -185,7 +185,7 @@ describe('nodeless serve scheduler flags', () => {
   it('refuses an unknown provider, a bad --scheduler value and a bad pod CIDR with exit code 2', async () => {
     const provider = await serve('--provider=bogus');
     expect(provider.code).toBe(2);
-    expect(provider.stderr).toMatch(/^unknown --provider "bogus": want one of simulated\n/);
+    expect(provider.stderr).toMatch(/^unknown --provider "bogus": want one of simulated, process\n/);
     const scheduler = await serve('--scheduler=maybe');
     expect(scheduler.code).toBe(2);
     expect(scheduler.stderr).toMatch(/^invalid --scheduler maybe: want true or false\n/);

@@ -36,6 +36,21 @@ export interface InstanceStatus {
   lost?: { reason: string; message: string };
   initContainers: ContainerStatus[];
   containers: ContainerStatus[];
+  /** events are the runtime's most recent container events (probe failures, kills), for the scheduler to record. */
+  events?: InstanceEvent[];
+}
+
+/**
+ * InstanceEvent is something the runtime saw happen to a container that a kubelet records as an
+ * Event: a failed probe (Unhealthy) or a kill for one (Killing). seq grows by one per event of an
+ * instance, so a reader records each once however often it sees the status.
+ */
+export interface InstanceEvent {
+  seq: number;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  container?: string;
 }
 
 /** Instance is a created instance: its id, the provider's name and its status at creation. */

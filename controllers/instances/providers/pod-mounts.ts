@@ -204,6 +204,9 @@ populate() {
 }
 mimic() {
   d=$1; s=$2
+  # Each start gets a fresh writable layer, as a container does: what a previous run wrote (its
+  # mount points included) must not be there again.
+  rm -rf "$s/upper" "$s/work"
   mkdir -p "$s/lower" "$s/upper" "$s/work"
   mount --rbind "$d" "$s/lower"
   if [ "$3" = overlay ] && mount -t overlay overlay -o "lowerdir=$s/lower,upperdir=$s/upper,workdir=$s/work" "$d" 2>/dev/null; then

@@ -3,7 +3,8 @@
  * processes. A Job computes pi and its log is the process's stdout; a Deployment of python's
  * http.server becomes Ready through an httpGet probe and answers on its (loopback) pod IP; a failing
  * liveness probe restarts its container; a crashing container backs off with growing restarts and
- * `logs --previous`; `kubectl delete` sends SIGTERM; `logs -f` streams; and after kill -9 of the
+ * `logs --previous`; `kubectl delete` sends SIGTERM; `logs -f` streams; env from a ConfigMap, a
+ * Secret and the downward API and a ConfigMap volume reach the process; and after kill -9 of the
  * server and a restart, no process is left over and the Pods are restarted or failed per policy.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -137,6 +138,54 @@ describe('kubectl with --provider=process', () => {
     await waitFor(async () => /crash\s+0\/1\s+CrashLoopBackOff\s+[2-9]/.test(await kubectl('get', 'pod', 'crash')), 'CrashLoopBackOff', 30_000);
     expect(await jsonpath('crash', '.status.containerStatuses[0].lastState.terminated.exitCode')).toBe('1');
     expect(await kubectl('logs', 'crash', '--previous')).toMatch(/^attempt at \d+\n$/);
+  });
+
+  it('gives the process env from a ConfigMap, a Secret and the downward API, a ConfigMap volume as files, and the kubelet reasons for what is missing', async () => {
+    await kubectl('create', 'configmap', 'settings', '--from-literal=color=blue', '--from-literal=greeting=hello from a file');
+    await kubectl('create', 'secret', 'generic', 'creds', '--from-literal=password=s3cret');
+    await apply('envy', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'envy', labels: { tier: 'back' } },
+      spec: {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'config', configMap: { name: 'settings' } }],
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            command: ['/bin/sh', '-c', 'echo "color=$COLOR password=$PASSWORD pod=$POD_NAME ns=$POD_NS ip=$POD_IP tier=$TIER"; cat /etc/settings/greeting; echo; echo "kube=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT host=$HOSTNAME"'],
+            env: [
+              { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } },
+              { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              { name: 'TIER', valueFrom: { fieldRef: { fieldPath: "metadata.labels['tier']" } } },
+            ],
+            volumeMounts: [{ name: 'config', mountPath: '/etc/settings', readOnly: true }],
+          },
+        ],
+      },
+    });
+    await waitFor(async () => (await jsonpath('envy', '.status.phase')) === 'Succeeded', 'envy to succeed', 60_000);
+    const ip = await jsonpath('envy', '.status.podIP');
+    expect(ip).toMatch(/^127\.244\./);
+    expect(await kubectl('logs', 'envy')).toBe(`color=blue password=s3cret pod=envy ns=default ip=${ip} tier=back\nhello from a file\nkube=10.96.0.1:443 host=envy\n`);
+    // Nothing was made on the host for the mount point.
+    expect(fs.existsSync('/etc/settings')).toBe(false);
+
+    // What cannot be set up leaves the pod waiting (or failed) with the reason a kubelet shows.
+    await apply('no-key', pod('no-key', {}, { command: ['sleep', '1'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'settings', key: 'missing' } } }] }));
+    await apply('no-command', pod('no-command', {}, {}));
+    await apply('not-on-path', pod('not-on-path', { restartPolicy: 'Never' }, { command: ['no-such-program-anywhere'] }));
+    const waiting = (name: string) => jsonpath(name, '.status.containerStatuses[0].state.waiting.reason');
+    await waitFor(async () => (await waiting('no-key')) === 'CreateContainerConfigError', 'no-key: CreateContainerConfigError', 30_000);
+    expect(await jsonpath('no-key', '.status.containerStatuses[0].state.waiting.message')).toBe("couldn't find key missing in ConfigMap default/settings");
+    await waitFor(async () => (await waiting('no-command')) === 'CreateContainerError', 'no-command: CreateContainerError', 30_000);
+    await waitFor(async () => (await jsonpath('not-on-path', '.status.phase')) === 'Failed', 'not-on-path to fail', 30_000);
+    expect(await jsonpath('not-on-path', '.status.containerStatuses[0].state.terminated.message')).toContain('exec: "no-such-program-anywhere": executable file not found in $PATH');
+    await kubectl('delete', 'pod', 'no-key', 'no-command', 'not-on-path', '--wait=false');
   });
 
   it('leaves no process behind after kill -9 of the server, and restarts or fails the pods per policy', async () => {

@@ -56,7 +56,10 @@ export class ContainerRuns {
       return;
     }
     const prepared = inst.prepared && preparedFor(inst.prepared, c.name);
-    if (!prepared || 'error' in prepared) {
+    // A command that cannot run (not on PATH, a working directory that is a file) is a start that
+    // fails, as runc's is: the run ends with StartError and the restart policy decides what follows.
+    const startError = prepared && 'error' in prepared && prepared.error.reason === 'RunContainerError' ? prepared.error.message : undefined;
+    if (startError === undefined && (!prepared || 'error' in prepared)) {
       const error = prepared && 'error' in prepared ? prepared.error : { reason: 'CreateContainerConfigError', message: `container ${c.name} could not be configured` };
       c.status.state = { waiting: { reason: error.reason, message: error.message } };
       // The ConfigMap or Secret may appear: the Pod is prepared again after a while, as kubelet retries.
@@ -81,6 +84,10 @@ export class ContainerRuns {
       c.log = new ContainerLog(path.join(logDir, `${c.status.restartCount}.log`), () => this.host.clock.now(), this.host.maxLogBytes);
     } catch (err) {
       this.startFailed(inst, c, `failed to create the container log: ${(err as Error).message}`);
+      return;
+    }
+    if (startError !== undefined || !prepared || 'error' in prepared) {
+      this.startFailed(inst, c, startError ?? `container ${c.name} could not be configured`);
       return;
     }
     let cwdOK = false;

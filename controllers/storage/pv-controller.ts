@@ -314,7 +314,7 @@ export class PersistentVolumeController implements Controller {
     const spec = next.spec as Record<string, unknown>;
     // A binding the controller made is undone; one the author made keeps its name but not the uid.
     if (pv.metadata?.annotations?.[ANN_BOUND_BY_CONTROLLER]) {
-      spec.claimRef = null;
+      delete spec.claimRef;
       delete next.metadata!.annotations![ANN_BOUND_BY_CONTROLLER];
     } else {
       spec.claimRef = { ...ref, uid: '' };

@@ -215,6 +215,30 @@ describe('provisioning and binding', () => {
     for (const n of ['a', 'decoy']) await client.delete(PERSISTENT_VOLUMES, undefined, `${ns}-${n}`);
   });
 
+  it('marks a bound claim Lost when its volume is forced away', async () => {
+    const ns = await newNamespace('lost');
+    await client.create(PERSISTENT_VOLUME_CLAIMS, ns, claim('data'));
+    const bound = await boundClaim(ns, 'data');
+    const pvName = bound.spec.volumeName as string;
+    await client.delete(PERSISTENT_VOLUMES, undefined, pvName);
+    // pv-protection holds a Bound volume; taking the finalizer away by hand lets it go.
+    await client.patch(PERSISTENT_VOLUMES, undefined, pvName, 'merge', { metadata: { finalizers: null } });
+    await gone(PERSISTENT_VOLUMES, undefined, pvName);
+    await waitFor(async () => (await getClaim(ns, 'data')).status.phase === 'Lost', 'the claim to be Lost', LONG);
+    expect(await eventsOf(ns, 'data')).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Warning', reason: 'ClaimLost', message: 'Bound claim has lost its PersistentVolume. Data on the volume is lost!' })]));
+  });
+
+  it('refuses a storage request change on a claim that is not bound yet (422)', async () => {
+    const ns = await newNamespace('unbound');
+    await client.create(PERSISTENT_VOLUME_CLAIMS, ns, claim('data', { storageClassName: '' }));
+    const res = await t.api
+      .patch(`/api/v1/namespaces/${ns}/persistentvolumeclaims/data`)
+      .set('Content-Type', 'application/merge-patch+json')
+      .send({ spec: { resources: { requests: { storage: '2Gi' } } } });
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes).toEqual([{ reason: 'FieldValueForbidden', field: 'spec', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' }]);
+  });
+
   it('reports a class that does not exist', async () => {
     const ns = await newNamespace('nosc');
     await client.create(PERSISTENT_VOLUME_CLAIMS, ns, claim('data', { storageClassName: `${ns}-missing` }));

@@ -66,8 +66,9 @@ export class LocalVolumeProvisioner implements Controller {
     });
   }
 
-  async run(): Promise<void> {
-    await fs.mkdir(this.volumesDir, { recursive: true });
+  run(): void {
+    // volumesDir itself is made with the first volume, so a controllers process that never
+    // provisions leaves no directory behind where it was started.
     this.claimQueue.start();
     this.volumeQueue.start();
   }

@@ -324,6 +324,8 @@ export class PersistentVolumeController implements Controller {
   }
 
   private async liveClaim(namespace: string, name: string, uid: string): Promise<KubeObject | undefined> {
+    // A hand-written claimRef without a namespace or name names no claim.
+    if (!namespace || !name) return undefined;
     try {
       const claim = await this.client.get(PERSISTENT_VOLUME_CLAIMS, namespace, name);
       return claim.metadata?.uid === uid ? claim : undefined;

@@ -239,6 +239,24 @@ describe('provisioning and binding', () => {
     expect(res.body.details.causes).toEqual([{ reason: 'FieldValueForbidden', field: 'spec', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' }]);
   });
 
+  it('never removes a directory outside the volumes directory, even for a volume that claims to be its own', async () => {
+    const ns = await newNamespace('outside');
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-outside-'));
+    try {
+      const name = `${ns}-forged`;
+      await client.create(PERSISTENT_VOLUMES, undefined, {
+        ...volume(name, { storageClassName: 'standard', persistentVolumeReclaimPolicy: 'Delete', hostPath: { path: outside }, claimRef: { namespace: ns, name: 'gone', uid: '00000000-0000-0000-0000-000000000000' } }),
+        metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': LOCAL_PROVISIONER } },
+      });
+      await waitFor(async () => (await client.list(EVENTS, 'default', { fieldSelector: `involvedObject.name=${name}` })).items.some((e) => (e as { reason?: string }).reason === 'VolumeFailedDelete'), 'VolumeFailedDelete', LONG);
+      expect(((await client.get(PERSISTENT_VOLUMES, undefined, name)) as Obj).status.phase).toBe('Released');
+      expect(fs.existsSync(outside)).toBe(true);
+      await client.delete(PERSISTENT_VOLUMES, undefined, name);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('reports a class that does not exist', async () => {
     const ns = await newNamespace('nosc');
     await client.create(PERSISTENT_VOLUME_CLAIMS, ns, claim('data', { storageClassName: `${ns}-missing` }));

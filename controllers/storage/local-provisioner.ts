@@ -4,7 +4,8 @@
  * handed to it (volume.kubernetes.io/storage-provisioner names it) it makes a directory under
  * volumesDir and a PersistentVolume `pvc-<claim uid>` whose hostPath is that directory,
  * pre-bound to the claim; the PV controller then binds the two. A released volume of its own
- * under reclaimPolicy Delete loses its directory and then the PersistentVolume object. A bound
+ * under reclaimPolicy Delete loses its directory and then the PersistentVolume object; its
+ * finalizer makes sure a volume someone deleted directly loses its directory too. A bound
  * claim whose storage request grew (the API allows it only when the class allows expansion) has
  * its volume's and its own capacity raised; a directory has no size, so growing always succeeds.
  */
@@ -21,6 +22,9 @@ import { ANN_PROVISIONED_BY, ANN_STORAGE_PROVISIONER, ANN_BETA_STORAGE_PROVISION
 
 /** LOCAL_PROVISIONER is the provisioner name of nodeless's own StorageClasses. */
 export const LOCAL_PROVISIONER = 'nodeless.dev/local';
+
+/** PROVISIONER_FINALIZER is external-provisioner's finalizer: a deleted volume keeps it until its storage is freed. */
+export const PROVISIONER_FINALIZER = 'external-provisioner.volume.kubernetes.io/finalizer';
 
 /** LocalVolumeProvisionerOptions say where volumes live. */
 export interface LocalVolumeProvisionerOptions {
@@ -119,14 +123,15 @@ export class LocalVolumeProvisioner implements Controller {
     }
     void this.recorder.event(pvc, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${pvc.metadata!.namespace}/${pvc.metadata!.name}"`);
     const dir = this.volumePath(name);
+    const reclaimPolicy = (sc.reclaimPolicy as string | undefined) ?? 'Delete';
     const pv: KubeObject = {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
-      metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PROVISIONER } },
+      metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PROVISIONER }, ...(reclaimPolicy === 'Delete' ? { finalizers: [PROVISIONER_FINALIZER] } : {}) },
       spec: {
         capacity: { storage: String(storage) },
         accessModes: [...(spec.accessModes ?? [])],
-        persistentVolumeReclaimPolicy: (sc.reclaimPolicy as string | undefined) ?? 'Delete',
+        persistentVolumeReclaimPolicy: reclaimPolicy,
         storageClassName: className,
         volumeMode: spec.volumeMode ?? 'Filesystem',
         claimRef: claimRefTo(pvc),
@@ -191,32 +196,60 @@ export class LocalVolumeProvisioner implements Controller {
 
   // ---- volumes: deletion -----------------------------------------------------------------
 
-  /** syncVolume deletes a released volume of this provisioner whose policy is Delete: its directory, then the object. */
+  /**
+   * syncVolume frees a volume of this provisioner whose policy is Delete once it is no longer
+   * bound: released by its claim, or deleted by someone while unbound. The directory goes first,
+   * then the PersistentVolume object, then the provisioner's finalizer, which (as
+   * external-provisioner's does under HonorPVReclaimPolicy) keeps a deleted volume until its
+   * directory is gone. A volume whose policy became Retain only loses the finalizer.
+   */
   async syncVolume(name: string): Promise<void> {
     const pv = this.volumes.get(name);
     if (!pv || pv.metadata?.annotations?.[ANN_PROVISIONED_BY] !== LOCAL_PROVISIONER) return;
-    if (volumePhase(pv) !== 'Released' || volumeSpec(pv).persistentVolumeReclaimPolicy !== 'Delete' || pv.metadata?.deletionTimestamp) return;
-    const dir = volumeSpec(pv).hostPath?.path;
-    if (dir) {
-      // Only what this provisioner made is removed: a path outside volumesDir (another data
-      // directory, or a hand-edited volume) is refused and the volume stays for someone to look at.
-      const resolved = path.resolve(dir);
-      if (!resolved.startsWith(this.volumesDir + path.sep)) {
-        void this.recorder.event(pv, 'Warning', 'VolumeFailedDelete', `refusing to remove ${JSON.stringify(dir)}: it is not under the volumes directory ${JSON.stringify(this.volumesDir)}`);
+    const deleting = !!pv.metadata?.deletionTimestamp;
+    const phase = volumePhase(pv);
+    const hasFinalizer = (pv.metadata?.finalizers ?? []).includes(PROVISIONER_FINALIZER);
+    try {
+      if (volumeSpec(pv).persistentVolumeReclaimPolicy !== 'Delete') {
+        if (hasFinalizer) await this.dropFinalizer(name);
         return;
       }
-      try {
-        await fs.rm(resolved, { recursive: true, force: true });
-      } catch (err) {
-        void this.recorder.event(pv, 'Warning', 'VolumeFailedDelete', `failed to remove ${JSON.stringify(dir)}: ${err instanceof Error ? err.message : String(err)}`);
-        throw err;
-      }
-    }
-    try {
-      await this.client.delete(PERSISTENT_VOLUMES, undefined, name, { preconditions: { uid: pv.metadata!.uid } });
+      if (phase !== 'Released' && !(deleting && phase !== 'Bound')) return;
+      if (!(await this.removeDirectory(pv))) return;
+      if (!deleting) await this.client.delete(PERSISTENT_VOLUMES, undefined, name, { preconditions: { uid: pv.metadata!.uid } });
+      if (hasFinalizer) await this.dropFinalizer(name);
     } catch (err) {
-      if (isNotFound(err) || isConflict(err)) return;
+      if (isNotFound(err)) return;
+      if (isConflict(err)) return this.volumeQueue.addRateLimited(name);
       throw err;
     }
+  }
+
+  // removeDirectory removes a volume's directory; it answers false when it refused to.
+  private async removeDirectory(pv: Readonly<KubeObject>): Promise<boolean> {
+    const dir = volumeSpec(pv).hostPath?.path;
+    if (!dir) return true;
+    // Only what this provisioner made is removed: a path outside volumesDir (another data
+    // directory, or a hand-edited volume) is refused and the volume stays for someone to look at.
+    const resolved = path.resolve(dir);
+    if (!resolved.startsWith(this.volumesDir + path.sep)) {
+      void this.recorder.event(pv, 'Warning', 'VolumeFailedDelete', `refusing to remove ${JSON.stringify(dir)}: it is not under the volumes directory ${JSON.stringify(this.volumesDir)}`);
+      return false;
+    }
+    try {
+      await fs.rm(resolved, { recursive: true, force: true });
+    } catch (err) {
+      void this.recorder.event(pv, 'Warning', 'VolumeFailedDelete', `failed to remove ${JSON.stringify(dir)}: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+    return true;
+  }
+
+  private async dropFinalizer(name: string): Promise<void> {
+    const live = await this.client.get(PERSISTENT_VOLUMES, undefined, name);
+    const finalizers = live.metadata?.finalizers ?? [];
+    if (!finalizers.includes(PROVISIONER_FINALIZER)) return;
+    live.metadata!.finalizers = finalizers.filter((f) => f !== PROVISIONER_FINALIZER);
+    await this.client.update(PERSISTENT_VOLUMES, live);
   }
 }

@@ -125,7 +125,9 @@ describe('provisioning and binding', () => {
       claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: ns, name: 'data', uid: created.metadata!.uid },
       hostPath: { path: path.join(volumesDir, pvName) },
     });
+    expect(pv.metadata?.finalizers).toEqual(['external-provisioner.volume.kubernetes.io/finalizer', 'kubernetes.io/pv-protection']);
     expect(pv.status.phase).toBe('Bound');
+    expect(typeof pv.status.lastPhaseTransitionTime).toBe('string');
     expect(fs.statSync(path.join(volumesDir, pvName)).isDirectory()).toBe(true);
     const events = await waitFor(async () => {
       const e = await eventsOf(ns, 'data');
@@ -148,6 +150,21 @@ describe('provisioning and binding', () => {
     expect(fs.existsSync(path.join(volumesDir, pvName))).toBe(true);
     await client.delete(PERSISTENT_VOLUME_CLAIMS, ns, 'data');
     await gone(PERSISTENT_VOLUME_CLAIMS, ns, 'data');
+    await gone(PERSISTENT_VOLUMES, undefined, pvName);
+    expect(fs.existsSync(path.join(volumesDir, pvName))).toBe(false);
+  });
+
+  it('frees the directory of a volume deleted while bound, once its claim goes', async () => {
+    const ns = await newNamespace('delpv');
+    const created = await client.create(PERSISTENT_VOLUME_CLAIMS, ns, claim('data'));
+    const pvName = `pvc-${created.metadata!.uid}`;
+    await boundClaim(ns, 'data');
+    await client.delete(PERSISTENT_VOLUMES, undefined, pvName);
+    const held = (await client.get(PERSISTENT_VOLUMES, undefined, pvName)) as Obj;
+    expect(held.metadata?.deletionTimestamp).toBeDefined();
+    expect(held.status.phase).toBe('Bound');
+    expect(fs.existsSync(path.join(volumesDir, pvName))).toBe(true);
+    await client.delete(PERSISTENT_VOLUME_CLAIMS, ns, 'data');
     await gone(PERSISTENT_VOLUMES, undefined, pvName);
     expect(fs.existsSync(path.join(volumesDir, pvName))).toBe(false);
   });

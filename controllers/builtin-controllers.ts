@@ -27,6 +27,10 @@ import { ReplicationControllerController } from './workloads/replicationcontroll
 import { ServiceAccountController } from './workloads/service-account';
 import { StatefulSetController } from './workloads/statefulset';
 import { TTLAfterFinishedController } from './workloads/ttl-after-finished';
+import { LocalVolumeProvisioner } from './storage/local-provisioner';
+import { PersistentVolumeController } from './storage/pv-controller';
+import { PVProtectionController } from './storage/pv-protection';
+import { PVCProtectionController } from './storage/pvc-protection';
 
 /** BuiltinControllerOptions carry what the controllers need from their environment. */
 export interface BuiltinControllerOptions {
@@ -36,6 +40,10 @@ export interface BuiltinControllerOptions {
   scheduler?: InstanceSchedulerOptions | false;
   /** terminatedPodGCThreshold is kube's --terminated-pod-gc-threshold (default 12,500; 0 keeps every terminated pod) */
   terminatedPodGCThreshold?: number;
+  /** volumesDir is where the local provisioner (nodeless.dev/local) makes the directory of each
+   * PersistentVolume it creates, a path on the machine these controllers run on; without it that
+   * provisioner does not run and claims of its classes stay Pending */
+  volumesDir?: string;
 }
 
 /** builtinControllers makes one of each built-in controller. */
@@ -56,9 +64,13 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new EndpointsController(),
     new EndpointSliceController(),
     new EndpointSliceMirroringController(),
+    new PersistentVolumeController(),
+    new PVCProtectionController(),
+    new PVProtectionController(),
     new PodGCController({ terminatedPodThreshold: options.terminatedPodGCThreshold }),
     new GarbageCollector(),
   ];
+  if (options.volumesDir) controllers.push(new LocalVolumeProvisioner({ volumesDir: options.volumesDir }));
   if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));
   return controllers;
 }

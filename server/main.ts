@@ -32,6 +32,9 @@ flags:
   --address <ip>         listen address (NODELESS_ADDRESS, default 127.0.0.1)
   --port <n>             listen port, 0 for any free port (NODELESS_PORT, default 6443)
   --data-dir <path>      database, token and kubeconfig (NODELESS_DATA_DIR, default ./.nodeless)
+  --volumes-dir <path>   where the nodeless.dev/local provisioner keeps each PersistentVolume's
+                         directory, on the machine the controllers run on
+                         (NODELESS_VOLUMES_DIR, default <data-dir>/volumes)
   --controllers <bool>   serve: run the controllers in process (NODELESS_CONTROLLERS, default true)
   --scheduler <bool>     run the instance scheduler with the controllers, so pods run
                          (NODELESS_SCHEDULER, default true)
@@ -67,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       address: { type: 'string', default: process.env.NODELESS_ADDRESS ?? '127.0.0.1' },
       port: { type: 'string', default: process.env.NODELESS_PORT ?? '6443' },
       'data-dir': { type: 'string', default: process.env.NODELESS_DATA_DIR ?? './.nodeless' },
+      'volumes-dir': { type: 'string', default: process.env.NODELESS_VOLUMES_DIR },
       controllers: { type: 'string', default: process.env.NODELESS_CONTROLLERS ?? 'true' },
       scheduler: { type: 'string', default: process.env.NODELESS_SCHEDULER ?? 'true' },
       provider: { type: 'string', default: process.env.NODELESS_PROVIDER ?? 'simulated' },
@@ -119,7 +123,11 @@ async function main(argv: string[]): Promise<number> {
     const file = (values.kubeconfig ?? path.join(values['data-dir']!, 'kubeconfig')).split(':')[0];
     return printUsage(file, values.context, { by: values.by, namespace: values.namespace, since: values.since, until: values.until, output: values.output });
   }
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold });
+  // The volumes live on the machine of the controllers that provision them: `nodeless controllers`
+  // in its own process uses its own --volumes-dir (default <data-dir>/volumes relative to where it
+  // runs), and the hostPath of each PersistentVolume it creates names a directory there.
+  const volumesDir = path.resolve(values['volumes-dir'] ?? path.join(values['data-dir']!, 'volumes'));
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold, volumesDir });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -139,7 +147,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold });
+  fs.mkdirSync(volumesDir, { recursive: true });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold, volumesDir });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -189,9 +198,9 @@ async function runControllers(
   kubeconfig: string | undefined,
   context: string | undefined,
   rootCAFile: string | undefined,
-  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number },
+  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number; volumesDir: string },
 ): Promise<number> {
-  const { leaderElect, scheduler, terminatedPodGCThreshold } = options;
+  const { leaderElect, scheduler, terminatedPodGCThreshold, volumesDir } = options;
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -213,7 +222,7 @@ async function runControllers(
     },
   });
   if (elector) process.stdout.write(`nodeless controllers are waiting for the lease kube-system/nodeless-controllers as ${elector.identity}\n`);
-  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold }));
+  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold, volumesDir }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
   process.stdout.write(`nodeless controllers are running against ${connection.server}\n`);

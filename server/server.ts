@@ -3,7 +3,10 @@
  * admission chain, the built-in controllers and the express app. Tests use it in-process;
  * main.ts uses it behind the CLI.
  */
+import fs from 'node:fs';
 import { isIPv6, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
 import { CustomResourceDefinitionController } from './apiextensions/crd-controller';
@@ -27,6 +30,8 @@ import { budgetAdmission } from './registry/budget-admission';
 import { resourceQuotaAdmission } from './registry/resource-quota-admission';
 import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
+import { IS_DEFAULT_CLASS_ANNOTATION, storageAdmission } from './registry/storage-admission';
+import { LOCAL_PROVISIONER } from '../controllers/storage/local-provisioner';
 import { ResourceTable } from './registry/resource-table';
 import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
@@ -60,6 +65,10 @@ export interface NodelessOptions {
   disabledControllers?: string[];
   /** terminatedPodGCThreshold is kube-controller-manager's --terminated-pod-gc-threshold for the in-process controllers */
   terminatedPodGCThreshold?: number;
+  /** volumesDir is where the built-in provisioner makes the directories of the PersistentVolumes it
+   * creates (`nodeless serve`: <data-dir>/volumes); without it a temporary directory is made and
+   * removed again by close() */
+  volumesDir?: string;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -97,11 +106,13 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(serviceAccountAdmission(registry, resources));
   const tuned = typeof options.scheduler === 'object' ? options.scheduler : {};
   registry.admission.use(budgetAdmission(registry, resources, { catalog: tuned.catalog, sizing: tuned.sizing, minimumSeconds: tuned.billing?.minimumSeconds }));
+  for (const plugin of storageAdmission(registry, resources)) registry.admission.use(plugin);
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
   await bootstrap(registry, resources);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
+  let temporaryVolumesDir: string | undefined;
   const podLogs = new PodLogRegistry();
   const billing = new BillingRegistry();
   if (options.controllers ?? true) {
@@ -109,7 +120,9 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     const scheduler = options.scheduler ?? true;
     const schedulerOptions = scheduler === false ? false : { ...(scheduler === true ? {} : scheduler), logs: podLogs, bills: billing };
     const disabled = new Set(options.disabledControllers ?? []);
-    const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions, terminatedPodGCThreshold: options.terminatedPodGCThreshold });
+    if (!options.volumesDir) temporaryVolumesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-volumes-'));
+    const volumesDir = options.volumesDir ?? temporaryVolumesDir!;
+    const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions, terminatedPodGCThreshold: options.terminatedPodGCThreshold, volumesDir });
     controllers.add(...enabled.filter((c) => !disabled.has(c.name)));
     await controllers.start();
   }
@@ -166,6 +179,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
         await new Promise<void>((r) => server!.close(() => r()));
       }
       await store.close();
+      if (temporaryVolumesDir) fs.rmSync(temporaryVolumesDir, { recursive: true, force: true });
     },
   };
 }
@@ -184,6 +198,29 @@ async function bootstrap(registry: Registry, resources: ResourceTable): Promise<
   await createIfAbsent(registry, resources.lookup('', 'v1', 'services')!, 'default', kubernetesService(endpoint));
   await createIfAbsent(registry, resources.lookup('', 'v1', 'endpoints')!, 'default', kubernetesEndpoints(endpoint));
   await createIfAbsent(registry, resources.lookup('discovery.k8s.io', 'v1', 'endpointslices')!, 'default', kubernetesEndpointSlice(endpoint));
+  await createIfAbsent(registry, resources.lookup('storage.k8s.io', 'v1', 'storageclasses')!, undefined, standardStorageClass());
+}
+
+/** DEFAULT_STORAGE_CLASS names the StorageClass present from the first start. */
+export const DEFAULT_STORAGE_CLASS = 'standard';
+
+
+
+// standardStorageClass is the default class, an addon in the sense of kube's addon manager with
+// mode EnsureExists (as minikube's `standard` class is): it is created at start when no class of
+// that name exists, and otherwise left exactly as it is, so a user's edits (another reclaim
+// policy, the default annotation taken away) are kept. A class the user deleted comes back at the
+// next start, as the addon manager would bring it back on its next pass.
+function standardStorageClass(): KubeObject {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { [IS_DEFAULT_CLASS_ANNOTATION]: 'true' }, labels: { 'addonmanager.kubernetes.io/mode': 'EnsureExists' } },
+    provisioner: LOCAL_PROVISIONER,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'Immediate',
+    allowVolumeExpansion: true,
+  };
 }
 
 async function createIfAbsent(registry: Registry, def: ResourceDefinition, namespace: string | undefined, obj: KubeObject): Promise<void> {

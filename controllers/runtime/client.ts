@@ -233,6 +233,8 @@ export const CONTROLLER_REVISIONS: ResourceDescriptor = { group: 'apps', version
 export const PERSISTENT_VOLUME_CLAIMS: ResourceDescriptor = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
 /** PERSISTENT_VOLUMES is core/v1 persistentvolumes (cluster-scoped). */
 export const PERSISTENT_VOLUMES: ResourceDescriptor = { group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false, kind: 'PersistentVolume' };
+/** STORAGE_CLASSES is storage.k8s.io/v1 storageclasses (cluster-scoped). */
+export const STORAGE_CLASSES: ResourceDescriptor = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', namespaced: false, kind: 'StorageClass' };
 /** SECRETS is core/v1 secrets. */
 export const SECRETS: ResourceDescriptor = { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' };
 /** SERVICES is core/v1 services. */

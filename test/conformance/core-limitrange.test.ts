@@ -260,7 +260,13 @@ describe('[sig-scheduling] LimitRange', () => {
     const small = await t.api.post(path).send(claim('small', '500Mi'));
     expect(small.body.message).toBe('persistentvolumeclaims "small" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi');
 
-    const ok = (await t.api.post(path).send(claim('ok', '1Gi')).expect(201)).body;
+    await t.api.post(path).send(claim('ok', '1Gi')).expect(201);
+    // Only a bound claim may ask for more storage at all, so the claim is grown once the
+    // provisioner has bound it (the default class allows expansion).
+    const ok = await waitFor(async () => {
+      const c = (await t.api.get(`${path}/ok`).expect(200)).body;
+      return c.status?.phase === 'Bound' && c;
+    }, 'the claim to be Bound', 30_000);
     ok.spec.resources.requests.storage = '3Gi';
     const grown = await t.api.put(`${path}/ok`).send(ok);
     expect(grown.status).toBe(403);

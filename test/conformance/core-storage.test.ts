@@ -1,7 +1,8 @@
 /**
  * Conformance mirrors for the storage and node APIs served as plain objects: CSIDriver, CSINode,
  * CSIStorageCapacity, StorageClass, PersistentVolume and PersistentVolumeClaim (with /status),
- * and RuntimeClass. No volume controller or kubelet takes part, so PVs and PVCs stay Pending.
+ * and RuntimeClass. The PV controller runs (it binds the PV and PVC of a lifecycle test to each
+ * other, as upstream's would), so phases are checked as upstream does: Pending or Bound.
  */
 import { listenURL, namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { WatchStream } from '../helpers/watch-stream';

@@ -49,7 +49,7 @@ describe('nodeless controllers --kubeconfig', () => {
     expect(await phaseOf('doomed')).toBe('Terminating');
     expect(await kubectl('get', 'configmap', 'cm', '-n', 'doomed', '-o', 'name')).toContain('configmap/cm');
 
-    controllers = await startControllersProcess(server.kubeconfig);
+    controllers = await startControllersProcess(server.kubeconfig, { args: ['--volumes-dir', path.join(server.dataDir, 'http-volumes')] });
     await waitFor(async () => (await phaseOf('doomed')) === undefined, 'the namespace to be finalized and deleted', 20000);
     expect(controllers.output()).toContain('controllers running');
   });
@@ -62,6 +62,20 @@ describe('nodeless controllers --kubeconfig', () => {
     expect(cm.metadata.managedFields[0].manager).toBe('service-account-controller');
     await kubectl('delete', 'configmap', 'kube-root-ca.crt', '-n', 'fresh');
     await waitFor(async () => (await kubectl('get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'name').catch(() => '')).includes('kube-root-ca.crt'), 'the ConfigMap to come back');
+  });
+
+  it('binds a claim over HTTP to a volume under the controllers\' --volumes-dir', async () => {
+    const manifest = path.join(server.dataDir, 'pvc.json');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'fresh' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }),
+    );
+    await kubectl('apply', '-f', manifest);
+    await waitFor(async () => (await kubectl('get', 'pvc', 'data', '-n', 'fresh', '-o', 'jsonpath={.status.phase}')) === 'Bound', 'the claim to be Bound', 20000);
+    const pv = await kubectl('get', 'pvc', 'data', '-n', 'fresh', '-o', 'jsonpath={.spec.volumeName}');
+    const dir = await kubectl('get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}');
+    expect(dir).toBe(path.join(fs.realpathSync(server.dataDir), 'http-volumes', pv));
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
   });
 
   it('converges a ReplicaSet over HTTP: its pods made, scaled with kubectl scale, counted in status', async () => {

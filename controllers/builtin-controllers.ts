@@ -5,6 +5,9 @@
 import { GarbageCollector } from './gc/garbage-collector';
 import { IPAllocator } from './instances/allocator';
 import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
+import { IngressController } from './networking/ingress';
+import { LoadBalancerPool } from './networking/load-balancer-pool';
+import { ServiceLoadBalancerController } from './networking/service-lb';
 import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
 import { ResourceQuotaController } from './quota/resource-quota';
@@ -28,10 +31,14 @@ export interface BuiltinControllerOptions {
   scheduler?: InstanceSchedulerOptions | false;
   /** terminatedPodGCThreshold is kube's --terminated-pod-gc-threshold (default 12,500; 0 keeps every terminated pod) */
   terminatedPodGCThreshold?: number;
+  /** loadBalancerIPPool is the CIDR LoadBalancer Services and Ingresses take addresses from (default 198.18.0.0/15); a bad one throws */
+  loadBalancerIPPool?: string;
 }
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
+  // One pool behind both, so a Service and an Ingress never show the same address.
+  const loadBalancers = new LoadBalancerPool(options.loadBalancerIPPool);
   const controllers: Controller[] = [
     new NamespaceController(),
     new ServiceAccountController({ rootCACert: options.rootCACert }),
@@ -47,6 +54,8 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new DisruptionController(),
     new PodGCController({ terminatedPodThreshold: options.terminatedPodGCThreshold }),
     new GarbageCollector(),
+    new ServiceLoadBalancerController(loadBalancers),
+    new IngressController(loadBalancers),
   ];
   if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));
   return controllers;

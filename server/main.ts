@@ -19,6 +19,8 @@ import { createAuthority } from './auth/tls';
 import { loadOrCreateCertificates } from './auth/tls';
 import { adminToken, dataDir, kubeconfigYaml, restrictDataDir, writeKubeconfig } from './kubeconfig';
 import { createNodeless } from './server';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, ServiceIPRange } from './registry/service-ip-range';
+import { DEFAULT_LOAD_BALANCER_IP_POOL, LoadBalancerPool } from '../controllers/networking/load-balancer-pool';
 
 const USAGE = `usage: nodeless <command> [flags]
 
@@ -37,6 +39,12 @@ flags:
                          (NODELESS_SCHEDULER, default true)
   --provider <name>      the instance provider pods run on: simulated (NODELESS_PROVIDER, default simulated)
   --pod-cidr <cidr>      where pod IPs come from (NODELESS_POD_CIDR, default 10.64.0.0/10)
+  --service-cluster-ip-range <cidr>
+                         serve: where Services' cluster IPs come from, IPv4 only
+                         (NODELESS_SERVICE_CLUSTER_IP_RANGE, default 10.96.0.0/12)
+  --load-balancer-ip-pool <cidr>
+                         where LoadBalancer Services and Ingresses get their external address
+                         (NODELESS_LOAD_BALANCER_IP_POOL, default 198.18.0.0/15)
   --kubeconfig <file>    controllers: the API server to control (KUBECONFIG)
   --context <name>       controllers: the kubeconfig context (default its current-context)
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
@@ -68,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
       scheduler: { type: 'string', default: process.env.NODELESS_SCHEDULER ?? 'true' },
       provider: { type: 'string', default: process.env.NODELESS_PROVIDER ?? 'simulated' },
       'pod-cidr': { type: 'string', default: process.env.NODELESS_POD_CIDR ?? '10.64.0.0/10' },
+      'service-cluster-ip-range': { type: 'string', default: process.env.NODELESS_SERVICE_CLUSTER_IP_RANGE ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE },
+      'load-balancer-ip-pool': { type: 'string', default: process.env.NODELESS_LOAD_BALANCER_IP_POOL ?? DEFAULT_LOAD_BALANCER_IP_POOL },
       kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
@@ -106,6 +116,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
   }
+  const serviceClusterIPRange = values['service-cluster-ip-range']!;
+  const loadBalancerIPPool = values['load-balancer-ip-pool']!;
+  try {
+    new ServiceIPRange(serviceClusterIPRange);
+  } catch (err) {
+    process.stderr.write(`invalid --service-cluster-ip-range: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    new LoadBalancerPool(loadBalancerIPPool);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
   const terminatedPodGCThreshold = Number(values['terminated-pod-gc-threshold']);
   if (!/^\d+$/.test(values['terminated-pod-gc-threshold'] ?? '') || !Number.isSafeInteger(terminatedPodGCThreshold)) {
     process.stderr.write(`invalid --terminated-pod-gc-threshold ${values['terminated-pod-gc-threshold']}: want a whole number, 0 or more\n${USAGE}`);
@@ -116,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     const file = (values.kubeconfig ?? path.join(values['data-dir']!, 'kubeconfig')).split(':')[0];
     return printUsage(file, values.context, { by: values.by, namespace: values.namespace, since: values.since, until: values.until, output: values.output });
   }
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold });
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold, loadBalancerIPPool });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -136,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold, serviceClusterIPRange, loadBalancerIPPool });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -186,9 +210,9 @@ async function runControllers(
   kubeconfig: string | undefined,
   context: string | undefined,
   rootCAFile: string | undefined,
-  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number },
+  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number; loadBalancerIPPool: string },
 ): Promise<number> {
-  const { leaderElect, scheduler, terminatedPodGCThreshold } = options;
+  const { leaderElect, scheduler, terminatedPodGCThreshold, loadBalancerIPPool } = options;
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -210,7 +234,7 @@ async function runControllers(
     },
   });
   if (elector) process.stdout.write(`nodeless controllers are waiting for the lease kube-system/nodeless-controllers as ${elector.identity}\n`);
-  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold }));
+  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold, loadBalancerIPPool }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
   process.stdout.write(`nodeless controllers are running against ${connection.server}\n`);

@@ -235,6 +235,12 @@ export const PERSISTENT_VOLUME_CLAIMS: ResourceDescriptor = { group: '', version
 export const SECRETS: ResourceDescriptor = { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' };
 /** SERVICES is core/v1 services. */
 export const SERVICES: ResourceDescriptor = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
+
+/** INGRESSES is networking.k8s.io/v1 ingresses. */
+export const INGRESSES: ResourceDescriptor = { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', namespaced: true, kind: 'Ingress' };
+
+/** INGRESS_CLASSES is networking.k8s.io/v1 ingressclasses. */
+export const INGRESS_CLASSES: ResourceDescriptor = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', namespaced: false, kind: 'IngressClass' };
 /** RESOURCE_QUOTAS is core/v1 resourcequotas. */
 export const RESOURCE_QUOTAS: ResourceDescriptor = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
 /** POD_DISRUPTION_BUDGETS is policy/v1 poddisruptionbudgets. */

@@ -220,6 +220,16 @@ function defaultIngressClass(): KubeObject {
 }
 
 async function createIfAbsent(registry: Registry, def: ResourceDefinition, namespace: string | undefined, obj: KubeObject): Promise<void> {
+  // Looked up first: a create of the kubernetes Service that exists would be refused for its
+  // cluster IP (allocation comes before the store's AlreadyExists) rather than with a 409.
+  const exists = await registry.get(def, namespace, obj.metadata!.name!).then(
+    () => true,
+    (err) => {
+      if (err instanceof StatusError && err.code === 404) return false;
+      throw err;
+    },
+  );
+  if (exists) return;
   try {
     await registry.create(def, namespace, obj);
   } catch (err) {

@@ -33,6 +33,8 @@ export class IngressController implements Controller {
   private client!: Client;
   private recorder!: EventRecorder;
   private queue!: WorkQueue;
+  // keys that found the pool used up, run again when an address comes back
+  private readonly waiting = new Set<string>();
   private ingresses!: Informer;
   private classes!: Informer;
 
@@ -66,6 +68,10 @@ export class IngressController implements Controller {
       for (const ing of this.ingresses.list()) enqueue(ing);
     };
     this.classes.addEventHandler({ onAdd: classChanged, onUpdate: (_o, cls) => classChanged(cls), onDelete: classChanged });
+    this.pool.onRelease(() => {
+      for (const key of this.waiting) this.queue.add(key);
+      this.waiting.clear();
+    });
     this.pool.addRestorer((claim) => {
       for (const ing of this.ingresses.list()) {
         const cls = this.servedClass(ing);
@@ -122,6 +128,7 @@ export class IngressController implements Controller {
       ip = this.pool.allocate(holderOf(cls));
     } catch (err) {
       await this.recorder.event(ing, 'Warning', 'AllocationFailed', `no load-balancer address for IngressClass ${cls}: ${err instanceof Error ? err.message : String(err)}`);
+      this.waiting.add(key);
       return { requeueAfter: 30_000 };
     }
     return this.writeIngress(ing, [{ ip }]);

@@ -23,6 +23,7 @@ export const DEFAULT_INGRESS_CLASS = 'nodeless';
 export class LoadBalancerPool {
   private readonly ips: IPAllocator;
   private restored = false;
+  private readonly waiters: Array<() => void> = [];
   private readonly restorers: Array<(claim: (holder: string, ip: string) => boolean) => void> = [];
 
   /** The constructor throws an Error naming --load-balancer-ip-pool when cidr is not an IPv4 CIDR from /8 to /29. */
@@ -45,9 +46,16 @@ export class LoadBalancerPool {
     return this.ips.allocate(holder);
   }
 
-  /** release gives holder's address back. */
+  /** release gives holder's address back, and tells those waiting for one. */
   release(holder: string): void {
+    if (this.ips.lookup(holder) === undefined) return;
     this.ips.release(holder);
+    for (const w of this.waiters) w();
+  }
+
+  /** onRelease registers a callback for each address given back (a controller requeues what waits for one). */
+  onRelease(callback: () => void): void {
+    this.waiters.push(callback);
   }
 
   /**

@@ -47,6 +47,8 @@ export class ServiceLoadBalancerController implements Controller {
   private client!: Client;
   private recorder!: EventRecorder;
   private queue!: WorkQueue;
+  // keys that found the pool used up, run again when an address comes back
+  private readonly waiting = new Set<string>();
   private services!: Informer;
 
   constructor(private readonly pool: LoadBalancerPool) {}
@@ -59,6 +61,10 @@ export class ServiceLoadBalancerController implements Controller {
     const enqueue = (svc: Readonly<KubeObject>) => this.queue.add(objectKey(svc));
     this.services.addEventHandler({ onAdd: enqueue, onUpdate: (_old, svc) => enqueue(svc), onDelete: enqueue });
     // The addresses stored Services show are theirs again after a restart.
+    this.pool.onRelease(() => {
+      for (const key of this.waiting) this.queue.add(key);
+      this.waiting.clear();
+    });
     this.pool.addRestorer((claim) => {
       for (const svc of this.services.list()) {
         if (!servedByNodeless(svc)) continue;
@@ -97,6 +103,7 @@ export class ServiceLoadBalancerController implements Controller {
       ip = this.pool.allocate(holderOf(key));
     } catch (err) {
       await this.recorder.event(svc, 'Warning', 'AllocationFailed', `no load-balancer address for this Service: ${err instanceof Error ? err.message : String(err)}`);
+      this.waiting.add(key);
       return { requeueAfter: 30_000 };
     }
     return this.writeIngress(svc, [{ ip, ipMode: 'VIP' }]);

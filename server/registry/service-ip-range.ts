@@ -78,7 +78,8 @@ export class ServiceIPRange {
     cidr: string = DEFAULT_SERVICE_CLUSTER_IP_RANGE,
     private readonly random: () => number = Math.random,
   ) {
-    const m = /^([^/]+)\/(\d{1,2})$/.exec(cidr.trim());
+    if (cidr.includes(',')) throw new ServiceIPRangeError(`invalid service cluster IP range "${cidr}": dual-stack ranges are not supported, only one IPv4 range`);
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
     const ip = m ? parseIPv4(m[1]) : undefined;
     const bits = m ? Number(m[2]) : NaN;
     if (m && ip === undefined && m[1].includes(':')) throw new ServiceIPRangeError(`invalid service cluster IP range "${cidr}": only IPv4 ranges are supported`);

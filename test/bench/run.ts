@@ -12,6 +12,7 @@ import { runStatefulSetBench } from './statefulset-bench';
 import { runInformerBench } from './informer-bench';
 import { runSchedulerBench } from './scheduler-bench';
 import { runJobBench } from './job-bench';
+import { runServiceBench } from './service-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -25,6 +26,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   scheduler: runSchedulerBench,
   jobs: runJobBench,
   deployment: runDeploymentBench,
+  services: runServiceBench,
 };
 
 async function main(): Promise<void> {

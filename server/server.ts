@@ -21,6 +21,7 @@ import { ApiMetrics } from './http/metrics';
 import { MAX_BODY_BYTES } from './http/codec';
 import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
+import { defaultIngressClassAdmission } from './registry/default-ingress-class';
 import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
 import { resourceQuotaAdmission } from './registry/resource-quota-admission';
@@ -103,6 +104,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(runtimeClassAdmission(registry, resources));
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
+  registry.admission.use(defaultIngressClassAdmission(registry, resources));
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
   const serviceIPs = new ServiceIPRange(options.serviceClusterIPRange);

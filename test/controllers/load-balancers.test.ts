@@ -98,6 +98,8 @@ describe('ingress', () => {
     expect(await addressOf(c, INGRESSES, ns, 'named')).toBe(a);
     const unnamed = await c.get(INGRESSES, ns, 'unnamed');
     expect(unnamed.status).toEqual({ loadBalancer: { ingress: [{ ip: a }] } });
+    // DefaultIngressClass admission named the class on create, as kube's plugin does.
+    expect((unnamed.spec as { ingressClassName?: string }).ingressClassName).toBe(DEFAULT_INGRESS_CLASS);
     // The Service's address is its own: one pool, no address twice.
     expect(await addressOf(c, SERVICES, ns, 'lb')).not.toBe(a);
     expect(ipOf(await c.get(INGRESSES, ns, 'foreign'))).toBeUndefined();

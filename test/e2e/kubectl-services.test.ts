@@ -95,7 +95,8 @@ describe('kubectl and Services', () => {
       const c = row((await kubectl('get', 'ingress', 'site')).stdout, 'site');
       return c.length >= 5 && /^\d/.test(c[3]) && c;
     }, 'the Ingress address', 30_000);
-    expect(cols.slice(0, 5)).toEqual(['site', '<none>', 'example.com', cols[3], '80']);
+    // The default class is named on create (kube's DefaultIngressClass admission).
+    expect(cols.slice(0, 5)).toEqual(['site', 'nodeless', 'example.com', cols[3], '80']);
     expect(cols[3]).toMatch(/^198\.(18|19)\.\d+\.\d+$/);
     const lb = (await kubectl('get', 'svc', 'lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).stdout;
     expect(cols[3]).not.toBe(lb);

@@ -2,7 +2,7 @@
  * DefaultIngressClass admission, as kube-apiserver's plugin of that name: an Ingress created
  * without spec.ingressClassName (and without the legacy kubernetes.io/ingress.class
  * annotation) is given the name of the IngressClass marked
- * ingressclass.kubernetes.io/is-default-class: "true"; of several, the newest. Without a
+ * ingressclass.kubernetes.io/is-default-class: "true"; of several, the newest (the first by name among equals). Without a
  * default class the Ingress is left as it came.
  */
 import type { AdmissionPlugin } from './admission';
@@ -21,7 +21,8 @@ export function defaultIngressClassAdmission(registry: Registry, resources: Reso
       const ing = attrs.object;
       if (!ing) return;
       const spec = (ing.spec ??= {}) as { ingressClassName?: string };
-      if (spec.ingressClassName || ing.metadata?.annotations?.['kubernetes.io/ingress.class']) return;
+      // A class named, even as "", or the legacy annotation is the client's choice.
+      if ((spec.ingressClassName !== undefined && spec.ingressClassName !== null) || ing.metadata?.annotations?.['kubernetes.io/ingress.class'] !== undefined) return;
       const def = resources.lookup('networking.k8s.io', 'v1', 'ingressclasses');
       if (!def) return;
       const page = await registry.list(def, undefined, {});
@@ -30,7 +31,9 @@ export function defaultIngressClassAdmission(registry: Registry, resources: Reso
         const cls = registry.decode(item);
         if (cls.metadata?.annotations?.[IS_DEFAULT_CLASS_ANNOTATION] !== 'true') continue;
         const created = cls.metadata.creationTimestamp ?? '';
-        if (!newest || created > newest.created) newest = { name: cls.metadata.name!, created };
+        const name = cls.metadata.name!;
+        // The newest wins; of two created in the same second, the first by name.
+        if (!newest || created > newest.created || (created === newest.created && name < newest.name)) newest = { name, created };
       }
       if (newest) spec.ingressClassName = newest.name;
     },

@@ -10,6 +10,9 @@ import type { PrepareHook } from './instances/providers/process-prepare';
 import { clientEnvironmentSource, preparePod } from './instances/providers/pod-environment';
 import type { Client } from './runtime/client';
 import { InstanceScheduler, type InstanceSchedulerOptions } from './instances/scheduler';
+import { IngressController } from './networking/ingress';
+import { LoadBalancerPool } from './networking/load-balancer-pool';
+import { ServiceLoadBalancerController } from './networking/service-lb';
 import type { Controller } from './runtime/manager';
 import { DaemonSetController } from './workloads/daemonset';
 import { EndpointsController } from './networking/endpoints';
@@ -44,10 +47,14 @@ export interface BuiltinControllerOptions {
    * PersistentVolume it creates, a path on the machine these controllers run on; without it that
    * provisioner does not run and claims of its classes stay Pending */
   volumesDir?: string;
+  /** loadBalancerIPPool is the CIDR LoadBalancer Services and Ingresses take addresses from (default 198.18.0.0/15); a bad one throws */
+  loadBalancerIPPool?: string;
 }
 
 /** builtinControllers makes one of each built-in controller. */
 export function builtinControllers(options: BuiltinControllerOptions): Controller[] {
+  // One pool behind both, so a Service and an Ingress never show the same address.
+  const loadBalancers = new LoadBalancerPool(options.loadBalancerIPPool);
   const controllers: Controller[] = [
     new NamespaceController(),
     new ServiceAccountController({ rootCACert: options.rootCACert }),
@@ -69,6 +76,8 @@ export function builtinControllers(options: BuiltinControllerOptions): Controlle
     new PVProtectionController(),
     new PodGCController({ terminatedPodThreshold: options.terminatedPodGCThreshold }),
     new GarbageCollector(),
+    new ServiceLoadBalancerController(loadBalancers),
+    new IngressController(loadBalancers),
   ];
   if (options.volumesDir) controllers.push(new LocalVolumeProvisioner({ volumesDir: options.volumesDir }));
   if (options.scheduler) controllers.push(new InstanceScheduler(options.scheduler));

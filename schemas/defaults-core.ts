@@ -159,7 +159,7 @@ export function replicationControllerDefaults(rc: KubeObject): void {
   }
 }
 
-/** serviceDefaults is SetDefaults_Service. */
+/** serviceDefaults is SetDefaults_Service, but for allocateLoadBalancerNodePorts (false: there are no nodes). */
 export function serviceDefaults(svc: KubeObject): void {
   const spec = objAt(svc as Obj, 'spec');
   setIfEmpty(spec, 'sessionAffinity', 'None');
@@ -178,7 +178,9 @@ export function serviceDefaults(svc: KubeObject): void {
   if (externallyAccessible) setIfEmpty(spec, 'externalTrafficPolicy', 'Cluster');
   if (spec.type === 'ClusterIP' || spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
   if (spec.type === 'LoadBalancer') {
-    setDefault(spec, 'allocateLoadBalancerNodePorts', true);
+    // kube defaults it to true; nodeless has no nodes to open node ports on, so a LoadBalancer
+    // gets none (and an explicit true is refused by the allocation in the registry).
+    setDefault(spec, 'allocateLoadBalancerNodePorts', false);
     const status = (svc as Obj).status;
     const ingress = isObj(status) && isObj(status.loadBalancer) ? list(status.loadBalancer, 'ingress') : [];
     for (const ing of ingress) if (ing.ip && ing.ipMode === undefined) ing.ipMode = 'VIP';

@@ -19,6 +19,8 @@ import { createAuthority } from './auth/tls';
 import { loadOrCreateCertificates } from './auth/tls';
 import { adminToken, dataDir, kubeconfigYaml, restrictDataDir, writeKubeconfig } from './kubeconfig';
 import { createNodeless } from './server';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, ServiceIPRange } from './registry/service-ip-range';
+import { DEFAULT_LOAD_BALANCER_IP_POOL, LoadBalancerPool } from '../controllers/networking/load-balancer-pool';
 
 const USAGE = `usage: nodeless <command> [flags]
 
@@ -43,6 +45,12 @@ flags:
                          and scratch files live under <data-dir>/pods)
   --pod-cidr <cidr>      where pod IPs come from (NODELESS_POD_CIDR, default 10.64.0.0/10, or the
                          loopback range 127.244.0.0/16 under --provider=process)
+  --service-cluster-ip-range <cidr>
+                         serve: where Services' cluster IPs come from, IPv4 only
+                         (NODELESS_SERVICE_CLUSTER_IP_RANGE, default 10.96.0.0/12)
+  --load-balancer-ip-pool <cidr>
+                         where LoadBalancer Services and Ingresses get their external address
+                         (NODELESS_LOAD_BALANCER_IP_POOL, default 198.18.0.0/15)
   --kubeconfig <file>    controllers: the API server to control (KUBECONFIG)
   --context <name>       controllers: the kubeconfig context (default its current-context)
   --root-ca-file <file>  controllers: the CA published in kube-root-ca.crt (default the kubeconfig's CA)
@@ -75,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
       scheduler: { type: 'string', default: process.env.NODELESS_SCHEDULER ?? 'true' },
       provider: { type: 'string', default: process.env.NODELESS_PROVIDER ?? 'simulated' },
       'pod-cidr': { type: 'string', default: process.env.NODELESS_POD_CIDR },
+      'service-cluster-ip-range': { type: 'string', default: process.env.NODELESS_SERVICE_CLUSTER_IP_RANGE ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE },
+      'load-balancer-ip-pool': { type: 'string', default: process.env.NODELESS_LOAD_BALANCER_IP_POOL ?? DEFAULT_LOAD_BALANCER_IP_POOL },
       kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
@@ -113,6 +123,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
   }
+  const serviceClusterIPRange = values['service-cluster-ip-range']!;
+  const loadBalancerIPPool = values['load-balancer-ip-pool']!;
+  try {
+    new ServiceIPRange(serviceClusterIPRange);
+  } catch (err) {
+    process.stderr.write(`invalid --service-cluster-ip-range: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    new LoadBalancerPool(loadBalancerIPPool);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
   const terminatedPodGCThreshold = Number(values['terminated-pod-gc-threshold']);
   if (!/^\d+$/.test(values['terminated-pod-gc-threshold'] ?? '') || !Number.isSafeInteger(terminatedPodGCThreshold)) {
     process.stderr.write(`invalid --terminated-pod-gc-threshold ${values['terminated-pod-gc-threshold']}: want a whole number, 0 or more\n${USAGE}`);
@@ -127,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
   // in its own process uses its own --volumes-dir (default <data-dir>/volumes relative to where it
   // runs), and the hostPath of each PersistentVolume it creates names a directory there.
   const volumesDir = path.resolve(values['volumes-dir'] ?? path.join(values['data-dir']!, 'volumes'));
-  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold, volumesDir });
+  if (command === 'controllers') return runControllers(values.kubeconfig, values.context, values['root-ca-file'], { leaderElect: values['leader-elect'] === 'true', scheduler, terminatedPodGCThreshold, volumesDir, loadBalancerIPPool });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${values.port}\n${USAGE}`);
@@ -148,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   fs.mkdirSync(volumesDir, { recursive: true });
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold, volumesDir });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold, volumesDir, serviceClusterIPRange, loadBalancerIPPool });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -198,9 +222,9 @@ async function runControllers(
   kubeconfig: string | undefined,
   context: string | undefined,
   rootCAFile: string | undefined,
-  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number; volumesDir: string },
+  options: { leaderElect: boolean; scheduler: BuiltinControllerOptions['scheduler']; terminatedPodGCThreshold: number; volumesDir: string; loadBalancerIPPool: string },
 ): Promise<number> {
-  const { leaderElect, scheduler, terminatedPodGCThreshold, volumesDir } = options;
+  const { leaderElect, scheduler, terminatedPodGCThreshold, volumesDir, loadBalancerIPPool } = options;
   if (!kubeconfig) {
     process.stderr.write(`nodeless controllers needs --kubeconfig (or KUBECONFIG)\n${USAGE}`);
     return 2;
@@ -222,7 +246,7 @@ async function runControllers(
     },
   });
   if (elector) process.stdout.write(`nodeless controllers are waiting for the lease kube-system/nodeless-controllers as ${elector.identity}\n`);
-  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold, volumesDir }));
+  manager.add(...builtinControllers({ rootCACert, scheduler, terminatedPodGCThreshold, volumesDir, loadBalancerIPPool }));
   await manager.start();
   log({ level: 'info', msg: 'nodeless controllers are running', server: connection.server });
   process.stdout.write(`nodeless controllers are running against ${connection.server}\n`);

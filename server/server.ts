@@ -24,6 +24,7 @@ import { ApiMetrics } from './http/metrics';
 import { MAX_BODY_BYTES } from './http/codec';
 import { OpenAPI } from './http/openapi';
 import { Registry, type RegistryOptions } from './registry/generic-registry';
+import { defaultIngressClassAdmission } from './registry/default-ingress-class';
 import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
 import { budgetAdmission } from './registry/budget-admission';
@@ -33,6 +34,9 @@ import { serviceAccountAdmission } from './registry/service-account-admission';
 import { IS_DEFAULT_CLASS_ANNOTATION, storageAdmission } from './registry/storage-admission';
 import { LOCAL_PROVISIONER } from '../controllers/storage/local-provisioner';
 import { ResourceTable } from './registry/resource-table';
+import { repairServiceIPs, serviceAllocation } from './registry/service-allocation';
+import { ServiceIPRange } from './registry/service-ip-range';
+import { DEFAULT_INGRESS_CLASS, INGRESS_CONTROLLER } from '../controllers/networking/load-balancer-pool';
 import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
@@ -69,6 +73,10 @@ export interface NodelessOptions {
    * creates (`nodeless serve`: <data-dir>/volumes); without it a temporary directory is made and
    * removed again by close() */
   volumesDir?: string;
+  /** serviceClusterIPRange is kube-apiserver's --service-cluster-ip-range (default 10.96.0.0/12, IPv4 only); a bad one throws ServiceIPRangeError */
+  serviceClusterIPRange?: string;
+  /** loadBalancerIPPool is where the in-process controllers take LoadBalancer and Ingress addresses from (default 198.18.0.0/15) */
+  loadBalancerIPPool?: string;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -83,6 +91,8 @@ export interface Nodeless {
   controllers?: ControllerManager;
   /** podLogs is where an in-process instance scheduler serves pods/log from */
   podLogs: PodLogRegistry;
+  /** serviceIPs is the service cluster IP range and what of it Services hold */
+  serviceIPs: ServiceIPRange;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -107,9 +117,17 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   const tuned = typeof options.scheduler === 'object' ? options.scheduler : {};
   registry.admission.use(budgetAdmission(registry, resources, { catalog: tuned.catalog, sizing: tuned.sizing, minimumSeconds: tuned.billing?.minimumSeconds }));
   for (const plugin of storageAdmission(registry, resources)) registry.admission.use(plugin);
+  registry.admission.use(defaultIngressClassAdmission(registry, resources));
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
-  await bootstrap(registry, resources);
+  const serviceIPs = new ServiceIPRange(options.serviceClusterIPRange);
+  registry.writeHooks.use(serviceAllocation(serviceIPs));
+  // The addresses stored Services hold are taken before any write can ask for one.
+  const repaired = await repairServiceIPs(registry, resources.lookup('', 'v1', 'services')!, serviceIPs);
+  if (repaired.outOfRange.length || repaired.duplicates.length) {
+    options.log?.({ level: 'warning', msg: 'stored Services hold cluster IPs outside the range or twice', range: serviceIPs.cidr, outOfRange: repaired.outOfRange.slice(0, 20), duplicates: repaired.duplicates.slice(0, 20) });
+  }
+  await bootstrap(registry, resources, serviceIPs.first);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
   let temporaryVolumesDir: string | undefined;
@@ -122,7 +140,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     const disabled = new Set(options.disabledControllers ?? []);
     if (!options.volumesDir) temporaryVolumesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-volumes-'));
     const volumesDir = options.volumesDir ?? temporaryVolumesDir!;
-    const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions, terminatedPodGCThreshold: options.terminatedPodGCThreshold, volumesDir });
+    const enabled = builtinControllers({ rootCACert: options.caCert ?? createAuthority().caCert, scheduler: schedulerOptions, terminatedPodGCThreshold: options.terminatedPodGCThreshold, volumesDir, loadBalancerIPPool: options.loadBalancerIPPool });
     controllers.add(...enabled.filter((c) => !disabled.has(c.name)));
     await controllers.start();
   }
@@ -160,6 +178,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     client,
     controllers,
     podLogs,
+    serviceIPs,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
@@ -167,7 +186,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
         server.once('error', reject);
         server.listen(port, host, () => resolve(server!));
       }).then(async (listening) => {
-        await reconcileApiServerEndpoints(registry, resources, listeningEndpoint(listening.address() as AddressInfo));
+        await reconcileApiServerEndpoints(registry, resources, listeningEndpoint(listening.address() as AddressInfo), serviceIPs.first);
         return listening;
       });
     },
@@ -185,9 +204,11 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
 }
 
 // bootstrap creates what kube-apiserver and its controllers have in place on a fresh cluster:
-// the first namespaces, their `default` ServiceAccount, and the default/kubernetes Service with
-// the Endpoints and EndpointSlice pointing at this server. Objects that exist are left alone.
-async function bootstrap(registry: Registry, resources: ResourceTable): Promise<void> {
+// the first namespaces, their `default` ServiceAccount, the default/kubernetes Service (at the
+// first address of the service range) with the Endpoints and EndpointSlice pointing at this
+// server, and the default IngressClass of the built-in ingress controller, as a managed
+// cluster ships one. Objects that exist are left alone.
+async function bootstrap(registry: Registry, resources: ResourceTable, kubernetesIP: string): Promise<void> {
   const nsDef = resources.lookup('', 'v1', 'namespaces')!;
   const saDef = resources.lookup('', 'v1', 'serviceaccounts')!;
   for (const name of NAMESPACES_AT_START) {
@@ -195,10 +216,11 @@ async function bootstrap(registry: Registry, resources: ResourceTable): Promise<
     await createIfAbsent(registry, saDef, name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
   }
   const endpoint = DEFAULT_API_SERVER_ENDPOINT;
-  await createIfAbsent(registry, resources.lookup('', 'v1', 'services')!, 'default', kubernetesService(endpoint));
+  await createIfAbsent(registry, resources.lookup('', 'v1', 'services')!, 'default', kubernetesService(endpoint, kubernetesIP));
   await createIfAbsent(registry, resources.lookup('', 'v1', 'endpoints')!, 'default', kubernetesEndpoints(endpoint));
   await createIfAbsent(registry, resources.lookup('discovery.k8s.io', 'v1', 'endpointslices')!, 'default', kubernetesEndpointSlice(endpoint));
   await createIfAbsent(registry, resources.lookup('storage.k8s.io', 'v1', 'storageclasses')!, undefined, standardStorageClass());
+  await createIfAbsent(registry, resources.lookup('networking.k8s.io', 'v1', 'ingressclasses')!, undefined, defaultIngressClass());
 }
 
 /** DEFAULT_STORAGE_CLASS names the StorageClass present from the first start. */
@@ -223,7 +245,28 @@ function standardStorageClass(): KubeObject {
   };
 }
 
+// defaultIngressClass is the class the built-in ingress controller serves, marked default so
+// Ingresses that name no class are served too.
+function defaultIngressClass(): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: DEFAULT_INGRESS_CLASS, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+    spec: { controller: INGRESS_CONTROLLER },
+  };
+}
+
 async function createIfAbsent(registry: Registry, def: ResourceDefinition, namespace: string | undefined, obj: KubeObject): Promise<void> {
+  // Looked up first: a create of the kubernetes Service that exists would be refused for its
+  // cluster IP (allocation comes before the store's AlreadyExists) rather than with a 409.
+  const exists = await registry.get(def, namespace, obj.metadata!.name!).then(
+    () => true,
+    (err) => {
+      if (err instanceof StatusError && err.code === 404) return false;
+      throw err;
+    },
+  );
+  if (exists) return;
   try {
     await registry.create(def, namespace, obj);
   } catch (err) {
@@ -237,7 +280,7 @@ export interface ApiServerEndpoint {
   port: number;
 }
 
-/** KUBERNETES_SERVICE_IP is the cluster IP of default/kubernetes, the first of 10.96.0.0/12. */
+/** KUBERNETES_SERVICE_IP is the cluster IP of default/kubernetes under the default range: the first of 10.96.0.0/12. */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
 // Until the server listens it advertises the loopback and the default secure port, as /api does.
@@ -250,15 +293,15 @@ function listeningEndpoint(address: AddressInfo): ApiServerEndpoint {
   return { ip: unspecified ? '127.0.0.1' : address.address, port: address.port };
 }
 
-function kubernetesService(endpoint: ApiServerEndpoint): KubeObject {
+function kubernetesService(endpoint: ApiServerEndpoint, ip = KUBERNETES_SERVICE_IP): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: {
       type: 'ClusterIP',
-      clusterIP: KUBERNETES_SERVICE_IP,
-      clusterIPs: [KUBERNETES_SERVICE_IP],
+      clusterIP: ip,
+      clusterIPs: [ip],
       ipFamilies: ['IPv4'],
       ipFamilyPolicy: 'SingleStack',
       ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: endpoint.port }],
@@ -291,8 +334,8 @@ function kubernetesEndpointSlice(endpoint: ApiServerEndpoint): KubeObject {
 // reconcileApiServerEndpoints points default/kubernetes at the address the server listens on,
 // recreating the Endpoints or EndpointSlice if someone deleted them. Only the fields that follow
 // the listener are rewritten; the rest of each object is left as it is.
-async function reconcileApiServerEndpoints(registry: Registry, resources: ResourceTable, endpoint: ApiServerEndpoint): Promise<void> {
-  const service = kubernetesService(endpoint);
+async function reconcileApiServerEndpoints(registry: Registry, resources: ResourceTable, endpoint: ApiServerEndpoint, kubernetesIP: string): Promise<void> {
+  const service = kubernetesService(endpoint, kubernetesIP);
   const endpoints = kubernetesEndpoints(endpoint);
   const slice = kubernetesEndpointSlice(endpoint);
   const desired: Array<[ResourceDefinition, KubeObject, (current: KubeObject) => KubeObject]> = [

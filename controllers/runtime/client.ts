@@ -243,6 +243,12 @@ export const SERVICES: ResourceDescriptor = { group: '', version: 'v1', resource
 export const ENDPOINTS: ResourceDescriptor = { group: '', version: 'v1', resource: 'endpoints', namespaced: true, kind: 'Endpoints' };
 /** ENDPOINT_SLICES is discovery.k8s.io/v1 endpointslices. */
 export const ENDPOINT_SLICES: ResourceDescriptor = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true, kind: 'EndpointSlice' };
+
+/** INGRESSES is networking.k8s.io/v1 ingresses. */
+export const INGRESSES: ResourceDescriptor = { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', namespaced: true, kind: 'Ingress' };
+
+/** INGRESS_CLASSES is networking.k8s.io/v1 ingressclasses. */
+export const INGRESS_CLASSES: ResourceDescriptor = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', namespaced: false, kind: 'IngressClass' };
 /** RESOURCE_QUOTAS is core/v1 resourcequotas. */
 export const RESOURCE_QUOTAS: ResourceDescriptor = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
 /** POD_DISRUPTION_BUDGETS is policy/v1 poddisruptionbudgets. */

@@ -32,7 +32,7 @@
  * | Service | type supported; ExternalName needs externalName; None not for NodePort/LoadBalancer; nodePort forbidden for ClusterIP; duplicate ports/nodePorts | yes |
  * | Service | sessionAffinity and its config; externalIPs; loadBalancerSourceRanges; traffic policies; allocateLoadBalancerNodePorts | yes |
  * | Service | update: clusterIP may not change once set, nor move from None to an address | yes |
- * | Service | ipFamilies/ipFamilyPolicy consistency, clusterIP allocation range | no (nodeless allocates no cluster IPs) |
+ * | Service | ipFamilies/ipFamilyPolicy defaults and consistency, clusterIP allocation and range, node ports (refused: no nodes) | yes, in the registry's allocation step (server/registry/service-allocation.ts), as kube's service storage |
  * | Endpoints | addresses valid IPs, ports: name (required when several), port range, protocol | yes |
  * | ResourceQuota | hard: standard quota resource names, quantities not negative, integral counts; scopes supported | yes |
  * | LimitRange | type supported and unique, resource quantities, min <= default(Request) <= max, defaultRequest <= default, Pod type takes no defaults (quantities printed bare, as Go's Stringer) | yes |

@@ -24,6 +24,7 @@ import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy }
 import { apply } from '../patch/server-side-apply';
 import { applyPatch, PATCH_MEDIA_TYPES, type PatchType } from '../patch/apply-patch';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
+import { WriteHooks } from './write-hooks';
 import { fieldWarnings, pruneUnknownFields, strictDecodingError, type FieldValidation } from './field-validation';
 import { selectionOf, type Selection, type SelectorQuery } from './list-selection';
 import { decodeContinue, encodeContinue } from './continue-token';
@@ -180,6 +181,8 @@ const MAX_APPLY_ATTEMPTS = 10;
 /** Registry is the generic resource store every verb goes through. */
 export class Registry {
   readonly admission = new AdmissionChain();
+  /** writeHooks are kinds' side effects kept in step with the store (a Service's cluster IP) */
+  readonly writeHooks = new WriteHooks();
   readonly decoded = new DecodedObjectCache(20_000);
   /** now is the registry's clock, injected by tests; subresources that write times read it too. */
   readonly now: () => Date;
@@ -487,24 +490,33 @@ export class Registry {
     // As in kube-apiserver, the kind's create preparation follows mutating admission (a Pod's
     // QoS class is computed from the requests LimitRanger may have filled in).
     def.strategy.prepareForCreate(obj);
-    // Validation first: it does not read the managedFields recordManager adds (their shape was
-    // checked above), and an invalid object then costs no field-set work (100,000 invalid label
-    // keys spent 1.3 s there before the 422).
-    this.checkValid(def, def.strategy, obj);
-    if ((pause = breathe(options.sizeHint))) await pause;
-    if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
-    if ((pause = breathe(options.sizeHint))) await pause;
-    await this.admission.validate(attrs);
-    checkSizeLimits(def, obj, !options.dryRun);
-    if (options.dryRun) {
-      await this.ensureAbsent(def, meta.namespace, meta.name!);
-      return { raw: JSON.stringify(obj), revision: 0 };
-    }
+    // Allocation (a Service's cluster IP) comes before validation, which then sees the result,
+    // and is undone unless the object is stored.
+    const finish = this.writeHooks.beginCreate(def, obj, !!options.dryRun);
+    let stored = false;
     try {
-      const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj));
-      return this.present(def, kv);
-    } catch (err) {
-      throw fromStoreError(err, gr(def), meta.name);
+      // Validation first: it does not read the managedFields recordManager adds (their shape was
+      // checked above), and an invalid object then costs no field-set work (100,000 invalid label
+      // keys spent 1.3 s there before the 422).
+      this.checkValid(def, def.strategy, obj);
+      if ((pause = breathe(options.sizeHint))) await pause;
+      if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
+      if ((pause = breathe(options.sizeHint))) await pause;
+      await this.admission.validate(attrs);
+      checkSizeLimits(def, obj, !options.dryRun);
+      if (options.dryRun) {
+        await this.ensureAbsent(def, meta.namespace, meta.name!);
+        return { raw: JSON.stringify(obj), revision: 0 };
+      }
+      try {
+        const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj));
+        stored = true;
+        return this.present(def, kv);
+      } catch (err) {
+        throw fromStoreError(err, gr(def), meta.name);
+      }
+    } finally {
+      finish(stored);
     }
   }
 
@@ -649,32 +661,44 @@ export class Registry {
       const next = this.prepareUpdate(def, namespace, name, obj, old, options);
       const attrs: AdmissionAttributes = { operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun };
       await this.admission.admit(attrs);
-      if ((pause = breathe(size))) await pause;
-      if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
-      if ((pause = breathe(size))) await pause;
-      this.checkValid(def, this.strategyOf(def, options.subresource), next, old);
-      await this.admission.validate(attrs);
-      checkSizeLimits(def, next, !options.dryRun);
-      if ((pause = breathe(size))) await pause;
-      if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
-      if ((pause = breathe(size))) await pause;
-      if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+      // Subresources (status, scale) never change what the hooks allocate.
+      const finish = options.subresource === undefined || options.subresource === 'scale' ? this.writeHooks.beginUpdate(def, next, old, !!options.dryRun) : undefined;
+      let stored = false;
+      let removed = false;
       try {
-        const finalized = def.deleteStrategy?.finalized;
-        // As kube's ShouldDeleteDuringUpdate: the last finalizer gone removes an object whose
-        // deletion has no grace period left; a graceful deletion still waits for its final delete.
-        const finalizing =
-          next.metadata?.deletionTimestamp &&
-          (finalized ? finalized(next) : !next.metadata.finalizers?.length && !old.metadata?.deletionGracePeriodSeconds);
-        const kv = finalizing
-          ? await this.store.delete(key, current.revision)
-          : await this.store.update(key, this.toStorage(def, next), current.revision);
-        return this.present(def, kv);
-      } catch (err) {
-        const status = fromStoreError(err, gr(def), name);
-        const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
-        if (status.reason === 'Conflict' && !preconditioned && attempt < CONFLICT_RETRIES) continue;
-        throw status;
+        if ((pause = breathe(size))) await pause;
+        if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
+        if ((pause = breathe(size))) await pause;
+        this.checkValid(def, this.strategyOf(def, options.subresource), next, old);
+        await this.admission.validate(attrs);
+        checkSizeLimits(def, next, !options.dryRun);
+        if ((pause = breathe(size))) await pause;
+        if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
+        if ((pause = breathe(size))) await pause;
+        if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+        try {
+          const finalized = def.deleteStrategy?.finalized;
+          // As kube's ShouldDeleteDuringUpdate: the last finalizer gone removes an object whose
+          // deletion has no grace period left; a graceful deletion still waits for its final delete.
+          const finalizing =
+            next.metadata?.deletionTimestamp &&
+            (finalized ? finalized(next) : !next.metadata.finalizers?.length && !old.metadata?.deletionGracePeriodSeconds);
+          const kv = finalizing
+            ? await this.store.delete(key, current.revision)
+            : await this.store.update(key, this.toStorage(def, next), current.revision);
+          stored = true;
+          removed = !!finalizing;
+          return this.present(def, kv);
+        } catch (err) {
+          const status = fromStoreError(err, gr(def), name);
+          const preconditioned = checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '';
+          if (status.reason === 'Conflict' && !preconditioned && attempt < CONFLICT_RETRIES) continue;
+          throw status;
+        }
+      } finally {
+        // A conflict retried undoes this round's allocation; the next round begins again.
+        finish?.(stored);
+        if (removed) this.writeHooks.afterDelete(def, next);
       }
     }
   }
@@ -813,10 +837,12 @@ export class Registry {
           if (pendingFinalizers || held || grace > 0) return marked;
           if (options.dryRun) return { raw: marked.raw, deleted: true };
           const kv = await this.store.delete(key, marked.revision);
+          this.writeHooks.afterDelete(def, old);
           return { raw: this.present(def, kv).raw, deleted: true };
         }
         if (options.dryRun) return { raw: this.present(def, current).raw, deleted: true, uid: meta.uid };
         const kv = await this.store.delete(key, current.revision);
+        this.writeHooks.afterDelete(def, old);
         return { raw: this.present(def, kv).raw, deleted: true, uid: meta.uid };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);

@@ -104,7 +104,7 @@ describe('core/v1 defaults', () => {
     expect(res.body.spec.template.spec.containers[0]).toMatchObject({ imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'File' });
   });
 
-  it('a Service gets session affinity, traffic policies and target ports; a LoadBalancer allocateLoadBalancerNodePorts', async () => {
+  it('a Service gets session affinity, traffic policies and target ports; a LoadBalancer allocateLoadBalancerNodePorts false', async () => {
     const res = await t.api
       .post(`/api/v1/namespaces/${ns}/services`)
       .send({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb' }, spec: { type: 'LoadBalancer', sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 0 }] } })
@@ -115,7 +115,8 @@ describe('core/v1 defaults', () => {
       sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
       externalTrafficPolicy: 'Cluster',
       internalTrafficPolicy: 'Cluster',
-      allocateLoadBalancerNodePorts: true,
+      // false, not kube's true: nodeless has no nodes to open node ports on.
+      allocateLoadBalancerNodePorts: false,
       ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }],
     });
     expect(res.body.status).toEqual({ loadBalancer: {} });

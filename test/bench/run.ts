@@ -14,6 +14,7 @@ import { runInformerBench } from './informer-bench';
 import { runSchedulerBench } from './scheduler-bench';
 import { runJobBench } from './job-bench';
 import { runProcessBench } from './process-bench';
+import { runServiceBench } from './service-bench';
 import { runStoreBench } from './store-bench';
 
 const sections: Record<string, () => Promise<unknown>> = {
@@ -29,6 +30,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   jobs: runJobBench,
   deployment: runDeploymentBench,
   endpoints: runEndpointsBench,
+  services: runServiceBench,
 };
 
 async function main(): Promise<void> {

@@ -122,18 +122,23 @@ describe('[sig-api-machinery] ResourceQuota', () => {
       spec: { type, ports: [{ port: 80, targetPort: 80 }], ...(allocate === undefined ? {} : { allocateLoadBalancerNodePorts: allocate }) },
     });
     await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('test-service', 'ClusterIP')).expect(201);
-    await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('test-service-np', 'NodePort')).expect(201);
-    // The node port is used up: a LoadBalancer with node ports does not fit.
-    const refused = await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('test-service-lb', 'LoadBalancer', true)).expect(403);
+    // Adapted from upstream, which creates a NodePort Service and then a LoadBalancer that
+    // exceeds services.nodeports: nodeless has no nodes, so the NodePort Service is refused
+    // (422, before quota is charged) and a LoadBalancer has no node ports. The LoadBalancer
+    // quota takes the place of the node-port one: the second LoadBalancer does not fit.
+    const nodePort = await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('test-service-np', 'NodePort')).expect(422);
+    expect(nodePort.body.message).toContain('nodeless has no nodes');
+    await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('test-service-lb', 'LoadBalancer')).expect(201);
+    const refused = await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('test-service-lb2', 'LoadBalancer', false)).expect(403);
     expect(refused.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
     expect(refused.body.message).toBe(
-      'services "test-service-lb" is forbidden: exceeded quota: test-quota, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1',
+      'services "test-service-lb2" is forbidden: exceeded quota: test-quota, requested: services.loadbalancers=1, used: services.loadbalancers=1, limited: services.loadbalancers=1',
     );
-    await waitForResourceQuota(ns, 'test-quota', { resourcequotas: '1', services: '2', 'services.nodeports': '1', 'services.loadbalancers': '0' });
+    await waitForResourceQuota(ns, 'test-quota', { resourcequotas: '1', services: '2', 'services.nodeports': '0', 'services.loadbalancers': '1' });
 
     await t.api.delete(`/api/v1/namespaces/${ns}/services/test-service`).expect(200);
-    await t.api.delete(`/api/v1/namespaces/${ns}/services/test-service-np`).expect(200);
-    await waitForResourceQuota(ns, 'test-quota', { resourcequotas: '1', services: '0', 'services.nodeports': '0' });
+    await t.api.delete(`/api/v1/namespaces/${ns}/services/test-service-lb`).expect(200);
+    await waitForResourceQuota(ns, 'test-quota', { resourcequotas: '1', services: '0', 'services.nodeports': '0', 'services.loadbalancers': '0' });
   });
 
   it('[sig-api-machinery] ResourceQuota should create a ResourceQuota and capture the life of a secret. [Conformance]', async () => {

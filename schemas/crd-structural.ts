@@ -162,8 +162,8 @@ function validateListAndMapTypes(s: JSONSchema, path: string): FieldError[] {
   return errs;
 }
 
-// validateCELRules checks the shape of x-kubernetes-validations; the rules themselves are not
-// evaluated by nodeless (the CRD strategy warns about them).
+// validateCELRules checks the shape of x-kubernetes-validations; the rules are compiled by
+// schemaRuleErrors (cel/crd-rules.ts) once the schema is otherwise valid.
 function validateCELRules(s: JSONSchema, path: string): FieldError[] {
   const rules = s['x-kubernetes-validations'];
   if (rules === undefined) return [];
@@ -340,24 +340,4 @@ function validateDefaults(s: JSONSchema, path: string, resourceRoot: JSONSchema,
     if (isRecord(p)) errs.push(...validateDefaults(p, `${path}.properties[${k}]`, resourceRoot, insideMeta || meta));
   }
   return errs;
-}
-
-/** celRuleLocations lists where a schema carries x-kubernetes-validations rules, as field paths under base. */
-export function celRuleLocations(s: unknown, base: string): string[] {
-  const out: string[] = [];
-  const visit = (x: unknown, path: string) => {
-    if (!isRecord(x)) return;
-    const rules = x['x-kubernetes-validations'];
-    if (Array.isArray(rules)) rules.forEach((r, i) => out.push(`${path}.x-kubernetes-validations[${i}]${isRecord(r) && typeof r.rule === 'string' ? ` (${JSON.stringify(r.rule)})` : ''}`));
-    for (const [k, v] of Object.entries(propertiesOf(x))) visit(v, `${path}.properties[${k}]`);
-    if (isRecord(x.items)) visit(x.items, `${path}.items`);
-    if (isRecord(x.additionalProperties)) visit(x.additionalProperties, `${path}.additionalProperties`);
-    for (const k of VALUE_VALIDATIONS) {
-      const v = x[k];
-      if (Array.isArray(v)) v.forEach((y, i) => visit(y, `${path}.${k}[${i}]`));
-      else if (isRecord(v)) visit(v, `${path}.${k}`);
-    }
-  };
-  visit(s, base);
-  return out;
 }

@@ -49,6 +49,8 @@ export interface CompiledCel {
   readonly expression: string;
   /** outputType is the checked result type ("bool", "string", "dyn", ...). */
   readonly outputType: string;
+  /** variablesUsed names the declared variables the expression references (e.g. oldSelf makes a transition rule). */
+  readonly variablesUsed: ReadonlySet<string>;
   /** estimatedCost is the worst-case cost for the declared types. */
   readonly estimatedCost: number;
   /** evaluate binds activation's variables and returns the result; throws CelEvalError. */
@@ -94,14 +96,13 @@ function errorAt(e: unknown): number | undefined {
 function rewriteMatches(n: unknown): void {
   if (!n || typeof n !== 'object') return;
   const node = n as { op?: string; args?: unknown };
-  if (node.op === 'rcall' && Array.isArray(node.args) && node.args[0] === 'matches') node.args[0] = RE2_MATCHES;
-  if (node.op === 'call' && Array.isArray(node.args) && node.args[0] === 'matches') node.args[0] = RE2_MATCHES;
+  if ((node.op === 'rcall' || node.op === 'call') && Array.isArray(node.args) && node.args[0] === 'matches') node.args[0] = RE2_MATCHES;
   if (Array.isArray(node.args)) {
     for (const a of node.args) {
       if (Array.isArray(a)) a.forEach((x) => (Array.isArray(x) ? x.forEach(rewriteMatches) : rewriteMatches(x)));
       else rewriteMatches(a);
     }
-  }
+  } else if (node.args && typeof node.args === 'object') rewriteMatches(node.args);
 }
 
 // undefinedFields finds selections of fields an object type does not declare, which cel-go
@@ -169,6 +170,14 @@ function undefinedField(n: ASTNode, scope: Map<string, CelType>): { field: strin
   return visit(n, scope);
 }
 
+function collectIdentifiers(n: unknown, out: Set<string>): void {
+  if (!n || typeof n !== 'object') return;
+  const node = n as { op?: string; args?: unknown };
+  if (node.op === 'id' && typeof node.args === 'string') out.add(node.args);
+  if (Array.isArray(node.args)) for (const a of node.args) Array.isArray(a) ? a.forEach((x) => (Array.isArray(x) ? x.forEach((y) => collectIdentifiers(y, out)) : collectIdentifiers(x, out))) : collectIdentifiers(a, out);
+  else if (node.args && typeof node.args === 'object') collectIdentifiers(node.args, out);
+}
+
 /** compileCel parses and checks expression in env; it returns a CelCompileError rather than throwing. */
 export function compileCel(expression: string, env: CelEnvironment): CompiledCel | CelCompileError {
   const celEnv = baseEnvironment().clone();
@@ -190,8 +199,12 @@ export function compileCel(expression: string, env: CelEnvironment): CompiledCel
   }
   const variables = env.variables;
   const estimatedCost = estimateCost(parsed.ast, variables);
+  const variablesUsed = new Set<string>();
+  collectIdentifiers(parsed.ast, variablesUsed);
+  for (const v of [...variablesUsed]) if (!(v in variables)) variablesUsed.delete(v);
   return {
     expression,
+    variablesUsed,
     outputType: checked.type ?? 'dyn',
     estimatedCost,
     evaluate(activation: Record<string, unknown>): unknown {
@@ -209,7 +222,8 @@ export function compileCel(expression: string, env: CelEnvironment): CompiledCel
 
 /**
  * toCelValue converts a JSON value to the CEL value of type t: integers become bigints where
- * the type is int (or dyn and the number is integral), everything else passes through.
+ * the type is int (or dyn and the number is integral). Lists and maps are always copied, which
+ * also gives them this realm's Array and Object (cel-js tells types apart by constructor).
  */
 export function toCelValue(v: unknown, t: CelType): unknown {
   if (v === null || v === undefined) return v;
@@ -219,7 +233,7 @@ export function toCelValue(v: unknown, t: CelType): unknown {
     case 'double':
       return typeof v === 'bigint' ? Number(v) : v;
     case 'list':
-      return Array.isArray(v) ? v.map((x) => toCelValue(x, t.items)) : v;
+      return Array.isArray(v) ? Array.from(v, (x) => toCelValue(x, t.items)) : v;
     case 'map':
       if (typeof v !== 'object' || Array.isArray(v)) return v;
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCelValue(x, t.values)]));
@@ -231,10 +245,11 @@ export function toCelValue(v: unknown, t: CelType): unknown {
     }
     case 'dyn':
       if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
-      if (Array.isArray(v)) return v.map((x) => toCelValue(x, CEL_DYN));
+      if (Array.isArray(v)) return Array.from(v, (x) => toCelValue(x, CEL_DYN));
       if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCelValue(x, CEL_DYN)]));
       return v;
     default:
+      if (Array.isArray(v)) return Array.from(v, (x) => toCelValue(x, CEL_DYN));
       return v;
   }
 }

@@ -8,6 +8,7 @@ export type CelType =
   | { kind: 'int' | 'uint' | 'double' | 'bool' | 'null' | 'dyn' | 'timestamp' | 'duration' }
   | { kind: 'string' | 'bytes'; maxLength?: number }
   | { kind: 'list'; items: CelType; maxItems?: number }
+  | { kind: 'optional'; inner: CelType }
   | { kind: 'map'; values: CelType; maxProperties?: number }
   | {
       kind: 'object';
@@ -31,6 +32,8 @@ export function celTypeName(t: CelType): string {
       return 'map<string, dyn>';
     case 'null':
       return 'null_type';
+    case 'optional':
+      return `optional<${elementTypeName(t.inner)}>`;
     case 'timestamp':
       return 'google.protobuf.Timestamp';
     case 'duration':

@@ -4,6 +4,7 @@
  * invariants and completeness of pkg/apiserver/schema, list and map types, the shape of
  * x-kubernetes-validations rules, and defaults (valid for their schema, no unknown fields).
  */
+import { re2SyntaxError } from './cel/re2';
 import { isPlainObject as isRecord } from './meta/json';
 import { customResourceSchemaErrors } from './schema-validation';
 import { forbiddenField, invalidValue, required } from './meta/object-meta';
@@ -212,11 +213,9 @@ function validateStructural(s: JSONSchema, path: string, level: Level): FieldErr
   const skipFirstAllOfAnyOf = allOf.length > 0 && isRecord(allOf[0]) && isIntOrStringAnyOf(allOf[0].anyOf);
   errs.push(...validateValueValidation(s, path, skipAnyOf, skipFirstAllOfAnyOf));
   if (typeof s.pattern === 'string') {
-    try {
-      new RegExp(s.pattern);
-    } catch (err) {
-      errs.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${(err as Error).message}`));
-    }
+    // kube-apiserver compiles patterns with Go's regexp, so RE2 decides what is valid.
+    const why = re2SyntaxError(s.pattern);
+    if (why) errs.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${why}`));
   }
   const checkMetadata = level === 'root' || embeddedResource;
   if (embeddedResource && s.type !== 'object') {

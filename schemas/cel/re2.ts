@@ -67,7 +67,12 @@ export function re2FindAll(pattern: string, s: string, limit = -1): string[] {
  * re2RegExpEngine adapts RE2 to the RegExp-like shape ajv's `code.regExp` option expects, so
  * schema `pattern`s compile with RE2 rather than JavaScript's backtracking engine.
  */
-export function re2RegExpEngine(pattern: string, _flags?: string): { test(s: string): boolean } {
+export function re2RegExpEngine(pattern: string, _flags?: string): { test(s: string): boolean; toString(): string } {
   const re = compileRe2(pattern);
-  return { test: (s: string) => re.test(s) };
+  return { test: (s: string) => re.test(s), toString: () => pattern };
 }
+// Standalone validators (schemas/compile-validators.ts writes them into
+// dist/schemas/generated-validators) load the engine with this code.
+re2RegExpEngine.code = 'require("../cel/re2").default';
+
+export default re2RegExpEngine;

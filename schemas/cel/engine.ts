@@ -211,7 +211,8 @@ export function compileCel(expression: string, env: CelEnvironment): CompiledCel
       try {
         return parsed(activation);
       } catch (e) {
-        throw new CelEvalError(firstLine((e as Error).message));
+        // cel-go's wording, which kube's messages carry, starts in lower case ("no such key: x").
+        throw new CelEvalError(firstLine((e as Error).message).replace(/^No such key:/, 'no such key:'));
       }
     },
     runtimeCost(activation: Record<string, unknown>, limit: number): number | undefined {

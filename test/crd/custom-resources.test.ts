@@ -444,6 +444,23 @@ describe('names, scope and publication', () => {
     await t.api.post('/apis/cel.example.com/v1/namespaces/default/rules').send({ apiVersion: 'cel.example.com/v1', kind: 'Rule', metadata: { name: 'r' }, spec: { replicas: 5 } }).expect(201);
   });
 
+  it('evaluates rules on status and scale subresource writes, with oldSelf from the stored object', async () => {
+    const schema = structuredClone(WIDGET_SCHEMA) as Record<string, any>;
+    schema.properties.spec['x-kubernetes-validations'] = [{ rule: 'self.replicas <= 5', message: 'at most 5 replicas' }];
+    schema.properties.status.properties.phase['x-kubernetes-validations'] = [{ rule: "oldSelf != 'Done' || self == 'Done'", message: 'a Done widget stays Done' }];
+    await createEstablished(t.api, crdManifest({
+      group: 'celsub.example.com', kind: 'Gizmo', schema,
+      subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+    }));
+    const base = '/apis/celsub.example.com/v1/namespaces/default/gizmos';
+    await t.api.post(base).send({ apiVersion: 'celsub.example.com/v1', kind: 'Gizmo', metadata: { name: 'g' }, spec: { replicas: 1 } }).expect(201);
+    const scaled = await t.api.patch(`${base}/g/scale`).set('Content-Type', 'application/merge-patch+json').send({ spec: { replicas: 9 } }).expect(422);
+    expect(scaled.body.details.causes).toContainEqual({ reason: 'FieldValueInvalid', field: 'spec', message: 'Invalid value: "object": at most 5 replicas' });
+    await t.api.patch(`${base}/g/status`).set('Content-Type', 'application/merge-patch+json').send({ status: { phase: 'Done' } }).expect(200);
+    const back = await t.api.patch(`${base}/g/status`).set('Content-Type', 'application/merge-patch+json').send({ status: { phase: 'Running' } }).expect(422);
+    expect(back.body.details.causes).toContainEqual({ reason: 'FieldValueInvalid', field: 'status.phase', message: 'Invalid value: "string": a Done widget stays Done' });
+  });
+
   it('refuses an invalid CRD with 422 and the field path', async () => {
     const bad = crdManifest({ group: 'bad.example.com', kind: 'Bad', schema: { type: 'object', properties: { spec: { properties: {} } } } });
     const res = await t.api.post(CRDS).send(bad).expect(422);

@@ -66,6 +66,9 @@ export function schemaCelType(s: JSONSchema | undefined, root = false): CelType 
     case 'boolean':
       return { kind: 'bool' };
     case 'string':
+      // Kubernetes declares these formats as CEL's timestamp and duration types.
+      if (s.format === 'date-time' || s.format === 'date') return { kind: 'timestamp' };
+      if (s.format === 'duration') return { kind: 'duration' };
       return { kind: 'string', maxLength: typeof s.maxLength === 'number' ? s.maxLength : maxLengthOfEnum(s) };
     case 'array':
       return { kind: 'list', items: schemaCelType(itemsOf(s)), maxItems: typeof s.maxItems === 'number' ? s.maxItems : undefined };

@@ -221,10 +221,26 @@ export function compileCel(expression: string, env: CelEnvironment): CompiledCel
   };
 }
 
+let durationProgram: CompiledCel | undefined;
+// parseDuration makes a CEL duration of a Go duration string ("1h30m"), with CEL's own parser.
+function parseDuration(s: string): unknown {
+  if (!durationProgram) {
+    const c = compileCel('duration(s)', { variables: { s: { kind: 'string' } } });
+    if (isCelCompileError(c)) return undefined;
+    durationProgram = c;
+  }
+  try {
+    return durationProgram.evaluate({ s });
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * toCelValue converts a JSON value to the CEL value of type t: integers become bigints where
  * the type is int (or dyn and the number is integral). Lists and maps are always copied, which
  * also gives them this realm's Array and Object (cel-js tells types apart by constructor).
+ * Strings typed timestamp (format date-time or date) become Dates, duration strings durations.
  */
 export function toCelValue(v: unknown, t: CelType): unknown {
   if (v === null || v === undefined) return v;
@@ -244,6 +260,13 @@ export function toCelValue(v: unknown, t: CelType): unknown {
       for (const [k, x] of Object.entries(v)) out[k] = toCelValue(x, t.fields[k] ?? CEL_DYN);
       return out;
     }
+    case 'timestamp': {
+      if (typeof v !== 'string') return v;
+      const d = new Date(v);
+      return Number.isNaN(d.getTime()) ? v : d;
+    }
+    case 'duration':
+      return typeof v === 'string' ? parseDuration(v) ?? v : v;
     case 'dyn':
       if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
       if (Array.isArray(v)) return Array.from(v, (x) => toCelValue(x, CEL_DYN));

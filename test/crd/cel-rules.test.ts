@@ -152,6 +152,21 @@ describe('x-kubernetes-validations on objects', () => {
   });
 });
 
+describe('timestamps and durations', () => {
+  it('types date-time and duration strings as timestamp and duration', () => {
+    const schema = spec({ start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' }, timeout: { type: 'string', format: 'duration' } }, [
+      { rule: 'self.end > self.start', message: 'end must be after start' },
+      { rule: "self.timeout <= duration('1h')", message: 'timeout at most 1h' },
+      { rule: "self.start + self.timeout >= timestamp('2024-01-01T00:00:00Z')" },
+    ]);
+    expect(errorsOf(schema, { spec: { start: '2024-01-01T00:00:00Z', end: '2024-01-02T00:00:00Z', timeout: '30m' } })).toEqual([]);
+    expect(errorsOf(schema, { spec: { start: '2024-01-02T00:00:00Z', end: '2024-01-01T00:00:00Z', timeout: '2h' } }).map((e) => e.message)).toEqual([
+      'Invalid value: "object": end must be after start',
+      'Invalid value: "object": timeout at most 1h',
+    ]);
+  });
+});
+
 describe('CRD-time checks of rules', () => {
   it('refuses a rule that does not compile with the ValidationRule and cel-go\'s error', () => {
     const errs = schemaRuleErrors(spec({ x: { type: 'integer' } }, [{ rule: 'self.z == 100' }]), 'spec.versions[0].schema.openAPIV3Schema');

@@ -167,6 +167,35 @@ describe('timestamps and durations', () => {
   });
 });
 
+describe("Gateway API's rules", () => {
+  it('refuse what Kubernetes refuses: tls on HTTP listeners, duplicate listeners, bad hostnames, a changed gatewayClassName', () => {
+    const listener = { type: 'object', required: ['name', 'protocol'], properties: { name: { type: 'string', maxLength: 253 }, protocol: { type: 'string', maxLength: 255 }, hostname: { type: 'string', maxLength: 253 }, port: { type: 'integer' }, tls: { type: 'object', properties: { mode: { type: 'string', enum: ['Terminate', 'Passthrough'] } } } } };
+    const schema: JSONSchema = { type: 'object', properties: { spec: { type: 'object', properties: {
+      gatewayClassName: { type: 'string', maxLength: 253, 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'Value is immutable' }] },
+      listeners: { type: 'array', maxItems: 64, items: listener, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], 'x-kubernetes-validations': [
+        { message: 'tls must not be specified for protocols [\'HTTP\', \'TCP\', \'UDP\']', rule: "self.all(l, l.protocol in ['HTTP', 'TCP', 'UDP'] ? !has(l.tls) : true)" },
+        { message: 'tls mode must be Terminate for protocol HTTPS', rule: "self.all(l, (l.protocol == 'HTTPS' && has(l.tls)) ? (l.tls.mode == '' || l.tls.mode == 'Terminate') : true)" },
+        { message: 'hostname must not be specified for protocols [\'TCP\', \'UDP\']', rule: "self.all(l, l.protocol in ['TCP', 'UDP']  ? (!has(l.hostname) || l.hostname == '') : true)" },
+        { message: 'Listener name must be unique within the Gateway', rule: 'self.all(l1, self.exists_one(l2, l1.name == l2.name))' },
+        { message: 'Combination of port, protocol and hostname must be unique for each listener', rule: "self.all(l1, self.exists_one(l2, l1.port == l2.port && l1.protocol == l2.protocol && (has(l1.hostname) && has(l2.hostname) ? l1.hostname == l2.hostname : !has(l1.hostname) && !has(l2.hostname))))" },
+      ] },
+      addresses: { type: 'array', maxItems: 16, items: { type: 'object', properties: { type: { type: 'string', maxLength: 253, pattern: '^Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/[A-Za-z0-9\\/\\-._~%!$&\'()*+,;=:]+$' }, value: { type: 'string', maxLength: 253 } }, 'x-kubernetes-validations': [{ message: 'Hostname value must only contain valid characters (matching ^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)', rule: "self.type == 'Hostname' ? self.value.matches(r\"\"\"^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\"\"\"): true" }, { rule: "self.type == 'IPAddress' ? isIP(self.value) : true", message: 'IPAddress value must be an IP address' }] } },
+    } } } };
+    expect(schemaRuleErrors(schema, 'p')).toEqual([]);
+    const tree = compileSchemaRules(schema)!;
+    const obj = { spec: { gatewayClassName: 'a', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, tls: { mode: 'Terminate' } }, { name: 'http', protocol: 'HTTP', port: 80 }], addresses: [{ type: 'Hostname', value: 'Bad_Host' }, { type: 'IPAddress', value: '1.2.3.4' }] } };
+    expect(validateRules(tree, obj, { spec: { gatewayClassName: 'b' } }).map((e) => `${e.field}: ${e.message}`)).toEqual([
+      'spec.gatewayClassName: Invalid value: "string": Value is immutable',
+      `spec.listeners: Invalid value: "array": tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']`,
+      'spec.listeners: Invalid value: "array": Listener name must be unique within the Gateway',
+      'spec.listeners: Invalid value: "array": Combination of port, protocol and hostname must be unique for each listener',
+      expect.stringMatching(/^spec\.addresses\[0\]: Invalid value: "object": Hostname value must only contain valid characters/),
+    ]);
+    const good = { spec: { gatewayClassName: 'b', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }, { name: 'https', protocol: 'HTTPS', port: 443, hostname: 'example.com', tls: { mode: 'Terminate' } }], addresses: [{ type: 'Hostname', value: '*.example.com' }] } };
+    expect(validateRules(tree, good, { spec: { gatewayClassName: 'b' } })).toEqual([]);
+  });
+});
+
 describe('CRD-time checks of rules', () => {
   it('refuses a rule that does not compile with the ValidationRule and cel-go\'s error', () => {
     const errs = schemaRuleErrors(spec({ x: { type: 'integer' } }, [{ rule: 'self.z == 100' }]), 'spec.versions[0].schema.openAPIV3Schema');

@@ -8,7 +8,6 @@
  * format.
  */
 import { Environment, EvaluationError, Optional } from '@marcbachmann/cel-js';
-import { isIP } from 'node:net';
 import { Quantity, compareQuantity, parseQuantity } from '../meta/quantity';
 import { re2Find, re2FindAll, re2Test } from './re2';
 import { IpValue, CidrValue, parseIp, parseCidr } from './net';
@@ -332,9 +331,4 @@ export function registerKubernetesLibraries(env: Environment): Environment {
   registerQuantity(env);
   registerFormat(env);
   return env;
-}
-
-/** isIPAddress reports whether s is an IPv4 or IPv6 address (used by the format library). */
-export function isIPAddress(s: string): boolean {
-  return isIP(s) !== 0;
 }

@@ -36,8 +36,8 @@ export function compileValidators(): number {
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return 0;
   fs.rmSync(PRECOMPILED_DIR, { recursive: true, force: true });
   fs.mkdirSync(PRECOMPILED_DIR, { recursive: true });
-  const full = new Ajv({ ...BUILTIN_AJV_OPTIONS, code: { source: true } });
-  const quick = new Ajv({ ...QUICK_AJV_OPTIONS, code: { source: true } });
+  const full = new Ajv({ ...BUILTIN_AJV_OPTIONS, code: { ...BUILTIN_AJV_OPTIONS.code, source: true } });
+  const quick = new Ajv({ ...QUICK_AJV_OPTIONS, code: { ...QUICK_AJV_OPTIONS.code, source: true } });
   const done = new Set<string>();
   for (const def of builtinResources()) {
     if (!def.definitionName || def.review || done.has(def.definitionName)) continue;

@@ -7,9 +7,12 @@ import { isPlainObject as isRecord } from './meta/json';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { LRUCache } from 'lru-cache';
 import { propertiesOf } from './crd-schema';
+import { re2RegExpEngine } from './cel/re2';
 import type { JSONSchema } from './types';
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, logger: false, unicodeRegExp: false });
+// Patterns compile with RE2, as Go's regexp does in kube-apiserver: RE2 syntax such as (?i)
+// works, and matching is linear in the input whatever the pattern.
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, logger: false, unicodeRegExp: false, code: { regExp: re2RegExpEngine } });
 const FORMATS = customResourceFormats();
 for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: check });
 

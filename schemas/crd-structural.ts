@@ -4,6 +4,7 @@
  * invariants and completeness of pkg/apiserver/schema, list and map types, the shape of
  * x-kubernetes-validations rules, and defaults (valid for their schema, no unknown fields).
  */
+import { re2SyntaxError } from './cel/re2';
 import { isPlainObject as isRecord } from './meta/json';
 import { customResourceSchemaErrors } from './schema-validation';
 import { forbiddenField, invalidValue, required } from './meta/object-meta';
@@ -162,8 +163,8 @@ function validateListAndMapTypes(s: JSONSchema, path: string): FieldError[] {
   return errs;
 }
 
-// validateCELRules checks the shape of x-kubernetes-validations; the rules themselves are not
-// evaluated by nodeless (the CRD strategy warns about them).
+// validateCELRules checks the shape of x-kubernetes-validations; the rules are compiled by
+// schemaRuleErrors (cel/crd-rules.ts) once the schema is otherwise valid.
 function validateCELRules(s: JSONSchema, path: string): FieldError[] {
   const rules = s['x-kubernetes-validations'];
   if (rules === undefined) return [];
@@ -212,11 +213,9 @@ function validateStructural(s: JSONSchema, path: string, level: Level): FieldErr
   const skipFirstAllOfAnyOf = allOf.length > 0 && isRecord(allOf[0]) && isIntOrStringAnyOf(allOf[0].anyOf);
   errs.push(...validateValueValidation(s, path, skipAnyOf, skipFirstAllOfAnyOf));
   if (typeof s.pattern === 'string') {
-    try {
-      new RegExp(s.pattern);
-    } catch (err) {
-      errs.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${(err as Error).message}`));
-    }
+    // kube-apiserver compiles patterns with Go's regexp, so RE2 decides what is valid.
+    const why = re2SyntaxError(s.pattern);
+    if (why) errs.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${why}`));
   }
   const checkMetadata = level === 'root' || embeddedResource;
   if (embeddedResource && s.type !== 'object') {
@@ -340,24 +339,4 @@ function validateDefaults(s: JSONSchema, path: string, resourceRoot: JSONSchema,
     if (isRecord(p)) errs.push(...validateDefaults(p, `${path}.properties[${k}]`, resourceRoot, insideMeta || meta));
   }
   return errs;
-}
-
-/** celRuleLocations lists where a schema carries x-kubernetes-validations rules, as field paths under base. */
-export function celRuleLocations(s: unknown, base: string): string[] {
-  const out: string[] = [];
-  const visit = (x: unknown, path: string) => {
-    if (!isRecord(x)) return;
-    const rules = x['x-kubernetes-validations'];
-    if (Array.isArray(rules)) rules.forEach((r, i) => out.push(`${path}.x-kubernetes-validations[${i}]${isRecord(r) && typeof r.rule === 'string' ? ` (${JSON.stringify(r.rule)})` : ''}`));
-    for (const [k, v] of Object.entries(propertiesOf(x))) visit(v, `${path}.properties[${k}]`);
-    if (isRecord(x.items)) visit(x.items, `${path}.items`);
-    if (isRecord(x.additionalProperties)) visit(x.additionalProperties, `${path}.additionalProperties`);
-    for (const k of VALUE_VALIDATIONS) {
-      const v = x[k];
-      if (Array.isArray(v)) v.forEach((y, i) => visit(y, `${path}.${k}[${i}]`));
-      else if (isRecord(v)) visit(v, `${path}.${k}`);
-    }
-  };
-  visit(s, base);
-  return out;
 }

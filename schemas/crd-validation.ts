@@ -9,6 +9,7 @@ import { isPlainObject as isRecord } from './meta/json';
 import { forbiddenField, invalidValue, nameErrors, required } from './meta/object-meta';
 import { propertiesOf } from './crd-schema';
 import { notSupported, validateSchema } from './crd-structural';
+import { schemaRuleErrors } from './cel/crd-rules';
 import { compileJSONPath } from './jsonpath';
 import type { FieldError, JSONSchema, KubeObject } from './types';
 
@@ -157,7 +158,12 @@ function validateVersion(v: CRDVersion, path: string): FieldError[] {
   if (v.deprecationWarning === '') errs.push(invalid(`${path}.deprecationWarning`, '', 'must not be an empty string'));
   const schema = v.schema?.openAPIV3Schema;
   if (!isRecord(schema)) errs.push(required(`${path}.schema.openAPIV3Schema`));
-  else errs.push(...validateSchema(schema, `${path}.schema.openAPIV3Schema`, v.subresources?.status !== undefined && v.subresources?.status !== null));
+  else {
+    const schemaErrs = validateSchema(schema, `${path}.schema.openAPIV3Schema`, v.subresources?.status !== undefined && v.subresources?.status !== null);
+    errs.push(...schemaErrs);
+    // Rules are compiled (and their cost estimated) only on a schema that is otherwise valid, as kube does.
+    if (!schemaErrs.length) errs.push(...schemaRuleErrors(schema, `${path}.schema.openAPIV3Schema`));
+  }
   const scale = v.subresources?.scale;
   if (scale) {
     const sub = `${path}.subresources`;

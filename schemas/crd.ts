@@ -9,7 +9,7 @@
  */
 import { isPlainObject as isRecord, valueAt } from './meta/json';
 import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, validateStructure } from './crd-schema';
-import { celRuleLocations } from './crd-structural';
+import { compileSchemaRules, validateRules } from './cel/crd-rules';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { objectStrategy, statusStrategy } from './kinds/strategy';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
@@ -113,19 +113,6 @@ export function setCondition(crd: KubeObject, condition: CRDCondition, now: Date
   existing.message = condition.message;
 }
 
-/**
- * celRules lists where a CRD carries x-kubernetes-validations rules (field path and rule), which
- * nodeless does not evaluate and so reports instead of ignoring them silently.
- */
-export function celRules(crd: KubeObject): string[] {
-  return (specOf(crd).versions ?? []).flatMap((v, i) => celRuleLocations(v.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`));
-}
-
-/** celWarning is the warning text for a CRD's unenforced rules. */
-export function celWarning(rules: string[]): string {
-  return `x-kubernetes-validations (CEL) rules are not enforced by nodeless: ${rules.join(', ')}`;
-}
-
 // ---- custom resources -----------------------------------------------------------------------
 
 /** CustomResourceVersion is the ResourceDefinition of one served version of a CRD. */
@@ -222,7 +209,13 @@ function versionDefinition(
   const subresources: ResourceDefinition['subresources'] = {};
   if (v.subresources?.status !== undefined && v.subresources.status !== null) subresources.status = true;
   if (scaleSubresource) subresources.scale = scaleSubresource;
-  const validate = (obj: KubeObject) => [...validateStructure(obj, schema), ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : [])];
+  // CEL rules are compiled here, once per CRD version, and evaluated on every write.
+  const rules = compileSchemaRules(schema);
+  const validate = (obj: KubeObject, old?: KubeObject) => [
+    ...validateStructure(obj, schema),
+    ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : []),
+    ...(rules ? validateRules(rules, obj, old) : []),
+  ];
   const apiVersion = `${group}/${v.name}`;
   const storageApiVersion = `${group}/${storage.version}`;
   const defaulted = hasDefaults(schema);

@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { compileCustomResourceSchema } from './crd-ajv';
+import { re2RegExpEngine } from './cel/re2';
 import type { FieldError, KubeObject, ResourceDefinition } from './types';
 import { invalidValue, renderValue } from './meta/object-meta';
 
 /** BUILTIN_AJV_OPTIONS are the options of the validator that collects every error of a built-in kind. */
-export const BUILTIN_AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: false, logger: false } as const;
+export const BUILTIN_AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: false, logger: false, code: { regExp: re2RegExpEngine } } as const;
 /** QUICK_AJV_OPTIONS are those of the validator that stops at the first error. */
-export const QUICK_AJV_OPTIONS = { strict: false, allErrors: false, validateFormats: false, logger: false } as const;
+export const QUICK_AJV_OPTIONS = { strict: false, allErrors: false, validateFormats: false, logger: false, code: { regExp: re2RegExpEngine } } as const;
 
 /**
  * PRECOMPILED_DIR holds the built-in kinds' validators as standalone modules, written by

@@ -6,7 +6,6 @@
  * reports Established; it re-registers when the spec changes and unregisters when versions stop
  * being served. A deleted CRD is held (Terminating) until the controller has deleted all its
  * custom resources; then it removes the cleanup finalizer and the CRD goes, and so do its paths.
- * x-kubernetes-validations rules, which nodeless does not evaluate, are reported as Warning events.
  */
 import { WorkQueue } from '../../controllers/runtime/work-queue';
 import type { Registry } from '../registry/generic-registry';
@@ -14,8 +13,6 @@ import type { ResourceTable } from '../registry/resource-table';
 import { StatusError } from '../../schemas/meta/status-error';
 import {
   CUSTOM_RESOURCE_CLEANUP_FINALIZER,
-  celRules,
-  celWarning,
   conditionOf,
   customResourceVersions,
   setCondition,
@@ -49,7 +46,6 @@ export class CustomResourceDefinitionController {
   private readonly abort = new AbortController();
   private readonly served = new Map<string, Served>();
   private readonly terminating = new Set<string>();
-  private readonly warnedGeneration = new Map<string, number>();
   /** groupOf remembers each CRD's group, so that its deletion frees names for the others. */
   private readonly groupOf = new Map<string, string>();
   private readonly queue: WorkQueue;
@@ -130,7 +126,6 @@ export class CustomResourceDefinitionController {
       const group = this.groupOf.get(name);
       this.unserve(name);
       this.terminating.delete(name);
-      this.warnedGeneration.delete(name);
       this.groupOf.delete(name);
       if (group) await this.requeueGroup(group, name);
       return false;
@@ -157,7 +152,6 @@ export class CustomResourceDefinitionController {
       });
       if (namesChanged) await this.requeueGroup(specOf(crd).group ?? '', name);
     }
-    await this.warnAboutRules(crd);
     return false;
   }
 
@@ -324,39 +318,6 @@ export class CustomResourceDefinitionController {
     } catch (err) {
       if (err instanceof StatusError && err.code === 404) return undefined;
       throw err;
-    }
-  }
-
-  // warnAboutRules records, once per generation, that the CRD's CEL rules are not enforced.
-  private async warnAboutRules(crd: KubeObject): Promise<void> {
-    const name = crd.metadata!.name!;
-    const generation = crd.metadata?.generation ?? 0;
-    if (this.warnedGeneration.get(name) === generation) return;
-    this.warnedGeneration.set(name, generation);
-    const rules = celRules(crd);
-    if (!rules.length) return;
-    this.log({ level: 'warn', msg: 'x-kubernetes-validations rules are not enforced', crd: name, rules });
-    const eventDef = this.resources.lookup('', 'v1', 'events');
-    if (!eventDef) return;
-    const now = this.now();
-    const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    try {
-      await this.registry.create(eventDef, 'default', {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: `${name}.${now.getTime().toString(16)}`, namespace: 'default' },
-        involvedObject: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name, uid: crd.metadata?.uid, resourceVersion: crd.metadata?.resourceVersion },
-        reason: 'UnsupportedValidationRules',
-        message: celWarning(rules),
-        type: 'Warning',
-        source: { component: 'apiextensions-apiserver' },
-        reportingComponent: 'apiextensions-apiserver',
-        firstTimestamp: time,
-        lastTimestamp: time,
-        count: 1,
-      });
-    } catch (err) {
-      this.log({ level: 'error', msg: 'could not record CEL warning event', crd: name, error: String(err) });
     }
   }
 }

@@ -3,6 +3,7 @@
  * measured in the same run; pass section names (e.g. `npm run bench -- store`) to run some.
  * BENCH_SCALE (default 1) shrinks or grows the workloads.
  */
+import { runCelBench } from './cel-bench';
 import { runCrdBench } from './crd-bench';
 import { runDeploymentBench } from './deployment-bench';
 import { runEndpointsBench } from './endpoints-bench';
@@ -21,6 +22,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   store: runStoreBench,
   http: runHttpBench,
   crd: runCrdBench,
+  cel: runCelBench,
   freeze: runFreezeBench,
   soak: runSoakBench,
   informer: runInformerBench,

@@ -27,6 +27,7 @@ import { resourceQuotaAdmission } from './registry/resource-quota-admission';
 import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
 import { ResourceTable } from './registry/resource-table';
+import { WebhookAdmission } from './admission/webhook-admission';
 import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
@@ -73,6 +74,8 @@ export interface Nodeless {
   controllers?: ControllerManager;
   /** podLogs is where an in-process instance scheduler serves pods/log from */
   podLogs: PodLogRegistry;
+  /** webhooks is the admission webhook plugin (its configuration caches) */
+  webhooks: WebhookAdmission;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -94,9 +97,14 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(runtimeClassAdmission(registry, resources));
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
+  // Webhooks follow the built-in plugins and precede quota, as kube's plugin order has them.
+  const webhooks = new WebhookAdmission(registry, resources, { log: options.log });
+  registry.admission.use(webhooks.plugin());
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
   await bootstrap(registry, resources);
+  webhooks.start();
+  await webhooks.waitForSync();
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
   const podLogs = new PodLogRegistry();
@@ -144,6 +152,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     client,
     controllers,
     podLogs,
+    webhooks,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
@@ -157,6 +166,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     },
     async close() {
       controllers?.stop();
+      webhooks.stop();
       crds.stop();
       if (server) {
         server.closeAllConnections();

@@ -251,6 +251,9 @@ export class WebhookAdmission {
     }
     if (JSON.stringify(patched) === JSON.stringify(sent)) return false;
     const back = convert(patched as KubeObject, seenAs, attrs.resource);
+    // What a webhook added is defaulted as kube decodes the patched object (an added container
+    // gets its terminationMessagePolicy).
+    attrs.resource.defaults?.(back);
     const target = attrs.object as Record<string, unknown>;
     for (const k of Object.keys(target)) delete target[k];
     Object.assign(target, back);

@@ -19,6 +19,7 @@ import { ConfigCache } from './config-cache';
 import { matchingResource, storageKey, type RuleWithOperations } from './webhook-rules';
 import { WebhookCallError, callWebhook, type ServiceResolver, type WebhookClientConfig } from './webhook-client';
 import { serviceResolver } from './service-resolver';
+import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
 
 /** Webhook is one entry of a configuration's webhooks (defaults applied at storage). */
 export interface Webhook {
@@ -115,7 +116,7 @@ export class WebhookAdmission {
     this.validating = new ConfigCache(registry, () => resources.lookup('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations'), this.log);
     this.resolve = options.resolve ?? serviceResolver(registry, resources);
     this.uid = options.uid ?? randomUUID;
-    this.matchConditions = options.matchConditions;
+    this.matchConditions = options.matchConditions ?? celMatchConditions;
   }
 
   /** start feeds the caches; stop ends them. */
@@ -203,11 +204,10 @@ export class WebhookAdmission {
     const request = this.request(attrs, seenAs);
     if (hook.matchConditions?.length) {
       try {
-        if (!this.matchConditions) throw new Error('matchConditions need the CEL engine, which this server does not have');
-        if (!this.matchConditions(hook.matchConditions, request, namespaceObject)) return undefined;
+        if (!this.matchConditions!(hook.matchConditions, request, namespaceObject)) return undefined;
       } catch (err) {
         if (ignore) return undefined;
-        throw internalCallError(hook.name, `failed to evaluate match conditions: ${(err as Error).message}`, false);
+        throw internalCallError(hook.name, (err as Error).message);
       }
     }
     let review: KubeObject;
@@ -312,6 +312,26 @@ export class WebhookAdmission {
   }
 }
 
+/**
+ * celMatchConditions evaluates matchConditions with the CEL engine as kube does: any false
+ * condition means no match (even when another failed); otherwise the first error is thrown.
+ */
+export function celMatchConditions(conditions: MatchCondition[], request: AdmissionRequest): boolean {
+  const activation = celActivation({ object: request.object, oldObject: request.oldObject, request, authorizer: null });
+  let failure: Error | undefined;
+  for (const c of conditions) {
+    try {
+      const result = evaluateAdmissionCel(c.expression, 'webhook', activation);
+      if (typeof result !== 'boolean') throw new Error(`expected a bool result, got ${typeof result}`);
+      if (!result) return false;
+    } catch (err) {
+      failure ??= new Error(`expression '${c.name}' resulted in error: ${(err as Error).message}`);
+    }
+  }
+  if (failure) throw failure;
+  return true;
+}
+
 /** AdmissionResponse is the response of an AdmissionReview. */
 interface AdmissionResponse {
   uid: string;
@@ -349,8 +369,8 @@ export function convert(obj: KubeObject, from: ResourceDefinition, to: ResourceD
 
 // internalCallError is kube's InternalError for a webhook that could not be called (or whose
 // answer could not be used) under failurePolicy Fail.
-function internalCallError(name: string, why: string, prefix = true): StatusError {
-  const message = prefix ? `failed calling webhook "${name}": ${why}` : why;
+function internalCallError(name: string, why: string): StatusError {
+  const message = `failed calling webhook "${name}": ${why}`;
   return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
 }
 

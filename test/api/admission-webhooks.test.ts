@@ -261,3 +261,30 @@ test('webhook configurations themselves are never sent to webhooks, so a webhook
   }
   await t.api.post(`/api/v1/namespaces/${ns}/configmaps`).send(configMap('d')).expect(201);
 });
+
+test('matchConditions in CEL decide whether a webhook is called; an error fails closed under Fail and is skipped under Ignore', async () => {
+  const ns = await newNamespace('conditions');
+  hooks.handle('/cond', (r) => deny(r, 'matched'));
+  await install('validating', 'cond.example.com', [
+    webhook('cond.example.com', ns, '/cond', {
+      matchConditions: [
+        { name: 'is-create', expression: "request.operation == 'CREATE'" },
+        { name: 'marked', expression: "has(object.metadata.labels) && 'check' in object.metadata.labels" },
+      ],
+    }),
+  ]);
+  const res = await t.api.post(`/api/v1/namespaces/${ns}/configmaps`).send(configMap('m', {}, { check: 'yes' })).expect(400);
+  expect(res.body.message).toBe('admission webhook "cond.example.com" denied the request: matched');
+  await t.api.post(`/api/v1/namespaces/${ns}/configmaps`).send(configMap('unmarked')).expect(201);
+  // UPDATE: the first condition is false, so the webhook is not called.
+  await t.api.put(`/api/v1/namespaces/${ns}/configmaps/unmarked`).send(configMap('unmarked', {}, { check: 'yes' })).expect(200);
+  const ns2 = await newNamespace('conditions-error');
+  await install('validating', 'cond-error.example.com', [webhook('cond-error.example.com', ns2, '/cond', { matchConditions: [{ name: 'missing-key', expression: "object.data['nope'] == 'x'" }] })]);
+  const failed = await t.api.post(`/api/v1/namespaces/${ns2}/configmaps`).send(configMap('e', { a: 'b' })).expect(500);
+  expect(failed.body.message).toMatch(/^Internal error occurred: failed calling webhook "cond-error.example.com": expression 'missing-key' resulted in error: /);
+  const ns3 = await newNamespace('conditions-ignore');
+  await install('validating', 'cond-ignore.example.com', [
+    webhook('cond-ignore.example.com', ns3, '/cond', { failurePolicy: 'Ignore', matchConditions: [{ name: 'missing-key', expression: "object.data['nope'] == 'x'" }] }),
+  ]);
+  await t.api.post(`/api/v1/namespaces/${ns3}/configmaps`).send(configMap('e', { a: 'b' })).expect(201);
+});

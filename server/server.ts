@@ -28,6 +28,7 @@ import { runtimeClassAdmission } from './registry/runtime-class';
 import { serviceAccountAdmission } from './registry/service-account-admission';
 import { ResourceTable } from './registry/resource-table';
 import { WebhookAdmission } from './admission/webhook-admission';
+import { ValidatingAdmissionPolicyAdmission } from './admission/validating-admission-policy';
 import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
@@ -76,6 +77,8 @@ export interface Nodeless {
   podLogs: PodLogRegistry;
   /** webhooks is the admission webhook plugin (its configuration caches) */
   webhooks: WebhookAdmission;
+  /** policies is the ValidatingAdmissionPolicy plugin (its policy and binding caches, its audit record) */
+  policies: ValidatingAdmissionPolicyAdmission;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -98,13 +101,17 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
   // Webhooks follow the built-in plugins and precede quota, as kube's plugin order has them.
+  // Policies validate before the validating webhooks (they have no admit step).
+  const policies = new ValidatingAdmissionPolicyAdmission(registry, resources, { log: options.log });
+  registry.admission.use(policies.plugin());
   const webhooks = new WebhookAdmission(registry, resources, { log: options.log });
   registry.admission.use(webhooks.plugin());
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
   await bootstrap(registry, resources);
   webhooks.start();
-  await webhooks.waitForSync();
+  policies.start();
+  await Promise.all([webhooks.waitForSync(), policies.waitForSync()]);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
   const podLogs = new PodLogRegistry();
@@ -153,6 +160,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     controllers,
     podLogs,
     webhooks,
+    policies,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
@@ -167,6 +175,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     async close() {
       controllers?.stop();
       webhooks.stop();
+      policies.stop();
       crds.stop();
       if (server) {
         server.closeAllConnections();

@@ -287,29 +287,34 @@ export class WebhookAdmission {
   }
 
   private request(attrs: AdmissionAttributes, seenAs: ResourceDefinition): AdmissionRequest {
-    const def = attrs.resource;
-    const user = attrs.userInfo ?? SERVER_USER;
-    const req: AdmissionRequest = {
-      uid: this.uid(),
-      kind: { group: seenAs.group, version: seenAs.version, kind: seenAs.kind },
-      resource: { group: seenAs.group, version: seenAs.version, resource: seenAs.plural },
-      requestKind: { group: def.group, version: def.version, kind: def.kind },
-      requestResource: { group: def.group, version: def.version, resource: def.plural },
-      name: attrs.name || undefined,
-      namespace: attrs.namespace || undefined,
-      operation: attrs.operation,
-      userInfo: { username: user.username, uid: user.uid, groups: user.groups },
-      object: attrs.object ? convert(attrs.object, def, seenAs) : null,
-      oldObject: attrs.oldObject ? convert(attrs.oldObject, def, seenAs) : null,
-      dryRun: attrs.dryRun,
-      options: attrs.options ?? null,
-    };
-    if (attrs.subresource) {
-      req.subResource = attrs.subresource;
-      req.requestSubResource = attrs.subresource;
-    }
-    return req;
+    return admissionRequest(attrs, seenAs, this.uid());
   }
+}
+
+/** admissionRequest is the AdmissionReview request of a write, with the object served as seenAs (the version a rule matched). */
+export function admissionRequest(attrs: AdmissionAttributes, seenAs: ResourceDefinition, uid: string): AdmissionRequest {
+  const def = attrs.resource;
+  const user = attrs.userInfo ?? SERVER_USER;
+  const req: AdmissionRequest = {
+    uid,
+    kind: { group: seenAs.group, version: seenAs.version, kind: seenAs.kind },
+    resource: { group: seenAs.group, version: seenAs.version, resource: seenAs.plural },
+    requestKind: { group: def.group, version: def.version, kind: def.kind },
+    requestResource: { group: def.group, version: def.version, resource: def.plural },
+    name: attrs.name || undefined,
+    namespace: attrs.namespace || undefined,
+    operation: attrs.operation,
+    userInfo: { username: user.username, uid: user.uid, groups: user.groups },
+    object: attrs.object ? convert(attrs.object, def, seenAs) : null,
+    oldObject: attrs.oldObject ? convert(attrs.oldObject, def, seenAs) : null,
+    dryRun: attrs.dryRun,
+    options: attrs.options ?? null,
+  };
+  if (attrs.subresource) {
+    req.subResource = attrs.subresource;
+    req.requestSubResource = attrs.subresource;
+  }
+  return req;
 }
 
 /**

@@ -288,3 +288,17 @@ test('matchConditions in CEL decide whether a webhook is called; an error fails 
   ]);
   await t.api.post(`/api/v1/namespaces/${ns3}/configmaps`).send(configMap('e', { a: 'b' })).expect(201);
 });
+
+test('a webhook configuration whose matchConditions do not compile is refused with 422', async () => {
+  const res = await t.api
+    .post(VWC)
+    .send({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'broken-conditions' },
+      webhooks: [webhook('broken.example.com', 'default', '/x', { matchConditions: [{ name: 'bad', expression: 'object.metadata.name ==' }] })],
+    })
+    .expect(422);
+  expect(res.body.details.causes[0].field).toBe('webhooks[0].matchConditions[0].expression');
+  expect(res.body.details.causes[0].message).toMatch(/^Invalid value: "object.metadata.name ==": compilation failed: ERROR: <input>:1:\d+: Syntax error: /);
+});

@@ -4,6 +4,7 @@
  * aggregated discovery document. Each kind's facts and behaviour live in its file in kinds/;
  * this file puts them in the order discovery lists them.
  */
+import * as admissionPolicy from './kinds/admission-policy';
 import * as cluster from './kinds/cluster';
 import { configMap } from './kinds/configmap';
 import { controllerRevision } from './kinds/controllerrevision';
@@ -61,6 +62,7 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
   rbac.clusterRoleBinding, rbac.clusterRole, rbac.roleBinding, rbac.role,
   storage.csiDriver, storage.csiNode, storage.csiStorageCapacity, storage.storageClass, storage.volumeAttachment,
   cluster.mutatingWebhookConfiguration, cluster.validatingWebhookConfiguration,
+  admissionPolicy.validatingAdmissionPolicy, admissionPolicy.validatingAdmissionPolicyBinding,
   customResourceDefinition,
   cluster.priorityClass,
   cluster.lease,

@@ -531,3 +531,26 @@ export const endpointSliceColumns = (): TableColumn[] => [
   col('Endpoints', 'string', 'Addresses of the slice.', (o) => moreList(list(o.endpoints).flatMap((e) => (Array.isArray(e.addresses) ? e.addresses.map(text) : [])), 3, '<unset>')),
   ageColumn(),
 ];
+
+/** validatingAdmissionPolicyColumns are kube's printer columns for admissionregistration.k8s.io/validatingadmissionpolicies. */
+export const validatingAdmissionPolicyColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('Validations', 'integer', 'Validations indicates the number of validation rules defined in this configuration', (o) => list(path(o, 'spec', 'validations')).length),
+  col('ParamKind', 'string', 'ParamKind specifies the kind of resources used to parameterize this policy', (o) => {
+    const pk = path(o, 'spec', 'paramKind') as { apiVersion?: string; kind?: string } | undefined;
+    return pk ? `${pk.apiVersion ?? ''}/${pk.kind ?? ''}` : '<unset>';
+  }),
+  ageColumn(),
+];
+
+/** validatingAdmissionPolicyBindingColumns are kube's printer columns for admissionregistration.k8s.io/validatingadmissionpolicybindings. */
+export const validatingAdmissionPolicyBindingColumns = (): TableColumn[] => [
+  nameColumn(),
+  col('PolicyName', 'string', 'PolicyName indicates the policy definition which the policy binding binded to', (o) => text(path(o, 'spec', 'policyName'))),
+  col('ParamRef', 'string', 'ParamRef indicates the param resource which sets the configration param', (o) => {
+    const ref = path(o, 'spec', 'paramRef') as { namespace?: string; name?: string } | undefined;
+    if (!ref?.name) return '<unset>';
+    return ref.namespace ? `${ref.namespace}/${ref.name}` : `*/${ref.name}`;
+  }),
+  ageColumn(),
+];

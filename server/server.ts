@@ -37,6 +37,8 @@ import { ResourceTable } from './registry/resource-table';
 import { repairServiceIPs, serviceAllocation } from './registry/service-allocation';
 import { ServiceIPRange } from './registry/service-ip-range';
 import { DEFAULT_INGRESS_CLASS, INGRESS_CONTROLLER } from '../controllers/networking/load-balancer-pool';
+import { WebhookAdmission } from './admission/webhook-admission';
+import { ValidatingAdmissionPolicyAdmission } from './admission/validating-admission-policy';
 import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
@@ -93,6 +95,10 @@ export interface Nodeless {
   podLogs: PodLogRegistry;
   /** serviceIPs is the service cluster IP range and what of it Services hold */
   serviceIPs: ServiceIPRange;
+  /** webhooks is the admission webhook plugin (its configuration caches) */
+  webhooks: WebhookAdmission;
+  /** policies is the ValidatingAdmissionPolicy plugin (its policy and binding caches, its audit record) */
+  policies: ValidatingAdmissionPolicyAdmission;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -118,6 +124,12 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(budgetAdmission(registry, resources, { catalog: tuned.catalog, sizing: tuned.sizing, minimumSeconds: tuned.billing?.minimumSeconds }));
   for (const plugin of storageAdmission(registry, resources)) registry.admission.use(plugin);
   registry.admission.use(defaultIngressClassAdmission(registry, resources));
+  // Webhooks follow the built-in plugins and precede quota, as kube's plugin order has them.
+  // Policies validate before the validating webhooks (they have no admit step).
+  const policies = new ValidatingAdmissionPolicyAdmission(registry, resources, { log: options.log });
+  registry.admission.use(policies.plugin());
+  const webhooks = new WebhookAdmission(registry, resources, { log: options.log });
+  registry.admission.use(webhooks.plugin());
   // Quota charges what every other plugin accepted, so it comes last.
   registry.admission.use(resourceQuotaAdmission(registry, resources));
   const serviceIPs = new ServiceIPRange(options.serviceClusterIPRange);
@@ -128,6 +140,9 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     options.log?.({ level: 'warning', msg: 'stored Services hold cluster IPs outside the range or twice', range: serviceIPs.cidr, outOfRange: repaired.outOfRange.slice(0, 20), duplicates: repaired.duplicates.slice(0, 20) });
   }
   await bootstrap(registry, resources, serviceIPs.first);
+  webhooks.start();
+  policies.start();
+  await Promise.all([webhooks.waitForSync(), policies.waitForSync()]);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
   let temporaryVolumesDir: string | undefined;
@@ -179,6 +194,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     controllers,
     podLogs,
     serviceIPs,
+    webhooks,
+    policies,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
@@ -192,6 +209,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     },
     async close() {
       controllers?.stop();
+      webhooks.stop();
+      policies.stop();
       crds.stop();
       if (server) {
         server.closeAllConnections();

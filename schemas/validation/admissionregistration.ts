@@ -11,13 +11,15 @@
  * | Validating/MutatingWebhookConfiguration | namespaceSelector and objectSelector valid label selectors | yes |
  * | Validating/MutatingWebhookConfiguration | clientConfig: exactly one of url and service; url https with a host, no user, query or fragment; service name and namespace (reported swapped, as kube does), port 1-65535, path segments subdomains | yes |
  * | Validating/MutatingWebhookConfiguration | admissionReviewVersions required, DNS-1035 labels, no duplicates, one of v1/v1beta1 | yes |
- * | Validating/MutatingWebhookConfiguration | caBundle PEM; matchConditions CEL expressions | no |
+ * | Validating/MutatingWebhookConfiguration | matchConditions: names required and unique, CEL expressions compile | yes |
+ * | Validating/MutatingWebhookConfiguration | caBundle PEM | no |
  * | Validating/MutatingWebhookConfiguration | update: side effects / review versions relaxed when the stored webhook already had them | no (an update is validated as a create) |
  */
 import type { FieldError, KubeObject } from '../types';
 import { duplicate, invalidGo, invalidValue, isObj, isSet, listAt, notSupported, objAt, portNumErrors, required, str, type Obj } from './field-errors';
 import { nameErrors } from '../meta/object-meta';
 import { selectorErrors } from './workload-fields';
+import { admissionCelError } from '../admission-cel';
 
 const OPERATIONS = ['*', 'CONNECT', 'CREATE', 'DELETE', 'UPDATE'];
 const SCOPES = ['*', 'Cluster', 'Namespaced'];
@@ -155,6 +157,29 @@ function webhookErrors(hook: Obj, field: string, mutating: boolean): FieldError[
   else if (hasURL) errs.push(...urlErrors(String(cc.url), `${field}.clientConfig.url`));
   else errs.push(...serviceErrors(svc ?? {}, `${field}.clientConfig.service`));
   errs.push(...reviewVersionErrors(listAt(hook, 'admissionReviewVersions').map(String), `${field}.admissionReviewVersions`));
+  errs.push(...matchConditionErrors(hook, field));
+  return errs;
+}
+
+// matchConditionErrors: each condition has a unique name and a CEL expression that compiles in
+// the webhook environment (object, oldObject, request, authorizer), as kube checks at create.
+function matchConditionErrors(hook: Obj, field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const names = new Set<string>();
+  listAt(hook, 'matchConditions').forEach((c, i) => {
+    const at = `${field}.matchConditions[${i}]`;
+    const name = str(c, 'name');
+    if (!name) errs.push(required(`${at}.name`));
+    else if (names.has(name)) errs.push(duplicate(`${at}.name`, name));
+    names.add(name);
+    const expression = str(c, 'expression');
+    if (!expression) {
+      errs.push(required(`${at}.expression`));
+      return;
+    }
+    const err = admissionCelError(expression, 'webhook');
+    if (err) errs.push(invalidValue(`${at}.expression`, expression, `compilation failed: ${err}`));
+  });
   return errs;
 }
 

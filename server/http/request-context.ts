@@ -4,7 +4,8 @@
  * CreateOptions, UpdateOptions and PatchOptions and validates them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FieldError, KubeObject, ResourceDefinition } from '../../schemas/types';
+import type { FieldError, KubeObject, ResourceDefinition, UserInfo } from '../../schemas/types';
+import { addWarnings } from './respond';
 import type { ListQuery, Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
 import { SelectorError, parseFieldSelector, parseLabelSelector } from '../../schemas/meta/selectors';
@@ -34,10 +35,19 @@ export function subresourceOf(ctx: RequestContext): 'status' | 'finalize' | 'app
   return s === 'status' || s === 'finalize' || s === 'approval' || s === 'ephemeralcontainers' ? s : undefined;
 }
 
-/** writeOptions reads dryRun and fieldManager, and the User-Agent that names a manager by default. */
-export function writeOptions(ctx: RequestContext): { dryRun: boolean; fieldManager?: string; userAgent?: string } {
+/**
+ * writeOptions reads dryRun and fieldManager, and the User-Agent that names a manager by default;
+ * it carries the request's user to admission and sends admission's warnings as Warning headers.
+ */
+export function writeOptions(ctx: RequestContext): { dryRun: boolean; fieldManager?: string; userAgent?: string; user?: UserInfo; addWarning: (w: string) => void } {
   const fieldManager = ctx.query.get('fieldManager') ?? undefined;
-  return { dryRun: ctx.query.getAll('dryRun').length > 0, fieldManager, userAgent: ctx.req.headers['user-agent'] };
+  return {
+    dryRun: ctx.query.getAll('dryRun').length > 0,
+    fieldManager,
+    userAgent: ctx.req.headers['user-agent'],
+    user: (ctx.req as IncomingMessage & { user?: UserInfo }).user,
+    addWarning: (w) => addWarnings(ctx.res, [w]),
+  };
 }
 
 /** BodyFieldOptions are the field-validation options of a write whose body a decoder read. */

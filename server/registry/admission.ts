@@ -3,7 +3,7 @@
  * storage, the way kube-apiserver's admission chain does. Mutating plugins run first and may
  * change the object; validating plugins run after validation and may only refuse.
  */
-import type { KubeObject, ResourceDefinition } from '../../schemas/types';
+import type { KubeObject, ResourceDefinition, UserInfo } from '../../schemas/types';
 
 /** AdmissionAttributes describes one write to the plugins. */
 export interface AdmissionAttributes {
@@ -17,6 +17,12 @@ export interface AdmissionAttributes {
   /** the stored object before an UPDATE or DELETE */
   oldObject?: KubeObject;
   dryRun: boolean;
+  /** userInfo is the user making the request; undefined for the server's own writes */
+  userInfo?: UserInfo;
+  /** options are the write's CreateOptions, UpdateOptions or DeleteOptions as an AdmissionReview carries them */
+  options?: Record<string, unknown>;
+  /** warn passes an admission warning (a webhook's or a policy's) to the client as a Warning header */
+  warn?: (warning: string) => void;
 }
 
 /** AdmissionPlugin is one step of the chain; it throws a StatusError to refuse. */

@@ -20,7 +20,7 @@ import {
 import { checkSizeLimits, fromKeyError } from './size-limits';
 import { garbageCollectionFinalizers } from './gc-finalizers';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
-import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy } from '../../schemas/types';
+import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy, UserInfo } from '../../schemas/types';
 import { apply } from '../patch/server-side-apply';
 import { applyPatch, PATCH_MEDIA_TYPES, type PatchType } from '../patch/apply-patch';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
@@ -69,6 +69,14 @@ export interface WriteOptions {
   warn?: (warning: string) => void;
   /** sizeHint is the size of the request body in bytes, when there was one (see LARGE_OBJECT_BYTES) */
   sizeHint?: number;
+  /** user is the authenticated user of the request, for admission (undefined: the server itself) */
+  user?: UserInfo;
+  /**
+   * addWarning receives admission's warnings (webhooks, policies) as kube's warning.AddWarning;
+   * unlike warn it is kept by the writes an apply makes, and the HTTP layer sends it even when
+   * the write fails
+   */
+  addWarning?: (warning: string) => void;
 }
 
 /**
@@ -485,7 +493,10 @@ export class Registry {
     delete (meta as Record<string, unknown>).selfLink;
     delete meta.generation;
     def.defaults?.(obj);
-    const attrs: AdmissionAttributes = { operation: 'CREATE', resource: def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!options.dryRun };
+    const attrs: AdmissionAttributes = {
+      operation: 'CREATE', resource: def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!options.dryRun,
+      ...admissionContext('CreateOptions', options),
+    };
     await this.admission.admit(attrs);
     // As in kube-apiserver, the kind's create preparation follows mutating admission (a Pod's
     // QoS class is computed from the requests LimitRanger may have filled in).
@@ -659,7 +670,10 @@ export class Registry {
         throw conflict(gr(def), name);
       }
       const next = this.prepareUpdate(def, namespace, name, obj, old, options);
-      const attrs: AdmissionAttributes = { operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun };
+      const attrs: AdmissionAttributes = {
+        operation: 'UPDATE', resource: def, subresource: options.subresource, namespace: old.metadata?.namespace, name, object: next, oldObject: old, dryRun: !!options.dryRun,
+        ...admissionContext('UpdateOptions', options),
+      };
       await this.admission.admit(attrs);
       // Subresources (status, scale) never change what the hooks allocate.
       const finish = options.subresource === undefined || options.subresource === 'scale' ? this.writeHooks.beginUpdate(def, next, old, !!options.dryRun) : undefined;
@@ -800,7 +814,10 @@ export class Registry {
       if (pre?.resourceVersion && pre.resourceVersion !== String(current.revision)) {
         throw conflict(kindResource, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.revision}). The object might have been modified`);
       }
-      await this.admission.validate({ operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun });
+      await this.admission.validate({
+        operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun,
+        ...admissionContext('DeleteOptions', options),
+      });
       const pause = breathe(current.value.length);
       if (pause) await pause;
       // A second parse of the stored JSON costs less than structuredClone of a large object.
@@ -981,6 +998,21 @@ export class Registry {
     for (let i = 0; i < 5; i++) suffix += GENERATE_ALPHABET[Math.floor(this.random() * GENERATE_ALPHABET.length)];
     return base.slice(0, 63 - 5) + suffix;
   }
+}
+
+// admissionContext is what admission sees of a write's options: the user, the options as an
+// AdmissionReview carries them, and where its warnings go.
+function admissionContext(kind: 'CreateOptions' | 'UpdateOptions' | 'DeleteOptions', options: DeleteOptions): Pick<AdmissionAttributes, 'userInfo' | 'options' | 'warn'> {
+  const reviewOptions: Record<string, unknown> = { kind, apiVersion: 'meta.k8s.io/v1' };
+  if (options.dryRun) reviewOptions.dryRun = ['All'];
+  if (kind === 'DeleteOptions') {
+    if (options.gracePeriodSeconds !== undefined) reviewOptions.gracePeriodSeconds = options.gracePeriodSeconds;
+    if (options.preconditions) reviewOptions.preconditions = options.preconditions;
+    if (options.propagationPolicy) reviewOptions.propagationPolicy = options.propagationPolicy;
+  } else if (options.fieldManager) {
+    reviewOptions.fieldManager = options.fieldManager;
+  }
+  return { userInfo: options.user, options: reviewOptions, warn: options.addWarning };
 }
 
 function gr(def: ResourceDefinition) {

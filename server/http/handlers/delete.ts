@@ -3,7 +3,7 @@ import type { FieldError } from '../../../schemas/types';
 import type { DeleteOptions } from '../../registry/generic-registry';
 import { badRequest, invalid } from '../../../schemas/meta/status-error';
 import { bodyFormat, decodeObject, readBody, send, sendObject } from '../codec';
-import { boolParam, dryRunErrors, goQuote, intParam, listQuery, notSupported, type RequestContext } from '../request-context';
+import { boolParam, dryRunErrors, goQuote, intParam, listQuery, notSupported, writeOptions, type RequestContext } from '../request-context';
 import { successStatus } from '../respond';
 
 /** RequestDeleteOptions are the registry's DeleteOptions plus the deprecated orphanDependents as sent. */
@@ -65,7 +65,9 @@ function fromQuery(q: URLSearchParams): RawDeleteOptions {
  */
 export async function deleteOptions(ctx: RequestContext): Promise<RequestDeleteOptions> {
   const raw = await readBody(ctx.req);
-  return checked(raw.length ? fromBody(decodeObject(raw, ctx.req.headers['content-type'], 'DeleteOptions')) : fromQuery(ctx.query));
+  const options = checked(raw.length ? fromBody(decodeObject(raw, ctx.req.headers['content-type'], 'DeleteOptions')) : fromQuery(ctx.query));
+  const { user, addWarning } = writeOptions(ctx);
+  return { ...options, user, addWarning };
 }
 
 /** deleteOptionsOf reads and validates DeleteOptions carried inside another object (an Eviction's deleteOptions). */

@@ -1,0 +1,391 @@
+/**
+ * Admission webhooks: MutatingWebhookConfiguration and ValidatingWebhookConfiguration
+ * (admissionregistration.k8s.io/v1) called with an admission.k8s.io/v1 AdmissionReview for the
+ * requests their rules, selectors and matchConditions select, as kube-apiserver's
+ * MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins do. Mutating webhooks run in
+ * the admit phase (after the built-in mutating plugins), one after another, and their JSONPatch
+ * answers are applied; validating webhooks run in the validate phase, all at once. The
+ * configurations come from a watch-fed cache, never from storage per request.
+ */
+import { randomUUID } from 'node:crypto';
+import type { KubeObject, ResourceDefinition, UserInfo } from '../../schemas/types';
+import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission';
+import type { Registry } from '../registry/generic-registry';
+import type { ResourceTable } from '../registry/resource-table';
+import { StatusError, badRequest, notFound, type Status } from '../../schemas/meta/status-error';
+import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
+import { applyJsonPatch } from '../patch/json-patch';
+import { ConfigCache } from './config-cache';
+import { matchingResource, storageKey, type RuleWithOperations } from './webhook-rules';
+import { WebhookCallError, callWebhook, type ServiceResolver, type WebhookClientConfig } from './webhook-client';
+import { serviceResolver } from './service-resolver';
+import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
+
+/** Webhook is one entry of a configuration's webhooks (defaults applied at storage). */
+export interface Webhook {
+  name: string;
+  clientConfig: WebhookClientConfig;
+  rules?: RuleWithOperations[];
+  failurePolicy?: 'Fail' | 'Ignore';
+  matchPolicy?: 'Exact' | 'Equivalent';
+  namespaceSelector?: LabelSelectorObject;
+  objectSelector?: LabelSelectorObject;
+  sideEffects?: string;
+  timeoutSeconds?: number;
+  admissionReviewVersions?: string[];
+  reinvocationPolicy?: 'Never' | 'IfNeeded';
+  matchConditions?: MatchCondition[];
+}
+
+/** MatchCondition is one named CEL expression that must be true for a webhook to be called. */
+export interface MatchCondition {
+  name: string;
+  expression: string;
+}
+
+/** AdmissionRequest is the request of an admission.k8s.io/v1 AdmissionReview. */
+export interface AdmissionRequest {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  resource: { group: string; version: string; resource: string };
+  subResource?: string;
+  requestKind: { group: string; version: string; kind: string };
+  requestResource: { group: string; version: string; resource: string };
+  requestSubResource?: string;
+  name?: string;
+  namespace?: string;
+  operation: string;
+  userInfo: { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  object: KubeObject | null;
+  oldObject: KubeObject | null;
+  dryRun: boolean;
+  options: Record<string, unknown> | null;
+}
+
+/**
+ * MatchConditionEvaluator decides a webhook's matchConditions for one request: true when all
+ * hold, false when one is false; it throws (an Error whose message says which condition) when
+ * one cannot be evaluated. The CEL engine provides it; without one, a webhook that has
+ * matchConditions fails by its failurePolicy with an error that says so.
+ */
+export type MatchConditionEvaluator = (conditions: MatchCondition[], request: AdmissionRequest, namespaceObject: KubeObject | undefined) => boolean;
+
+/** WebhookAdmissionOptions inject the Service resolver, the CEL evaluator and the uid source. */
+export interface WebhookAdmissionOptions {
+  resolve?: ServiceResolver;
+  matchConditions?: MatchConditionEvaluator;
+  uid?: () => string;
+  log?: (record: Record<string, unknown>) => void;
+}
+
+/** SERVER_USER is who the server's own writes (the in-process controllers) are, as kube's loopback client. */
+export const SERVER_USER: UserInfo = { username: 'system:apiserver', uid: 'system:apiserver', groups: ['system:authenticated', 'system:masters'] };
+
+// Writes of admission configuration are never sent to webhooks, as in kube: a broken webhook
+// could otherwise never be removed.
+const EXEMPT = new Set([
+  'validatingwebhookconfigurations',
+  'mutatingwebhookconfigurations',
+  'validatingadmissionpolicies',
+  'validatingadmissionpolicybindings',
+  'mutatingadmissionpolicies',
+  'mutatingadmissionpolicybindings',
+]);
+
+/** isExemptFromAdmission reports a write of admission configuration itself (admissionregistration.k8s.io). */
+export function isExemptFromAdmission(def: ResourceDefinition): boolean {
+  return def.group === 'admissionregistration.k8s.io' && EXEMPT.has(def.plural);
+}
+
+/** WebhookAdmission holds the configuration caches and is the admission plugin of both webhook kinds. */
+export class WebhookAdmission {
+  readonly mutating: ConfigCache;
+  readonly validating: ConfigCache;
+  private readonly resolve: ServiceResolver;
+  private readonly uid: () => string;
+  private readonly log: (record: Record<string, unknown>) => void;
+  matchConditions?: MatchConditionEvaluator;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly resources: ResourceTable,
+    options: WebhookAdmissionOptions = {},
+  ) {
+    this.log = options.log ?? (() => undefined);
+    this.mutating = new ConfigCache(registry, () => resources.lookup('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations'), this.log);
+    this.validating = new ConfigCache(registry, () => resources.lookup('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations'), this.log);
+    this.resolve = options.resolve ?? serviceResolver(registry, resources);
+    this.uid = options.uid ?? randomUUID;
+    this.matchConditions = options.matchConditions ?? celMatchConditions;
+  }
+
+  /** start feeds the caches; stop ends them. */
+  start(): void {
+    this.mutating.start();
+    this.validating.start();
+  }
+
+  stop(): void {
+    this.mutating.stop();
+    this.validating.stop();
+  }
+
+  /** waitForSync resolves once both caches hold their first list. */
+  async waitForSync(): Promise<void> {
+    await Promise.all([this.mutating.waitForSync(), this.validating.waitForSync()]);
+  }
+
+  /** plugin is the admission plugin: mutating webhooks in admit, validating webhooks in validate. */
+  plugin(): AdmissionPlugin {
+    return {
+      name: 'AdmissionWebhooks',
+      admit: (attrs) => this.admit(attrs),
+      validate: (attrs) => this.validate(attrs),
+    };
+  }
+
+  private hooksOf(cache: ConfigCache): Array<{ hook: Webhook; config: string }> {
+    const out: Array<{ hook: Webhook; config: string }> = [];
+    for (const cfg of cache.list()) {
+      for (const hook of ((cfg as { webhooks?: Webhook[] }).webhooks ?? [])) out.push({ hook, config: cfg.metadata!.name! });
+    }
+    return out;
+  }
+
+  /** admit calls the matching mutating webhooks in order, applying their patches to attrs.object. */
+  async admit(attrs: AdmissionAttributes): Promise<void> {
+    if (!attrs.object || isExemptFromAdmission(attrs.resource)) return;
+    const hooks = this.hooksOf(this.mutating);
+    if (!hooks.length) return;
+    // reinvocationPolicy IfNeeded: a webhook is called once more when a later webhook changed
+    // the object after it saw it (each at most twice, as kube).
+    const calledIfNeeded: Webhook[] = [];
+    const reinvoke = new Set<Webhook>();
+    for (const { hook } of hooks) {
+      const changed = await this.callOne(hook, attrs, true);
+      if (changed === undefined) continue;
+      if (changed) for (const earlier of calledIfNeeded) if (earlier !== hook) reinvoke.add(earlier);
+      if (hook.reinvocationPolicy === 'IfNeeded') calledIfNeeded.push(hook);
+    }
+    for (const { hook } of hooks) if (reinvoke.has(hook)) await this.callOne(hook, attrs, true);
+  }
+
+  /** validate calls the matching validating webhooks together; the first refusal (in order) wins. */
+  async validate(attrs: AdmissionAttributes): Promise<void> {
+    if (isExemptFromAdmission(attrs.resource)) return;
+    const hooks = this.hooksOf(this.validating);
+    if (!hooks.length) return;
+    const results = await Promise.allSettled(hooks.map(({ hook }) => this.callOne(hook, attrs, false)));
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  /**
+   * callOne calls one webhook when it matches: undefined when it was not called, else whether
+   * its patch changed the object. A denial, or a failure under failurePolicy Fail, throws.
+   */
+  private async callOne(hook: Webhook, attrs: AdmissionAttributes, mutating: boolean): Promise<boolean | undefined> {
+    const subresource = attrs.subresource ?? '';
+    const seenAs = matchingResource(hook.rules, hook.matchPolicy, attrs.resource, attrs.operation, subresource, () => this.equivalents(attrs.resource));
+    if (!seenAs) return undefined;
+    const ignore = hook.failurePolicy === 'Ignore';
+    let namespaceObject: KubeObject | undefined;
+    try {
+      const nsMatch = await this.namespaceMatches(hook, attrs);
+      if (!nsMatch.matches) return undefined;
+      namespaceObject = nsMatch.namespace;
+    } catch (err) {
+      if (err instanceof StatusError) throw err;
+      throw internalCallError(hook.name, (err as Error).message);
+    }
+    if (!objectMatches(hook, attrs)) return undefined;
+    if (attrs.dryRun && hook.sideEffects !== 'None' && hook.sideEffects !== 'NoneOnDryRun') {
+      throw badRequest(`admission webhook "${hook.name}" does not support dry run`);
+    }
+    const request = this.request(attrs, seenAs);
+    if (hook.matchConditions?.length) {
+      try {
+        if (!this.matchConditions!(hook.matchConditions, request, namespaceObject)) return undefined;
+      } catch (err) {
+        if (ignore) return undefined;
+        throw internalCallError(hook.name, (err as Error).message);
+      }
+    }
+    let review: KubeObject;
+    try {
+      review = await callWebhook(
+        { clientConfig: hook.clientConfig, timeoutSeconds: hook.timeoutSeconds ?? 10, body: { kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1', request } },
+        this.resolve,
+      );
+      checkReview(review, request.uid);
+    } catch (err) {
+      if (!(err instanceof WebhookCallError)) throw err;
+      if (ignore) {
+        this.log({ msg: 'admission webhook failed; failurePolicy Ignore lets the request through', webhook: hook.name, error: err.message });
+        return undefined;
+      }
+      throw internalCallError(hook.name, `failed to call webhook: ${err.message}`);
+    }
+    const response = (review as { response: AdmissionResponse }).response;
+    for (const w of response.warnings ?? []) if (typeof w === 'string' && w) attrs.warn?.(w);
+    if (!response.allowed) throw denied(hook.name, response.status);
+    if (!mutating || !response.patch) return false;
+    if (response.patchType !== 'JSONPatch') {
+      const err = `expected patchType JSONPatch, got ${response.patchType ?? '""'}`;
+      if (ignore) return undefined;
+      throw internalCallError(hook.name, err);
+    }
+    return this.applyPatch(hook, attrs, seenAs, request.object!, response.patch);
+  }
+
+  private applyPatch(hook: Webhook, attrs: AdmissionAttributes, seenAs: ResourceDefinition, sent: KubeObject, patch: string): boolean {
+    let patched: unknown;
+    try {
+      const ops = JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as unknown;
+      if (!Array.isArray(ops)) throw new Error('the patch is not a JSON array');
+      patched = applyJsonPatch(sent, ops);
+      if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw new Error('the patched object is not an object');
+    } catch (err) {
+      throw new StatusError(500, 'InternalError', `Internal error occurred: admission webhook "${hook.name}" returned a patch that cannot be applied: ${(err as Error).message}`, {
+        causes: [{ message: (err as Error).message }],
+      });
+    }
+    if (JSON.stringify(patched) === JSON.stringify(sent)) return false;
+    const back = convert(patched as KubeObject, seenAs, attrs.resource);
+    // What a webhook added is defaulted as kube decodes the patched object (an added container
+    // gets its terminationMessagePolicy).
+    attrs.resource.defaults?.(back);
+    const target = attrs.object as Record<string, unknown>;
+    for (const k of Object.keys(target)) delete target[k];
+    Object.assign(target, back);
+    return true;
+  }
+
+  // equivalents are the served versions of the same storage (autoscaling/v1 and v2, a CRD's versions).
+  private equivalents(def: ResourceDefinition): ResourceDefinition[] {
+    const key = storageKey(def);
+    return this.resources.all().filter((d) => storageKey(d) === key);
+  }
+
+  private async namespaceMatches(hook: Webhook, attrs: AdmissionAttributes): Promise<{ matches: boolean; namespace?: KubeObject }> {
+    const nsDef = this.resources.lookup('', 'v1', 'namespaces')!;
+    const selector = labelSelectorFromObject(hook.namespaceSelector ?? {});
+    // A namespace is matched by its own labels; other cluster-scoped objects are not in a namespace.
+    if (attrs.resource === nsDef) {
+      const self = attrs.object ?? attrs.oldObject;
+      return { matches: matches(selector, self?.metadata?.labels), namespace: self };
+    }
+    if (!attrs.resource.namespaced || !attrs.namespace) return { matches: true };
+    if (selector.empty && !hook.matchConditions?.length) return { matches: true };
+    let ns: KubeObject;
+    try {
+      ns = this.registry.decode(await this.registry.get(nsDef, undefined, attrs.namespace)) as KubeObject;
+    } catch (err) {
+      if (err instanceof StatusError && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
+      throw err;
+    }
+    return { matches: matches(selector, ns.metadata?.labels), namespace: ns };
+  }
+
+  private request(attrs: AdmissionAttributes, seenAs: ResourceDefinition): AdmissionRequest {
+    return admissionRequest(attrs, seenAs, this.uid());
+  }
+}
+
+/** admissionRequest is the AdmissionReview request of a write, with the object served as seenAs (the version a rule matched). */
+export function admissionRequest(attrs: AdmissionAttributes, seenAs: ResourceDefinition, uid: string): AdmissionRequest {
+  const def = attrs.resource;
+  const user = attrs.userInfo ?? SERVER_USER;
+  const req: AdmissionRequest = {
+    uid,
+    kind: { group: seenAs.group, version: seenAs.version, kind: seenAs.kind },
+    resource: { group: seenAs.group, version: seenAs.version, resource: seenAs.plural },
+    requestKind: { group: def.group, version: def.version, kind: def.kind },
+    requestResource: { group: def.group, version: def.version, resource: def.plural },
+    name: attrs.name || undefined,
+    namespace: attrs.namespace || undefined,
+    operation: attrs.operation,
+    userInfo: { username: user.username, uid: user.uid, groups: user.groups },
+    object: attrs.object ? convert(attrs.object, def, seenAs) : null,
+    oldObject: attrs.oldObject ? convert(attrs.oldObject, def, seenAs) : null,
+    dryRun: attrs.dryRun,
+    options: attrs.options ?? null,
+  };
+  if (attrs.subresource) {
+    req.subResource = attrs.subresource;
+    req.requestSubResource = attrs.subresource;
+  }
+  return req;
+}
+
+/**
+ * celMatchConditions evaluates matchConditions with the CEL engine as kube does: any false
+ * condition means no match (even when another failed); otherwise the first error is thrown.
+ */
+export function celMatchConditions(conditions: MatchCondition[], request: AdmissionRequest): boolean {
+  const activation = celActivation({ object: request.object, oldObject: request.oldObject, request, authorizer: null });
+  let failure: Error | undefined;
+  for (const c of conditions) {
+    try {
+      const result = evaluateAdmissionCel(c.expression, 'webhook', activation);
+      if (typeof result !== 'boolean') throw new Error(`expected a bool result, got ${typeof result}`);
+      if (!result) return false;
+    } catch (err) {
+      failure ??= new Error(`expression '${c.name}' resulted in error: ${(err as Error).message}`);
+    }
+  }
+  if (failure) throw failure;
+  return true;
+}
+
+/** AdmissionResponse is the response of an AdmissionReview. */
+interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: Partial<Status>;
+  patch?: string;
+  patchType?: string;
+  warnings?: unknown[];
+  auditAnnotations?: Record<string, string>;
+}
+
+// checkReview refuses an answer that is not an AdmissionReview v1 for this request; kube
+// counts that as a failed call (subject to failurePolicy).
+function checkReview(review: KubeObject, uid: string): void {
+  if (review.apiVersion !== 'admission.k8s.io/v1' || review.kind !== 'AdmissionReview') {
+    throw new WebhookCallError(`expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${String(review.apiVersion ?? '')}, Kind=${String(review.kind ?? '')}`);
+  }
+  const response = (review as { response?: AdmissionResponse }).response;
+  if (!response || typeof response !== 'object') throw new WebhookCallError('webhook response was absent');
+  if (response.uid !== uid) throw new WebhookCallError(`expected response.uid="${uid}", got "${String(response.uid ?? '')}"`);
+}
+
+function objectMatches(hook: Webhook, attrs: AdmissionAttributes): boolean {
+  const selector = labelSelectorFromObject(hook.objectSelector ?? {});
+  if (selector.empty) return true;
+  return (!!attrs.object && matches(selector, attrs.object.metadata?.labels)) || (!!attrs.oldObject && matches(selector, attrs.oldObject.metadata?.labels));
+}
+
+/** convert serves obj (in from's version) in to's version, through their shared storage form. */
+export function convert(obj: KubeObject, from: ResourceDefinition, to: ResourceDefinition): KubeObject {
+  if (from === to) return structuredClone(obj);
+  const stored = from.conversion ? from.conversion.toStorage(structuredClone(obj)) : structuredClone(obj);
+  return to.conversion ? to.conversion.fromStorage(stored) : stored;
+}
+
+// internalCallError is kube's InternalError for a webhook that could not be called (or whose
+// answer could not be used) under failurePolicy Fail.
+function internalCallError(name: string, why: string): StatusError {
+  const message = `failed calling webhook "${name}": ${why}`;
+  return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+}
+
+// denied is kube's ToStatusErr: the webhook's Status with the denial prefixed to its message,
+// a code of at least 400 and status Failure.
+function denied(name: string, status: Partial<Status> | undefined): StatusError {
+  const by = `admission webhook "${name}" denied the request`;
+  const code = typeof status?.code === 'number' && status.code >= 400 ? status.code : 400;
+  const message = status?.message ? `${by}: ${status.message}` : status?.reason ? `${by}: ${status.reason}` : `${by} without explanation`;
+  const err = new StatusError(code, status?.reason ?? '', message, status?.details);
+  if (!status?.reason) delete err.status.reason;
+  return err;
+}

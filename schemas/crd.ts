@@ -8,7 +8,7 @@
  * selectable fields.
  */
 import { isPlainObject as isRecord, valueAt } from './meta/json';
-import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, validateStructure } from './crd-schema';
+import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, pruneSchemaDefaults, validateStructure } from './crd-schema';
 import { celRuleLocations } from './crd-structural';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { objectStrategy, statusStrategy } from './kinds/strategy';
@@ -215,6 +215,7 @@ function versionDefinition(
   storage: StorageFacts,
 ): CustomResourceVersion {
   const schema: JSONSchema = isRecord(v.schema?.openAPIV3Schema) ? structuredClone(v.schema!.openAPIV3Schema!) : PRESERVE_EVERYTHING;
+  pruneSchemaDefaults(schema);
   const scale = v.subresources?.scale;
   const scaleSubresource: ScaleSubresource | undefined = scale?.specReplicasPath && scale.statusReplicasPath
     ? { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath, labelSelectorPath: scale.labelSelectorPath || undefined }
@@ -222,7 +223,8 @@ function versionDefinition(
   const subresources: ResourceDefinition['subresources'] = {};
   if (v.subresources?.status !== undefined && v.subresources.status !== null) subresources.status = true;
   if (scaleSubresource) subresources.scale = scaleSubresource;
-  const validate = (obj: KubeObject) => [...validateStructure(obj, schema), ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : [])];
+  // kube-apiserver's order: the scale checks (customResourceValidator) come before the structural ones (the strategy's).
+  const validate = (obj: KubeObject) => [...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : []), ...validateStructure(obj, schema)];
   const apiVersion = `${group}/${v.name}`;
   const storageApiVersion = `${group}/${storage.version}`;
   const defaulted = hasDefaults(schema);

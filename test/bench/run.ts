@@ -4,6 +4,7 @@
  * BENCH_SCALE (default 1) shrinks or grows the workloads.
  */
 import { runCrdBench } from './crd-bench';
+import { runCrdStallBench } from './crd-stall-bench';
 import { runDeploymentBench } from './deployment-bench';
 import { runFreezeBench } from './freeze-bench';
 import { runHttpBench } from './http-bench';
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   store: runStoreBench,
   http: runHttpBench,
   crd: runCrdBench,
+  'crd-stall': runCrdStallBench,
   freeze: runFreezeBench,
   soak: runSoakBench,
   informer: runInformerBench,

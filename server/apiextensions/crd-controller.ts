@@ -174,6 +174,9 @@ export class CustomResourceDefinitionController {
     const kindsInUse = new Set<string>();
     const page = await this.registry.list(def, undefined);
     for (const item of page.items) {
+      // Every CRD is decoded here, and big ones (prometheus-operator's are over 1 MB with their
+      // managedFields) take tens of milliseconds each: requests are answered between them.
+      await yieldToEventLoop();
       const other = this.registry.decode(item) as KubeObject;
       if (other.metadata?.name === crd.metadata?.name || specOf(other).group !== spec.group) continue;
       const names = statusOf(other).acceptedNames ?? {};
@@ -257,6 +260,7 @@ export class CustomResourceDefinitionController {
     if (!def) return;
     const page = await this.registry.list(def, undefined);
     for (const item of page.items) {
+      await yieldToEventLoop();
       const other = this.registry.decode(item) as KubeObject;
       const n = other.metadata?.name;
       if (n && n !== except && specOf(other).group === group && conditionOf(other, 'NamesAccepted')?.status !== 'True') this.queue.add(n);
@@ -375,6 +379,8 @@ export class CustomResourceDefinitionController {
     }
   }
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function sameCondition(a: CRDCondition | undefined, b: CRDCondition): boolean {
   return !!a && a.status === b.status && a.reason === b.reason && a.message === b.message;

@@ -1,60 +1,239 @@
 /**
  * The ajv form of a custom resource's structural schema: OpenAPI v3 with Kubernetes' extensions
  * (x-kubernetes-int-or-string, nullable, boolean exclusive bounds) mapped to what ajv validates,
- * and the string formats kube-apiserver checks. Validators are compiled once per distinct shape.
+ * and the string formats kube-apiserver checks. Validators are compiled in chunks, once per distinct shape.
  */
 import { isPlainObject as isRecord } from './meta/json';
-import Ajv, { type ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { LRUCache } from 'lru-cache';
 import { propertiesOf } from './crd-schema';
 import { re2RegExpEngine } from './cel/re2';
 import type { JSONSchema } from './types';
 
 // Patterns compile with RE2, as Go's regexp does in kube-apiserver: RE2 syntax such as (?i)
-// works, and matching is linear in the input whatever the pattern.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, logger: false, unicodeRegExp: false, code: { regExp: re2RegExpEngine } });
+// works, and matching is linear in the input whatever the pattern. validateSchema: false skips
+// checking each schema against ajv's meta-schema: the CRD's own validation has checked its shape,
+// and the check compiled the meta-schema on first use (half a second holding the event loop) and
+// validated every chunk again.
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, logger: false, unicodeRegExp: false, validateSchema: false, code: { regExp: re2RegExpEngine } });
 const FORMATS = customResourceFormats();
 for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: check });
 
-// Validators by the JSON of their ajv schema: descriptions, defaults and extensions do not
-// count, so the many look-alike fields of a large CRD (and re-validations of the same CRD)
-// share one compiled validator.
-const compiled = new LRUCache<string, ValidateFunction>({ max: 2000 });
+// Compiling a large schema in one piece holds the event loop for seconds (ajv generates and
+// optimizes one function per schema; a 700 KB CRD such as prometheus-operator's took over 6 s),
+// so a structural schema is compiled in chunks: every subtree bigger than CHUNK_BYTES at a
+// property, items or additionalProperties position becomes its own validator, which its parent
+// calls through the CHUNK keyword. Each chunk compiles in tens of milliseconds, the async form
+// yields between chunks, and look-alike subtrees (the many copies of a container in a
+// pod-template CRD) are compiled once. Junctors (allOf, anyOf, oneOf, not) are never split, so
+// a chunk's errors keep the schema paths that tell a failed branch from a failed field.
+const CHUNK_BYTES = 700;
+const CHUNK = 'x-nodeless-chunk';
 
-/** compileCustomResourceSchema returns the ajv validator of a structural schema, compiling it once per distinct shape. */
-export function compileCustomResourceSchema(schema: JSONSchema): ValidateFunction {
-  const ajvSchema = toAjvSchema(schema, true);
-  const key = JSON.stringify(ajvSchema);
-  let fn = compiled.get(key);
+/** ChunkError is an ajv error from inside a chunk: innerSchemaPath is its path there (ajv rewrites schemaPath to the keyword's). */
+export type ChunkError = ErrorObject & { innerSchemaPath?: string };
+
+// Chunk validators by the hash of their ajv schema (with their own chunks as references):
+// descriptions, defaults and extensions do not count, so the look-alike fields of a large CRD
+// (and re-validations of the same CRD) share one compiled validator.
+const chunks = new LRUCache<string, ValidateFunction>({ max: 50_000 });
+// Whole validators by the schema object they were compiled from, so that the CRD's validation,
+// its admission-time compile and its served versions do not plan the same schema twice.
+const bySchema = new WeakMap<object, ValidateFunction>();
+
+ajv.addKeyword({
+  keyword: CHUNK,
+  schemaType: 'string',
+  errors: true,
+  compile(id: string) {
+    const child = chunks.get(id);
+    if (!child) throw new Error(`schema chunk ${id} was not compiled before its parent`);
+    const check = (data: unknown, cxt?: object): boolean => {
+      if (child(data, cxt as Parameters<ValidateFunction>[1])) return true;
+      check.errors = (child.errors ?? []).map((e: ChunkError) => ({ ...e, innerSchemaPath: e.innerSchemaPath ?? e.schemaPath }));
+      return false;
+    };
+    check.errors = undefined as ChunkError[] | undefined;
+    return check;
+  },
+});
+
+interface Chunk {
+  id: string;
+  schema: JSONSchema;
+}
+
+// planChunks splits an ajv schema into chunks, children before their parents; the last is the
+// root. It is a generator that pauses every few hundred schemas, so that the async compile can
+// yield while a large schema is planned.
+function* planChunks(root: JSONSchema): Generator<void, Chunk[]> {
+  let visited = 0;
+  const out: Chunk[] = [];
+  const seen = new Set<string>();
+  const emit = (schema: JSONSchema): JSONSchema => {
+    const json = JSON.stringify(schema);
+    const id = createHash('sha1').update(json).digest('base64url');
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push({ id, schema });
+    }
+    return { [CHUNK]: id };
+  };
+  // shrink returns the schema with its big structural children made into chunks, and its JSON size.
+  function* shrink(s: JSONSchema): Generator<void, { schema: JSONSchema; size: number }> {
+    if (++visited % 200 === 0) yield;
+    const children: Array<{ size: number; replace: (x: JSONSchema) => void; schema: JSONSchema }> = [];
+    const out: JSONSchema = { ...s };
+    // The size is counted from the parts, each serialized once: a whole subtree's JSON at every
+    // level would cost the depth of the tree times its size.
+    const local: JSONSchema = { ...s };
+    delete local.properties;
+    delete local.items;
+    delete local.additionalProperties;
+    let size = JSON.stringify(local).length;
+    if (isRecord(s.properties)) {
+      const props: Record<string, JSONSchema> = { ...(s.properties as Record<string, JSONSchema>) };
+      out.properties = props;
+      size += 16;
+      for (const k of Object.keys(props)) {
+        const r = yield* shrink(props[k]);
+        props[k] = r.schema;
+        size += r.size + k.length + 4;
+        children.push({ size: r.size, schema: r.schema, replace: (x) => (props[k] = x) });
+      }
+    }
+    for (const k of ['items', 'additionalProperties'] as const) {
+      if (!isRecord(s[k])) continue;
+      const r = yield* shrink(s[k] as JSONSchema);
+      out[k] = r.schema;
+      size += r.size + k.length + 4;
+      children.push({ size: r.size, schema: r.schema, replace: (x) => (out[k] = x) });
+    }
+    // The biggest children go first, until what is left is small enough to compile at once.
+    children.sort((a, b) => b.size - a.size);
+    for (const c of children) {
+      if (size <= CHUNK_BYTES) break;
+      if (c.size < 200) break;
+      c.replace(emit(c.schema));
+      size -= c.size - 40;
+    }
+    return { schema: out, size };
+  }
+  emit((yield* shrink(root)).schema);
+  return out;
+}
+
+// runToEnd drives a pausing generator to its result without pausing.
+function runToEnd<T>(gen: Generator<void, T>): T {
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+  }
+}
+
+// runYielding drives a pausing generator, yielding to the event loop whenever it has held it
+// for more than YIELD_AFTER_MS.
+async function runYielding<T>(gen: Generator<void, T>): Promise<T> {
+  let start = performance.now();
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+    if (performance.now() - start > YIELD_AFTER_MS) {
+      await yieldToEventLoop();
+      start = performance.now();
+    }
+  }
+}
+
+const YIELD_AFTER_MS = 15;
+
+function compileChunk(c: Chunk): ValidateFunction {
+  let fn = chunks.get(c.id);
   if (!fn) {
-    fn = ajv.compile(ajvSchema);
-    compiled.set(key, fn);
+    fn = ajv.compile(c.schema);
+    chunks.set(c.id, fn);
   }
   return fn;
 }
 
+/** compileCustomResourceSchema returns the ajv validator of a structural schema, compiling each chunk of it once per distinct shape. */
+export function compileCustomResourceSchema(schema: JSONSchema): ValidateFunction {
+  let fn = bySchema.get(schema);
+  if (fn) return fn;
+  const plan = runToEnd(planChunks(toAjvSchema(schema, true)));
+  for (const c of plan) fn = compileChunk(c);
+  bySchema.set(schema, fn!);
+  return fn!;
+}
+
+/**
+ * compileCustomResourceSchemaAsync compiles a structural schema as compileCustomResourceSchema
+ * does, yielding to the event loop between chunks so that requests are answered meanwhile. A
+ * later compileCustomResourceSchema of the same schema object (or of any schema of the same
+ * shape) then finds it compiled. It rejects as the synchronous form throws.
+ */
+export async function compileCustomResourceSchemaAsync(schema: JSONSchema): Promise<ValidateFunction> {
+  let fn = bySchema.get(schema);
+  if (fn) return fn;
+  const ajvSchema = await runYielding(ajvSchemaOf(schema, true));
+  const plan = await runYielding(planChunks(ajvSchema));
+  let spent = 0;
+  for (const c of plan) {
+    if (chunks.has(c.id)) {
+      fn = chunks.get(c.id);
+      continue;
+    }
+    const t = performance.now();
+    fn = compileChunk(c);
+    spent += performance.now() - t;
+    // Yield once the loop has been held for a while: between chunks, never inside one.
+    if (spent > YIELD_AFTER_MS) {
+      spent = 0;
+      await yieldToEventLoop();
+    }
+  }
+  bySchema.set(schema, fn!);
+  return fn!;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** toAjvSchema maps an OpenAPI v3 structural schema to the JSON schema ajv validates. */
 export function toAjvSchema(s: JSONSchema, root = false): JSONSchema {
+  return runToEnd(ajvSchemaOf(s, root));
+}
+
+// ajvSchemaOf is toAjvSchema as a generator that pauses every few hundred schemas.
+function* ajvSchemaOf(s: JSONSchema, root = false, counter = { n: 0 }): Generator<void, JSONSchema> {
+  if (++counter.n % 200 === 0) yield;
   const out: JSONSchema = {};
   for (const [k, v] of Object.entries(s)) {
     switch (k) {
       case 'properties':
         if (isRecord(v)) {
           const entries = Object.entries(v as Record<string, JSONSchema>).filter(([name]) => !(root && name === 'metadata'));
-          out.properties = Object.fromEntries(entries.map(([name, p]) => [name, toAjvSchema(p)]));
+          const props: Record<string, JSONSchema> = {};
+          for (const [name, p] of entries) props[name] = yield* ajvSchemaOf(p, false, counter);
+          out.properties = props;
         }
         break;
       case 'items':
       case 'not':
-        if (isRecord(v)) out[k] = toAjvSchema(v as JSONSchema);
+        if (isRecord(v)) out[k] = yield* ajvSchemaOf(v as JSONSchema, false, counter);
         break;
       case 'additionalProperties':
-        if (isRecord(v)) out.additionalProperties = toAjvSchema(v as JSONSchema);
+        if (isRecord(v)) out.additionalProperties = yield* ajvSchemaOf(v as JSONSchema, false, counter);
         break;
       case 'allOf':
       case 'anyOf':
       case 'oneOf':
-        if (Array.isArray(v)) out[k] = v.map((x) => toAjvSchema(x as JSONSchema));
+        if (Array.isArray(v)) {
+          const branches: JSONSchema[] = [];
+          for (const x of v) branches.push(yield* ajvSchemaOf(x as JSONSchema, false, counter));
+          out[k] = branches;
+        }
         break;
       case 'format':
         if (typeof v === 'string' && v in FORMATS) out.format = v;

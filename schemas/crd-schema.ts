@@ -102,7 +102,7 @@ function pruneNulls(x: unknown, s: JSONSchema | undefined): void {
   if (Array.isArray(x)) {
     const items = itemsOf(s);
     x.forEach((v, i) => {
-      if (v === null && items && !items.nullable && 'default' in items) x[i] = structuredClone(items.default);
+      if (fillsNull(v, items)) x[i] = structuredClone(items!.default);
       else pruneNulls(v, items);
     });
     return;
@@ -112,7 +112,7 @@ function pruneNulls(x: unknown, s: JSONSchema | undefined): void {
   for (const k of Object.keys(x)) {
     const fs = k in props ? props[k] : additionalOf(s);
     if (x[k] === null && fs && !fs.nullable) {
-      if ('default' in fs) x[k] = structuredClone(fs.default);
+      if (hasDefault(fs)) x[k] = structuredClone(fs.default);
       else delete x[k];
     } else {
       pruneNulls(x[k], fs);
@@ -139,38 +139,67 @@ function coerceEmbeddedMetadata(x: unknown, s: JSONSchema | undefined, path: str
 
 // ---- defaulting -----------------------------------------------------------------------------
 
-/** applySchemaDefaults fills absent fields (and nulls of non-nullable ones) from the schema's defaults, in place. */
+/**
+ * hasDefault says a schema carries a default. As in kube, `default: null` is no default at all
+ * (a Go nil default object).
+ */
+export const hasDefault = (s: JSONSchema | undefined): boolean => !!s && s.default !== undefined && s.default !== null;
+
+// fillsNull: kube replaces a null with the default only where the field is not nullable; a
+// null in a nullable field is a value and stays.
+const fillsNull = (v: unknown, s: JSONSchema | undefined): boolean => v === null && hasDefault(s) && !s!.nullable;
+
+/**
+ * applySchemaDefaults fills absent fields (and nulls of non-nullable ones) from the schema's
+ * defaults, in place, at every depth as kube's structural defaulting does: in properties of
+ * objects that exist (a nested object is defaulted only when its parent is present or was just
+ * defaulted), in array items and in additionalProperties values. Defaults are deep-copied.
+ */
 export function applySchemaDefaults(x: unknown, s: JSONSchema | undefined): void {
   if (!s) return;
   if (Array.isArray(x)) {
     const items = itemsOf(s);
-    x.forEach((v, i) => {
-      if (v === null && items && !items.nullable && 'default' in items) x[i] = structuredClone(items.default);
+    if (!items) return;
+    for (let i = 0; i < x.length; i++) {
+      if (fillsNull(x[i], items)) x[i] = structuredClone(items.default);
       applySchemaDefaults(x[i], items);
-    });
+    }
     return;
   }
   if (!isRecord(x)) return;
   const props = propertiesOf(s);
-  for (const [k, p] of Object.entries(props)) {
-    if (!('default' in p)) continue;
-    if (!(k in x) || (x[k] === null && !p.nullable)) x[k] = structuredClone(p.default);
+  for (const k in props) {
+    const p = props[k];
+    if (hasDefault(p) && (!(k in x) || fillsNull(x[k], p))) x[k] = structuredClone(p.default);
   }
   const additional = additionalOf(s);
   for (const k of Object.keys(x)) {
     if (k in props) applySchemaDefaults(x[k], props[k]);
     else if (additional) {
-      if (x[k] === null && !additional.nullable && 'default' in additional) x[k] = structuredClone(additional.default);
+      if (fillsNull(x[k], additional)) x[k] = structuredClone(additional.default);
       applySchemaDefaults(x[k], additional);
     }
   }
+}
+
+/**
+ * pruneSchemaDefaults removes from every default in a structural schema the fields the schema
+ * does not declare, in place, as kube-apiserver prunes defaults when it builds a CRD's serving
+ * schema (a default at an embedded resource keeps apiVersion, kind and metadata).
+ */
+export function pruneSchemaDefaults(s: JSONSchema | undefined): void {
+  if (!s) return;
+  if (hasDefault(s)) prune(s.default, embedded(s) ? { ...s, 'x-kubernetes-embedded-resource': true } : s, '', []);
+  for (const p of Object.values(propertiesOf(s))) pruneSchemaDefaults(p);
+  pruneSchemaDefaults(itemsOf(s));
+  pruneSchemaDefaults(additionalOf(s));
 }
 
 /** hasDefaults says whether any schema in the tree carries a default. */
 export function hasDefaults(s: unknown): boolean {
   if (Array.isArray(s)) return s.some(hasDefaults);
   if (!isRecord(s)) return false;
-  if ('default' in s) return true;
+  if (hasDefault(s)) return true;
   return ['properties', 'items', 'additionalProperties', 'allOf', 'anyOf', 'oneOf', 'not'].some((k) => {
     const v = s[k];
     return k === 'properties' && isRecord(v) ? Object.values(v).some(hasDefaults) : hasDefaults(v);

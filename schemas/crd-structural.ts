@@ -9,7 +9,7 @@ import { isPlainObject as isRecord } from './meta/json';
 import { customResourceSchemaErrors } from './schema-validation';
 import { forbiddenField, invalidValue, required } from './meta/object-meta';
 import { compileCustomResourceSchema } from './crd-ajv';
-import { itemsOf, propertiesOf, pruneValue } from './crd-schema';
+import { additionalOf, hasDefault, itemsOf, propertiesOf, pruneValue } from './crd-schema';
 import type { FieldError, JSONSchema } from './types';
 
 const OPENAPI_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
@@ -323,7 +323,7 @@ function validateDefaults(s: JSONSchema, path: string, resourceRoot: JSONSchema,
   const errs: FieldError[] = [];
   const isEmbedded = s['x-kubernetes-embedded-resource'] === true;
   if (isEmbedded) insideMeta = false;
-  if ('default' in s && !insideMeta) {
+  if (hasDefault(s) && !insideMeta) {
     const value = s.default;
     if (pruneValue(structuredClone(value), s, isEmbedded).length) errs.push(invalid(`${path}.default`, value, 'must not have unknown fields'));
     try {
@@ -334,6 +334,8 @@ function validateDefaults(s: JSONSchema, path: string, resourceRoot: JSONSchema,
   }
   const items = itemsOf(s);
   if (items) errs.push(...validateDefaults(items, `${path}.items`, resourceRoot, insideMeta));
+  const additional = additionalOf(s);
+  if (additional) errs.push(...validateDefaults(additional, `${path}.additionalProperties`, resourceRoot, insideMeta));
   for (const [k, p] of Object.entries(propertiesOf(s))) {
     const meta = (s === resourceRoot || isEmbedded) && (k === 'metadata' || k === 'apiVersion' || k === 'kind');
     if (isRecord(p)) errs.push(...validateDefaults(p, `${path}.properties[${k}]`, resourceRoot, insideMeta || meta));

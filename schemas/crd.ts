@@ -8,7 +8,7 @@
  * selectable fields.
  */
 import { isPlainObject as isRecord, valueAt } from './meta/json';
-import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, validateStructure } from './crd-schema';
+import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, pruneSchemaDefaults, validateStructure } from './crd-schema';
 import { compileSchemaRules, validateRules } from './cel/crd-rules';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { objectStrategy, statusStrategy } from './kinds/strategy';
@@ -202,6 +202,7 @@ function versionDefinition(
   storage: StorageFacts,
 ): CustomResourceVersion {
   const schema: JSONSchema = isRecord(v.schema?.openAPIV3Schema) ? structuredClone(v.schema!.openAPIV3Schema!) : PRESERVE_EVERYTHING;
+  pruneSchemaDefaults(schema);
   const scale = v.subresources?.scale;
   const scaleSubresource: ScaleSubresource | undefined = scale?.specReplicasPath && scale.statusReplicasPath
     ? { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath, labelSelectorPath: scale.labelSelectorPath || undefined }
@@ -209,11 +210,12 @@ function versionDefinition(
   const subresources: ResourceDefinition['subresources'] = {};
   if (v.subresources?.status !== undefined && v.subresources.status !== null) subresources.status = true;
   if (scaleSubresource) subresources.scale = scaleSubresource;
-  // CEL rules are compiled here, once per CRD version, and evaluated on every write.
+  // CEL rules are compiled here, once per CRD version, and evaluated on every write. kube-apiserver's
+  // order: the scale checks (customResourceValidator) come before the structural ones (the strategy's).
   const rules = compileSchemaRules(schema);
   const validate = (obj: KubeObject, old?: KubeObject) => [
-    ...validateStructure(obj, schema),
     ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : []),
+    ...validateStructure(obj, schema),
     ...(rules ? validateRules(rules, obj, old) : []),
   ];
   const apiVersion = `${group}/${v.name}`;

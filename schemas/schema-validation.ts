@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { compileCustomResourceSchema } from './crd-ajv';
+import { compileCustomResourceSchema, type ChunkError } from './crd-ajv';
 import { re2RegExpEngine } from './cel/re2';
 import type { FieldError, KubeObject, ResourceDefinition } from './types';
 import { invalidValue, renderValue } from './meta/object-meta';
@@ -102,7 +102,8 @@ const BRANCH = /(?<!\/properties)\/(anyOf|oneOf)\/\d+\/|(?<!\/properties)\/not\/
 function customResourceProblems(errors: ErrorObject[], root: unknown, base: string): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   for (const e of errors) {
-    if (BRANCH.test(e.schemaPath) || e.keyword === 'if') continue;
+    // An error from a schema chunk carries its path inside the chunk, where any branch it failed in is.
+    if (BRANCH.test((e as ChunkError).innerSchemaPath ?? e.schemaPath) || e.keyword === 'if') continue;
     const { field: rel, value } = locate(e.instancePath, root);
     const field = base && rel ? `${base}.${rel}` : base || rel;
     const name = rel;

@@ -24,6 +24,8 @@ import {
 } from '../../schemas/crd';
 import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import { terminatingCreateGuard } from './terminating-guard';
+import { schemaCompileStep } from './schema-compile';
+import { compileCustomResourceSchemaAsync } from '../../schemas/crd-ajv';
 
 /** CRDControllerOptions tune retries and inject the clock. */
 export interface CRDControllerOptions {
@@ -58,6 +60,7 @@ export class CustomResourceDefinitionController {
     this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'CRD reconcile failed', retryMs: options.retryMs, log: this.log });
     // Creating custom resources of a CRD being deleted is refused, as kube-apiserver does.
     registry.admission.use(terminatingCreateGuard((crdName) => this.terminating.has(crdName)));
+    registry.admission.use(schemaCompileStep());
   }
 
   private get crdDef(): ResourceDefinition | undefined {
@@ -139,7 +142,7 @@ export class CustomResourceDefinitionController {
     const { acceptedNames, namesAccepted } = await this.acceptNames(def, crd);
     const accepted = namesAccepted.status === 'True';
     const wasEstablished = conditionOf(crd, 'Established')?.status === 'True';
-    if (accepted || wasEstablished) this.serve(crd, acceptedNames);
+    if (accepted || wasEstablished) await this.serve(crd, acceptedNames);
     const established: CRDCondition = accepted || wasEstablished
       ? { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }
       : { type: 'Established', status: 'False', reason: 'NotAccepted', message: 'not all names are accepted' };
@@ -165,6 +168,9 @@ export class CustomResourceDefinitionController {
     const kindsInUse = new Set<string>();
     const page = await this.registry.list(def, undefined);
     for (const item of page.items) {
+      // Every CRD is decoded here, and big ones (prometheus-operator's are over 1 MB with their
+      // managedFields) take tens of milliseconds each: requests are answered between them.
+      await yieldToEventLoop();
       const other = this.registry.decode(item) as KubeObject;
       if (other.metadata?.name === crd.metadata?.name || specOf(other).group !== spec.group) continue;
       const names = statusOf(other).acceptedNames ?? {};
@@ -201,7 +207,9 @@ export class CustomResourceDefinitionController {
   }
 
   // serve registers a ResourceDefinition for each served version and drops versions no longer served.
-  private serve(crd: KubeObject, names: CRDNames): void {
+  // The validators are compiled (yielding between pieces) before the versions are served and
+  // the CRD reported Established, so the first custom resource does not compile them at once.
+  private async serve(crd: KubeObject, names: CRDNames): Promise<void> {
     const name = crd.metadata!.name!;
     const spec = specOf(crd);
     const source = JSON.stringify({ spec, names, storedVersions: statusOf(crd).storedVersions, generation: crd.metadata?.generation });
@@ -212,6 +220,16 @@ export class CustomResourceDefinitionController {
       const existing = this.resources.lookup(d.group, d.version, d.plural);
       return !existing?.definitionName;
     });
+    for (const d of defs) {
+      try {
+        await compileCustomResourceSchemaAsync(d.schema);
+      } catch (err) {
+        // Served anyway: each write then reports the schema's error, as it would have before.
+        this.log({ level: 'error', msg: 'custom resource schema does not compile', crd: name, version: d.version, error: String(err) });
+      }
+    }
+    // A newer reconcile of this CRD may have served it while this one compiled.
+    if (this.served.get(name)?.source === source) return;
     for (const d of defs) this.resources.add(d);
     const versions = defs.map((d) => d.version);
     for (const v of before?.versions ?? []) if (!versions.includes(v)) this.resources.remove(before!.group, v, before!.plural);
@@ -236,6 +254,7 @@ export class CustomResourceDefinitionController {
     if (!def) return;
     const page = await this.registry.list(def, undefined);
     for (const item of page.items) {
+      await yieldToEventLoop();
       const other = this.registry.decode(item) as KubeObject;
       const n = other.metadata?.name;
       if (n && n !== except && specOf(other).group === group && conditionOf(other, 'NamesAccepted')?.status !== 'True') this.queue.add(n);
@@ -321,6 +340,8 @@ export class CustomResourceDefinitionController {
     }
   }
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function sameCondition(a: CRDCondition | undefined, b: CRDCondition): boolean {
   return !!a && a.status === b.status && a.reason === b.reason && a.message === b.message;

@@ -951,6 +951,10 @@ export class Registry {
 
   // checkSchema rejects wrong types: built-ins as the decoder would (400), custom resources as 422.
   private checkSchema(def: ResourceDefinition, obj: KubeObject): void {
+    // A custom resource is validated against its schema only after defaulting, as
+    // kube-apiserver's codec defaults it while decoding (a Gateway address without a type gets
+    // its default before the schema's oneOf looks at it): checkValid reports its problems.
+    if (!def.definitionName) return;
     const problems = schemaErrors(def, obj).filter((p) => p.keyword !== 'required');
     if (problems.length === 0) return;
     const typeProblem = problems.find((p) => p.keyword === 'type');
@@ -985,7 +989,8 @@ export class Registry {
     const text = (e: FieldError) => `${e.field}: ${e.message}`;
     const ownFields = new Set(own.map((e) => e.field));
     for (const p of schemaErrors(def, obj)) {
-      if (p.keyword === 'required' && !ownFields.has(p.error.field) && !p.error.field.startsWith('status.')) errs.push(p.error);
+      if (!def.definitionName && p.keyword !== 'required') errs.push(p.error);
+      else if (p.keyword === 'required' && !ownFields.has(p.error.field) && !p.error.field.startsWith('status.')) errs.push(p.error);
     }
     errs.push(...own);
     const seen = new Set<string>();

@@ -5,6 +5,7 @@
  */
 import { runCelBench } from './cel-bench';
 import { runCrdBench } from './crd-bench';
+import { runCrdStallBench } from './crd-stall-bench';
 import { runDeploymentBench } from './deployment-bench';
 import { runEndpointsBench } from './endpoints-bench';
 import { runFreezeBench } from './freeze-bench';
@@ -23,6 +24,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   http: runHttpBench,
   crd: runCrdBench,
   cel: runCelBench,
+  'crd-stall': runCrdStallBench,
   freeze: runFreezeBench,
   soak: runSoakBench,
   informer: runInformerBench,

@@ -149,7 +149,10 @@ describe('a CRD and its custom resources', () => {
       ]),
     );
     const negative = await t.api.post(WIDGETS).send(widget('neg', { replicas: -1 })).expect(422);
-    expect(negative.body.message).toBe('Widget.example.com "neg" is invalid: spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0');
+    // As customResourceValidator.Validate does, the scale subresource's check follows the schema's.
+    expect(negative.body.message).toBe(
+      'Widget.example.com "neg" is invalid: [spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0, .spec.replicas: Invalid value: -1: should be a non-negative integer]',
+    );
     await t.api.post(WIDGETS).send(widget('okport', { port: 'http', note: null })).expect(201);
   });
 

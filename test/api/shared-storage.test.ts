@@ -34,21 +34,21 @@ describe('shared storage between versions', () => {
     expect(ev.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', kind: 'Event', note: 'container started', regarding: { kind: 'Pod', name: 'p' }, deprecatedCount: 2, reportingController: 'kubelet' });
     expect(ev.body.message).toBeUndefined();
 
-    // Through events.k8s.io/v1 the note is immutable, as in kube; the series may grow.
+    // Through events.k8s.io/v1 what identifies the event is immutable; the note and series are not.
     await t.api
       .patch('/apis/events.k8s.io/v1/namespaces/default/events/ev1')
       .set('Content-Type', 'application/merge-patch+json')
-      .send({ note: 'patched note' })
+      .send({ reason: 'Restarted' })
       .expect(422);
     await t.api
       .patch('/apis/events.k8s.io/v1/namespaces/default/events/ev1')
       .set('Content-Type', 'application/merge-patch+json')
-      .send({ series: { count: 3, lastObservedTime: '2026-11-25T10:05:00.000000Z' } })
+      .send({ note: 'patched note', series: { count: 3, lastObservedTime: '2026-11-25T10:05:00.000000Z' } })
       .expect(200);
     const core = await t.api.get('/api/v1/namespaces/default/events/ev1').expect(200);
-    expect(core.body).toMatchObject({ apiVersion: 'v1', message: 'container started', series: { count: 3 }, involvedObject: { name: 'p' } });
+    expect(core.body).toMatchObject({ apiVersion: 'v1', message: 'patched note', series: { count: 3 }, involvedObject: { name: 'p' } });
     // core/v1 keeps its loose update rules.
-    await t.api.patch('/api/v1/namespaces/default/events/ev1').set('Content-Type', 'application/merge-patch+json').send({ message: 'patched note' }).expect(200);
+    await t.api.patch('/api/v1/namespaces/default/events/ev1').set('Content-Type', 'application/merge-patch+json').send({ reason: 'Restarted' }).expect(200);
 
     const list = await t.api.get('/apis/events.k8s.io/v1/namespaces/default/events').expect(200);
     expect(list.body.items.map((e: { note: string }) => e.note)).toEqual(['patched note']);

@@ -420,26 +420,27 @@ describe('ResourceQuota beyond the conformance rows', () => {
     );
   });
 
-  it('charges an update by what it adds: a ClusterIP service turned NodePort needs a free node port', async () => {
+  it('charges an update by what it adds: a ClusterIP service turned LoadBalancer needs a free load balancer', async () => {
+    // (NodePort, kube's usual case here, is refused outright: there are no nodes.)
     const ns = await newNamespace('resourcequota');
-    await createQuota(ns, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'ports' }, spec: { hard: { services: '5', 'services.nodeports': '1' } } });
-    await waitForResourceQuota(ns, 'ports', { services: '0' });
+    await createQuota(ns, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'lbs' }, spec: { hard: { services: '5', 'services.loadbalancers': '1' } } });
+    await waitForResourceQuota(ns, 'lbs', { services: '0' });
     const svc = (name: string, type: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, ports: [{ port: 80 }] } });
-    await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('np', 'NodePort')).expect(201);
+    await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('lb', 'LoadBalancer')).expect(201);
     await t.api.post(`/api/v1/namespaces/${ns}/services`).send(svc('plain', 'ClusterIP')).expect(201);
-    await waitForResourceQuota(ns, 'ports', { services: '2', 'services.nodeports': '1' });
+    await waitForResourceQuota(ns, 'lbs', { services: '2', 'services.loadbalancers': '1' });
     // A label change costs nothing more.
     await t.api.patch(`/api/v1/namespaces/${ns}/services/plain`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ metadata: { labels: { a: 'b' } } })).expect(200);
     const refused = await t.api
       .patch(`/api/v1/namespaces/${ns}/services/plain`)
       .set('Content-Type', 'application/merge-patch+json')
-      .send(JSON.stringify({ spec: { type: 'NodePort' } }))
+      .send(JSON.stringify({ spec: { type: 'LoadBalancer' } }))
       .expect(403);
-    expect(refused.body.message).toBe('services "plain" is forbidden: exceeded quota: ports, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1');
-    await t.api.delete(`/api/v1/namespaces/${ns}/services/np`).expect(200);
-    await waitForResourceQuota(ns, 'ports', { services: '1', 'services.nodeports': '0' });
-    await t.api.patch(`/api/v1/namespaces/${ns}/services/plain`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ spec: { type: 'NodePort' } })).expect(200);
-    await waitForResourceQuota(ns, 'ports', { services: '1', 'services.nodeports': '1' });
+    expect(refused.body.message).toBe('services "plain" is forbidden: exceeded quota: lbs, requested: services.loadbalancers=1, used: services.loadbalancers=1, limited: services.loadbalancers=1');
+    await t.api.delete(`/api/v1/namespaces/${ns}/services/lb`).expect(200);
+    await waitForResourceQuota(ns, 'lbs', { services: '1', 'services.loadbalancers': '0' });
+    await t.api.patch(`/api/v1/namespaces/${ns}/services/plain`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ spec: { type: 'LoadBalancer' } })).expect(200);
+    await waitForResourceQuota(ns, 'lbs', { services: '1', 'services.loadbalancers': '1' });
   });
 
   it('follows a change of spec.hard: status.hard is copied and the new names are counted, removed ones dropped', async () => {

@@ -64,7 +64,6 @@ describe('EndpointSlice controller', () => {
         team: 'blue',
         'kubernetes.io/service-name': 'web',
         'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
-        'service.kubernetes.io/headless': '',
       });
       expect(slice.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: svc.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
       expect(slice.metadata.annotations['endpoints.kubernetes.io/last-change-trigger-time']).toMatch(/^\d{4}-\d\d-\d\dT/);

@@ -346,7 +346,7 @@ describe('[sig-apps] StatefulSet', () => {
     await client.create(STATEFUL_SETS, ns, statefulSet('tmp', 2, { volumeClaimTemplates: [claimTemplate], persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete', whenDeleted: 'Retain' } }));
     await settled(ns, 'tmp', 2);
     await client.updateScale(STATEFUL_SETS, ns, 'tmp', { spec: { replicas: 1 } });
-    await waitFor(async () => !(await claims()).includes('www-tmp-1'), 'www-tmp-1 deleted with its pod');
+    await waitFor(async () => !(await claims()).includes('www-tmp-1'), 'www-tmp-1 deleted with its pod', 20_000);
     expect(await claims()).toContain('www-tmp-0');
     // Scaled back up, the ordinal gets a new claim, and keeps it while it is in range.
     const oldClaim = (await client.list(PERSISTENT_VOLUME_CLAIMS, ns)).items.find((c) => c.metadata!.name === 'www-tmp-0')!;
@@ -362,7 +362,7 @@ describe('[sig-apps] StatefulSet', () => {
     const owned = await client.get(PERSISTENT_VOLUME_CLAIMS, ns, 'www-gone-1');
     expect(owned.metadata?.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'gone', uid: gone.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
     await client.delete(STATEFUL_SETS, ns, 'gone');
-    await waitFor(async () => !(await claims()).some((c) => c!.includes('gone')), 'the claims of gone deleted');
+    await waitFor(async () => !(await claims()).some((c) => c!.includes('gone')), 'the claims of gone deleted', 20_000);
     expect(await claims()).toEqual(['www-db-0', 'www-db-1', 'www-tmp-0', 'www-tmp-1']);
   });
 

@@ -19,7 +19,7 @@ import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue } from '../runtime/work-queue';
 import type { EndpointAddress, EndpointSubset } from './endpoints';
 import { endpointKey, endpointsEqualBeyondKey, portMapKey, type Endpoint, type EndpointSlice, type SlicePort } from './endpointslice-reconciler';
-import { EndpointSliceTracker, MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from './endpointslice-tracker';
+import { EndpointSliceTracker, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, sliceEventHandler } from './endpointslice-tracker';
 import { LAST_CHANGE_TRIGGER_TIME, LEADER_ELECTION_ANNOTATION, selectorOf } from './service-pods';
 
 /** MIRRORING_CONTROLLER is the managed-by value of mirrored slices. */
@@ -87,22 +87,7 @@ export class EndpointSliceMirroringController implements Controller {
         if (shouldMirror(ep)) this.queue.add(objectKey(ep));
       },
     });
-    this.slices.addEventHandler({
-      onAdd: (s) => {
-        if (this.managed(s) && this.tracker.shouldSync(s)) this.queueForSlice(s);
-      },
-      onUpdate: (old, s) => {
-        if (old.metadata?.labels?.[SERVICE_NAME_LABEL] !== s.metadata?.labels?.[SERVICE_NAME_LABEL]) {
-          this.queueForSlice(s);
-          this.queueForSlice(old);
-          return;
-        }
-        if (this.managed(old) !== this.managed(s) || (this.managed(s) && this.tracker.shouldSync(s))) this.queueForSlice(s);
-      },
-      onDelete: (s) => {
-        if (this.managed(s) && this.tracker.has(s) && !this.tracker.handleDeletion(s)) this.queueForSlice(s);
-      },
-    });
+    this.slices.addEventHandler(sliceEventHandler((s) => this.managed(s), this.tracker, (s) => this.queueForSlice(s)));
   }
 
   run(): void {

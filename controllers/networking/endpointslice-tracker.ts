@@ -6,6 +6,7 @@
  * slice event carrying a generation we did not write means someone else changed our slice.
  */
 import type { KubeObject } from '../../schemas/types';
+import type { EventHandler } from '../runtime/informer';
 
 /** SERVICE_NAME_LABEL names the Service an EndpointSlice belongs to. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -98,4 +99,29 @@ export class EndpointSliceTracker {
     if (!gens) this.byOwner.set(key, (gens = new Map()));
     return gens;
   }
+}
+
+/**
+ * sliceEventHandler is the EndpointSlice informer handler both slice controllers (EndpointSlice and
+ * mirroring) use: a slice they manage is queued when the tracker says the cache moved past what
+ * they wrote, when it changes hands, or when someone else deletes it (to be recreated); a moved
+ * service-name label (only a user would move it) concerns both owners.
+ */
+export function sliceEventHandler(managed: (s: Readonly<KubeObject>) => boolean, tracker: EndpointSliceTracker, queueForSlice: (s: Readonly<KubeObject>) => void): EventHandler {
+  return {
+    onAdd: (s) => {
+      if (managed(s) && tracker.shouldSync(s)) queueForSlice(s);
+    },
+    onUpdate: (old, s) => {
+      if (old.metadata?.labels?.[SERVICE_NAME_LABEL] !== s.metadata?.labels?.[SERVICE_NAME_LABEL]) {
+        queueForSlice(s);
+        queueForSlice(old);
+        return;
+      }
+      if (managed(old) !== managed(s) || (managed(s) && tracker.shouldSync(s))) queueForSlice(s);
+    },
+    onDelete: (s) => {
+      if (managed(s) && tracker.has(s) && !tracker.handleDeletion(s)) queueForSlice(s);
+    },
+  };
 }

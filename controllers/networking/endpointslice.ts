@@ -14,7 +14,7 @@ import type { Informer } from '../runtime/informer';
 import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue } from '../runtime/work-queue';
 import { ENDPOINTSLICE_CONTROLLER, EndpointSliceReconciler, type EndpointSlice } from './endpointslice-reconciler';
-import { EndpointSliceTracker, MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from './endpointslice-tracker';
+import { EndpointSliceTracker, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, sliceEventHandler } from './endpointslice-tracker';
 import { TriggerTimeTracker, managesEndpoints, selectedPods, servicesForPodUpdate, servicesSelecting } from './service-pods';
 
 /** SLICE_CHANGE_DELAY is how long after an outside change to one of its slices a Service syncs (kube's endpointSliceChangeMinSyncDelay). */
@@ -61,24 +61,7 @@ export class EndpointSliceController implements Controller {
       onUpdate: (old, pod) => this.addAll(servicesForPodUpdate(this.services, old, pod)),
       onDelete: (pod) => this.addAll(servicesSelecting(this.services, pod)),
     });
-    this.slices.addEventHandler({
-      onAdd: (s) => {
-        if (this.managed(s) && this.tracker.shouldSync(s)) this.queueForSlice(s);
-      },
-      onUpdate: (old, s) => {
-        // The service-name label moving (only a user would do it) concerns both Services.
-        if (old.metadata?.labels?.[SERVICE_NAME_LABEL] !== s.metadata?.labels?.[SERVICE_NAME_LABEL]) {
-          this.queueForSlice(s);
-          this.queueForSlice(old);
-          return;
-        }
-        if (this.managed(old) !== this.managed(s) || (this.managed(s) && this.tracker.shouldSync(s))) this.queueForSlice(s);
-      },
-      onDelete: (s) => {
-        // A slice deleted by someone else is recreated; our own deletes are only checked off.
-        if (this.managed(s) && this.tracker.has(s) && !this.tracker.handleDeletion(s)) this.queueForSlice(s);
-      },
-    });
+    this.slices.addEventHandler(sliceEventHandler((s) => this.managed(s), this.tracker, (s) => this.queueForSlice(s)));
   }
 
   run(): void {

@@ -42,6 +42,7 @@ import {
   type LogOptions,
   type Provider,
   type StatusListener,
+  logContainer,
 } from './provider';
 import { normalizeImage } from './simulated';
 
@@ -225,14 +226,8 @@ export class ProcessProvider implements Provider {
     this.assertOpen();
     const inst = this.live.get(instanceId);
     if (!inst) throw new InstanceNotFoundError(instanceId);
-    const all = this.containers(inst);
-    let name = options.container;
-    if (!name) {
-      if (all.length !== 1) throw new ContainerLogError('BadRequest', `a container name must be specified for pod ${inst.podName}, choose one of: [${all.map((c) => c.name).join(' ')}]`);
-      name = all[0].name;
-    }
-    const c = all.find((x) => x.name === name);
-    if (!c) throw new ContainerLogError('BadRequest', `container ${name} is not valid for pod ${inst.podName}`);
+    const c = logContainer(this.containers(inst), options.container, inst.podName);
+    const name = c.name;
     if (options.previous) {
       if (!c.previousLog) throw new ContainerLogError('BadRequest', `previous terminated container "${name}" in pod "${inst.podName}" not found`);
       return readAll(c.previousLog);

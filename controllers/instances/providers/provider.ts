@@ -124,3 +124,17 @@ export class ContainerLogError extends Error {
     this.name = 'ContainerLogError';
   }
 }
+
+/**
+ * logContainer picks the container a log request is for: the one named, or the only one when
+ * none is named. It throws ContainerLogError (BadRequest) with kubelet's words otherwise.
+ */
+export function logContainer<C extends { name: string }>(containers: readonly C[], name: string | undefined, podName: string): C {
+  if (!name) {
+    if (containers.length !== 1) throw new ContainerLogError('BadRequest', `a container name must be specified for pod ${podName}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
+    return containers[0];
+  }
+  const c = containers.find((x) => x.name === name);
+  if (!c) throw new ContainerLogError('BadRequest', `container ${name} is not valid for pod ${podName}`);
+  return c;
+}

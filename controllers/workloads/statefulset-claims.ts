@@ -58,8 +58,13 @@ export class StatefulSetClaims {
     return ready;
   }
 
-  /** syncOwners sets the ownerReferences of a pod's claims as the set's retention policy says. */
-  async syncOwners(set: Readonly<KubeObject>, pod: Readonly<KubeObject>): Promise<void> {
+  /**
+   * syncOwners sets the ownerReferences of a pod's claims as the set's retention policy says. It
+   * answers false when a claim could not take them yet (the cache held an older claim): the pod
+   * must then wait, or its claim would outlive it without the owner that deletes it.
+   */
+  async syncOwners(set: Readonly<KubeObject>, pod: Readonly<KubeObject>): Promise<boolean> {
+    let done = true;
     for (const template of newClaims(set, ordinalOf(pod))) {
       const claim = this.claims.getByName(template.metadata!.namespace, template.metadata!.name!);
       if (!claim || claim.metadata?.deletionTimestamp) continue;
@@ -70,11 +75,16 @@ export class StatefulSetClaims {
           metadata: { uid: claim.metadata!.uid, resourceVersion: claim.metadata!.resourceVersion, ownerReferences: refs.length ? refs : null },
         });
       } catch (err) {
+        if (isNotFound(err)) continue;
         // A newer claim than the cache's: its update event brings the set back.
-        if (isNotFound(err) || isConflict(err)) continue;
+        if (isConflict(err)) {
+          done = false;
+          continue;
+        }
         throw err;
       }
     }
+    return done;
   }
 
   /** ownerGone is true when a cached claim's retention owner is missing from the given caches. */

@@ -224,7 +224,12 @@ export class StatefulSetController implements Controller {
     if (exit) return;
 
     // Claims of pods about to be scaled away change hands first, as the retention policy says.
-    for (const pod of condemned) if (!pod.metadata?.deletionTimestamp) await this.claimControl.syncOwners(set, pod);
+    for (const pod of condemned) {
+      if (pod.metadata?.deletionTimestamp || (await this.claimControl.syncOwners(set, pod))) continue;
+      // Its claim has not taken the pod as owner yet: the pod stays until it has.
+      pass.requeueAfter = Math.max(pass.requeueAfter ?? 0, 1_000);
+      return;
+    }
 
     const firstUnhealthy = [...replicas, ...condemned].find((p) => p && !isHealthy(p));
     const victims = [...condemned].reverse();

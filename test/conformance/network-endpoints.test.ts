@@ -141,7 +141,13 @@ describe('[sig-network] Services', () => {
     return out;
   }
   async function validateEndpointsPorts(ns: string, service: string, expected: Record<string, number[]>): Promise<void> {
-    await waitFor(async () => JSON.stringify(await portsByPod(ns, service)) === JSON.stringify(expected) && JSON.stringify(await endpointsPortsByPod(ns, service)) === JSON.stringify(expected), `endpoints ${JSON.stringify(expected)}`, 30000);
+    await waitFor(async () => {
+      const slices = JSON.stringify(await portsByPod(ns, service));
+      const endpoints = JSON.stringify(await endpointsPortsByPod(ns, service));
+      // Thrown, the last state seen is in the timeout's message.
+      if (slices !== JSON.stringify(expected) || endpoints !== JSON.stringify(expected)) throw new Error(`slices ${slices}, endpoints ${endpoints}`);
+      return true;
+    }, `endpoints ${JSON.stringify(expected)}`, 30000);
   }
   function pausePod(name: string, labels: Record<string, string>, ports: Obj[]): KubeObject {
     return { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', ports }] } };

@@ -142,10 +142,12 @@ describe('[sig-network] Services', () => {
   }
   async function validateEndpointsPorts(ns: string, service: string, expected: Record<string, number[]>): Promise<void> {
     await waitFor(async () => {
-      const slices = JSON.stringify(await portsByPod(ns, service));
-      const endpoints = JSON.stringify(await endpointsPortsByPod(ns, service));
+      // Pods in name order: slices list endpoints in no particular order.
+      const sorted = (m: Record<string, number[]>) => JSON.stringify(Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b))));
+      const slices = sorted(await portsByPod(ns, service));
+      const endpoints = sorted(await endpointsPortsByPod(ns, service));
       // Thrown, the last state seen is in the timeout's message.
-      if (slices !== JSON.stringify(expected) || endpoints !== JSON.stringify(expected)) throw new Error(`slices ${slices}, endpoints ${endpoints}`);
+      if (slices !== sorted(expected) || endpoints !== sorted(expected)) throw new Error(`slices ${slices}, endpoints ${endpoints}`);
       return true;
     }, `endpoints ${JSON.stringify(expected)}`, 30000);
   }

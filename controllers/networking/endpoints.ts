@@ -19,7 +19,7 @@ import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue } from '../runtime/work-queue';
 import {
   HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME, LEADER_ELECTION_ANNOTATION, TriggerTimeTracker, findPort, formatTriggerTime, isPodReady, isServiceIPSet,
-  managesEndpoints, podIPForFamily, selectedPods, serviceIPFamily, servicesForPodUpdate, servicesSelecting, shouldPodBeInEndpoints, shouldSetHostname,
+  managesEndpoints, podIPForFamily, selectedPods, serviceIPFamily, watchServicesAndPods, shouldPodBeInEndpoints, shouldSetHostname,
   specOf, targetRefOf,
 } from './service-pods';
 
@@ -80,16 +80,7 @@ export class EndpointsController implements Controller {
     this.services = ctx.informers.informerFor(SERVICES);
     this.pods = ctx.informers.informerFor(PODS);
     this.endpoints = ctx.informers.informerFor(ENDPOINTS);
-    this.services.addEventHandler({
-      onAdd: (svc) => this.queue.add(objectKey(svc)),
-      onUpdate: (_old, svc) => this.queue.add(objectKey(svc)),
-      onDelete: (svc) => this.queue.add(objectKey(svc)),
-    });
-    this.pods.addEventHandler({
-      onAdd: (pod) => this.addAll(servicesSelecting(this.services, pod)),
-      onUpdate: (old, pod) => this.addAll(servicesForPodUpdate(this.services, old, pod)),
-      onDelete: (pod) => this.addAll(servicesSelecting(this.services, pod)),
-    });
+    watchServicesAndPods(this.services, this.pods, this.queue);
     // Someone deleting an Endpoints object brings it back at once.
     this.endpoints.addEventHandler({ onDelete: (ep) => this.queue.add(objectKey(ep)) });
   }
@@ -109,10 +100,6 @@ export class EndpointsController implements Controller {
   /** idle resolves once no Service waits to be synced (for tests and benchmarks). */
   idle(): Promise<void> {
     return this.queue.idle();
-  }
-
-  private addAll(keys: Iterable<string>): void {
-    for (const k of keys) this.queue.add(k);
   }
 
   /** sync brings one Service's Endpoints in line with its pods. */

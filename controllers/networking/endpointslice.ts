@@ -15,7 +15,7 @@ import type { Controller, ControllerContext } from '../runtime/manager';
 import { WorkQueue } from '../runtime/work-queue';
 import { ENDPOINTSLICE_CONTROLLER, EndpointSliceReconciler, type EndpointSlice } from './endpointslice-reconciler';
 import { EndpointSliceTracker, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, sliceEventHandler } from './endpointslice-tracker';
-import { TriggerTimeTracker, managesEndpoints, selectedPods, servicesForPodUpdate, servicesSelecting } from './service-pods';
+import { TriggerTimeTracker, managesEndpoints, selectedPods, watchServicesAndPods } from './service-pods';
 
 /** SLICE_CHANGE_DELAY is how long after an outside change to one of its slices a Service syncs (kube's endpointSliceChangeMinSyncDelay). */
 export const SLICE_CHANGE_DELAY_MS = 1000;
@@ -51,16 +51,7 @@ export class EndpointSliceController implements Controller {
     this.services = ctx.informers.informerFor(SERVICES);
     this.pods = ctx.informers.informerFor(PODS);
     this.slices = ctx.informers.informerFor<EndpointSlice>(ENDPOINT_SLICES);
-    this.services.addEventHandler({
-      onAdd: (svc) => this.queue.add(objectKey(svc)),
-      onUpdate: (_old, svc) => this.queue.add(objectKey(svc)),
-      onDelete: (svc) => this.queue.add(objectKey(svc)),
-    });
-    this.pods.addEventHandler({
-      onAdd: (pod) => this.addAll(servicesSelecting(this.services, pod)),
-      onUpdate: (old, pod) => this.addAll(servicesForPodUpdate(this.services, old, pod)),
-      onDelete: (pod) => this.addAll(servicesSelecting(this.services, pod)),
-    });
+    watchServicesAndPods(this.services, this.pods, this.queue);
     this.slices.addEventHandler(sliceEventHandler((s) => this.managed(s), this.tracker, (s) => this.queueForSlice(s)));
   }
 
@@ -84,10 +75,6 @@ export class EndpointSliceController implements Controller {
   private queueForSlice(s: Readonly<KubeObject>): void {
     const service = s.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (service) this.queue.addAfter(`${s.metadata?.namespace}/${service}`, SLICE_CHANGE_DELAY_MS);
-  }
-
-  private addAll(keys: Iterable<string>): void {
-    for (const k of keys) this.queue.add(k);
   }
 
   /** sync brings one Service's EndpointSlices in line with its pods; true asks for a retry (the cache is behind). */

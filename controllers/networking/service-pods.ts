@@ -213,6 +213,27 @@ export function servicesForPodUpdate(services: Informer, old: Readonly<KubeObjec
 }
 
 /**
+ * watchServicesAndPods queues a Service's key whenever it changes, and the keys of the Services a
+ * pod's change concerns (servicesSelecting, servicesForPodUpdate): the handlers the Endpoints and
+ * EndpointSlice controllers both need.
+ */
+export function watchServicesAndPods(services: Informer, pods: Informer, queue: { add(key: string): void }): void {
+  const addAll = (keys: Iterable<string>) => {
+    for (const k of keys) queue.add(k);
+  };
+  services.addEventHandler({
+    onAdd: (svc) => queue.add(objectKey(svc)),
+    onUpdate: (_old, svc) => queue.add(objectKey(svc)),
+    onDelete: (svc) => queue.add(objectKey(svc)),
+  });
+  pods.addEventHandler({
+    onAdd: (pod) => addAll(servicesSelecting(services, pod)),
+    onUpdate: (old, pod) => addAll(servicesForPodUpdate(services, old, pod)),
+    onDelete: (pod) => addAll(servicesSelecting(services, pod)),
+  });
+}
+
+/**
  * TriggerTimeTracker computes the last-change-trigger-time of a sync as kube's tracker: the
  * Service's creation on its first sync, and afterwards the earliest Ready transition among the
  * pods whose transition is newer than the one seen at the previous sync (none: no annotation).

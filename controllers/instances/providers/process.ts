@@ -43,6 +43,8 @@ import {
   type Provider,
   type StatusListener,
   logContainer,
+  noPreviousRun,
+  waitingToStart,
 } from './provider';
 import { normalizeImage } from './simulated';
 
@@ -227,14 +229,12 @@ export class ProcessProvider implements Provider {
     const inst = this.live.get(instanceId);
     if (!inst) throw new InstanceNotFoundError(instanceId);
     const c = logContainer(this.containers(inst), options.container, inst.podName);
-    const name = c.name;
     if (options.previous) {
-      if (!c.previousLog) throw new ContainerLogError('BadRequest', `previous terminated container "${name}" in pod "${inst.podName}" not found`);
+      if (!c.previousLog) throw noPreviousRun(c.name, inst.podName);
       return readAll(c.previousLog);
     }
     if (!c.log && !options.follow) {
-      const reason = c.status.state.waiting?.reason ?? 'ContainerCreating';
-      throw new ContainerLogError('BadRequest', `container "${name}" in pod "${inst.podName}" is waiting to start: ${reason}`);
+      throw waitingToStart(c.name, inst.podName, c.status.state.waiting?.reason);
     }
     if (!options.follow) return readAll(c.log!);
     return this.follow(inst, c);

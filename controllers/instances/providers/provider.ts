@@ -138,3 +138,13 @@ export function logContainer<C extends { name: string }>(containers: readonly C[
   if (!c) throw new ContainerLogError('BadRequest', `container ${name} is not valid for pod ${podName}`);
   return c;
 }
+
+/** noPreviousRun is the error for `logs --previous` of a container that has not terminated yet, in kubelet's words. */
+export function noPreviousRun(container: string, podName: string): ContainerLogError {
+  return new ContainerLogError('BadRequest', `previous terminated container "${container}" in pod "${podName}" not found`);
+}
+
+/** waitingToStart is the error for the log of a container that has not started, with its waiting reason (default ContainerCreating). */
+export function waitingToStart(container: string, podName: string, reason = 'ContainerCreating'): ContainerLogError {
+  return new ContainerLogError('BadRequest', `container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
+}

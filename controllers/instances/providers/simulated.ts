@@ -26,6 +26,8 @@ import {
   type Provider,
   type StatusListener,
   logContainer,
+  noPreviousRun,
+  waitingToStart,
 } from './provider';
 
 /** SimulatedProviderOptions tune the simulation; every field has a default. */
@@ -309,14 +311,12 @@ export class SimulatedProvider implements Provider {
     const inst = this.live.get(instanceId);
     if (!inst) throw new InstanceNotFoundError(instanceId);
     const c = logContainer(this.containers(inst), options.container, inst.podName);
-    const name = c.name;
     if (options.previous) {
-      if (!c.previous) throw new ContainerLogError('BadRequest', `previous terminated container "${name}" in pod "${inst.podName}" not found`);
+      if (!c.previous) throw noPreviousRun(c.name, inst.podName);
       return fromArray(served(c.previous));
     }
     if (c.attempt === 0 && !options.follow) {
-      const reason = c.status.state.waiting?.reason ?? 'ContainerCreating';
-      throw new ContainerLogError('BadRequest', `container "${name}" in pod "${inst.podName}" is waiting to start: ${reason}`);
+      throw waitingToStart(c.name, inst.podName, c.status.state.waiting?.reason);
     }
     if (!options.follow) return fromArray(served(c.logs));
     return this.follow(inst, c);

@@ -10,6 +10,7 @@
 import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission';
 import type { Registry } from '../registry/generic-registry';
+import { namespaceOfWrite } from '../registry/namespace-lifecycle';
 import type { ResourceTable } from '../registry/resource-table';
 import { StatusError, notFound } from '../../schemas/meta/status-error';
 import { labelSelectorFromObject, labelSelectorToString, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
@@ -268,13 +269,9 @@ export class ValidatingAdmissionPolicyAdmission {
 
   private async namespaceOf(attrs: AdmissionAttributes): Promise<KubeObject | null> {
     if (!attrs.resource.namespaced || !attrs.namespace) return null;
-    const nsDef = this.resources.lookup('', 'v1', 'namespaces')!;
-    try {
-      return this.registry.decode(await this.registry.get(nsDef, undefined, attrs.namespace)) as KubeObject;
-    } catch (err) {
-      if (err instanceof StatusError && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
-      throw err;
-    }
+    const ns = await namespaceOfWrite(this.registry, this.resources.lookup('', 'v1', 'namespaces')!, attrs);
+    if (!ns) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
+    return ns;
   }
 
   // paramsOf resolves the binding's paramRef: [null] without a paramKind; the named object or

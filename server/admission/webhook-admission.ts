@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject, ResourceDefinition, UserInfo } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission';
 import type { Registry } from '../registry/generic-registry';
+import { namespaceOfWrite } from '../registry/namespace-lifecycle';
 import type { ResourceTable } from '../registry/resource-table';
 import { StatusError, badRequest, notFound, type Status } from '../../schemas/meta/status-error';
 import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
@@ -276,13 +277,8 @@ export class WebhookAdmission {
     }
     if (!attrs.resource.namespaced || !attrs.namespace) return { matches: true };
     if (selector.empty && !hook.matchConditions?.length) return { matches: true };
-    let ns: KubeObject;
-    try {
-      ns = this.registry.decode(await this.registry.get(nsDef, undefined, attrs.namespace)) as KubeObject;
-    } catch (err) {
-      if (err instanceof StatusError && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
-      throw err;
-    }
+    const ns = await namespaceOfWrite(this.registry, nsDef, attrs);
+    if (!ns) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
     return { matches: matches(selector, ns.metadata?.labels), namespace: ns };
   }
 

@@ -9,6 +9,7 @@
  */
 import type { AdmissionPlugin } from './admission';
 import type { Registry } from './generic-registry';
+import { namespaceOfWrite } from './namespace-lifecycle';
 import type { ResourceTable } from './resource-table';
 import { StatusError, forbidden, invalid } from '../../schemas/meta/status-error';
 import type { KubeObject } from '../../schemas/types';
@@ -46,7 +47,8 @@ export function budgetAdmission(registry: Registry, resources: ResourceTable, op
         return;
       }
       if (attrs.resource.plural !== 'pods' || attrs.operation !== 'CREATE' || !attrs.namespace) return;
-      const namespace = await read(registry, resources.lookup('', 'v1', 'namespaces'), undefined, attrs.namespace);
+      const nsDef = resources.lookup('', 'v1', 'namespaces');
+      const namespace = nsDef && (await namespaceOfWrite(registry, nsDef, attrs));
       const budgets = budgetsOf(namespace?.metadata?.annotations);
       if (!budgets.length) return;
       let charge: number;

@@ -3,7 +3,8 @@
  * not terminating, and the namespaces nodeless creates at start cannot be deleted.
  */
 import type { Registry } from './generic-registry';
-import type { AdmissionPlugin } from './admission';
+import type { AdmissionAttributes, AdmissionPlugin } from './admission';
+import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import type { ResourceTable } from './resource-table';
 import { StatusError, forbidden, notFound } from '../../schemas/meta/status-error';
 
@@ -21,13 +22,8 @@ export function namespaceLifecycle(registry: Registry, resources: ResourceTable)
         throw forbidden({ group: '', resource: 'namespaces' }, attrs.name, 'this namespace may not be deleted');
       }
       if (attrs.operation !== 'CREATE' || !attrs.resource.namespaced || !attrs.namespace) return;
-      let ns;
-      try {
-        ns = registry.decode(await registry.get(nsDef, undefined, attrs.namespace));
-      } catch (err) {
-        if (err instanceof StatusError && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
-        throw err;
-      }
+      const ns = await namespaceOfWrite(registry, nsDef, attrs);
+      if (!ns) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
       if (ns.metadata?.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
         const err = forbidden(
           { group: attrs.resource.group, resource: attrs.resource.plural },
@@ -39,4 +35,26 @@ export function namespaceLifecycle(registry: Registry, resources: ResourceTable)
       }
     },
   };
+}
+
+// One read of the namespace per write, shared by the plugins that need it.
+const namespaceReads = new WeakMap<AdmissionAttributes, Promise<KubeObject | undefined>>();
+
+/**
+ * namespaceOfWrite is the namespace a write lands in (undefined when it does not exist), read
+ * once per write however many admission plugins ask for it.
+ */
+export function namespaceOfWrite(registry: Registry, nsDef: ResourceDefinition, attrs: AdmissionAttributes): Promise<KubeObject | undefined> {
+  let read = namespaceReads.get(attrs);
+  if (!read) {
+    read = registry.get(nsDef, undefined, attrs.namespace!).then(
+      (stored) => registry.decode(stored),
+      (err) => {
+        if (err instanceof StatusError && err.code === 404) return undefined;
+        throw err;
+      },
+    );
+    namespaceReads.set(attrs, read);
+  }
+  return read;
 }

@@ -25,6 +25,17 @@ export const CUSTOM_RESOURCE_CLEANUP_FINALIZER = 'customresourcecleanup.apiexten
 /** CUSTOM_RESOURCE_VERBS are the discovery verbs of every custom resource, in kube-apiserver's order. */
 export const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
 
+/**
+ * READ_ONLY_GROUPS are nodeless's own custom resource groups that API clients may only read.
+ * The instance scheduler alone writes the billing ledger and the usage summed from it, through
+ * the in-process Client; over HTTP their write verbs answer 405 as a read-only aggregated API
+ * (metrics.k8s.io) does, and discovery lists only the read verbs. The namespace controller and
+ * the garbage collector skip resources without delete verbs, so a namespace's bill outlives it.
+ */
+export const READ_ONLY_GROUPS: ReadonlySet<string> = new Set(['usage.nodeless.dev']);
+
+const READ_VERBS = ['get', 'list', 'watch'];
+
 type CRDStrategy = Required<Pick<ResourceDefinition, 'defaults' | 'strategy' | 'deleteStrategy'>>;
 
 /**
@@ -252,7 +263,7 @@ function versionDefinition(
     shortNames: [...(names.shortNames ?? [])],
     categories: [...(names.categories ?? [])],
     namespaced,
-    verbs: [...CUSTOM_RESOURCE_VERBS],
+    verbs: [...(READ_ONLY_GROUPS.has(group) ? READ_VERBS : CUSTOM_RESOURCE_VERBS)],
     subresources,
     schema,
     columns: printerColumns(v),

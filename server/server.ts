@@ -27,6 +27,8 @@ import { Registry, type RegistryOptions } from './registry/generic-registry';
 import { defaultIngressClassAdmission } from './registry/default-ingress-class';
 import { limitRanger } from './registry/limit-ranger';
 import { namespaceLifecycle } from './registry/namespace-lifecycle';
+import { ledgerProtection } from './registry/ledger-protection';
+import type { Authorizer } from './auth/authorizer';
 import { budgetAdmission } from './registry/budget-admission';
 import { resourceQuotaAdmission } from './registry/resource-quota-admission';
 import { runtimeClassAdmission } from './registry/runtime-class';
@@ -50,6 +52,8 @@ export interface NodelessOptions {
   store?: Store;
   /** bearer tokens accepted; none means no authentication (in-process tests only) */
   tokens?: string[];
+  /** authorizer decides every API request and answers access reviews (default: every authenticated user may do everything) */
+  authorizer?: Authorizer;
   registry?: RegistryOptions;
   /** compaction interval of the store (ms) */
   compactIntervalMs?: number;
@@ -117,6 +121,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   for (const [group, version] of builtinPreferredVersions()) resources.setPreferredVersion(group, version);
   const registry = new Registry(store, options.registry);
   registry.admission.use(namespaceLifecycle(registry, resources));
+  registry.admission.use(ledgerProtection());
   registry.admission.use(runtimeClassAdmission(registry, resources));
   registry.admission.use(limitRanger(registry, resources));
   registry.admission.use(serviceAccountAdmission(registry, resources));
@@ -166,6 +171,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     registry,
     resources,
     authenticator: options.tokens?.length ? new TokenAuthenticator(options.tokens) : undefined,
+    authorizer: options.authorizer,
     openapi: new OpenAPI(resources),
     serverAddress: () => {
       const a = server?.address() as AddressInfo | null | undefined;

@@ -6,6 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { allowAll, forbiddenRequest, type Authorizer } from '../auth/authorizer';
 import { installReviews } from '../auth/reviews';
 import { ADMIN_USER, type TokenAuthenticator } from '../auth/token';
 import type { UserInfo } from '../../schemas/types';
@@ -40,6 +41,8 @@ export interface AppOptions {
   resources: ResourceTable;
   /** when absent, requests are not authenticated (in-process tests) */
   authenticator?: TokenAuthenticator;
+  /** authorizer decides every resource request and answers the access reviews (default: allow all) */
+  authorizer?: Authorizer;
   openapi?: OpenAPI;
   /** the address advertised in /api serverAddressByClientCIDRs */
   serverAddress?: () => string;
@@ -67,7 +70,8 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', false);
-  installReviews(options.resources.all(), options.authenticator);
+  const authorizer = options.authorizer ?? allowAll;
+  installReviews(options.resources.all(), options.authenticator, authorizer);
   const discovery = new Discovery(options.resources, options.serverAddress ?? (() => '127.0.0.1:6443'));
 
   // One front handler: health and version answer directly; everything else is authenticated,
@@ -105,6 +109,11 @@ export function createApp(options: AppOptions): express.Express {
       serveDiscovery(discovery, info, req, res, prettyPrint(query, req.headers['user-agent']) ? 'json-pretty' : 'json');
       return true;
     }
+    // As in kube-apiserver, authorization comes before the resource is looked up: a refused
+    // request learns nothing about what exists.
+    const user = (req as RequestWithUser).user ?? ADMIN_USER;
+    const verdict = authorizer.authorize({ user, verb: info.verb, group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name });
+    if (verdict.decision !== 'allow') throw forbiddenRequest({ user, ...info }, verdict.reason);
     const def = options.resources.lookup(info.group, info.version, info.resource);
     if (!def || info.malformed) throw NOT_FOUND;
     metrics?.resourceRequest(res, info, query.has('dryRun'), info.verb === 'patch' && (req.headers['content-type'] ?? '').startsWith('application/apply-patch'));

@@ -16,7 +16,8 @@ let client: Client;
 beforeAll(async () => {
   t = await startTestServer({ controllers: false });
   client = t.nodeless.client.withFieldManager('usage-test');
-  await t.api.post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions').send(instanceRunsCRD()).expect(201);
+  // The ledger's definitions are the server's to install: made in-process, as the scheduler does.
+  await client.create({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', namespaced: false, kind: 'CustomResourceDefinition' }, undefined, instanceRunsCRD());
   await waitFor(async () => (await t.api.get('/apis/usage.nodeless.dev/v1')).status === 200, 'the InstanceRun API');
   for (const ns of ['shop', 'batch']) await t.api.post('/api/v1/namespaces').send({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).expect(201);
   const runs: InstanceRun[] = [

@@ -188,6 +188,12 @@ describe('serverless workloads on the default server', () => {
     }, 'the Usage of default to count every run', 30000);
     expect(usageLine.out).toMatch(/^NAMESPACE\s+NAME\s+RUNS\s+RUNNING\s+COST\s+UPDATED$/m);
     expect(usageLine.cost).toBeGreaterThan(0);
+
+    // The ledger is read-only to clients: kubectl can neither delete a Usage nor the definitions.
+    const refusal = (args: string[]) => run('kubectl', args, { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 30000 }).then(() => '', (err: { stderr: string }) => err.stderr);
+    expect(await refusal(['delete', 'usage', 'usage', '-n', 'default'])).toContain('Error from server (MethodNotAllowed): the server does not allow this method on the requested resource');
+    expect(await refusal(['delete', 'crd', 'instanceruns.usage.nodeless.dev'])).toContain(`Error from server (Forbidden): customresourcedefinitions.apiextensions.k8s.io "instanceruns.usage.nodeless.dev" is forbidden: usage.nodeless.dev is nodeless's billing ledger`);
+    expect(await kubectl('get', 'usage', '-n', 'default', '-o', 'name')).toBe('usage.usage.nodeless.dev/usage\n');
   });
 
   it('refuses the pod a namespace budget cannot pay for, with the reason in kubectl', async () => {

@@ -314,3 +314,62 @@ describe('validation of spec.conversion', () => {
     expect(res.body.message).toContain('data does not contain any valid RSA or ECDSA certificates');
   });
 });
+
+describe('the review versions and the other callers of conversion', () => {
+  it('speaks ConversionReview v1beta1 to a webhook that only lists it, without checking its answer\'s uid', async () => {
+    const crd = portsCRD() as Obj;
+    crd.metadata.name = `olds.${GROUP}`;
+    crd.spec.names = { plural: 'olds', kind: 'Old' };
+    crd.spec.conversion.webhook = { clientConfig: { url: `${hooks.url}/convert-v1beta1`, caBundle: hooks.caBundle }, conversionReviewVersions: ['v1beta1'] };
+    hooks.handle('/convert-v1beta1', (review) => ({
+      apiVersion: 'apiextensions.k8s.io/v1beta1',
+      kind: 'ConversionReview',
+      response: { uid: 'ignored', convertedObjects: review.request.objects.map((o: Obj) => convertTo(o, review.request.desiredAPIVersion)), result: { status: 'Success' } },
+    }));
+    await createEstablished(t.api, crd);
+    const path = `/apis/${GROUP}/v1/namespaces/default/olds`;
+    const created = (await t.api.post(path).send({ ...v1Port('legacy', 'l:1'), kind: 'Old' }).expect(201)).body;
+    expect(created.spec).toEqual({ hostPort: 'l:1' });
+    const sent = hooks.received.filter((r) => r.path.startsWith('/convert-v1beta1'));
+    expect(sent[0].body).toMatchObject({ apiVersion: 'apiextensions.k8s.io/v1beta1', kind: 'ConversionReview', request: { desiredAPIVersion: `${GROUP}/v2` } });
+    expect((await t.api.get(`/apis/${GROUP}/v2/namespaces/default/olds/legacy`).expect(200)).body.spec).toEqual({ host: 'l', port: '1' });
+  });
+
+  it('shows an admission webhook matching only v2 (matchPolicy Equivalent) a v1 write converted through the conversion webhook', async () => {
+    const admitted: Obj[] = [];
+    hooks.handle('/admit', (review) => {
+      admitted.push(review.request);
+      return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } };
+    });
+    await t.api
+      .post('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations')
+      .send({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'ports-v2' },
+        webhooks: [{
+          name: 'ports-v2.conv.example.com',
+          clientConfig: { url: `${hooks.url}/admit`, caBundle: hooks.caBundle },
+          rules: [{ operations: ['CREATE'], apiGroups: [GROUP], apiVersions: ['v2'], resources: ['ports'] }],
+          matchPolicy: 'Equivalent',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+        }],
+      })
+      .expect(201);
+    try {
+      await waitFor(async () => {
+        admitted.length = 0;
+        const name = `admitted-${Date.now()}`;
+        await t.api.post(V1).send(v1Port(name, 'a:7')).expect(201);
+        return admitted.some((r) => r.name === name);
+      }, 'the admission webhook to be called');
+      const request = admitted.at(-1)!;
+      expect(request.kind).toEqual({ group: GROUP, version: 'v2', kind: 'Port' });
+      expect(request.requestKind).toEqual({ group: GROUP, version: 'v1', kind: 'Port' });
+      expect(request.object).toMatchObject({ apiVersion: `${GROUP}/v2`, spec: { host: 'a', port: '7' } });
+    } finally {
+      await t.api.delete('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/ports-v2').expect(200);
+    }
+  });
+});

@@ -253,6 +253,16 @@ export class Registry {
     return def.conversion ? def.conversion.toStorage(obj) : obj;
   }
 
+  // dryRunRoundTrip is what a dry-run write answers: like kube's dry-run storage, it converts
+  // the object to the storage version and back through a conversion webhook (which can refuse
+  // it); any other conversion leaves the object as it is.
+  private async dryRunRoundTrip(def: ResourceDefinition, obj: KubeObject): Promise<KubeObject> {
+    const conversion = def.conversion;
+    if (!conversion?.async) return obj;
+    const [back] = await conversion.fromStorage([await conversion.toStorage(structuredClone(obj))]);
+    return back;
+  }
+
   /** key is the store key of one object. */
   key(def: ResourceDefinition, namespace: string | undefined, name: string): string {
     const s = def.storage ?? { group: def.group, plural: def.plural };
@@ -552,7 +562,7 @@ export class Registry {
       checkSizeLimits(def, obj, !options.dryRun);
       if (options.dryRun) {
         await this.ensureAbsent(def, meta.namespace, meta.name!);
-        return { raw: JSON.stringify(obj), revision: 0 };
+        return { raw: JSON.stringify(await this.dryRunRoundTrip(def, obj)), revision: 0 };
       }
       try {
         const toStore = this.toStorage(def, obj);
@@ -726,7 +736,10 @@ export class Registry {
         if ((pause = breathe(size))) await pause;
         if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
         if ((pause = breathe(size))) await pause;
-        if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+        if (options.dryRun) {
+          const shown = await this.dryRunRoundTrip(def, next);
+          return { raw: JSON.stringify({ ...shown, metadata: { ...shown.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+        }
         try {
           const finalized = def.deleteStrategy?.finalized;
           // As kube's ShouldDeleteDuringUpdate: the last finalizer gone removes an object whose

@@ -152,6 +152,16 @@ describe('conversion through the webhook', () => {
     expect((await t.api.get(`${V2}/upd`).expect(200)).body.spec).toEqual({ host: 'h', port: '3' });
   });
 
+  it('converts a dry-run create to the storage version and back, as kube\'s dry-run storage does, and stores nothing', async () => {
+    const shown = (await t.api.post(`${V1}?dryRun=All`).send(v1Port('dry', 'd:1')).expect(201)).body;
+    expect(shown).toMatchObject({ apiVersion: `${GROUP}/v1`, spec: { hostPort: 'd:1' } });
+    expect(reviews().map((r) => r.request.desiredAPIVersion)).toEqual([`${GROUP}/v2`, `${GROUP}/v1`]);
+    await t.api.get(`${V2}/dry`).expect(404);
+    hooks.handle('/convert', answer((response) => (response.result = { status: 'Failure', message: 'not even in a dry run' })));
+    const refused = await t.api.post(`${V1}?dryRun=All`).send(v1Port('dry', 'd:1')).expect(500);
+    expect(refused.body.message).toBe(`conversion webhook for ${GROUP}/v1, Kind=Port failed: not even in a dry run`);
+  });
+
   it('converts watch events, in order, one review per event', async () => {
     const w = await WatchStream.open(base, V1, { resourceVersion: (await t.api.get(V2).expect(200)).body.metadata.resourceVersion });
     try {

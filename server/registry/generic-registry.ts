@@ -326,16 +326,21 @@ export class Registry {
     if (selection.name !== undefined) return this.listOne(def, namespace, { ...selection, name: selection.name }, revision);
 
     const filter = selection.filter;
+    // Through a conversion webhook, selectors see the served form (the version's selectable
+    // fields, the labels the webhook answered), as kube's watch cache of each version holds its
+    // objects converted; a page may then hold fewer than limit items.
+    const selectConverted = !!filter && !!def.conversion?.async;
     try {
       const page = await this.store.list(prefix, {
         revision: revision || undefined,
         limit,
         startAfter,
-        predicate: filter ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
+        predicate: filter && !selectConverted ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
         countRemaining: !filter,
       });
-      const items = this.presentAll(def, page.items);
-      const out: ListPage = { items: items instanceof Promise ? await items : items, resourceVersion: String(page.revision) };
+      const presented = this.presentAll(def, page.items);
+      const items = presented instanceof Promise ? await presented : presented;
+      const out: ListPage = { items: selectConverted ? items.filter((item) => filter!(this.decode(item))) : items, resourceVersion: String(page.revision) };
       if (page.more && page.lastKey) {
         // After an inconsistent continue the next pages are pinned to this page's revision, as in kube-apiserver.
         out.continue = encodeContinue(prefix, page.revision, page.lastKey);
@@ -374,10 +379,12 @@ export class Registry {
       const page = await this.store.list(this.prefix(def), { revision: revision || undefined });
       found = page.items.filter((kv) => kv.key.endsWith('/' + query.name));
     }
-    // Selectors see the stored form, as in list and watch.
-    if (query.filter) found = found.filter((kv) => query.filter!(this.decode({ raw: kv.value, revision: kv.revision })));
-    const items = this.presentAll(def, found);
-    return { items: items instanceof Promise ? await items : items, resourceVersion: String(at) };
+    // Selectors see the stored form, as in list and watch (the served form through a conversion webhook).
+    const selectConverted = !!query.filter && !!def.conversion?.async;
+    if (query.filter && !selectConverted) found = found.filter((kv) => query.filter!(this.decode({ raw: kv.value, revision: kv.revision })));
+    const presented = this.presentAll(def, found);
+    const items = presented instanceof Promise ? await presented : presented;
+    return { items: selectConverted ? items.filter((item) => query.filter!(this.decode(item))) : items, resourceVersion: String(at) };
   }
 
   private async waitForRevision(wanted: number): Promise<void> {
@@ -464,18 +471,32 @@ export class Registry {
           if (query.allowWatchBookmarks) yield { type: 'BOOKMARK', raw: bookmarkBody(def, ev.revision, false) };
           continue;
         }
-        const obj = this.decode({ raw: ev.value, revision: ev.revision });
+        let shown: StoredObject | Promise<StoredObject> | undefined;
+        let obj: Readonly<KubeObject>;
+        let previous: Readonly<KubeObject> | undefined;
+        if (def.conversion?.async && (query.labelSelector || query.fieldSelector)) {
+          // Through a conversion webhook, selectors see the served form, as in list: the event
+          // (and the state before it) is converted before it is selected.
+          try {
+            ({ shown, obj, previous } = await this.convertedEvent(def, ev));
+          } catch (err) {
+            yield { type: 'ERROR', raw: JSON.stringify(watchConversionError(err).status) };
+            return;
+          }
+        } else {
+          obj = this.decode({ raw: ev.value, revision: ev.revision });
+        }
         const matches = filter(obj);
         let type: 'ADDED' | 'MODIFIED' | 'DELETED' | undefined;
         if (ev.type === 'ADDED' || ev.type === 'DELETED' || (!query.labelSelector && !query.fieldSelector)) {
           type = matches ? ev.type : undefined;
         } else {
           // MODIFIED under a selector: entering is ADDED, leaving is DELETED (with the new state).
-          const before = ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
+          const before = previous ? filter(previous) : ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
           type = matches ? (before ? 'MODIFIED' : 'ADDED') : before ? 'DELETED' : undefined;
         }
         if (!type) continue;
-        let shown = this.present(def, ev);
+        shown ??= this.present(def, ev);
         // A conversion webhook is awaited here, one event at a time, so events keep their order;
         // one that fails ends the watch with an error event, as kube's watcher does.
         if (shown instanceof Promise) {
@@ -492,6 +513,15 @@ export class Registry {
       signal?.removeEventListener('abort', abort);
       watcher.close();
     }
+  }
+
+  // convertedEvent converts a watch event's object, and the state before a modification, through
+  // a conversion webhook (one review each).
+  private async convertedEvent(def: ResourceDefinition, ev: { readonly type: string; readonly value: string; readonly revision: number; readonly prevValue?: string }) {
+    const shown = await this.present(def, ev);
+    const obj = this.decode(shown);
+    const previous = ev.type === 'MODIFIED' && ev.prevValue ? this.decode(await this.present(def, { value: ev.prevValue, revision: ev.revision })) : undefined;
+    return { shown, obj, previous };
   }
 
   // ---- writes --------------------------------------------------------------------------------

@@ -383,3 +383,49 @@ describe('the review versions and the other callers of conversion', () => {
     }
   });
 });
+
+describe('selectors through a conversion webhook', () => {
+  const SV1 = `/apis/${GROUP}/v1/namespaces/default/selects`;
+  const SV2 = `/apis/${GROUP}/v2/namespaces/default/selects`;
+  beforeAll(async () => {
+    const crd = portsCRD() as Obj;
+    crd.metadata.name = `selects.${GROUP}`;
+    crd.spec.names = { plural: 'selects', kind: 'Select' };
+    crd.spec.versions[0].selectableFields = [{ jsonPath: '.spec.hostPort' }];
+    crd.spec.versions[1].selectableFields = [{ jsonPath: '.spec.host' }];
+    crd.spec.conversion.webhook.clientConfig.url = `${hooks.url}/convert-labelled`;
+    await createEstablished(t.api, crd);
+    for (const [name, host, port] of [['sel-a', 'a', '1'], ['sel-b', 'b', '2']]) {
+      await t.api.post(SV2).send({ apiVersion: `${GROUP}/v2`, kind: 'Select', metadata: { name }, spec: { host, port } }).expect(201);
+    }
+  });
+  beforeEach(() => {
+    // This webhook labels what it converts with the version it converted to.
+    hooks.handle('/convert-labelled', answer((response, review) => {
+      for (const o of response.convertedObjects) o.metadata.labels = { ...o.metadata.labels, 'converted-to': review.request.desiredAPIVersion.split('/')[1] };
+    }));
+  });
+  const names = (list: Obj) => list.items.map((i: Obj) => i.metadata.name).sort();
+
+  it('selects a list by the served version\'s selectable fields and by the labels the webhook answered', async () => {
+    expect(names((await t.api.get(SV1).query({ fieldSelector: 'spec.hostPort=a:1' }).expect(200)).body)).toEqual(['sel-a']);
+    expect(names((await t.api.get(SV2).query({ fieldSelector: 'spec.host=b' }).expect(200)).body)).toEqual(['sel-b']);
+    expect(names((await t.api.get(SV1).query({ labelSelector: 'converted-to=v1' }).expect(200)).body)).toEqual(['sel-a', 'sel-b']);
+    expect(names((await t.api.get(SV1).query({ fieldSelector: 'metadata.name=sel-b,spec.hostPort=b:2' }).expect(200)).body)).toEqual(['sel-b']);
+  });
+
+  it('selects watch events in the served form: an object leaving the selector is DELETED', async () => {
+    const rv = (await t.api.get(SV2).expect(200)).body.metadata.resourceVersion;
+    const w = await WatchStream.open(base, SV1, { resourceVersion: rv, fieldSelector: 'spec.hostPort=a:1' });
+    try {
+      await t.api.patch(`${SV2}/sel-b`).set('Content-Type', 'application/merge-patch+json').send({ spec: { port: '3' } }).expect(200);
+      await t.api.patch(`${SV2}/sel-a`).set('Content-Type', 'application/merge-patch+json').send({ spec: { port: '9' } }).expect(200);
+      const ev = await w.next('sel-a to leave the selector', (e) => e.object.metadata?.name === 'sel-a');
+      expect(ev.type).toBe('DELETED');
+      expect(ev.object.spec).toEqual({ hostPort: 'a:9' });
+      expect(w.events.filter((e) => e.object.metadata?.name === 'sel-b')).toEqual([]);
+    } finally {
+      w.close();
+    }
+  });
+});

@@ -11,6 +11,8 @@ import { propertiesOf } from './crd-schema';
 import { notSupported, validateSchema } from './crd-structural';
 import { schemaRuleErrors } from './cel/crd-rules';
 import { compileJSONPath } from './jsonpath';
+import { serviceErrors, urlErrors } from './validation/admissionregistration';
+import { X509Certificate } from 'node:crypto';
 import type { FieldError, JSONSchema, KubeObject } from './types';
 
 /** CRDVersion is one entry of spec.versions as JSON. */
@@ -42,7 +44,7 @@ export interface CRDSpec {
   names?: CRDNames;
   scope?: string;
   versions?: CRDVersion[];
-  conversion?: { strategy?: string; webhook?: { clientConfig?: { url?: string; service?: object }; conversionReviewVersions?: string[] } };
+  conversion?: { strategy?: string; webhook?: { clientConfig?: { url?: string; service?: object; caBundle?: string }; conversionReviewVersions?: string[] } };
   preserveUnknownFields?: boolean;
 }
 
@@ -124,7 +126,7 @@ export function validateCustomResourceDefinition(crd: KubeObject, old?: KubeObje
   if (!names.listKind) errs.push(required('spec.names.listKind'));
   errs.push(...validateNames(names, 'spec.names'));
 
-  errs.push(...validateConversion(spec));
+  errs.push(...validateConversion(spec, old));
   if (spec.preserveUnknownFields === true && !(old && specOf(old).preserveUnknownFields === true)) {
     errs.push(invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'));
   }
@@ -250,24 +252,93 @@ function validateNames(names: CRDNames, path: string): FieldError[] {
   return errs;
 }
 
-function validateConversion(spec: CRDSpec): FieldError[] {
+// validateConversion follows validateCustomResourceConversion, which checks the internal form:
+// webhook.clientConfig is spec.conversion.webhookClientConfig there, and
+// webhook.conversionReviewVersions is spec.conversion.conversionReviewVersions.
+function validateConversion(spec: CRDSpec, old?: KubeObject): FieldError[] {
   const conversion = spec.conversion;
   if (!conversion) return [];
   const errs: FieldError[] = [];
   const strategy = conversion.strategy;
+  if (strategy && strategy !== 'None' && spec.preserveUnknownFields === true) {
+    errs.push(invalid('spec.conversion.strategy', strategy, 'must be None if spec.preserveUnknownFields is true'));
+  }
   if (!strategy) errs.push(required('spec.conversion.strategy'));
   else if (strategy !== 'None' && strategy !== 'Webhook') errs.push(notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
+  const cc = isRecord(conversion.webhook) && isRecord(conversion.webhook.clientConfig) ? conversion.webhook.clientConfig : undefined;
+  const reviews = isRecord(conversion.webhook) && Array.isArray(conversion.webhook.conversionReviewVersions) ? conversion.webhook.conversionReviewVersions : [];
+  const ccPath = 'spec.conversion.webhookClientConfig';
+  const reviewsPath = 'spec.conversion.conversionReviewVersions';
   if (strategy === 'Webhook') {
-    const cc = conversion.webhook?.clientConfig;
-    if (!cc) errs.push(required('spec.conversion.webhook.clientConfig', 'required when strategy is set to Webhook'));
-    else if ((cc.url === undefined) === (cc.service === undefined)) errs.push(required('spec.conversion.webhook.clientConfig', 'exactly one of url or service is required'));
-    const reviews = conversion.webhook?.conversionReviewVersions ?? [];
-    if (reviews.length === 0) errs.push(required('spec.conversion.webhook.conversionReviewVersions'));
-    else if (!reviews.some((r) => r === 'v1' || r === 'v1beta1')) errs.push(invalid('spec.conversion.webhook.conversionReviewVersions', reviews, 'must include at least one of v1, v1beta1'));
-  } else if (conversion.webhook !== undefined && conversion.webhook !== null) {
-    errs.push(forbiddenField('spec.conversion.webhookClientConfig', 'should not be set when strategy is not set to Webhook'));
+    if (!cc) errs.push(required(ccPath, 'required when strategy is set to Webhook'));
+    else {
+      const hasURL = cc.url !== undefined && cc.url !== null;
+      const hasService = cc.service !== undefined && cc.service !== null;
+      if (hasURL === hasService) errs.push(required(ccPath, 'exactly one of url or service is required'));
+      else if (hasURL) errs.push(...urlErrors(String(cc.url), `${ccPath}.url`));
+      else errs.push(...serviceErrors(isRecord(cc.service) ? cc.service : {}, `${ccPath}.service`));
+      if (cc.caBundle && !allowInvalidCABundle(old)) errs.push(...caBundleErrors(cc.caBundle, `${ccPath}.caBundle`));
+    }
+    errs.push(...conversionReviewVersionErrors(reviews, requireRecognizedReviewVersion(old), reviewsPath));
+  } else {
+    if (cc) errs.push(forbiddenField(ccPath, 'should not be set when strategy is not set to Webhook'));
+    if (reviews.length) errs.push(forbiddenField(reviewsPath, 'should not be set when strategy is not set to Webhook'));
   }
   return errs;
+}
+
+const CONVERSION_REVIEW_VERSIONS = ['v1', 'v1beta1'];
+
+function conversionReviewVersionErrors(versions: string[], requireRecognized: boolean, path: string): FieldError[] {
+  if (versions.length === 0) return [required(path)];
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  versions.forEach((v, i) => {
+    if (seen.has(v)) return void errs.push(invalid(`${path}[${i}]`, v, 'duplicate version'));
+    seen.add(v);
+    for (const why of nameErrors(v, 'dns-1035')) errs.push(invalid(`${path}[${i}]`, v, why));
+  });
+  if (requireRecognized && !versions.some((v) => CONVERSION_REVIEW_VERSIONS.includes(v))) {
+    errs.push({ type: 'FieldValueInvalid', field: path, message: `Invalid value: []string{${versions.map((v) => JSON.stringify(v)).join(', ')}}: must include at least one of ${CONVERSION_REVIEW_VERSIONS.join(', ')}` });
+  }
+  return errs;
+}
+
+// requireRecognizedReviewVersion: an update keeps a CRD whose review versions were already all
+// unknown to this server valid, as kube lets it.
+function requireRecognizedReviewVersion(old?: KubeObject): boolean {
+  if (!old) return true;
+  const webhook = specOf(old).conversion?.webhook;
+  const versions = isRecord(webhook) && Array.isArray(webhook.conversionReviewVersions) ? webhook.conversionReviewVersions : [];
+  return versions.length === 0 || versions.some((v) => CONVERSION_REVIEW_VERSIONS.includes(v));
+}
+
+// allowInvalidCABundle: a CRD not yet Established (or being created) may carry a caBundle that
+// does not parse, and so may one whose caBundle already did not.
+function allowInvalidCABundle(old?: KubeObject): boolean {
+  if (!old || conditionOf(old, 'Established')?.status !== 'True') return true;
+  const webhook = specOf(old).conversion?.webhook;
+  const bundle = isRecord(webhook) && isRecord(webhook.clientConfig) ? webhook.clientConfig.caBundle : undefined;
+  if (!bundle) return false;
+  return caBundleErrors(bundle, 'caBundle').length > 0;
+}
+
+// caBundleErrors is ValidateCABundle: the bundle must hold at least one PEM certificate that parses.
+function caBundleErrors(bundle: string, path: string): FieldError[] {
+  const bytes = Buffer.from(bundle, 'base64');
+  const pem = bytes.toString('utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const parses = blocks.some((b) => {
+    try {
+      new X509Certificate(b);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (parses) return [];
+  const shown = `[]byte{${[...bytes].map((b) => `0x${b.toString(16)}`).join(', ')}}`;
+  return [{ type: 'FieldValueInvalid', field: path, message: `Invalid value: ${shown}: data does not contain any valid RSA or ECDSA certificates` }];
 }
 
 function validateStoredVersions(stored: string[], versions: CRDVersion[]): FieldError[] {

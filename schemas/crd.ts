@@ -15,6 +15,7 @@ import { objectStrategy, statusStrategy } from './kinds/strategy';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
 import { definitions } from './openapi-definitions';
 import { humanDuration, parseTime } from './printers-pod';
+import { StatusError } from './meta/status-error';
 import type { FieldError, JSONSchema, KubeObject, ResourceDefinition, ScaleSubresource, TableColumn } from './types';
 
 export { conditionOf, specOf, statusOf, type CRDCondition, type CRDNames, type CRDVersion };
@@ -135,10 +136,18 @@ export interface CustomResourceVersion extends ResourceDefinition {
 }
 
 /**
- * customResourceVersions builds the ResourceDefinitions that serve a CRD's custom resources, one
- * per served version, under the accepted names.
+ * CustomResourceConverter converts custom resources to desiredAPIVersion (group/version) for a
+ * CRD whose conversion strategy is Webhook: it resolves with every object, in order, those
+ * already in that version as they were; it rejects with the StatusError a client sees.
  */
-export function customResourceVersions(crd: KubeObject, names: CRDNames = specOf(crd).names ?? {}): CustomResourceVersion[] {
+export type CustomResourceConverter = (objects: KubeObject[], desiredAPIVersion: string) => Promise<KubeObject[]>;
+
+/**
+ * customResourceVersions builds the ResourceDefinitions that serve a CRD's custom resources, one
+ * per served version, under the accepted names. A CRD with conversion strategy Webhook converts
+ * through webhook (without one, such reads and writes are refused).
+ */
+export function customResourceVersions(crd: KubeObject, names: CRDNames = specOf(crd).names ?? {}, webhook?: CustomResourceConverter): CustomResourceVersion[] {
   const spec = specOf(crd);
   const group = spec.group ?? '';
   const storageVersion = storageVersionOf(crd) ?? '';
@@ -149,6 +158,7 @@ export function customResourceVersions(crd: KubeObject, names: CRDNames = specOf
     // Objects written while the schema was unchanged got its defaults on write; once the spec
     // changed, stored objects may predate a default and are defaulted when read.
     schemaChanged: (crd.metadata?.generation ?? 1) > 1,
+    webhook: spec.conversion?.strategy === 'Webhook' ? (webhook ?? noConverter(crd.metadata?.name ?? '')) : undefined,
   };
   return (spec.versions ?? [])
     .filter((v) => v.served)
@@ -199,6 +209,13 @@ interface StorageFacts {
   /** every version objects may be stored in (status.storedVersions) */
   storedVersions: string[];
   schemaChanged: boolean;
+  /** the conversion webhook, for strategy Webhook */
+  webhook?: CustomResourceConverter;
+}
+
+// noConverter refuses conversion for a Webhook CRD served without a webhook client.
+function noConverter(crdName: string): CustomResourceConverter {
+  return () => Promise.reject(new StatusError(500, 'InternalError', `Internal error occurred: no conversion webhook client for ${crdName}`));
 }
 
 const PRESERVE_EVERYTHING: JSONSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -240,19 +257,32 @@ function versionDefinition(
   const readDefaults = defaulted && (storage.schemaChanged || hasDefaults(propertiesOf(schema).status));
   const readConverts = readDefaults || storage.storedVersions.some((sv) => sv !== v.name);
   const writeConverts = v.name !== storage.version;
-  const conversion: ResourceDefinition['conversion'] = readConverts || writeConverts
+  const webhook = storage.webhook;
+  const conversion: ResourceDefinition['conversion'] = !(readConverts || writeConverts)
+    ? undefined
+    : webhook
     ? {
-        fromStorage: (obj) => {
+        // Strategy Webhook: the webhook converts; the schema's defaults apply to what it returns,
+        // as kube-apiserver's codec defaults after converting.
+        async: true,
+        fromStorage: async (objs: KubeObject[]) => {
+          const converted = await webhook(objs, apiVersion);
+          if (readDefaults) for (const obj of converted) applySchemaDefaults(obj, schema);
+          return converted;
+        },
+        toStorage: async (obj: KubeObject) => (await webhook([obj], storageApiVersion))[0],
+      }
+    : {
+        fromStorage: (obj: KubeObject) => {
           obj.apiVersion = apiVersion;
           if (readDefaults) applySchemaDefaults(obj, schema);
           return obj;
         },
-        toStorage: (obj) => {
+        toStorage: (obj: KubeObject) => {
           obj.apiVersion = storageApiVersion;
           return obj;
         },
-      }
-    : undefined;
+      };
   return {
     group,
     version: v.name,

@@ -136,7 +136,7 @@ export interface ResourceDefinition {
    * (events.k8s.io/v1 events are stored as core events); conversion maps between the forms.
    */
   storage?: { group: string; plural: string };
-  conversion?: { fromStorage(obj: KubeObject): KubeObject; toStorage(obj: KubeObject): KubeObject };
+  conversion?: SyncConversion | AsyncConversion;
   /**
    * review, when set, makes the resource a review: a POST is answered with the object review
    * returns (its status filled in) and nothing is stored (TokenReview, SubjectAccessReview...).
@@ -188,4 +188,23 @@ export interface DeleteStrategy {
    * instance scheduler) removes it with a final delete with grace period 0.
    */
   gracePeriod?(obj: Readonly<KubeObject>, requested: number | undefined): number;
+}
+
+/** SyncConversion maps between the stored form and a served version in place, without I/O (the None strategy, built-in versions). */
+export interface SyncConversion {
+  readonly async?: undefined;
+  fromStorage(obj: KubeObject): KubeObject;
+  toStorage(obj: KubeObject): KubeObject;
+}
+
+/**
+ * AsyncConversion converts through something that must be awaited (a CRD's conversion webhook).
+ * fromStorage takes every object one read returns (a list page) so that one call converts them
+ * all, and resolves with them in the same order; toStorage converts one object being written.
+ * Both reject with a StatusError that the client sees.
+ */
+export interface AsyncConversion {
+  readonly async: true;
+  fromStorage(objs: KubeObject[]): Promise<KubeObject[]>;
+  toStorage(obj: KubeObject): Promise<KubeObject>;
 }

@@ -83,6 +83,8 @@ export interface NodelessOptions {
   serviceClusterIPRange?: string;
   /** loadBalancerIPPool is where the in-process controllers take LoadBalancer and Ingress addresses from (default 198.18.0.0/15) */
   loadBalancerIPPool?: string;
+  /** conversionWebhookTimeoutSeconds bounds each CRD conversion webhook call (default 30, kube-apiserver's) */
+  conversionWebhookTimeoutSeconds?: number;
 }
 
 /** Nodeless is a wired server; listen() serves it, close() stops everything. */
@@ -164,7 +166,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     controllers.add(...enabled.filter((c) => !disabled.has(c.name)));
     await controllers.start();
   }
-  const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log });
+  const crds = new CustomResourceDefinitionController(registry, resources, { log: options.log, conversionTimeoutSeconds: options.conversionWebhookTimeoutSeconds });
   await crds.start();
   let server: http.Server | undefined;
   const app = createApp({

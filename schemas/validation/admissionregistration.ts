@@ -82,7 +82,8 @@ function ruleErrors(rule: Obj, field: string): FieldError[] {
   return errs;
 }
 
-function urlErrors(raw: string, field: string): FieldError[] {
+/** urlErrors is ValidateWebhookURL for a webhook that must use https (admission and CRD conversion webhooks). */
+export function urlErrors(raw: string, field: string): FieldError[] {
   let u: URL;
   try {
     u = new URL(raw);
@@ -102,7 +103,8 @@ function urlErrors(raw: string, field: string): FieldError[] {
   return errs;
 }
 
-function serviceErrors(svc: Obj, field: string): FieldError[] {
+/** serviceErrors is ValidateWebhookService, called as kube calls it for admission and CRD conversion webhooks. */
+export function serviceErrors(svc: Obj, field: string): FieldError[] {
   const errs: FieldError[] = [];
   // kube passes the service's name and namespace to ValidateWebhookService in swapped order,
   // so a missing name is reported at .namespace and a missing namespace at .name.

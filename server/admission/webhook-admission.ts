@@ -202,7 +202,7 @@ export class WebhookAdmission {
     if (attrs.dryRun && hook.sideEffects !== 'None' && hook.sideEffects !== 'NoneOnDryRun') {
       throw badRequest(`admission webhook "${hook.name}" does not support dry run`);
     }
-    const request = this.request(attrs, seenAs);
+    const request = await this.request(attrs, seenAs);
     if (hook.matchConditions?.length) {
       try {
         if (!this.matchConditions!(hook.matchConditions, request, namespaceObject)) return undefined;
@@ -238,7 +238,7 @@ export class WebhookAdmission {
     return this.applyPatch(hook, attrs, seenAs, request.object!, response.patch);
   }
 
-  private applyPatch(hook: Webhook, attrs: AdmissionAttributes, seenAs: ResourceDefinition, sent: KubeObject, patch: string): boolean {
+  private async applyPatch(hook: Webhook, attrs: AdmissionAttributes, seenAs: ResourceDefinition, sent: KubeObject, patch: string): Promise<boolean> {
     let patched: unknown;
     try {
       const ops = JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as unknown;
@@ -251,7 +251,7 @@ export class WebhookAdmission {
       });
     }
     if (JSON.stringify(patched) === JSON.stringify(sent)) return false;
-    const back = convert(patched as KubeObject, seenAs, attrs.resource);
+    const back = await convertObject(patched as KubeObject, seenAs, attrs.resource);
     // What a webhook added is defaulted as kube decodes the patched object (an added container
     // gets its terminationMessagePolicy).
     attrs.resource.defaults?.(back);
@@ -282,13 +282,25 @@ export class WebhookAdmission {
     return { matches: matches(selector, ns.metadata?.labels), namespace: ns };
   }
 
-  private request(attrs: AdmissionAttributes, seenAs: ResourceDefinition): AdmissionRequest {
-    return admissionRequest(attrs, seenAs, this.uid());
+  // request converts the objects to the version the rule matched (through a CRD's conversion
+  // webhook, when it has one) before building the review.
+  private async request(attrs: AdmissionAttributes, seenAs: ResourceDefinition): Promise<AdmissionRequest> {
+    const object = attrs.object ? await convertObject(attrs.object, attrs.resource, seenAs) : null;
+    const oldObject = attrs.oldObject ? await convertObject(attrs.oldObject, attrs.resource, seenAs) : null;
+    return admissionRequest(attrs, seenAs, this.uid(), { object, oldObject });
   }
 }
 
-/** admissionRequest is the AdmissionReview request of a write, with the object served as seenAs (the version a rule matched). */
-export function admissionRequest(attrs: AdmissionAttributes, seenAs: ResourceDefinition, uid: string): AdmissionRequest {
+/**
+ * admissionRequest is the AdmissionReview request of a write, with the object served as seenAs
+ * (the version a rule matched); converted, when given, holds the objects already in that version.
+ */
+export function admissionRequest(
+  attrs: AdmissionAttributes,
+  seenAs: ResourceDefinition,
+  uid: string,
+  converted?: { object: KubeObject | null; oldObject: KubeObject | null },
+): AdmissionRequest {
   const def = attrs.resource;
   const user = attrs.userInfo ?? SERVER_USER;
   const req: AdmissionRequest = {
@@ -301,8 +313,8 @@ export function admissionRequest(attrs: AdmissionAttributes, seenAs: ResourceDef
     namespace: attrs.namespace || undefined,
     operation: attrs.operation,
     userInfo: { username: user.username, uid: user.uid, groups: user.groups },
-    object: attrs.object ? convert(attrs.object, def, seenAs) : null,
-    oldObject: attrs.oldObject ? convert(attrs.oldObject, def, seenAs) : null,
+    object: converted ? converted.object : attrs.object ? convert(attrs.object, def, seenAs) : null,
+    oldObject: converted ? converted.oldObject : attrs.oldObject ? convert(attrs.oldObject, def, seenAs) : null,
     dryRun: attrs.dryRun,
     options: attrs.options ?? null,
   };
@@ -361,11 +373,31 @@ function objectMatches(hook: Webhook, attrs: AdmissionAttributes): boolean {
   return (!!attrs.object && matches(selector, attrs.object.metadata?.labels)) || (!!attrs.oldObject && matches(selector, attrs.oldObject.metadata?.labels));
 }
 
-/** convert serves obj (in from's version) in to's version, through their shared storage form. */
+/**
+ * convert serves obj (in from's version) in to's version, through their shared storage form,
+ * when both conversions are synchronous; a conversion webhook cannot be called here (use
+ * convertObject), and is refused with an InternalError.
+ */
 export function convert(obj: KubeObject, from: ResourceDefinition, to: ResourceDefinition): KubeObject {
   if (from === to) return structuredClone(obj);
-  const stored = from.conversion ? from.conversion.toStorage(structuredClone(obj)) : structuredClone(obj);
-  return to.conversion ? to.conversion.fromStorage(stored) : stored;
+  const fromConversion = from.conversion;
+  const toConversion = to.conversion;
+  if (fromConversion?.async || toConversion?.async) {
+    throw new StatusError(500, 'InternalError', `Internal error occurred: ${from.group}/${from.version} ${from.kind} cannot be converted to ${to.version} without its conversion webhook`);
+  }
+  const stored = fromConversion ? fromConversion.toStorage(structuredClone(obj)) : structuredClone(obj);
+  return toConversion ? toConversion.fromStorage(stored) : stored;
+}
+
+/** convertObject is convert that also calls a CRD's conversion webhook; it stays synchronous without one. */
+export function convertObject(obj: KubeObject, from: ResourceDefinition, to: ResourceDefinition): KubeObject | Promise<KubeObject> {
+  if (from === to || (!from.conversion?.async && !to.conversion?.async)) return convert(obj, from, to);
+  return (async () => {
+    const copy = structuredClone(obj);
+    const stored = from.conversion ? await from.conversion.toStorage(copy) : copy;
+    if (!to.conversion) return stored;
+    return to.conversion.async ? (await to.conversion.fromStorage([stored]))[0] : to.conversion.fromStorage(stored);
+  })();
 }
 
 // internalCallError is kube's InternalError for a webhook that could not be called (or whose

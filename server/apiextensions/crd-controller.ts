@@ -26,12 +26,19 @@ import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import { terminatingCreateGuard } from './terminating-guard';
 import { schemaCompileStep } from './schema-compile';
 import { compileCustomResourceSchemaAsync } from '../../schemas/crd-ajv';
+import { serviceResolver } from '../admission/service-resolver';
+import type { ServiceResolver } from '../admission/webhook-client';
+import { conversionWebhookConverter, type ConversionWebhookOptions } from './conversion-webhook';
 
 /** CRDControllerOptions tune retries and inject the clock. */
 export interface CRDControllerOptions {
   retryMs?: number;
   now?: () => Date;
   log?: (record: Record<string, unknown>) => void;
+  /** resolve finds where a conversion webhook's Service is served (default: its EndpointSlices or Endpoints) */
+  resolve?: ServiceResolver;
+  /** conversionTimeoutSeconds bounds each conversion webhook call (default 30, as kube-apiserver) */
+  conversionTimeoutSeconds?: number;
 }
 
 // Served is what the controller registered for one CRD.
@@ -53,10 +60,12 @@ export class CustomResourceDefinitionController {
   private readonly queue: WorkQueue;
   private readonly now: () => Date;
   private readonly log: (record: Record<string, unknown>) => void;
+  private readonly conversion: ConversionWebhookOptions;
 
   constructor(private readonly registry: Registry, private readonly resources: ResourceTable, options: CRDControllerOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => undefined);
+    this.conversion = { resolve: options.resolve ?? serviceResolver(registry, resources), timeoutSeconds: options.conversionTimeoutSeconds };
     this.queue = new WorkQueue((name) => this.reconcile(name), { failure: 'CRD reconcile failed', retryMs: options.retryMs, log: this.log });
     // Creating custom resources of a CRD being deleted is refused, as kube-apiserver does.
     registry.admission.use(terminatingCreateGuard((crdName) => this.terminating.has(crdName)));
@@ -215,7 +224,7 @@ export class CustomResourceDefinitionController {
     const source = JSON.stringify({ spec, names, storedVersions: statusOf(crd).storedVersions, generation: crd.metadata?.generation });
     const before = this.served.get(name);
     if (before?.source === source) return;
-    const defs = customResourceVersions(crd, names).filter((d) => {
+    const defs = customResourceVersions(crd, names, conversionWebhookConverter(crd, this.conversion)).filter((d) => {
       // Built-in resources always win over a CRD naming the same group and resource.
       const existing = this.resources.lookup(d.group, d.version, d.plural);
       return !existing?.definitionName;
@@ -312,7 +321,11 @@ export class CustomResourceDefinitionController {
 
   // storageDefinition is a ResourceDefinition reaching the CRD's storage (any version will do: they share it).
   private storageDefinition(crd: KubeObject): CustomResourceVersion | undefined {
-    const all = customResourceVersions({ ...crd, spec: { ...specOf(crd), versions: (specOf(crd).versions ?? []).map((v) => ({ ...v, served: true })) } }, statusOf(crd).acceptedNames);
+    const all = customResourceVersions(
+      { ...crd, spec: { ...specOf(crd), versions: (specOf(crd).versions ?? []).map((v) => ({ ...v, served: true })) } },
+      statusOf(crd).acceptedNames,
+      conversionWebhookConverter(crd, this.conversion),
+    );
     const def = all.find((d) => d.version === d.storageVersion) ?? all[0];
     if (!def) return undefined;
     const existing = this.resources.lookup(def.group, def.version, def.plural);

@@ -214,23 +214,53 @@ export class Registry {
     return this.decoded.decode<KubeObject>({ revision: obj.revision, value: obj.raw });
   }
 
-  // present turns a stored value into what this resource serves (converted when versions share storage).
-  private present(def: ResourceDefinition, kv: { readonly value: string; readonly revision: number; readonly bytes?: Buffer }): StoredObject {
-    if (def.conversion) {
-      return { raw: JSON.stringify(def.conversion.fromStorage(JSON.parse(kv.value) as KubeObject)), revision: kv.revision, converted: true };
-    }
+  // present turns a stored value into what this resource serves (converted when versions share
+  // storage). Only a conversion webhook makes it a promise: every other read stays synchronous.
+  private present(def: ResourceDefinition, kv: { readonly value: string; readonly revision: number; readonly bytes?: Buffer }): StoredObject | Promise<StoredObject> {
+    const conversion = def.conversion;
+    if (conversion?.async) return conversion.fromStorage([JSON.parse(kv.value) as KubeObject]).then(([obj]) => convertedObject(obj, kv.revision));
+    if (conversion) return convertedObject(conversion.fromStorage(JSON.parse(kv.value) as KubeObject), kv.revision);
     // The text is decoded from the bytes only if someone reads it.
     return { get raw() { return kv.value; }, revision: kv.revision, bytes: kv.bytes };
   }
 
-  // stored parses a stored value into this resource's form, as a private copy.
-  private parseStored(def: ResourceDefinition, raw: string): KubeObject {
-    const obj = JSON.parse(raw) as KubeObject;
-    return def.conversion ? def.conversion.fromStorage(obj) : obj;
+  // presentAll presents the objects of one read (a list page): a conversion webhook is called
+  // once for all of them, as one ConversionReview.
+  private presentAll(def: ResourceDefinition, kvs: readonly KeyValue[]): StoredObject[] | Promise<StoredObject[]> {
+    const conversion = def.conversion;
+    if (!conversion?.async) return kvs.map((kv) => this.present(def, kv) as StoredObject);
+    if (kvs.length === 0) return [];
+    return conversion.fromStorage(kvs.map((kv) => JSON.parse(kv.value) as KubeObject)).then((objs) => objs.map((obj, i) => convertedObject(obj, kvs[i].revision)));
   }
 
-  private toStorage(def: ResourceDefinition, obj: KubeObject): KubeObject {
+  // parseStored parses a stored value into this resource's form, as a private copy (a promise
+  // only through a conversion webhook).
+  private parseStored(def: ResourceDefinition, raw: string): KubeObject | Promise<KubeObject> {
+    const obj = JSON.parse(raw) as KubeObject;
+    const conversion = def.conversion;
+    if (conversion?.async) return conversion.fromStorage([obj]).then(([converted]) => converted);
+    return conversion ? conversion.fromStorage(obj) : obj;
+  }
+
+  // copyStored is a second private copy of a stored value already parsed as first: parsed again,
+  // which costs less than structuredClone of a large object, unless that would ask a conversion
+  // webhook a second time.
+  private copyStored(def: ResourceDefinition, raw: string, first: KubeObject): KubeObject {
+    return def.conversion?.async ? structuredClone(first) : (this.parseStored(def, raw) as KubeObject);
+  }
+
+  private toStorage(def: ResourceDefinition, obj: KubeObject): KubeObject | Promise<KubeObject> {
     return def.conversion ? def.conversion.toStorage(obj) : obj;
+  }
+
+  // dryRunRoundTrip is what a dry-run write answers: like kube's dry-run storage, it converts
+  // the object to the storage version and back through a conversion webhook (which can refuse
+  // it); any other conversion leaves the object as it is.
+  private async dryRunRoundTrip(def: ResourceDefinition, obj: KubeObject): Promise<KubeObject> {
+    const conversion = def.conversion;
+    if (!conversion?.async) return obj;
+    const [back] = await conversion.fromStorage([await conversion.toStorage(structuredClone(obj))]);
+    return back;
   }
 
   /** key is the store key of one object. */
@@ -296,15 +326,21 @@ export class Registry {
     if (selection.name !== undefined) return this.listOne(def, namespace, { ...selection, name: selection.name }, revision);
 
     const filter = selection.filter;
+    // Through a conversion webhook, selectors see the served form (the version's selectable
+    // fields, the labels the webhook answered), as kube's watch cache of each version holds its
+    // objects converted; a page may then hold fewer than limit items.
+    const selectConverted = !!filter && !!def.conversion?.async;
     try {
       const page = await this.store.list(prefix, {
         revision: revision || undefined,
         limit,
         startAfter,
-        predicate: filter ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
+        predicate: filter && !selectConverted ? (kv) => filter(this.decode({ raw: kv.value, revision: kv.revision })) : undefined,
         countRemaining: !filter,
       });
-      const out: ListPage = { items: page.items.map((kv) => this.present(def, kv)), resourceVersion: String(page.revision) };
+      const presented = this.presentAll(def, page.items);
+      const items = presented instanceof Promise ? await presented : presented;
+      const out: ListPage = { items: selectConverted ? items.filter((item) => filter!(this.decode(item))) : items, resourceVersion: String(page.revision) };
       if (page.more && page.lastKey) {
         // After an inconsistent continue the next pages are pinned to this page's revision, as in kube-apiserver.
         out.continue = encodeContinue(prefix, page.revision, page.lastKey);
@@ -343,9 +379,12 @@ export class Registry {
       const page = await this.store.list(this.prefix(def), { revision: revision || undefined });
       found = page.items.filter((kv) => kv.key.endsWith('/' + query.name));
     }
-    // Selectors see the stored form, as in list and watch.
-    if (query.filter) found = found.filter((kv) => query.filter!(this.decode({ raw: kv.value, revision: kv.revision })));
-    return { items: found.map((kv) => this.present(def, kv)), resourceVersion: String(at) };
+    // Selectors see the stored form, as in list and watch (the served form through a conversion webhook).
+    const selectConverted = !!query.filter && !!def.conversion?.async;
+    if (query.filter && !selectConverted) found = found.filter((kv) => query.filter!(this.decode({ raw: kv.value, revision: kv.revision })));
+    const presented = this.presentAll(def, found);
+    const items = presented instanceof Promise ? await presented : presented;
+    return { items: selectConverted ? items.filter((item) => query.filter!(this.decode(item))) : items, resourceVersion: String(at) };
   }
 
   private async waitForRevision(wanted: number): Promise<void> {
@@ -432,21 +471,57 @@ export class Registry {
           if (query.allowWatchBookmarks) yield { type: 'BOOKMARK', raw: bookmarkBody(def, ev.revision, false) };
           continue;
         }
-        const obj = this.decode({ raw: ev.value, revision: ev.revision });
-        const matches = filter(obj);
-        if (ev.type === 'ADDED' || ev.type === 'DELETED' || (!query.labelSelector && !query.fieldSelector)) {
-          if (matches) yield { type: ev.type, raw: this.present(def, ev).raw };
-          continue;
+        let shown: StoredObject | Promise<StoredObject> | undefined;
+        let obj: Readonly<KubeObject>;
+        let previous: Readonly<KubeObject> | undefined;
+        if (def.conversion?.async && (query.labelSelector || query.fieldSelector)) {
+          // Through a conversion webhook, selectors see the served form, as in list: the event
+          // (and the state before it) is converted before it is selected.
+          try {
+            ({ shown, obj, previous } = await this.convertedEvent(def, ev));
+          } catch (err) {
+            yield { type: 'ERROR', raw: JSON.stringify(watchConversionError(err).status) };
+            return;
+          }
+        } else {
+          obj = this.decode({ raw: ev.value, revision: ev.revision });
         }
-        // MODIFIED under a selector: entering is ADDED, leaving is DELETED (with the new state).
-        const before = ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
-        if (matches) yield { type: before ? 'MODIFIED' : 'ADDED', raw: this.present(def, ev).raw };
-        else if (before) yield { type: 'DELETED', raw: this.present(def, ev).raw };
+        const matches = filter(obj);
+        let type: 'ADDED' | 'MODIFIED' | 'DELETED' | undefined;
+        if (ev.type === 'ADDED' || ev.type === 'DELETED' || (!query.labelSelector && !query.fieldSelector)) {
+          type = matches ? ev.type : undefined;
+        } else {
+          // MODIFIED under a selector: entering is ADDED, leaving is DELETED (with the new state).
+          const before = previous ? filter(previous) : ev.prevValue ? filter(JSON.parse(ev.prevValue)) : false;
+          type = matches ? (before ? 'MODIFIED' : 'ADDED') : before ? 'DELETED' : undefined;
+        }
+        if (!type) continue;
+        shown ??= this.present(def, ev);
+        // A conversion webhook is awaited here, one event at a time, so events keep their order;
+        // one that fails ends the watch with an error event, as kube's watcher does.
+        if (shown instanceof Promise) {
+          try {
+            shown = await shown;
+          } catch (err) {
+            yield { type: 'ERROR', raw: JSON.stringify(watchConversionError(err).status) };
+            return;
+          }
+        }
+        yield { type, raw: shown.raw };
       }
     } finally {
       signal?.removeEventListener('abort', abort);
       watcher.close();
     }
+  }
+
+  // convertedEvent converts a watch event's object, and the state before a modification, through
+  // a conversion webhook (one review each).
+  private async convertedEvent(def: ResourceDefinition, ev: { readonly type: string; readonly value: string; readonly revision: number; readonly prevValue?: string }) {
+    const shown = await this.present(def, ev);
+    const obj = this.decode(shown);
+    const previous = ev.type === 'MODIFIED' && ev.prevValue ? this.decode(await this.present(def, { value: ev.prevValue, revision: ev.revision })) : undefined;
+    return { shown, obj, previous };
   }
 
   // ---- writes --------------------------------------------------------------------------------
@@ -517,10 +592,11 @@ export class Registry {
       checkSizeLimits(def, obj, !options.dryRun);
       if (options.dryRun) {
         await this.ensureAbsent(def, meta.namespace, meta.name!);
-        return { raw: JSON.stringify(obj), revision: 0 };
+        return { raw: JSON.stringify(await this.dryRunRoundTrip(def, obj)), revision: 0 };
       }
       try {
-        const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj));
+        const toStore = this.toStorage(def, obj);
+        const kv = await this.store.create(this.key(def, meta.namespace, meta.name!), toStore instanceof Promise ? await toStore : toStore);
         stored = true;
         return this.present(def, kv);
       } catch (err) {
@@ -657,12 +733,13 @@ export class Registry {
         throw fromStoreError(err, gr(def), name);
       }
       const size = Math.max(current.value.length, options.sizeHint ?? 0);
-      const old = this.parseStored(def, current.value);
+      const parsed = this.parseStored(def, current.value);
+      const old = parsed instanceof Promise ? await parsed : parsed;
       let pause = breathe(size);
       if (pause) await pause;
       // mutate's private copy is a second parse of the stored text: for a large object half the
       // cost of structuredClone.
-      const obj = await mutate(this.parseStored(def, current.value));
+      const obj = await mutate(this.copyStored(def, current.value, old));
       if ((pause = breathe(size))) await pause;
       const bodyVersion = obj.metadata?.resourceVersion;
       if (checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '' && bodyVersion !== String(current.revision)) {
@@ -689,7 +766,10 @@ export class Registry {
         if ((pause = breathe(size))) await pause;
         if (jsonEqual(withoutVersion(next), withoutVersion(old))) return this.present(def, current);
         if ((pause = breathe(size))) await pause;
-        if (options.dryRun) return { raw: JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+        if (options.dryRun) {
+          const shown = await this.dryRunRoundTrip(def, next);
+          return { raw: JSON.stringify({ ...shown, metadata: { ...shown.metadata, resourceVersion: String(current.revision) } }), revision: 0 };
+        }
         try {
           const finalized = def.deleteStrategy?.finalized;
           // As kube's ShouldDeleteDuringUpdate: the last finalizer gone removes an object whose
@@ -699,7 +779,7 @@ export class Registry {
             (finalized ? finalized(next) : !next.metadata.finalizers?.length && !old.metadata?.deletionGracePeriodSeconds);
           const kv = finalizing
             ? await this.store.delete(key, current.revision)
-            : await this.store.update(key, this.toStorage(def, next), current.revision);
+            : await this.store.update(key, await this.toStorage(def, next), current.revision);
           stored = true;
           removed = !!finalizing;
           return this.present(def, kv);
@@ -803,7 +883,8 @@ export class Registry {
       } catch (err) {
         throw fromStoreError(err, gr(def), name);
       }
-      const old = this.parseStored(def, current.value);
+      const parsed = this.parseStored(def, current.value);
+      const old = parsed instanceof Promise ? await parsed : parsed;
       const meta = old.metadata ?? {};
       const pre = options.preconditions;
       // BeforeDelete's checks, which name the kind rather than the resource.
@@ -821,11 +902,11 @@ export class Registry {
       const pause = breathe(current.value.length);
       if (pause) await pause;
       // A second parse of the stored JSON costs less than structuredClone of a large object.
-      const next = this.parseStored(def, current.value);
+      const next = this.copyStored(def, current.value, old);
       const nextMeta = (next.metadata ??= {});
       const grace = this.gracefulDelete(def, old, nextMeta, options.gracePeriodSeconds);
       // Already gracefully deleting and not shortened: nothing changes.
-      if (grace === 'pending') return { raw: this.present(def, current).raw, deleted: false };
+      if (grace === 'pending') return { raw: (await this.present(def, current)).raw, deleted: false };
       // Orphan and Foreground deletion are carried out by the garbage collector through the
       // orphan and foregroundDeletion finalizers the policy puts on the object (a later delete
       // with another policy swaps them); as in kube, not while a graceful deletion is pending.
@@ -836,7 +917,7 @@ export class Registry {
       const pendingFinalizers = (nextMeta.finalizers ?? []).length > 0;
       try {
         if (held && grace === undefined) {
-          if (meta.deletionTimestamp && !gcFinalizers) return { raw: this.present(def, current).raw, deleted: false };
+          if (meta.deletionTimestamp && !gcFinalizers) return { raw: (await this.present(def, current)).raw, deleted: false };
           if (!meta.deletionTimestamp) next.metadata = { ...nextMeta, deletionTimestamp: rfc3339(this.now()), deletionGracePeriodSeconds: options.gracePeriodSeconds ?? 0 };
           return await this.writeDeletionMarks(def, key, next, current, options);
         }
@@ -846,7 +927,7 @@ export class Registry {
           if (!meta.deletionTimestamp && (meta.generation ?? 0) > 0) nextMeta.generation = meta.generation! + 1;
           if (!meta.deletionTimestamp || Date.parse(meta.deletionTimestamp) > now.getTime()) nextMeta.deletionTimestamp = rfc3339(now);
           nextMeta.deletionGracePeriodSeconds = 0;
-          if (jsonEqual(next, old)) return { raw: this.present(def, current).raw, deleted: false };
+          if (jsonEqual(next, old)) return { raw: (await this.present(def, current)).raw, deleted: false };
           return await this.writeDeletionMarks(def, key, next, current, options);
         }
         if (grace !== undefined) {
@@ -855,12 +936,12 @@ export class Registry {
           if (options.dryRun) return { raw: marked.raw, deleted: true };
           const kv = await this.store.delete(key, marked.revision);
           this.writeHooks.afterDelete(def, old);
-          return { raw: this.present(def, kv).raw, deleted: true };
+          return { raw: (await this.present(def, kv)).raw, deleted: true };
         }
-        if (options.dryRun) return { raw: this.present(def, current).raw, deleted: true, uid: meta.uid };
+        if (options.dryRun) return { raw: (await this.present(def, current)).raw, deleted: true, uid: meta.uid };
         const kv = await this.store.delete(key, current.revision);
         this.writeHooks.afterDelete(def, old);
-        return { raw: this.present(def, kv).raw, deleted: true, uid: meta.uid };
+        return { raw: (await this.present(def, kv)).raw, deleted: true, uid: meta.uid };
       } catch (err) {
         const status = fromStoreError(err, gr(def), name);
         if (status.reason === 'Conflict' && !pre?.resourceVersion && attempt < CONFLICT_RETRIES) continue;
@@ -900,8 +981,8 @@ export class Registry {
   // writeDeletionMarks stores an object marked for deletion (or shows it, on a dry run).
   private async writeDeletionMarks(def: ResourceDefinition, key: string, next: KubeObject, current: KeyValue, options: DeleteOptions): Promise<DeleteResult & { revision: number }> {
     if (options.dryRun) return { raw: JSON.stringify(next), deleted: false, revision: current.revision };
-    const kv = await this.store.update(key, this.toStorage(def, next), current.revision);
-    return { raw: this.present(def, kv).raw, deleted: false, revision: kv.revision };
+    const kv = await this.store.update(key, await this.toStorage(def, next), current.revision);
+    return { raw: (await this.present(def, kv)).raw, deleted: false, revision: kv.revision };
   }
 
   /** deleteCollection deletes every object a list query selects and answers with them. */
@@ -1018,6 +1099,19 @@ function admissionContext(kind: 'CreateOptions' | 'UpdateOptions' | 'DeleteOptio
     reviewOptions.fieldManager = options.fieldManager;
   }
   return { userInfo: options.user, options: reviewOptions, warn: options.addWarning };
+}
+
+// convertedObject is an object converted from its stored form: its text is not the stored bytes.
+function convertedObject(obj: KubeObject, revision: number): StoredObject {
+  return { raw: JSON.stringify(obj), revision, converted: true };
+}
+
+// watchConversionError is the error event of a watch whose conversion failed: an InternalError
+// carrying the conversion's message, as kube's watcher turns a decoding error into one.
+function watchConversionError(err: unknown): StatusError {
+  if (err instanceof StatusError && err.reason) return err;
+  const message = err instanceof Error ? err.message : 'conversion failed';
+  return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
 }
 
 function gr(def: ResourceDefinition) {

@@ -62,6 +62,8 @@ export class JobController implements Controller {
   private podControl!: JobPodControl;
   private tracker!: JobTracker;
   private readonly backoff = new BackoffStore();
+  // pendingStartTimes holds the startTime a sync chose but did not write (see deferCounts).
+  private readonly pendingStartTimes = new Map<string, string>();
 
   constructor(private readonly options: JobControllerOptions = {}) {}
 
@@ -240,6 +242,7 @@ export class JobController implements Controller {
       this.expectations.forget(key);
       this.tracker.forget(key);
       this.backoff.remove(key);
+      this.pendingStartTimes.delete(key);
       return;
     }
     // The informer's update for our last write is on its way and queues the Job again; the
@@ -273,7 +276,8 @@ export class JobController implements Controller {
     state.succeeded = num(status.succeeded) + newSucceeded.length + state.uncountedSucceeded.size;
     state.failed = num(status.failed) + newFailed.filter((p) => matchPodFailurePolicy(spec, p).countFailed).length + state.uncountedFailed.size;
     const now = this.clock.now();
-    if (!status.startTime && !spec.suspend) status.startTime = rfc3339(now);
+    if (status.startTime) this.pendingStartTimes.delete(key);
+    else if (!spec.suspend) status.startTime = this.pendingStartTimes.get(key) ?? rfc3339(now);
     state.newBackoff = this.backoff.newRecord(key, now, newSucceeded, newFailed);
     decideFinished(state, now);
     const completions = typeof spec.completions === 'number' ? spec.completions : undefined;
@@ -315,7 +319,14 @@ export class JobController implements Controller {
         }
       }
     }
-    const needsStatusUpdate = suspendChanged || active !== num(status.active) || state.ready !== status.ready || state.terminating !== status.terminating;
+    // A sync that created pods leaves the new counts to the sync their add events bring within
+    // the batch period: that one writes them (with the startTime chosen here), and when the pods
+    // are quick it also counts them, so a short Job costs one status write less. kube writes the
+    // counts at once; here they show at most a batch period later. A failed create or a changed
+    // condition is written now.
+    const deferCounts = active > state.activePods.length && !manageError && !suspendChanged;
+    if (deferCounts && status.startTime) this.pendingStartTimes.set(key, status.startTime);
+    const needsStatusUpdate = !deferCounts && (suspendChanged || active !== num(status.active) || state.ready !== status.ready || state.terminating !== status.terminating);
     if (active) status.active = active;
     else delete status.active;
     status.ready = state.ready;

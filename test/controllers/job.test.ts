@@ -8,7 +8,7 @@ import { EVENTS, JOBS, PODS, type Client } from '../../controllers/runtime/clien
 import { ControllerManager } from '../../controllers/runtime/manager';
 import { JobController } from '../../controllers/workloads/job';
 import { Intervals } from '../../controllers/workloads/job-indexes';
-import { matchPodFailurePolicy, matchSuccessPolicy } from '../../controllers/workloads/job-policies';
+import { matchPodFailurePolicy, matchSuccessPolicy, rfc3339 } from '../../controllers/workloads/job-policies';
 import { ServiceAccountController } from '../../controllers/workloads/service-account';
 import type { KubeObject } from '../../schemas/types';
 import { namespaceMaker, startTestServer, waitFor, type TestServer } from '../helpers/api-server';
@@ -438,6 +438,49 @@ describe('[sig-apps] Job on an injected clock', () => {
     // The stray pod, adopted, is not counted: it has no valid index.
     expect(done.succeeded).toBe(2);
     expect((await client.get(PODS, ns, 'stray')).metadata!.ownerReferences?.[0]?.name).toBe('odd');
+  });
+});
+
+describe('[sig-apps] Job status writes on an injected clock, with the 1 s sync batch', () => {
+  let t: TestServer;
+  let client: Client;
+  let manager: ControllerManager;
+  const clock = new FakeClock();
+  const kubelets: FakeKubelet[] = [];
+  const newNamespace = namespaceMaker(() => t, { waitForDefaultServiceAccount: true });
+
+  beforeAll(async () => {
+    await clock.advance(Date.now() - clock.now());
+    t = await startTestServer({ controllers: false });
+    client = t.nodeless.client.withFieldManager('job-test');
+    manager = new ControllerManager(t.nodeless.client, { clock });
+    manager.add(new ServiceAccountController({ rootCACert: '' }), new JobController());
+    await manager.start();
+  });
+  afterAll(async () => {
+    for (const k of kubelets) k.stop();
+    manager.stop();
+    await t.close();
+  });
+
+  it('should leave the counts of new pods to the batched sync, with the startTime of the sync that created them', async () => {
+    const ns = await newNamespace('job');
+    kubelets.push(await new FakeKubelet(client, { namespace: ns, decide: () => ({ phase: 'Running', ready: true }) }).start());
+    // On a whole second, so a startTime taken a batch period later would read differently.
+    await clock.advance(1000 - (clock.now() % 1000));
+    const created = clock.now();
+    await client.create(JOBS, ns, job('counts', { completions: 1 }));
+    // A Job's first sync is not batched: its pod comes while the clock stands still.
+    await waitFor(async () => (await podsOf(client, ns, 'counts')).length === 1, 'the pod', 30000);
+    expect((await statusOf(client, ns, 'counts')).active).toBeUndefined();
+    const running = await waitFor(async () => {
+      await clock.advance(50);
+      const s = await statusOf(client, ns, 'counts');
+      return s.active === 1 && s.ready === 1 && s;
+    }, 'the running pod counted', 30000);
+    expect(clock.now() - created).toBeGreaterThanOrEqual(1000);
+    expect(running.startTime).toBe(rfc3339(created));
+    expect(running).toMatchObject({ terminating: 0 });
   });
 });
 

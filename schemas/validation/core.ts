@@ -52,7 +52,8 @@ import {
   dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalidStringer, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
   notSupported, num, objAt, portNumErrors, portNumOrName, required, str,
 } from './field-errors';
-import { resourceQuantityErrors, validatePodTemplateSpec } from './pod';
+import { validatePodTemplateSpec } from './pod';
+import { resourceQuantityErrors } from './pod-resources';
 import { IP_MSG, isCIDR, isIP } from './ip-addresses';
 
 export { isIP };

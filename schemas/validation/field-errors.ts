@@ -4,10 +4,13 @@
  */
 import { isPlainObject } from '../meta/json';
 import type { FieldError } from '../types';
-import { forbiddenField, invalidValue, nameErrors, renderValue, required } from '../meta/object-meta';
+import { forbiddenField, invalidValue, nameErrors, qualifiedNameErrors, renderValue, required } from '../meta/object-meta';
 import { validateLabels } from '../meta/selectors';
 
 export { forbiddenField, invalidValue, required };
+
+/** MAX_INT32 is Go's math.MaxInt32, the bound of the int32 fields kube range-checks. */
+export const MAX_INT32 = 2147483647;
 
 /** Obj is a decoded JSON object. */
 export type Obj = Record<string, unknown>;
@@ -93,6 +96,11 @@ export function dnsLabel(value: string, field: string): FieldError[] {
 /** dnsSubdomain checks a DNS-1123 subdomain (object names referred to from a spec). */
 export function dnsSubdomain(value: string, field: string): FieldError[] {
   return nameErrors(value, 'dns-subdomain').map((why) => invalidValue(field, value, why));
+}
+
+/** qualifiedName checks a qualified name (label keys, condition types, resource names) at field. */
+export function qualifiedName(value: string, field: string): FieldError[] {
+  return qualifiedNameErrors(value).map((why) => invalidValue(field, value, why));
 }
 
 /** nonNegative is ValidateNonnegativeField. */

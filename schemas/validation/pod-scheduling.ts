@@ -16,11 +16,14 @@
  * | seccompProfile / appArmorProfile fields, pod and containers      | yes  |
  * | os.name linux: no windowsOptions; windows: no linux-only fields  | yes  |
  * | seccomp and AppArmor annotations agreeing with the fields (pod-annotations.ts) | yes |
+ * | tolerations: keys, operators and values, effects, tolerationSeconds | yes  |
  */
 import type { FieldError } from '../types';
 import { labelKeyErrors, labelValueErrors } from '../meta/selectors';
 import { nameErrors } from '../meta/object-meta';
-import { type Obj, forbiddenField, invalidValue, isSet, listAt, localDescendingPath, notSupported, num, objAt, required, str, tooLong } from './field-errors';
+import {
+  type Obj, forbiddenField, invalidValue, isSet, labelErrors, listAt, localDescendingPath, notSupported, num, objAt, qualifiedName, required, str, tooLong,
+} from './field-errors';
 import { selectorErrors } from './workload-fields';
 
 const NOT_POSITIVE = 'must be greater than zero';
@@ -318,5 +321,30 @@ export function osErrors(spec: Obj, path: string): FieldError[] {
       for (const name of WINDOWS_CONTAINER_FORBIDDEN) if (isSet(csc, name)) errs.push(forbiddenField(`${at}.securityContext.${name}`, 'cannot be set for a windows pod'));
     });
   }
+  return errs;
+}
+
+/** tolerationErrors is validateTolerations: keys, operators against values, effects and tolerationSeconds. */
+export function tolerationErrors(tolerations: unknown[], field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  tolerations.forEach((t, i) => {
+    const at = `${field}[${i}]`;
+    const key = str(t, 'key');
+    const op = str(t, 'operator');
+    const value = str(t, 'value');
+    const effect = str(t, 'effect');
+    if (key) errs.push(...qualifiedName(key, `${at}.key`));
+    if (!key && op !== 'Exists') errs.push(invalidValue(`${at}.operator`, op, 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    if (isSet(t, 'tolerationSeconds') && effect !== 'NoExecute') errs.push(invalidValue(`${at}.effect`, effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+    if (op === 'Equal' || op === '') {
+      const whys = labelErrors({ v: value }, `${at}.operator`).map((e) => e.message.replace(/^Invalid value: "[^"]*": /, ''));
+      if (whys.length) errs.push(invalidValue(`${at}.operator`, value, whys.join(';')));
+    } else if (op === 'Exists') {
+      if (value) errs.push(invalidValue(`${at}.operator`, value, "value must be empty when `operator` is 'Exists'"));
+    } else {
+      errs.push(notSupported(`${at}.operator`, op, ['Equal', 'Exists']));
+    }
+    if (effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(effect)) errs.push(notSupported(`${at}.effect`, effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute']));
+  });
   return errs;
 }

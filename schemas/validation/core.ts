@@ -49,7 +49,7 @@ import { compareQuantity, milliValue } from '../meta/quantity';
 import { jsonEqual } from '../meta/json';
 import { qualifiedNameErrors } from '../meta/object-meta';
 import {
-  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalidStringer, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
+  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalid, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
   notSupported, num, objAt, portNumErrors, portNumOrName, required, str,
 } from './field-errors';
 import { validatePodTemplateSpec } from './pod';
@@ -346,15 +346,15 @@ export function validateLimitRange(lr: KubeObject): FieldError[] {
     const names = new Set([...Object.keys(max), ...Object.keys(min), ...Object.keys(def), ...Object.keys(defReq)]);
     for (const n of names) {
       const [mx, mn, d, dr] = [max[n], min[n], def[n], defReq[n]];
-      if (mn !== undefined && mx !== undefined && cmp(mn, mx) > 0) errs.push(invalidStringer(`${at}.min[${n}]`, String(mn), `min value ${String(mn)} is greater than max value ${String(mx)}`));
-      if (dr !== undefined && d !== undefined && cmp(dr, d) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(dr), `default request value ${String(dr)} is greater than default limit value ${String(d)}`));
-      if (d !== undefined && mn !== undefined && cmp(mn, d) > 0) errs.push(invalidStringer(`${at}.default[${n}]`, String(mn), `min value ${String(mn)} is greater than default value ${String(d)}`));
-      if (d !== undefined && mx !== undefined && cmp(d, mx) > 0) errs.push(invalidStringer(`${at}.default[${n}]`, String(mx), `default value ${String(d)} is greater than max value ${String(mx)}`));
-      if (dr !== undefined && mn !== undefined && cmp(mn, dr) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(mn), `min value ${String(mn)} is greater than default request value ${String(dr)}`));
-      if (dr !== undefined && mx !== undefined && cmp(dr, mx) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(mx), `default request value ${String(dr)} is greater than max value ${String(mx)}`));
+      if (mn !== undefined && mx !== undefined && cmp(mn, mx) > 0) errs.push(invalid(`${at}.min[${n}]`, String(mn), `min value ${String(mn)} is greater than max value ${String(mx)}`));
+      if (dr !== undefined && d !== undefined && cmp(dr, d) > 0) errs.push(invalid(`${at}.defaultRequest[${n}]`, String(dr), `default request value ${String(dr)} is greater than default limit value ${String(d)}`));
+      if (d !== undefined && mn !== undefined && cmp(mn, d) > 0) errs.push(invalid(`${at}.default[${n}]`, String(mn), `min value ${String(mn)} is greater than default value ${String(d)}`));
+      if (d !== undefined && mx !== undefined && cmp(d, mx) > 0) errs.push(invalid(`${at}.default[${n}]`, String(mx), `default value ${String(d)} is greater than max value ${String(mx)}`));
+      if (dr !== undefined && mn !== undefined && cmp(mn, dr) > 0) errs.push(invalid(`${at}.defaultRequest[${n}]`, String(mn), `min value ${String(mn)} is greater than default request value ${String(dr)}`));
+      if (dr !== undefined && mx !== undefined && cmp(dr, mx) > 0) errs.push(invalid(`${at}.defaultRequest[${n}]`, String(mx), `default request value ${String(dr)} is greater than max value ${String(mx)}`));
     }
     for (const [n, r] of Object.entries(ratio)) {
-      if (cmp(r, '1') < 0) errs.push(invalidStringer(`${at}.maxLimitRequestRatio[${n}]`, String(r), `ratio ${String(r)} is less than 1`));
+      if (cmp(r, '1') < 0) errs.push(invalid(`${at}.maxLimitRequestRatio[${n}]`, String(r), `ratio ${String(r)} is less than 1`));
     }
   });
   return errs;

@@ -19,18 +19,13 @@
  * | tolerations: keys, operators and values, effects, tolerationSeconds | yes  |
  */
 import type { FieldError } from '../types';
-import { labelKeyErrors, labelValueErrors } from '../meta/selectors';
-import { nameErrors } from '../meta/object-meta';
+import { labelValueErrors, nameErrors } from '../meta/object-meta';
 import {
   type Obj, forbiddenField, invalidValue, isSet, labelErrors, listAt, localDescendingPath, notSupported, num, objAt, qualifiedName, required, str, tooLong,
 } from './field-errors';
 import { selectorErrors } from './workload-fields';
 
 const NOT_POSITIVE = 'must be greater than zero';
-
-function labelName(key: string, field: string): FieldError[] {
-  return labelKeyErrors(key).map((why) => invalidValue(field, key, why));
-}
 
 function labelValue(value: string, field: string): FieldError[] {
   return labelValueErrors(value).map((why) => invalidValue(field, value, why));
@@ -55,7 +50,7 @@ function nodeSelectorRequirement(rq: unknown, allowInvalidValues: boolean, field
     default:
       errs.push(invalidValue(`${field}.operator`, op, 'not a valid selector operator'));
   }
-  errs.push(...labelName(str(rq, 'key'), `${field}.key`));
+  errs.push(...qualifiedName(str(rq, 'key'), `${field}.key`));
   if (!allowInvalidValues) values.forEach((v, i) => errs.push(...labelValue(String(v), `${field}.values[${i}]`)));
   return errs;
 }
@@ -132,7 +127,7 @@ function matchLabelKeysErrors(term: unknown, field: string): FieldError[] {
   const check = (keys: string[], name: string) =>
     keys.forEach((k, i) => {
       const at = `${field}.${name}[${i}]`;
-      const keyErrs = labelName(k, at);
+      const keyErrs = qualifiedName(k, at);
       errs.push(...keyErrs);
       if (!keyErrs.length && inSelector.has(k)) errs.push(invalidValue(at, k, 'exists in both matchLabelKeys and labelSelector'));
     });
@@ -155,7 +150,7 @@ function podAffinityTerm(term: unknown, field: string): FieldError[] {
   errs.push(...matchLabelKeysErrors(term, field));
   const key = str(term, 'topologyKey');
   if (!key) errs.push(required(`${field}.topologyKey`, 'can not be empty'));
-  errs.push(...labelName(key, `${field}.topologyKey`));
+  errs.push(...qualifiedName(key, `${field}.topologyKey`));
   return errs;
 }
 
@@ -213,7 +208,7 @@ export function topologySpreadErrors(constraints: unknown[], field: string): Fie
     const selector = objAt(c, 'labelSelector');
     const keys = listAt(c, 'matchLabelKeys').map(String);
     if (keys.length && !selector) errs.push(forbiddenField(`${at}.matchLabelKeys`, 'must not be specified when labelSelector is not set'));
-    else keys.forEach((k, j) => errs.push(...labelName(k, `${at}.matchLabelKeys[${j}]`)));
+    else keys.forEach((k, j) => errs.push(...qualifiedName(k, `${at}.matchLabelKeys[${j}]`)));
     errs.push(...selectorErrors(selector, `${at}.labelSelector`));
   });
   return errs;

@@ -5,6 +5,7 @@
  */
 import type { FieldError, KubeObject } from '../types';
 import { jsonEqual } from '../meta/json';
+import { podSpecDiff } from './pod-spec-diff';
 import { type Obj, MAX_INT32, forbiddenField, invalidValue, isObj, isSet, listAt, num, objAt, required, str } from './field-errors';
 
 const UPDATABLE_POD_FIELDS = [
@@ -14,32 +15,6 @@ const UPDATABLE_POD_FIELDS = [
   '`spec.tolerations` (only additions to existing tolerations)',
   '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
 ];
-
-// goFieldName turns a JSON field into the Go struct field cmp.Diff prints.
-const goFieldName = (k: string) => k.charAt(0).toUpperCase() + k.slice(1);
-
-// specDiff is a short rendering of cmp.Diff(old, new) over the top-level PodSpec fields.
-function specDiff(old: Obj, next: Obj): string {
-  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
-  const lines = ['  core.PodSpec{'];
-  let same = 0;
-  const flush = () => {
-    if (same) lines.push(`  \t... // ${same} identical field${same === 1 ? '' : 's'}`);
-    same = 0;
-  };
-  for (const k of keys) {
-    if (jsonEqual(old[k], next[k])) {
-      same++;
-      continue;
-    }
-    flush();
-    if (old[k] !== undefined) lines.push(`- \t${goFieldName(k)}: ${JSON.stringify(old[k])},`);
-    if (next[k] !== undefined) lines.push(`+ \t${goFieldName(k)}: ${JSON.stringify(next[k])},`);
-  }
-  flush();
-  lines.push('  }');
-  return lines.join('\n') + '\n';
-}
 
 function tolerationsOnlyAdded(next: unknown[], old: unknown[], field: string): FieldError[] {
   for (const o of old) {
@@ -86,7 +61,7 @@ export function validatePodUpdate(pod: KubeObject, old: KubeObject): FieldError[
   restore('tolerations');
   if (num(oldSpec, 'terminationGracePeriodSeconds') < 0 && munged.terminationGracePeriodSeconds === 1) restore('terminationGracePeriodSeconds');
   if (!jsonEqual(munged, oldSpec)) {
-    errs.push(forbiddenField('spec', `pod updates may not change fields other than ${UPDATABLE_POD_FIELDS.join(',')}\n${specDiff(oldSpec, munged)}`));
+    errs.push(forbiddenField('spec', `pod updates may not change fields other than ${UPDATABLE_POD_FIELDS.join(',')}\n${podSpecDiff(oldSpec, munged)}`));
   }
   return errs;
 }

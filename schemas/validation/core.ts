@@ -47,10 +47,9 @@
 import type { FieldError, KubeObject } from '../types';
 import { compareQuantity, milliValue } from '../meta/quantity';
 import { jsonEqual } from '../meta/json';
-import { qualifiedNameErrors } from '../meta/object-meta';
 import {
   dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalid, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
-  notSupported, num, objAt, portNumErrors, portNumOrName, required, str,
+  notSupported, num, objAt, portNumErrors, portNumOrName, qualifiedName, required, str,
 } from './field-errors';
 import { validatePodTemplateSpec } from './pod';
 import { resourceQuantityErrors } from './pod-resources';
@@ -136,7 +135,7 @@ export function validateService(svc: KubeObject, old?: KubeObject): FieldError[]
     if (!proto) errs.push(required(`${at}.protocol`));
     else if (!PROTOCOLS.includes(proto)) errs.push(notSupported(`${at}.protocol`, proto, PROTOCOLS));
     errs.push(...portNumOrName((p as Record<string, unknown>).targetPort, `${at}.targetPort`));
-    if (isSet(p, 'appProtocol')) errs.push(...qualifiedNameErrors(str(p, 'appProtocol')).map((m) => invalidValue(`${at}.appProtocol`, str(p, 'appProtocol'), m)));
+    if (isSet(p, 'appProtocol')) errs.push(...qualifiedName(str(p, 'appProtocol'), `${at}.appProtocol`));
   });
   errs.push(...labelErrors(spec.selector, 'spec.selector'));
   const affinity = str(spec, 'sessionAffinity');
@@ -281,15 +280,11 @@ const QUOTA_RESOURCES = new Set([
 const QUOTA_INTEGER = new Set(['pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims', 'services.nodeports', 'services.loadbalancers']);
 const QUOTA_SCOPES = ['BestEffort', 'CrossNamespacePodAffinity', 'NotBestEffort', 'NotTerminating', 'PriorityClass', 'Terminating', 'VolumeAttributesClass'];
 
-function resourceNameErrors(name: string, field: string): FieldError[] {
-  return qualifiedNameErrors(name).map((m) => invalidValue(field, name, m));
-}
-
 function quotaListErrors(hard: unknown, field: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const [name, q] of Object.entries(isObj(hard) ? hard : {})) {
     const at = `${field}[${name}]`;
-    errs.push(...resourceNameErrors(name, at));
+    errs.push(...qualifiedName(name, at));
     if (!name.includes('/') && !QUOTA_RESOURCES.has(name) && !/^(requests\.)?hugepages-/.test(name)) errs.push(invalidValue(at, name, 'must be a standard resource for quota'));
     errs.push(...resourceQuantityErrors(name, q, at));
     if (QUOTA_INTEGER.has(name)) {
@@ -330,7 +325,7 @@ export function validateLimitRange(lr: KubeObject): FieldError[] {
     const get = (k: string) => (objAt(limit, k) ?? {}) as Record<string, unknown>;
     const [max, min, def, defReq, ratio] = ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'].map(get);
     for (const [k, m] of [['max', max], ['min', min], ['default', def], ['defaultRequest', defReq], ['maxLimitRequestRatio', ratio]] as const) {
-      for (const [name, q] of Object.entries(m)) errs.push(...resourceNameErrors(name, `${at}.${k}[${name}]`), ...resourceQuantityErrors(name, q, `${at}.${k}[${name}]`));
+      for (const [name, q] of Object.entries(m)) errs.push(...qualifiedName(name, `${at}.${k}[${name}]`), ...resourceQuantityErrors(name, q, `${at}.${k}[${name}]`));
     }
     if (type === 'Pod') {
       if (Object.keys(def).length) errs.push(forbiddenField(`${at}.default`, "may not be specified when `type` is 'Pod'"));

@@ -18,7 +18,7 @@
  * | VolumeAttachment | status: attachmentMetadata 256 kB, error messages 1024 bytes, errorCode not negative | yes |
  * | VolumeAttachment | update: spec immutable | yes (the spec is printed as JSON, kube prints a Go struct) |
  */
-import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
+import { nameErrors } from '../meta/object-meta';
 import type { FieldError, KubeObject } from '../types';
 import {
   dnsSubdomain, duplicate, forbiddenField, invalid, invalidGo, invalidValue, isObj, isSet, listAt, notSupported, objAt, qualifiedName, required,
@@ -77,7 +77,7 @@ export function validateStorageClass(sc: KubeObject, old?: KubeObject): FieldErr
   const errs: FieldError[] = [];
   const provisioner = str(sc, 'provisioner');
   if (provisioner === '') errs.push(required('provisioner'));
-  else errs.push(...qualifiedNameErrors(provisioner.toLowerCase()).map((m) => invalidValue('provisioner', provisioner.toLowerCase(), m)));
+  else errs.push(...qualifiedName(provisioner.toLowerCase(), 'provisioner'));
   errs.push(...parametersErrors(sc.parameters));
   const reclaim = str(sc, 'reclaimPolicy');
   if (reclaim !== '' && !RECLAIM_POLICIES.includes(reclaim)) errs.push(notSupported('reclaimPolicy', reclaim, RECLAIM_POLICIES));

@@ -1,5 +1,5 @@
 /**
- * Field rules shared by the workload kinds (apps, batch, autoscaling): non-negative counts,
+ * Field rules shared by the workload kinds (apps, batch, autoscaling):
  * immutable fields, label selectors against template labels, int-or-percent values, and the
  * Go renderings (%#v) kube-apiserver puts into the messages of those rules, so that a client
  * reads the text a real cluster would print.

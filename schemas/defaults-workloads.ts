@@ -4,7 +4,7 @@
  * Each function mutates in place and never overwrites a value the client set.
  */
 import type { KubeObject } from './types';
-import { isObj, objOf, present, type Obj } from './validation/workload-fields';
+import { isObj, type Obj, objOf, present } from './validation/field-errors';
 
 const setDefault = (o: Obj, k: string, v: unknown) => {
   if (!present(o[k])) o[k] = v;

@@ -84,36 +84,37 @@ function maskTrailingDash(s: string): string {
   return s.endsWith('-') ? s.slice(0, -1) + 'a' : s;
 }
 
-/** qualifiedNameErrors checks a label or annotation key: an optional DNS subdomain prefix and a name. */
+/**
+ * qualifiedNameErrors is IsQualifiedName: why key is not a qualified name (label and
+ * annotation keys, condition types, resource names), an optional DNS subdomain prefix and '/'
+ * before a name; [] when it is one.
+ */
 export function qualifiedNameErrors(key: string): string[] {
   const parts = key.split('/');
-  let name = key;
   const out: string[] = [];
-  if (parts.length === 2) {
-    const [prefix, rest] = parts;
-    name = rest;
-    if (prefix.length === 0) out.push('prefix part must be non-empty');
-    else if (!subdomainRe.test(prefix) || prefix.length > 253) {
-      out.push(`prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${DNS1123_SUBDOMAIN}')`);
-    }
-  } else if (parts.length > 2) {
+  if (parts.length > 2) {
     return [
       `a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${QUALIFIED_NAME}') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
     ];
   }
+  const name = parts[parts.length - 1];
+  if (parts.length === 2) {
+    // The prefix is checked as IsDNS1123Subdomain, each of its messages prefixed.
+    const prefix = parts[0];
+    if (prefix.length === 0) out.push('prefix part must be non-empty');
+    else out.push(...nameErrors(prefix, 'dns-subdomain').map((why) => `prefix part ${why}`));
+  }
   if (name.length === 0) out.push('name part must be non-empty');
-  else {
-    if (name.length > 63) out.push('name part must be no more than 63 characters');
-    if (!qualifiedRe.test(name)) {
-      out.push(
-        `name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${QUALIFIED_NAME}')`,
-      );
-    }
+  else if (name.length > 63) out.push('name part must be no more than 63 characters');
+  if (!qualifiedRe.test(name)) {
+    out.push(
+      `name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${QUALIFIED_NAME}')`,
+    );
   }
   return out;
 }
 
-/** labelValueErrors checks a label value. */
+/** labelValueErrors is IsValidLabelValue: why value is not a label value (empty, or at most 63 alphanumerics with -_.); [] when it is one. */
 export function labelValueErrors(value: string): string[] {
   const out: string[] = [];
   if (value.length > 63) out.push('must be no more than 63 characters');

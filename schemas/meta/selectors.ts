@@ -4,6 +4,8 @@
 // the "<nil>:" field of a bad key in a query-string selector) so that a user
 // sees the message they would see from a real cluster.
 
+import { labelValueErrors, qualifiedNameErrors } from './object-meta';
+
 /** FieldCause is one field-level validation failure, shaped like a Kubernetes StatusCause. */
 export interface FieldCause {
   /** reason is the cause type: FieldValueInvalid, FieldValueRequired, FieldValueForbidden, ... */
@@ -62,64 +64,13 @@ function child(path: string, name: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// Label keys and values (validation.IsQualifiedName, IsValidLabelValue).
-
-const nameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const nameRe = new RegExp(`^${nameFmt}$`);
-const valueFmt = `(${nameFmt})?`;
-const valueRe = new RegExp(`^${valueFmt}$`);
-const dns1123SubdomainFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
-const dns1123SubdomainRe = new RegExp(`^${dns1123SubdomainFmt}$`);
-
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
-}
-
-const nameMsg = regexError(
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-  nameFmt, 'MyName', 'my.name', '123-abc');
-
-/** labelKeyErrors returns why key is not a valid label key (qualified name with optional DNS prefix); [] when valid. */
-export function labelKeyErrors(key: string): string[] {
-  const errs: string[] = [];
-  const parts = key.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errs.push('prefix part must be non-empty');
-    else {
-      if (prefix.length > 253) errs.push('prefix part must be no more than 253 bytes');
-      if (!dns1123SubdomainRe.test(prefix)) {
-        errs.push('prefix part ' + regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", dns1123SubdomainFmt, 'example.com'));
-      }
-    }
-  } else {
-    return [`a valid label key ${nameMsg} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
-  }
-  if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push('name part must be no more than 63 bytes');
-  if (!nameRe.test(name)) errs.push(`name part ${nameMsg}`);
-  return errs;
-}
-
-/** labelValueErrors returns why value is not a valid label value (empty, or ≤63 alphanumerics with -_.); [] when valid. */
-export function labelValueErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 bytes');
-  if (!valueRe.test(value)) {
-    errs.push(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", valueFmt, 'MyValue', 'my_value', '12345'));
-  }
-  return errs;
-}
+// Label maps: keys are qualified names, values label values (meta/object-meta.ts).
 
 /** validateLabels checks a labels map as ValidateLabels does; every cause carries the map's own path. */
 export function validateLabels(labels: Record<string, unknown> | undefined | null, path = 'metadata.labels'): FieldCause[] {
   const causes: FieldCause[] = [];
   for (const [k, v] of Object.entries(labels ?? {})) {
-    for (const msg of labelKeyErrors(k)) causes.push(cause('FieldValueInvalid', path, msg, k));
+    for (const msg of qualifiedNameErrors(k)) causes.push(cause('FieldValueInvalid', path, msg, k));
     if (typeof v !== 'string') causes.push(cause('FieldValueInvalid', path, 'must be a string', v));
     else for (const msg of labelValueErrors(v)) causes.push(cause('FieldValueInvalid', path, msg, v));
   }
@@ -165,7 +116,7 @@ function parseInt64(s: string): bigint | undefined {
 /** checkRequirement validates like labels.NewRequirement and returns the cause list (empty when valid). */
 function checkRequirement(key: string, op: LabelOperator, values: readonly string[], path: string): FieldCause[] {
   const causes: FieldCause[] = [];
-  const keyErrs = labelKeyErrors(key);
+  const keyErrs = qualifiedNameErrors(key);
   if (keyErrs.length) causes.push(cause('FieldValueInvalid', child(path, 'key'), keyErrs.join('; '), key));
   const valuesPath = child(path, 'values');
   switch (op) {
@@ -348,7 +299,7 @@ class LabelParser {
     }
     if (first.tok !== 'id') throw new SelectorError(`found '${first.lit}', expected: identifier`);
     const key = first.lit;
-    const keyErrs = labelKeyErrors(key);
+    const keyErrs = qualifiedNameErrors(key);
     if (keyErrs.length) {
       // labels.Parse validates the key against a nil field path, hence "<nil>".
       const c = cause('FieldValueInvalid', '<nil>', keyErrs.join('; '), key);
@@ -459,7 +410,7 @@ export function validateLabelSelector(sel: LabelSelectorObject | undefined | nul
         causes.push(cause('FieldValueInvalid', child(at, 'operator'), 'not a valid selector operator', expr.operator ?? ''));
     }
     const key = typeof expr.key === 'string' ? expr.key : '';
-    for (const msg of labelKeyErrors(key)) causes.push(cause('FieldValueInvalid', child(at, 'key'), msg, key));
+    for (const msg of qualifiedNameErrors(key)) causes.push(cause('FieldValueInvalid', child(at, 'key'), msg, key));
     values.forEach((v, j) => {
       const at2 = `${child(at, 'values')}[${j}]`;
       if (typeof v !== 'string') causes.push(cause('FieldValueInvalid', at2, 'must be a string', v));

@@ -33,26 +33,10 @@
 import type { FieldError, KubeObject } from '../types';
 import { validateLabels } from '../meta/selectors';
 import { validatePodTemplateSpec } from './pod';
+import { invalid, isObj, nonNegative, notSupported, type Obj, objOf, present } from './field-errors';
 import {
-  alwaysRestartingTemplate,
-  goIntOrString,
-  goLabelSelector,
-  immutable,
-  intOrPercentValue,
-  invalid,
-  isObj,
-  nonNegative,
-  notMoreThan100Percent,
-  notSupported,
-  objOf,
-  positiveIntOrPercent,
-  present,
-  selectorErrors,
-  selectorIsEmpty,
-  selectorParses,
-  semanticEqual,
-  templateLabelsMismatch,
-  type Obj,
+  alwaysRestartingTemplate, goIntOrString, goLabelSelector, immutable, intOrPercentValue, notMoreThan100Percent, positiveIntOrPercent,
+  selectorErrors, selectorIsEmpty, selectorParses, semanticEqual, templateLabelsMismatch,
 } from './workload-fields';
 
 const quote = (s: unknown) => JSON.stringify(String(s ?? ''));
@@ -104,7 +88,7 @@ function deploymentStrategy(strategy: Obj): FieldError[] {
         : [{ type: 'FieldValueRequired', field: 'spec.strategy.rollingUpdate', message: 'Required value: this should be defaulted and never be nil' }];
     default: {
       const rendered = `apps.DeploymentStrategy{Type:${quote(strategy.type)}, RollingUpdate:${pointer('apps.RollingUpdateDeployment', strategy.rollingUpdate)}}`;
-      return [notSupported('spec.strategy', rendered, ['Recreate', 'RollingUpdate'])];
+      return [notSupported('spec.strategy', rendered, ['Recreate', 'RollingUpdate'], String)];
     }
   }
 }
@@ -117,13 +101,13 @@ function pointer(type: string, v: unknown): string {
 /** validateDeployment is ValidateDeployment, and on update ValidateDeploymentUpdate with the selector immutable. */
 export function validateDeployment(d: KubeObject, old?: KubeObject): FieldError[] {
   const spec = objOf(d.spec);
-  const errs = [...nonNegative('spec.replicas', spec.replicas), ...selectorRules(spec, 'deployment'), ...replicaSetTemplate(spec, 'ReplicaSet')];
+  const errs = [...nonNegative(spec.replicas, 'spec.replicas'), ...selectorRules(spec, 'deployment'), ...replicaSetTemplate(spec, 'ReplicaSet')];
   errs.push(...deploymentStrategy(objOf(spec.strategy)));
-  errs.push(...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
-  errs.push(...nonNegative('spec.revisionHistoryLimit', spec.revisionHistoryLimit));
-  if (isObj(spec.rollbackTo)) errs.push(...nonNegative('spec.rollback.version', spec.rollbackTo.revision));
+  errs.push(...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
+  errs.push(...nonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
+  if (isObj(spec.rollbackTo)) errs.push(...nonNegative(spec.rollbackTo.revision, 'spec.rollback.version'));
   if (typeof spec.progressDeadlineSeconds === 'number') {
-    errs.push(...nonNegative('spec.progressDeadlineSeconds', spec.progressDeadlineSeconds));
+    errs.push(...nonNegative(spec.progressDeadlineSeconds, 'spec.progressDeadlineSeconds'));
     if (spec.progressDeadlineSeconds <= Number(spec.minReadySeconds ?? 0)) {
       errs.push(invalid('spec.progressDeadlineSeconds', String(spec.progressDeadlineSeconds), 'must be greater than minReadySeconds'));
     }
@@ -136,8 +120,8 @@ export function validateDeployment(d: KubeObject, old?: KubeObject): FieldError[
 export function validateReplicaSet(rs: KubeObject, old?: KubeObject): FieldError[] {
   const spec = objOf(rs.spec);
   const errs = [
-    ...nonNegative('spec.replicas', spec.replicas),
-    ...nonNegative('spec.minReadySeconds', spec.minReadySeconds),
+    ...nonNegative(spec.replicas, 'spec.replicas'),
+    ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'),
     ...selectorRules(spec, 'deployment'),
     ...replicaSetTemplate(spec, 'ReplicaSet'),
   ];
@@ -170,7 +154,7 @@ function daemonSetUpdateStrategy(strategy: Obj): FieldError[] {
         : [{ type: 'FieldValueRequired', field: 'spec.updateStrategy.rollingUpdate', message: 'Required value' }];
     default: {
       const rendered = `apps.DaemonSetUpdateStrategy{Type:${quote(strategy.type)}, RollingUpdate:${pointer('apps.RollingUpdateDaemonSet', strategy.rollingUpdate)}}`;
-      return [notSupported('spec.updateStrategy', rendered, ['RollingUpdate', 'OnDelete'])];
+      return [notSupported('spec.updateStrategy', rendered, ['RollingUpdate', 'OnDelete'], String)];
     }
   }
 }
@@ -180,9 +164,9 @@ export function validateDaemonSet(ds: KubeObject, old?: KubeObject): FieldError[
   const spec = objOf(ds.spec);
   const errs = [...selectorRules(spec, 'daemonset')];
   errs.push(...validatePodTemplateSpec(spec.template, 'spec.template'), ...alwaysRestartingTemplate(objOf(spec.template), 'spec.template', 'DaemonSet'));
-  errs.push(...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
+  errs.push(...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
   errs.push(...daemonSetUpdateStrategy(objOf(spec.updateStrategy)));
-  errs.push(...nonNegative('spec.revisionHistoryLimit', spec.revisionHistoryLimit));
+  errs.push(...nonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
   if (old) errs.push(...immutable('spec.selector', spec.selector, objOf(old.spec).selector, goLabelSelector));
   return errs;
 }
@@ -197,7 +181,7 @@ function statefulSetUpdateStrategy(strategy: Obj): FieldError[] {
     case 'RollingUpdate': {
       if (!isObj(strategy.rollingUpdate)) return [];
       const ru = strategy.rollingUpdate;
-      const errs = nonNegative(`${at}.rollingUpdate.partition`, ru.partition);
+      const errs = nonNegative(ru.partition, `${at}.rollingUpdate.partition`);
       if (present(ru.maxUnavailable)) {
         errs.push(...positiveIntOrPercent(`${at}.rollingUpdate.maxUnavailable`, ru.maxUnavailable));
         if (intOrPercentValue(ru.maxUnavailable) === 0) errs.push(invalid(`${at}.rollingUpdate.maxUnavailable`, goIntOrString(ru.maxUnavailable), 'cannot be 0'));
@@ -233,11 +217,11 @@ export function validateStatefulSet(sts: KubeObject, old?: KubeObject): FieldErr
   if (isObj(spec.persistentVolumeClaimRetentionPolicy)) {
     for (const f of ['whenDeleted', 'whenScaled']) {
       const v = spec.persistentVolumeClaimRetentionPolicy[f] ?? '';
-      if (!RETENTION.includes(String(v))) errs.push(notSupported(`spec.persistentVolumeClaimRetentionPolicy.${f}`, quote(v), RETENTION));
+      if (!RETENTION.includes(String(v))) errs.push(notSupported(`spec.persistentVolumeClaimRetentionPolicy.${f}`, String(v), RETENTION));
     }
   }
-  errs.push(...nonNegative('spec.replicas', spec.replicas), ...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
-  if (isObj(spec.ordinals)) errs.push(...nonNegative('spec.ordinals.start', spec.ordinals.start));
+  errs.push(...nonNegative(spec.replicas, 'spec.replicas'), ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
+  if (isObj(spec.ordinals)) errs.push(...nonNegative(spec.ordinals.start, 'spec.ordinals.start'));
   errs.push(...selectorRules(spec, 'statefulset'));
   const template = objOf(spec.template);
   const meta = objOf(template.metadata);

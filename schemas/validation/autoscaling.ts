@@ -25,8 +25,7 @@ import type { FieldError, KubeObject } from '../types';
 import { HPA_V1 } from '../conversions';
 import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
 import { compareQuantity } from '../meta/quantity';
-import { forbiddenField, required } from './field-errors';
-import { invalid, isObj, notSupported, objOf, present, type Obj } from './workload-fields';
+import { forbiddenField, invalid, isObj, notSupported, type Obj, objOf, present, required } from './field-errors';
 
 
 function crossVersionObjectReference(ref: Obj, at: string): FieldError[] {
@@ -137,7 +136,7 @@ function metricSpec(m: Obj, at: string): FieldError[] {
   const errs: FieldError[] = [];
   const type = typeof m.type === 'string' ? m.type : '';
   if (type === '') errs.push(required(`${at}.type`, 'must specify a metric source type'));
-  if (!SOURCE_TYPES.includes(type)) errs.push(notSupported(`${at}.type`, JSON.stringify(type), SOURCE_TYPES));
+  if (!SOURCE_TYPES.includes(type)) errs.push(notSupported(`${at}.type`, type, SOURCE_TYPES));
   // Only the first source present is checked in detail; any other is reported as extra below.
   const populated = SOURCES.filter(([, f]) => present(m[f])).map(([, f]) => f);
   if (populated.length) errs.push(...SOURCE_RULES[populated[0]](objOf(m[populated[0]]), `${at}.${populated[0]}`));
@@ -153,7 +152,7 @@ function scalingRules(rules: Obj, at: string): FieldError[] {
   if (typeof window === 'number' && window < 0) errs.push(invalid(`${at}.stabilizationWindowSeconds`, String(window), 'must be greater than or equal to zero'));
   if (typeof window === 'number' && window > MAX_STABILIZATION_WINDOW_SECONDS) errs.push(invalid(`${at}.stabilizationWindowSeconds`, String(window), `must be less than or equal to ${MAX_STABILIZATION_WINDOW_SECONDS}`));
   if (present(rules.selectPolicy) && !['Disabled', 'Max', 'Min'].includes(String(rules.selectPolicy))) {
-    errs.push(notSupported(`${at}.selectPolicy`, JSON.stringify(String(rules.selectPolicy)), ['Disabled', 'Max', 'Min']));
+    errs.push(notSupported(`${at}.selectPolicy`, String(rules.selectPolicy), ['Disabled', 'Max', 'Min']));
   }
   const policies = Array.isArray(rules.policies) ? rules.policies : [];
   if (policies.length === 0) errs.push(required(`${at}.policies`, 'must specify at least one Policy'));
@@ -161,7 +160,7 @@ function scalingRules(rules: Obj, at: string): FieldError[] {
     const p = objOf(raw);
     const pat = `${at}.policies[${i}]`;
     const type = typeof p.type === 'string' ? p.type : '';
-    if (type !== 'Pods' && type !== 'Percent') errs.push(notSupported(`${pat}.type`, JSON.stringify(type), ['Percent', 'Pods']));
+    if (type !== 'Pods' && type !== 'Percent') errs.push(notSupported(`${pat}.type`, type, ['Percent', 'Pods']));
     const value = typeof p.value === 'number' ? p.value : 0;
     if (value <= 0) errs.push(invalid(`${pat}.value`, String(value), 'must be greater than zero'));
     const period = typeof p.periodSeconds === 'number' ? p.periodSeconds : 0;

@@ -35,25 +35,10 @@
  */
 import type { FieldError, KubeObject } from '../types';
 import { nameErrors, qualifiedNameErrors, renderValue } from '../meta/object-meta';
-import { required } from './field-errors';
+import { goStringMap, invalid, isObj, nonNegative, notSupported, type Obj, objOf, present, required } from './field-errors';
 import { validatePodTemplateSpec } from './pod';
 import { scheduleError, validTimeZone } from './cron-schedule';
-import {
-  goLabelSelector,
-  goStringMap,
-  immutable,
-  invalid,
-  isObj,
-  nonNegative,
-  notSupported,
-  objOf,
-  present,
-  selectorErrors,
-  selectorParses,
-  semanticEqual,
-  templateLabelsMismatch,
-  type Obj,
-} from './workload-fields';
+import { goLabelSelector, immutable, selectorErrors, selectorParses, semanticEqual, templateLabelsMismatch } from './workload-fields';
 import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../meta/selectors';
 
 const CONTROLLER_UID = 'batch.kubernetes.io/controller-uid';
@@ -170,7 +155,7 @@ function exitCodeRequirementErrors(req: Obj, at: string, containers: Set<string>
   const errs: FieldError[] = [];
   const op = typeof req.operator === 'string' ? req.operator : '';
   if (op === '') errs.push(required(`${at}.operator`, `valid values: ${goList(EXIT_CODE_OPERATORS)}`));
-  else if (!EXIT_CODE_OPERATORS.includes(op)) errs.push(notSupported(`${at}.operator`, quote(op), EXIT_CODE_OPERATORS));
+  else if (!EXIT_CODE_OPERATORS.includes(op)) errs.push(notSupported(`${at}.operator`, op, EXIT_CODE_OPERATORS));
   if (typeof req.containerName === 'string' && !containers.has(req.containerName)) {
     errs.push(invalid(`${at}.containerName`, quote(req.containerName), 'must be one of the container or initContainer names in the pod template'));
   }
@@ -198,7 +183,7 @@ function podConditionPatternErrors(patterns: unknown[], at: string): FieldError[
     for (const why of qualifiedNameErrors(type)) errs.push(invalid(`${at}[${j}].type`, quote(type), why));
     const status = typeof pattern.status === 'string' ? pattern.status : '';
     if (status === '') errs.push(required(`${at}[${j}].status`, `valid values: ${goList(CONDITION_STATUSES)}`));
-    else if (!CONDITION_STATUSES.includes(status)) errs.push(notSupported(`${at}[${j}].status`, quote(status), CONDITION_STATUSES));
+    else if (!CONDITION_STATUSES.includes(status)) errs.push(notSupported(`${at}[${j}].status`, status, CONDITION_STATUSES));
   });
   return errs;
 }
@@ -218,7 +203,7 @@ function podFailurePolicyErrors(spec: Obj, at: string): FieldError[] {
     if (action === '') errs.push(required(`${rat}.action`, `valid values: ${goList(FAILURE_ACTIONS)}`));
     else if (action === 'FailIndex') {
       if (!present(spec.backoffLimitPerIndex)) errs.push(invalid(`${rat}.action`, quote(action), 'requires the backoffLimitPerIndex to be set'));
-    } else if (!FAILURE_ACTIONS.includes(action)) errs.push(notSupported(`${rat}.action`, quote(action), FAILURE_ACTIONS));
+    } else if (!FAILURE_ACTIONS.includes(action)) errs.push(notSupported(`${rat}.action`, action, FAILURE_ACTIONS));
     const onExitCodes = present(rule.onExitCodes);
     const conditions = Array.isArray(rule.onPodConditions) ? rule.onPodConditions : [];
     if (onExitCodes) errs.push(...exitCodeRequirementErrors(objOf(rule.onExitCodes), `${rat}.onExitCodes`, containers));
@@ -253,7 +238,7 @@ function successPolicyErrors(spec: Obj, at: string): FieldError[] {
     }
     if (typeof rule.succeededCount === 'number') {
       const count = rule.succeededCount;
-      errs.push(...nonNegative(`${rat}.succeededCount`, count));
+      errs.push(...nonNegative(count, `${rat}.succeededCount`));
       if (count > completions) errs.push(invalid(`${rat}.succeededCount`, String(count), `must be less than or equal to ${completions} (the number of specified completions)`));
       if (typeof rule.succeededIndexes === 'string' && count > total) {
         errs.push(invalid(`${rat}.succeededCount`, String(count), `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
@@ -267,7 +252,7 @@ function successPolicyErrors(spec: Obj, at: string): FieldError[] {
 function jobSpecRules(spec: Obj, at: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const f of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex', 'maxFailedIndexes']) {
-    errs.push(...nonNegative(`${at}.${f}`, spec[f]));
+    errs.push(...nonNegative(spec[f], `${at}.${f}`));
     if (f === 'maxFailedIndexes' && present(spec.maxFailedIndexes) && !present(spec.backoffLimitPerIndex)) {
       errs.push({ type: 'FieldValueRequired', field: `${at}.backoffLimitPerIndex`, message: 'Required value: when maxFailedIndexes is specified' });
     }
@@ -277,7 +262,7 @@ function jobSpecRules(spec: Obj, at: string): FieldError[] {
   }
   const mode = spec.completionMode;
   if (present(mode)) {
-    if (mode !== 'NonIndexed' && mode !== 'Indexed') errs.push(notSupported(`${at}.completionMode`, quote(mode), ['NonIndexed', 'Indexed']));
+    if (mode !== 'NonIndexed' && mode !== 'Indexed') errs.push(notSupported(`${at}.completionMode`, String(mode ?? ''), ['NonIndexed', 'Indexed']));
     if (mode === 'Indexed') {
       if (!present(spec.completions)) errs.push({ type: 'FieldValueRequired', field: `${at}.completions`, message: 'Required value: when completion mode is Indexed' });
       if (typeof spec.parallelism === 'number' && spec.parallelism > MAX_PARALLELISM_INDEXED) {
@@ -304,7 +289,7 @@ function jobSpecRules(spec: Obj, at: string): FieldError[] {
   const failurePolicy = present(spec.podFailurePolicy);
   if (present(spec.podReplacementPolicy)) {
     const supported = failurePolicy ? ['Failed'] : ['Failed', 'TerminatingOrFailed'];
-    if (!supported.includes(String(spec.podReplacementPolicy))) errs.push(notSupported(`${at}.podReplacementPolicy`, quote(spec.podReplacementPolicy), supported));
+    if (!supported.includes(String(spec.podReplacementPolicy))) errs.push(notSupported(`${at}.podReplacementPolicy`, String(spec.podReplacementPolicy ?? ''), supported));
   }
   errs.push(...validatePodTemplateSpec(spec.template, `${at}.template`));
   const restartPolicy = objOf(objOf(spec.template).spec).restartPolicy ?? '';
@@ -312,7 +297,7 @@ function jobSpecRules(spec: Obj, at: string): FieldError[] {
   if (restartPolicy === 'Always' || restartPolicy === '') {
     errs.push({ type: 'FieldValueRequired', field: restartField, message: 'Required value: valid values: "OnFailure", "Never"' });
   } else if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
-    errs.push(notSupported(restartField, quote(restartPolicy), ['OnFailure', 'Never']));
+    errs.push(notSupported(restartField, String(restartPolicy), ['OnFailure', 'Never']));
   } else if (failurePolicy && restartPolicy !== 'Never') {
     errs.push(invalid(restartField, quote(restartPolicy), 'only "Never" is supported when podFailurePolicy is specified'));
   }
@@ -398,17 +383,17 @@ export function validateCronJob(cj: KubeObject, old?: KubeObject): FieldError[] 
     if (allowTZ && schedule.includes('TZ') && present(spec.timeZone)) errs.push(invalid('spec.schedule', quote(schedule), 'cannot use both timeZone field and TZ or CRON_TZ in schedule'));
     else if (!allowTZ && schedule.includes('TZ')) errs.push(invalid('spec.schedule', quote(schedule), 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
   }
-  errs.push(...nonNegative('spec.startingDeadlineSeconds', spec.startingDeadlineSeconds));
+  errs.push(...nonNegative(spec.startingDeadlineSeconds, 'spec.startingDeadlineSeconds'));
   if (!oldSpec || oldSpec.timeZone !== spec.timeZone) errs.push(...timeZoneErrors(spec.timeZone));
   const policy = spec.concurrencyPolicy ?? '';
   if (policy === '') errs.push({ type: 'FieldValueRequired', field: 'spec.concurrencyPolicy', message: 'Required value' });
-  else if (!CONCURRENCY.includes(String(policy))) errs.push(notSupported('spec.concurrencyPolicy', quote(policy), CONCURRENCY));
+  else if (!CONCURRENCY.includes(String(policy))) errs.push(notSupported('spec.concurrencyPolicy', String(policy), CONCURRENCY));
   const jobSpec = objOf(objOf(spec.jobTemplate).spec);
   errs.push(...jobSpecRules(jobSpec, 'spec.jobTemplate.spec'));
   if (present(jobSpec.selector)) errs.push(invalid('spec.jobTemplate.spec.selector', goLabelSelector(jobSpec.selector), '`selector` will be auto-generated'));
-  if (jobSpec.manualSelector === true) errs.push(notSupported('spec.jobTemplate.spec.manualSelector', 'true', ['nil', 'false']));
-  errs.push(...nonNegative('spec.successfulJobsHistoryLimit', spec.successfulJobsHistoryLimit));
-  errs.push(...nonNegative('spec.failedJobsHistoryLimit', spec.failedJobsHistoryLimit));
+  if (jobSpec.manualSelector === true) errs.push(notSupported('spec.jobTemplate.spec.manualSelector', true, ['nil', 'false']));
+  errs.push(...nonNegative(spec.successfulJobsHistoryLimit, 'spec.successfulJobsHistoryLimit'));
+  errs.push(...nonNegative(spec.failedJobsHistoryLimit, 'spec.failedJobsHistoryLimit'));
   const name = cj.metadata?.name ?? '';
   if (!old && name.length > 52) errs.push(invalid('metadata.name', quote(name), 'must be no more than 52 characters'));
   return errs;

@@ -19,13 +19,12 @@
  * | CertificateSigningRequest | usages required, known, unique; signerName required, a domain and path, not the legacy signer; expirationSeconds >= 600 | yes |
  * | CertificateSigningRequest | conditions: Approved and Denied exclusive, no duplicates, never removed | yes (schemas/kinds/certificatesigningrequest.ts) |
  */
-import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
+import { labelValueErrors, nameErrors } from '../meta/object-meta';
 import type { FieldError, KubeObject } from '../types';
 import {
-  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidValue, isObj, isSet, labelErrors, listAt, notSupported, objAt, required, str, tooLong, tooMany,
+  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidValue, isObj, isSet, labelErrors, listAt, notSupported, objAt, qualifiedName, required, str, tooLong, tooMany,
 } from './field-errors';
 import { isIP, isIPv4, isIPv6 } from './ip-addresses';
-import { labelValueErrors } from '../meta/selectors';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
@@ -86,7 +85,7 @@ function endpointPortErrors(ports: unknown[]): FieldError[] {
     else if (!PROTOCOLS.includes(String(p.protocol))) errs.push(notSupported(`${at}.protocol`, p.protocol, PROTOCOLS));
     if (typeof p.appProtocol === 'string') {
       const ap = p.appProtocol;
-      errs.push(...qualifiedNameErrors(ap).map((m) => invalidValue(`${at}.appProtocol`, ap, m)));
+      errs.push(...qualifiedName(ap, `${at}.appProtocol`));
     }
   });
   return errs;

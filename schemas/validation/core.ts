@@ -47,12 +47,12 @@
 import type { FieldError, KubeObject } from '../types';
 import { compareQuantity, milliValue } from '../meta/quantity';
 import { jsonEqual } from '../meta/json';
-import { qualifiedNameErrors } from '../meta/object-meta';
 import {
-  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalidStringer, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
-  notSupported, num, objAt, portNumErrors, portNumOrName, required, str,
+  dnsLabel, dnsSubdomain, duplicate, forbiddenField, invalidGo, invalid, invalidValue, isObj, isSet, labelErrors, listAt, nonNegative,
+  notSupported, num, objAt, portNumErrors, portNumOrName, qualifiedName, required, str,
 } from './field-errors';
-import { resourceQuantityErrors, validatePodTemplateSpec } from './pod';
+import { validatePodTemplateSpec } from './pod';
+import { resourceQuantityErrors } from './pod-resources';
 import { IP_MSG, isCIDR, isIP } from './ip-addresses';
 
 export { isIP };
@@ -135,7 +135,7 @@ export function validateService(svc: KubeObject, old?: KubeObject): FieldError[]
     if (!proto) errs.push(required(`${at}.protocol`));
     else if (!PROTOCOLS.includes(proto)) errs.push(notSupported(`${at}.protocol`, proto, PROTOCOLS));
     errs.push(...portNumOrName((p as Record<string, unknown>).targetPort, `${at}.targetPort`));
-    if (isSet(p, 'appProtocol')) errs.push(...qualifiedNameErrors(str(p, 'appProtocol')).map((m) => invalidValue(`${at}.appProtocol`, str(p, 'appProtocol'), m)));
+    if (isSet(p, 'appProtocol')) errs.push(...qualifiedName(str(p, 'appProtocol'), `${at}.appProtocol`));
   });
   errs.push(...labelErrors(spec.selector, 'spec.selector'));
   const affinity = str(spec, 'sessionAffinity');
@@ -280,15 +280,11 @@ const QUOTA_RESOURCES = new Set([
 const QUOTA_INTEGER = new Set(['pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims', 'services.nodeports', 'services.loadbalancers']);
 const QUOTA_SCOPES = ['BestEffort', 'CrossNamespacePodAffinity', 'NotBestEffort', 'NotTerminating', 'PriorityClass', 'Terminating', 'VolumeAttributesClass'];
 
-function resourceNameErrors(name: string, field: string): FieldError[] {
-  return qualifiedNameErrors(name).map((m) => invalidValue(field, name, m));
-}
-
 function quotaListErrors(hard: unknown, field: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const [name, q] of Object.entries(isObj(hard) ? hard : {})) {
     const at = `${field}[${name}]`;
-    errs.push(...resourceNameErrors(name, at));
+    errs.push(...qualifiedName(name, at));
     if (!name.includes('/') && !QUOTA_RESOURCES.has(name) && !/^(requests\.)?hugepages-/.test(name)) errs.push(invalidValue(at, name, 'must be a standard resource for quota'));
     errs.push(...resourceQuantityErrors(name, q, at));
     if (QUOTA_INTEGER.has(name)) {
@@ -329,7 +325,7 @@ export function validateLimitRange(lr: KubeObject): FieldError[] {
     const get = (k: string) => (objAt(limit, k) ?? {}) as Record<string, unknown>;
     const [max, min, def, defReq, ratio] = ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'].map(get);
     for (const [k, m] of [['max', max], ['min', min], ['default', def], ['defaultRequest', defReq], ['maxLimitRequestRatio', ratio]] as const) {
-      for (const [name, q] of Object.entries(m)) errs.push(...resourceNameErrors(name, `${at}.${k}[${name}]`), ...resourceQuantityErrors(name, q, `${at}.${k}[${name}]`));
+      for (const [name, q] of Object.entries(m)) errs.push(...qualifiedName(name, `${at}.${k}[${name}]`), ...resourceQuantityErrors(name, q, `${at}.${k}[${name}]`));
     }
     if (type === 'Pod') {
       if (Object.keys(def).length) errs.push(forbiddenField(`${at}.default`, "may not be specified when `type` is 'Pod'"));
@@ -345,15 +341,15 @@ export function validateLimitRange(lr: KubeObject): FieldError[] {
     const names = new Set([...Object.keys(max), ...Object.keys(min), ...Object.keys(def), ...Object.keys(defReq)]);
     for (const n of names) {
       const [mx, mn, d, dr] = [max[n], min[n], def[n], defReq[n]];
-      if (mn !== undefined && mx !== undefined && cmp(mn, mx) > 0) errs.push(invalidStringer(`${at}.min[${n}]`, String(mn), `min value ${String(mn)} is greater than max value ${String(mx)}`));
-      if (dr !== undefined && d !== undefined && cmp(dr, d) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(dr), `default request value ${String(dr)} is greater than default limit value ${String(d)}`));
-      if (d !== undefined && mn !== undefined && cmp(mn, d) > 0) errs.push(invalidStringer(`${at}.default[${n}]`, String(mn), `min value ${String(mn)} is greater than default value ${String(d)}`));
-      if (d !== undefined && mx !== undefined && cmp(d, mx) > 0) errs.push(invalidStringer(`${at}.default[${n}]`, String(mx), `default value ${String(d)} is greater than max value ${String(mx)}`));
-      if (dr !== undefined && mn !== undefined && cmp(mn, dr) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(mn), `min value ${String(mn)} is greater than default request value ${String(dr)}`));
-      if (dr !== undefined && mx !== undefined && cmp(dr, mx) > 0) errs.push(invalidStringer(`${at}.defaultRequest[${n}]`, String(mx), `default request value ${String(dr)} is greater than max value ${String(mx)}`));
+      if (mn !== undefined && mx !== undefined && cmp(mn, mx) > 0) errs.push(invalid(`${at}.min[${n}]`, String(mn), `min value ${String(mn)} is greater than max value ${String(mx)}`));
+      if (dr !== undefined && d !== undefined && cmp(dr, d) > 0) errs.push(invalid(`${at}.defaultRequest[${n}]`, String(dr), `default request value ${String(dr)} is greater than default limit value ${String(d)}`));
+      if (d !== undefined && mn !== undefined && cmp(mn, d) > 0) errs.push(invalid(`${at}.default[${n}]`, String(mn), `min value ${String(mn)} is greater than default value ${String(d)}`));
+      if (d !== undefined && mx !== undefined && cmp(d, mx) > 0) errs.push(invalid(`${at}.default[${n}]`, String(mx), `default value ${String(d)} is greater than max value ${String(mx)}`));
+      if (dr !== undefined && mn !== undefined && cmp(mn, dr) > 0) errs.push(invalid(`${at}.defaultRequest[${n}]`, String(mn), `min value ${String(mn)} is greater than default request value ${String(dr)}`));
+      if (dr !== undefined && mx !== undefined && cmp(dr, mx) > 0) errs.push(invalid(`${at}.defaultRequest[${n}]`, String(mx), `default request value ${String(dr)} is greater than max value ${String(mx)}`));
     }
     for (const [n, r] of Object.entries(ratio)) {
-      if (cmp(r, '1') < 0) errs.push(invalidStringer(`${at}.maxLimitRequestRatio[${n}]`, String(r), `ratio ${String(r)} is less than 1`));
+      if (cmp(r, '1') < 0) errs.push(invalid(`${at}.maxLimitRequestRatio[${n}]`, String(r), `ratio ${String(r)} is less than 1`));
     }
   });
   return errs;

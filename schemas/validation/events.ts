@@ -8,8 +8,8 @@
 import { EVENTS_V1 } from '../conversions';
 import { jsonEqual } from '../meta/json';
 import type { FieldError, KubeObject } from '../types';
-import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
-import { invalidValue, isObj, objAt, required, str } from './field-errors';
+import { nameErrors } from '../meta/object-meta';
+import { invalidValue, isObj, objAt, qualifiedName, required, str } from './field-errors';
 
 const LIMITS: Array<[string, number]> = [['reportingInstance', 128], ['action', 128], ['reason', 128]];
 
@@ -27,7 +27,7 @@ export function validateCoreEvent(ev: KubeObject): FieldError[] {
     // reportingController is the core/v1 reportingComponent; kube names the internal field.
     const controller = str(ev, 'reportingComponent');
     if (!controller) errs.push(required('reportingController'));
-    for (const why of qualifiedNameErrors(controller)) errs.push(invalidValue('reportingController', controller, why));
+    errs.push(...qualifiedName(controller, 'reportingController'));
     for (const [field, limit] of LIMITS) {
       const value = str(ev, field);
       if (!value) errs.push(required(field));

@@ -1,13 +1,19 @@
 /**
- * Field errors worded as k8s.io/apimachinery's field.Error prints them, and the small
- * value checks (port numbers, port names, DNS names) that core validation repeats.
+ * Field errors worded as k8s.io/apimachinery's field.Error prints them, the readers every
+ * validator uses on decoded JSON (Go's zero values for what is missing), the Go renderings
+ * (%#v) that go into messages, and the small value checks (port numbers, port names, DNS
+ * names, qualified names) that validation repeats. The rules only workload kinds share are
+ * in workload-fields.ts.
  */
 import { isPlainObject } from '../meta/json';
 import type { FieldError } from '../types';
-import { forbiddenField, invalidValue, nameErrors, renderValue, required } from '../meta/object-meta';
+import { forbiddenField, invalidValue, nameErrors, qualifiedNameErrors, renderValue, required } from '../meta/object-meta';
 import { validateLabels } from '../meta/selectors';
 
 export { forbiddenField, invalidValue, required };
+
+/** MAX_INT32 is Go's math.MaxInt32, the bound of the int32 fields kube range-checks. */
+export const MAX_INT32 = 2147483647;
 
 /** Obj is a decoded JSON object. */
 export type Obj = Record<string, unknown>;
@@ -27,15 +33,31 @@ export const str = (o: unknown, k: string): string => (isObj(o) && typeof o[k] =
 /** num reads a number field; Go decodes a missing or null number as 0. */
 export const num = (o: unknown, k: string): number => (isObj(o) && typeof o[k] === 'number' ? (o[k] as number) : 0);
 
+/** objOf returns v when it is an object, else an empty one (never stored). */
+export const objOf = (v: unknown): Obj => (isObj(v) ? v : {});
+
+/** present says a JSON value was given: neither absent nor null. */
+export const present = (v: unknown): boolean => v !== undefined && v !== null;
+
 /** isSet tells a field that is present and not null (a non-nil pointer in Go). */
-export const isSet = (o: unknown, k: string): boolean => isObj(o) && o[k] !== undefined && o[k] !== null;
+export const isSet = (o: unknown, k: string): boolean => isObj(o) && present(o[k]);
+
+/** goStringMap renders a map[string]string as %#v does: sorted keys, nil when absent. */
+export function goStringMap(m: unknown): string {
+  if (!isObj(m)) return 'map[string]string(nil)';
+  return `map[string]string{${Object.keys(m).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(m[k]))}`).join(', ')}}`;
+}
+
+/** goStringSlice renders a []string as %#v does, nil when absent. */
+export function goStringSlice(v: unknown): string {
+  if (!Array.isArray(v)) return '[]string(nil)';
+  return `[]string{${v.map((x) => JSON.stringify(String(x))).join(', ')}}`;
+}
 
 /** goValue renders a bad value as field.Error does with %#v: []string{"a"}, map[string]string{"k":"v"}. */
 export function goValue(v: unknown): string {
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
-  if (isObj(v) && Object.values(v).every((x) => typeof x === 'string')) {
-    return `map[string]string{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(v[k])}`).join(', ')}}`;
-  }
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return goStringSlice(v);
+  if (isObj(v) && Object.values(v).every((x) => typeof x === 'string')) return goStringMap(v);
   return renderValue(v);
 }
 
@@ -45,17 +67,21 @@ export function invalidGo(field: string, value: unknown, why: string): FieldErro
 }
 
 /**
- * invalidStringer is field.Invalid for a value Go prints through its String method (a
- * resource.Quantity): the text bare, without quotes.
+ * invalid is field.Invalid with a value already rendered as Go prints it: a resource.Quantity
+ * through its String method (bare, no quotes), a struct or IntOrString through %#v.
  */
-export function invalidStringer(field: string, text: string, why: string): FieldError {
-  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${text}: ${why}` };
+export function invalid(field: string, rendered: string, why: string): FieldError {
+  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${rendered}: ${why}` };
 }
 
-/** notSupported builds a FieldValueNotSupported error listing the supported values in the given order. */
-export function notSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
+/**
+ * notSupported builds a FieldValueNotSupported error listing the supported values in the given
+ * order; render prints the value (by default as renderValue does; kube prints a whole struct
+ * for some fields).
+ */
+export function notSupported(field: string, value: unknown, supported: readonly string[], render: (v: unknown) => string = renderValue): FieldError {
   const list = supported.map((s) => JSON.stringify(s)).join(', ');
-  return { type: 'FieldValueNotSupported', field, message: `Unsupported value: ${renderValue(value)}: supported values: ${list}` };
+  return { type: 'FieldValueNotSupported', field, message: `Unsupported value: ${render(value)}: supported values: ${list}` };
 }
 
 /** duplicate builds a FieldValueDuplicate error. */
@@ -93,6 +119,11 @@ export function dnsLabel(value: string, field: string): FieldError[] {
 /** dnsSubdomain checks a DNS-1123 subdomain (object names referred to from a spec). */
 export function dnsSubdomain(value: string, field: string): FieldError[] {
   return nameErrors(value, 'dns-subdomain').map((why) => invalidValue(field, value, why));
+}
+
+/** qualifiedName checks a qualified name (label keys, condition types, resource names) at field. */
+export function qualifiedName(value: string, field: string): FieldError[] {
+  return qualifiedNameErrors(value).map((why) => invalidValue(field, value, why));
 }
 
 /** nonNegative is ValidateNonnegativeField. */

@@ -23,11 +23,11 @@
 import { nameErrors } from '../meta/object-meta';
 import type { FieldError, KubeObject } from '../types';
 import {
-  dnsLabel, dnsSubdomain, forbiddenField, invalidValue, isObj, isSet, listAt, notSupported, objAt, portNameErrors, portNumErrors, required, str, tooLong,
-  type Obj,
+  dnsLabel, dnsSubdomain, forbiddenField, invalid, invalidValue, isObj, isSet, listAt, notSupported, type Obj, objAt, portNameErrors,
+  portNumErrors, required, str, tooLong,
 } from './field-errors';
 import { CIDR_MSG, isIP, parseCIDR, strictlyContains } from './ip-addresses';
-import { immutable, invalid, selectorErrors } from './workload-fields';
+import { immutable, selectorErrors } from './workload-fields';
 
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];

@@ -16,18 +16,16 @@
  * | seccompProfile / appArmorProfile fields, pod and containers      | yes  |
  * | os.name linux: no windowsOptions; windows: no linux-only fields  | yes  |
  * | seccomp and AppArmor annotations agreeing with the fields (pod-annotations.ts) | yes |
+ * | tolerations: keys, operators and values, effects, tolerationSeconds | yes  |
  */
 import type { FieldError } from '../types';
-import { labelKeyErrors, labelValueErrors } from '../meta/selectors';
-import { nameErrors } from '../meta/object-meta';
-import { type Obj, forbiddenField, invalidValue, isSet, listAt, localDescendingPath, notSupported, num, objAt, required, str, tooLong } from './field-errors';
+import { labelValueErrors, nameErrors } from '../meta/object-meta';
+import {
+  type Obj, forbiddenField, invalidValue, isSet, labelErrors, listAt, localDescendingPath, notSupported, num, objAt, qualifiedName, required, str, tooLong,
+} from './field-errors';
 import { selectorErrors } from './workload-fields';
 
 const NOT_POSITIVE = 'must be greater than zero';
-
-function labelName(key: string, field: string): FieldError[] {
-  return labelKeyErrors(key).map((why) => invalidValue(field, key, why));
-}
 
 function labelValue(value: string, field: string): FieldError[] {
   return labelValueErrors(value).map((why) => invalidValue(field, value, why));
@@ -52,7 +50,7 @@ function nodeSelectorRequirement(rq: unknown, allowInvalidValues: boolean, field
     default:
       errs.push(invalidValue(`${field}.operator`, op, 'not a valid selector operator'));
   }
-  errs.push(...labelName(str(rq, 'key'), `${field}.key`));
+  errs.push(...qualifiedName(str(rq, 'key'), `${field}.key`));
   if (!allowInvalidValues) values.forEach((v, i) => errs.push(...labelValue(String(v), `${field}.values[${i}]`)));
   return errs;
 }
@@ -129,7 +127,7 @@ function matchLabelKeysErrors(term: unknown, field: string): FieldError[] {
   const check = (keys: string[], name: string) =>
     keys.forEach((k, i) => {
       const at = `${field}.${name}[${i}]`;
-      const keyErrs = labelName(k, at);
+      const keyErrs = qualifiedName(k, at);
       errs.push(...keyErrs);
       if (!keyErrs.length && inSelector.has(k)) errs.push(invalidValue(at, k, 'exists in both matchLabelKeys and labelSelector'));
     });
@@ -152,7 +150,7 @@ function podAffinityTerm(term: unknown, field: string): FieldError[] {
   errs.push(...matchLabelKeysErrors(term, field));
   const key = str(term, 'topologyKey');
   if (!key) errs.push(required(`${field}.topologyKey`, 'can not be empty'));
-  errs.push(...labelName(key, `${field}.topologyKey`));
+  errs.push(...qualifiedName(key, `${field}.topologyKey`));
   return errs;
 }
 
@@ -210,7 +208,7 @@ export function topologySpreadErrors(constraints: unknown[], field: string): Fie
     const selector = objAt(c, 'labelSelector');
     const keys = listAt(c, 'matchLabelKeys').map(String);
     if (keys.length && !selector) errs.push(forbiddenField(`${at}.matchLabelKeys`, 'must not be specified when labelSelector is not set'));
-    else keys.forEach((k, j) => errs.push(...labelName(k, `${at}.matchLabelKeys[${j}]`)));
+    else keys.forEach((k, j) => errs.push(...qualifiedName(k, `${at}.matchLabelKeys[${j}]`)));
     errs.push(...selectorErrors(selector, `${at}.labelSelector`));
   });
   return errs;
@@ -318,5 +316,30 @@ export function osErrors(spec: Obj, path: string): FieldError[] {
       for (const name of WINDOWS_CONTAINER_FORBIDDEN) if (isSet(csc, name)) errs.push(forbiddenField(`${at}.securityContext.${name}`, 'cannot be set for a windows pod'));
     });
   }
+  return errs;
+}
+
+/** tolerationErrors is validateTolerations: keys, operators against values, effects and tolerationSeconds. */
+export function tolerationErrors(tolerations: unknown[], field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  tolerations.forEach((t, i) => {
+    const at = `${field}[${i}]`;
+    const key = str(t, 'key');
+    const op = str(t, 'operator');
+    const value = str(t, 'value');
+    const effect = str(t, 'effect');
+    if (key) errs.push(...qualifiedName(key, `${at}.key`));
+    if (!key && op !== 'Exists') errs.push(invalidValue(`${at}.operator`, op, 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    if (isSet(t, 'tolerationSeconds') && effect !== 'NoExecute') errs.push(invalidValue(`${at}.effect`, effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+    if (op === 'Equal' || op === '') {
+      const whys = labelErrors({ v: value }, `${at}.operator`).map((e) => e.message.replace(/^Invalid value: "[^"]*": /, ''));
+      if (whys.length) errs.push(invalidValue(`${at}.operator`, value, whys.join(';')));
+    } else if (op === 'Exists') {
+      if (value) errs.push(invalidValue(`${at}.operator`, value, "value must be empty when `operator` is 'Exists'"));
+    } else {
+      errs.push(notSupported(`${at}.operator`, op, ['Equal', 'Exists']));
+    }
+    if (effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(effect)) errs.push(notSupported(`${at}.effect`, effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute']));
+  });
   return errs;
 }

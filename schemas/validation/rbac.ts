@@ -12,8 +12,8 @@
  */
 import { nameErrors } from '../meta/object-meta';
 import type { FieldError, KubeObject } from '../types';
-import { dnsSubdomain, invalidGo, invalidValue, isObj, listAt, notSupported, objAt, required, str, type Obj } from './field-errors';
-import { invalid, selectorErrors, selectorParses } from './workload-fields';
+import { dnsSubdomain, invalid, invalidGo, invalidValue, isObj, listAt, notSupported, type Obj, objAt, required, str } from './field-errors';
+import { selectorErrors, selectorParses } from './workload-fields';
 
 const GROUP = 'rbac.authorization.k8s.io';
 

@@ -18,11 +18,13 @@
  * | VolumeAttachment | status: attachmentMetadata 256 kB, error messages 1024 bytes, errorCode not negative | yes |
  * | VolumeAttachment | update: spec immutable | yes (the spec is printed as JSON, kube prints a Go struct) |
  */
-import { nameErrors, qualifiedNameErrors } from '../meta/object-meta';
-import { labelKeyErrors } from '../meta/selectors';
+import { nameErrors } from '../meta/object-meta';
 import type { FieldError, KubeObject } from '../types';
-import { dnsSubdomain, duplicate, forbiddenField, invalidGo, invalidValue, isObj, isSet, listAt, notSupported, objAt, required, str, tooLong } from './field-errors';
-import { invalid, semanticEqual } from './workload-fields';
+import {
+  dnsSubdomain, duplicate, forbiddenField, invalid, invalidGo, invalidValue, isObj, isSet, listAt, notSupported, objAt, qualifiedName, required,
+  str, tooLong,
+} from './field-errors';
+import { semanticEqual } from './workload-fields';
 
 const RECLAIM_POLICIES = ['Delete', 'Retain'];
 const BINDING_MODES = ['Immediate', 'WaitForFirstConsumer'];
@@ -59,7 +61,7 @@ function topologyErrors(terms: unknown[]): FieldError[] {
       values.forEach((v, k) => {
         if (values.indexOf(v) < k) errs.push(duplicate(`${at}[${j}].values[${k}]`, v));
       });
-      errs.push(...labelKeyErrors(key).map((m) => invalidValue(`${at}[${j}].key`, key, m)));
+      errs.push(...qualifiedName(key, `${at}[${j}].key`));
       if (byKey.has(key)) errs.push(duplicate(`${at}[${j}].key`, key));
       byKey.set(key, [...new Set(values)].sort());
     });
@@ -75,7 +77,7 @@ export function validateStorageClass(sc: KubeObject, old?: KubeObject): FieldErr
   const errs: FieldError[] = [];
   const provisioner = str(sc, 'provisioner');
   if (provisioner === '') errs.push(required('provisioner'));
-  else errs.push(...qualifiedNameErrors(provisioner.toLowerCase()).map((m) => invalidValue('provisioner', provisioner.toLowerCase(), m)));
+  else errs.push(...qualifiedName(provisioner.toLowerCase(), 'provisioner'));
   errs.push(...parametersErrors(sc.parameters));
   const reclaim = str(sc, 'reclaimPolicy');
   if (reclaim !== '' && !RECLAIM_POLICIES.includes(reclaim)) errs.push(notSupported('reclaimPolicy', reclaim, RECLAIM_POLICIES));

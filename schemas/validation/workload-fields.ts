@@ -1,39 +1,15 @@
 /**
- * Field rules shared by the workload kinds (apps, batch, autoscaling): non-negative counts,
+ * Field rules shared by the workload kinds (apps, batch, autoscaling):
  * immutable fields, label selectors against template labels, int-or-percent values, and the
  * Go renderings (%#v) kube-apiserver puts into the messages of those rules, so that a client
  * reads the text a real cluster would print.
  */
 import { labelSelectorFromObject, matches, validateLabelSelector, type LabelSelectorObject } from '../meta/selectors';
 import { renderValue } from '../meta/object-meta';
-import { isPlainObject } from '../meta/json';
 import type { FieldError } from '../types';
-
-/** Obj is a parsed JSON object. */
-export type Obj = Record<string, unknown>;
-
-/** isObj tells a JSON object from arrays, null and scalars (the one isPlainObject, by the name validation uses). */
-export const isObj: (v: unknown) => v is Obj = isPlainObject;
-
-/** objOf returns v when it is an object, else an empty one (never stored). */
-export const objOf = (v: unknown): Obj => (isObj(v) ? v : {});
-
-/** present says a JSON value was given: neither absent nor null. */
-export const present = (v: unknown): boolean => v !== undefined && v !== null;
+import { type Obj, goStringMap, goStringSlice, invalid, isObj, notSupported, objOf, present } from './field-errors';
 
 const goQuote = (s: string) => JSON.stringify(s);
-
-/** goStringMap renders a map[string]string as %#v does: sorted keys, nil when absent. */
-export function goStringMap(m: unknown): string {
-  if (!isObj(m)) return 'map[string]string(nil)';
-  const keys = Object.keys(m).sort();
-  return `map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(String(m[k]))}`).join(', ')}}`;
-}
-
-function goStringSlice(v: unknown): string {
-  if (!Array.isArray(v)) return '[]string(nil)';
-  return `[]string{${v.map((x) => goQuote(String(x))).join(', ')}}`;
-}
 
 /** goLabelSelector renders a metav1.LabelSelector as %#v does in "field is immutable" messages. */
 export function goLabelSelector(sel: unknown): string {
@@ -52,21 +28,6 @@ export function goLabelSelector(sel: unknown): string {
 /** goIntOrString renders an intstr.IntOrString as %#v does. */
 export function goIntOrString(v: unknown): string {
   return typeof v === 'string' ? `intstr.IntOrString{Type:1, IntVal:0, StrVal:${goQuote(v)}}` : `intstr.IntOrString{Type:0, IntVal:${Number(v ?? 0)}, StrVal:""}`;
-}
-
-/** invalid builds a FieldValueInvalid error whose value is already rendered. */
-export function invalid(field: string, rendered: string, why: string): FieldError {
-  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${rendered}: ${why}` };
-}
-
-/** notSupported builds kube's FieldValueNotSupported error listing the supported values. */
-export function notSupported(field: string, rendered: string, supported: string[]): FieldError {
-  return { type: 'FieldValueNotSupported', field, message: `Unsupported value: ${rendered}: supported values: ${supported.map(goQuote).join(', ')}` };
-}
-
-/** nonNegative is ValidateNonnegativeField for a number that is present. */
-export function nonNegative(field: string, value: unknown): FieldError[] {
-  return typeof value === 'number' && value < 0 ? [invalid(field, String(value), 'must be greater than or equal to 0')] : [];
 }
 
 // semantic drops nulls, empty maps and empty lists, as apiequality.Semantic treats nil and empty alike.
@@ -162,7 +123,7 @@ export function alwaysRestartingTemplate(template: Obj, path: string, kind: stri
   const spec = objOf(template.spec);
   const errs: FieldError[] = [];
   const policy = spec.restartPolicy ?? '';
-  if (policy !== 'Always') errs.push(notSupported(`${path}.spec.restartPolicy`, goQuote(String(policy)), ['Always']));
+  if (policy !== 'Always') errs.push(notSupported(`${path}.spec.restartPolicy`, String(policy), ['Always']));
   if (present(spec.activeDeadlineSeconds)) {
     errs.push({ type: 'FieldValueForbidden', field: `${path}.spec.activeDeadlineSeconds`, message: `Forbidden: activeDeadlineSeconds in ${kind} is not Supported` });
   }

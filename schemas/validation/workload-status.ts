@@ -7,7 +7,7 @@
  * an impossible status is refused with 422 rather than stored.
  */
 import type { FieldError, KubeObject } from '../types';
-import { invalid, isObj, nonNegative, type Obj } from './workload-fields';
+import { invalid, isObj, nonNegative, type Obj } from './field-errors';
 
 const GREATER_THAN_REPLICAS = 'cannot be greater than status.replicas';
 
@@ -20,7 +20,7 @@ function count(status: Obj, key: string): number {
 }
 
 function nonNegatives(status: Obj, keys: string[]): FieldError[] {
-  return keys.flatMap((k) => nonNegative(`status.${k}`, status[k]));
+  return keys.flatMap((k) => nonNegative(status[k], `status.${k}`));
 }
 
 // notAbove reports each count greater than status.replicas, then availability above readiness.

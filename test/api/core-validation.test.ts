@@ -153,7 +153,20 @@ describe('Pod validation', () => {
     expect(body.details.causes[0].message).toContain(
       'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)\n',
     );
-    expect(body.details.causes[0].message).toContain('- \tRestartPolicy: "Always",\n+ \tRestartPolicy: "Never",');
+    // The go-cmp diff of the spec follows, as kube-apiserver prints it (pod-update-diff.test.ts has its details).
+    const diff = body.details.causes[0].message.split('\n').slice(1);
+    expect(diff[0]).toBe('  core.PodSpec{');
+    expect(diff).toContainEqual(expect.stringMatching(/^- \tRestartPolicy: +"Always",$/));
+    expect(diff).toContainEqual(expect.stringMatching(/^\+ \tRestartPolicy: +"Never",$/));
+    expect(diff).toContainEqual(expect.stringMatching(/^  \t\.\.\. \/\/ \d+ identical fields$/));
+    expect(diff.slice(-2)).toEqual(['  }', '']);
+    expect(body.message).toContain('spec: Forbidden: pod updates may not change fields other than');
+    const command = structuredClone(updated.body);
+    command.spec.containers[0].command = ['sleep', '10'];
+    const commandDiff = (await refused('pods/update-me', command, 'put')).details.causes[0].message.split('\n');
+    expect(commandDiff).toContain('  \tContainers: []core.Container{');
+    expect(commandDiff).toContainEqual(expect.stringMatching(/^- \t\t\tCommand: +nil,$/));
+    expect(commandDiff).toContainEqual(expect.stringMatching(/^\+ \t\t\tCommand: +\[\]string\{"sleep", "10"\},$/));
     const more = structuredClone(updated.body);
     more.spec.containers.push({ name: 'd', image: IMAGE });
     const added = await refused('pods/update-me', more, 'put');

@@ -7,10 +7,8 @@ import {
   fieldSelectorMatches,
   fieldSelectorToString,
   formatLabelSelector,
-  labelKeyErrors,
   labelSelectorFromObject,
   labelSelectorToString,
-  labelValueErrors,
   matches,
   nothingSelector,
   parseFieldSelector,
@@ -20,6 +18,7 @@ import {
   validateLabels,
   type LabelSelectorObject,
 } from '../../schemas/meta/selectors';
+import { labelValueErrors, qualifiedNameErrors } from '../../schemas/meta/object-meta';
 
 function parseError(s: string): SelectorError {
   try {
@@ -132,10 +131,10 @@ describe('parseLabelSelector rejects what kube-apiserver rejects, with its messa
     ['a=b c', "found 'c', expected: ',' or 'end of string'"],
     ['x=-a', `unable to parse requirement: values[0][x]: Invalid value: "-a": ${valueRegexMsg}`],
     ['x=a.', `unable to parse requirement: values[0][x]: Invalid value: "a.": ${valueRegexMsg}`],
-    ['x=' + 'a'.repeat(64), `unable to parse requirement: values[0][x]: Invalid value: "${'a'.repeat(64)}": must be no more than 63 bytes`],
+    ['x=' + 'a'.repeat(64), `unable to parse requirement: values[0][x]: Invalid value: "${'a'.repeat(64)}": must be no more than 63 characters`],
     ['x in (-a,-b)', `unable to parse requirement: [values[0][x]: Invalid value: "-a": ${valueRegexMsg}, values[1][x]: Invalid value: "-b": ${valueRegexMsg}]`],
     ['-x', `unable to parse requirement: <nil>: Invalid value: "-x": ${nameRegexMsg}`],
-    ['a/b/c=d', "unable to parse requirement: <nil>: Invalid value: \"a/b/c\": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"],
+    ['a/b/c=d', "unable to parse requirement: <nil>: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"],
     ['/a', 'unable to parse requirement: <nil>: Invalid value: "/a": prefix part must be non-empty'],
     ['a/', 'unable to parse requirement: <nil>: Invalid value: "a/": name part must be non-empty; ' + nameRegexMsg],
   ])('%j', (input, message) => {
@@ -145,8 +144,8 @@ describe('parseLabelSelector rejects what kube-apiserver rejects, with its messa
   it.each([
     ['Example.com/a', 'prefix part a lowercase RFC 1123 subdomain'],
     ['ex_ample.com/a', 'prefix part a lowercase RFC 1123 subdomain'],
-    [`${'a'.repeat(64)}`, 'name part must be no more than 63 bytes'],
-    [`${'a'.repeat(254)}/b`, 'prefix part must be no more than 253 bytes'],
+    [`${'a'.repeat(64)}`, 'name part must be no more than 63 characters'],
+    [`${'a'.repeat(254)}/b`, 'prefix part must be no more than 253 characters'],
     ['a b=c', "found 'b', expected: in, notin"],
   ])('rejects key %j', (input, fragment) => {
     expect(parseError(input).message).toContain(fragment);
@@ -232,14 +231,14 @@ describe('matches', () => {
 
 describe('label key and value validation', () => {
   it.each(['a', 'A', '1', 'a-b', 'a_b', 'a.b', 'app.kubernetes.io/name', 'example.com/MyName', '1foo', '1234', 'k8s.io/a.b_c-d', 'a'.repeat(63)])(
-    'accepts key %j', (key) => expect(labelKeyErrors(key)).toEqual([]));
+    'accepts key %j', (key) => expect(qualifiedNameErrors(key)).toEqual([]));
   it.each(['', '-a', 'a-', '_a', 'a b', 'a/b/c', '/a', 'a/', 'A.com/a', 'a'.repeat(64), `${'a'.repeat(254)}/a`])(
-    'rejects key %j', (key) => expect(labelKeyErrors(key).length).toBeGreaterThan(0));
+    'rejects key %j', (key) => expect(qualifiedNameErrors(key).length).toBeGreaterThan(0));
   it.each(['', 'a', 'A-b_c.d', '1.2.3', 'a'.repeat(63)])('accepts value %j', (v) => expect(labelValueErrors(v)).toEqual([]));
   it.each(['-a', 'a-', 'a b', 'a/b', 'a'.repeat(64), 'ä'])('rejects value %j', (v) => expect(labelValueErrors(v).length).toBeGreaterThan(0));
 
   it('reports both the length and the pattern for a long malformed value', () => {
-    expect(labelValueErrors(`-${'a'.repeat(63)}`)).toEqual(['must be no more than 63 bytes', valueRegexMsg]);
+    expect(labelValueErrors(`-${'a'.repeat(63)}`)).toEqual(['must be no more than 63 characters', valueRegexMsg]);
   });
 
   it('validateLabels names the labels map as the field', () => {

@@ -10,6 +10,7 @@
 import { isPlainObject as isRecord, valueAt } from './meta/json';
 import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, pruneSchemaDefaults, validateStructure } from './crd-schema';
 import { compileSchemaRules, validateRules } from './cel/crd-rules';
+import { ratchetSchemaProblems } from './crd-ratcheting';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { objectStrategy, statusStrategy } from './kinds/strategy';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
@@ -255,6 +256,7 @@ function versionDefinition(
     verbs: [...CUSTOM_RESOURCE_VERBS],
     subresources,
     schema,
+    ratchetSchemaProblems: (problems, obj, old) => ratchetSchemaProblems(schema, problems, obj, old),
     columns: printerColumns(v),
     selectableFields: selectableFields(v),
     nameValidation: 'dns-subdomain',

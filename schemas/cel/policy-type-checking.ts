@@ -7,7 +7,6 @@
  * `apps/v1, Kind=Deployment: ERROR: <input>:1:7: undefined field 'replicas'`. Wildcard rules and
  * kinds without a known schema are not checked (kube cannot type them either).
  */
-import { builtinResources } from '../builtin';
 import { isPlainObject as isRecord } from '../meta/json';
 import type { JSONSchema, KubeObject, ResourceDefinition } from '../types';
 import { compileCel, isCelCompileError } from './engine';
@@ -38,7 +37,10 @@ export function matchedKinds(policy: KubeObject): ResourceDefinition[] {
   const spec = isRecord(policy.spec) ? policy.spec : {};
   const constraints = isRecord(spec.matchConstraints) ? spec.matchConstraints : {};
   const rules = (Array.isArray(constraints.resourceRules) ? constraints.resourceRules : []) as Rule[];
-  builtins ??= builtinResources();
+  // Loaded on first use: builtin.ts imports every kind, this policy kind among them, so a
+  // top-level import would be a cycle that leaves builtin.ts half-initialised.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  builtins ??= (require('../builtin') as typeof import('../builtin')).builtinResources();
   const out: ResourceDefinition[] = [];
   for (const r of rules) {
     const exact = (l: string[] | undefined) => Array.isArray(l) && l.length > 0 && !l.includes('*');

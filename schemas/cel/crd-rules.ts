@@ -5,7 +5,9 @@
  * into a tree that mirrors the schema only where rules are; validateRules walks an object (and
  * on update the old object, correlated as kube correlates: object fields by name, map entries by
  * key, list-type=map items by their keys) and evaluates each rule with `self` bound to the value
- * at its node and, for transition rules, `oldSelf` to the old value there. schemaRuleErrors is
+ * at its node and, for transition rules, `oldSelf` to the old value there. On update, a failing
+ * rule that does not use oldSelf on a value unchanged from the old object is ratcheted (see
+ * crd-ratcheting.ts). schemaRuleErrors is
  * the CRD-time check: rules that do not compile, or whose estimated cost is over kube's limits,
  * refuse the CRD with kube's messages.
  */

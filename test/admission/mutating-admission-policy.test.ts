@@ -62,6 +62,9 @@ describe('MutatingAdmissionPolicy', () => {
   }
 
   it('is served and validated: a mutation that does not compile is refused with its field', async () => {
+    const group = (await t.api.get('/apis/admissionregistration.k8s.io').expect(200)).body;
+    expect(group.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v1alpha1']);
+    expect(group.preferredVersion.version).toBe('v1');
     const res = await t.api.post(MAP).send({
       apiVersion: 'admissionregistration.k8s.io/v1alpha1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'bad' },
       spec: { matchConstraints: deploymentRules, mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: 'Object{' } }, { patchType: 'Merge' }] },

@@ -4,14 +4,20 @@
  * for them (object, oldObject, request, params, namespaceObject, variables, authorizer), all
  * dynamic, since their types depend on the request. Compiled programs are cached by expression.
  */
+import { rewriteStructLiterals } from './cel/struct-literals';
 import { CEL_DYN, compileCel, isCelCompileError, toCelValue, type CelCompileError, type CompiledCel } from './cel/engine';
 
-/** AdmissionCelScope says which variables an expression may use: matchConditions have no params or variables of a policy. */
-export type AdmissionCelScope = 'webhook' | 'policy';
+/**
+ * AdmissionCelScope says which variables an expression may use: matchConditions have no params
+ * or variables of a policy; a mutation (of a MutatingAdmissionPolicy) has a policy's variables
+ * and may construct messages (Object{...}, JSONPatch{...}).
+ */
+export type AdmissionCelScope = 'webhook' | 'policy' | 'mutation';
 
 const VARIABLES: Record<AdmissionCelScope, string[]> = {
   webhook: ['object', 'oldObject', 'request', 'authorizer'],
   policy: ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables', 'authorizer'],
+  mutation: ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables', 'authorizer'],
 };
 
 const cache = new Map<string, CompiledCel | CelCompileError>();
@@ -21,7 +27,7 @@ export function compileAdmissionCel(expression: string, scope: AdmissionCelScope
   const key = `${scope}\u0000${expression}`;
   let compiled = cache.get(key);
   if (!compiled) {
-    compiled = compileCel(expression, { variables: Object.fromEntries(VARIABLES[scope].map((v) => [v, CEL_DYN])) });
+    compiled = compileCel(scope === 'mutation' ? rewriteStructLiterals(expression) : expression, { variables: Object.fromEntries(VARIABLES[scope].map((v) => [v, CEL_DYN])) });
     if (cache.size > 5000) cache.clear();
     cache.set(key, compiled);
   }

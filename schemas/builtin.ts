@@ -4,11 +4,22 @@
  */
 import { BUILTIN_KINDS, API_GROUP_ORDER, GROUP_VERSIONS } from './builtin-kinds';
 import { objectSchema } from './openapi-definitions';
+import { mutatingAdmissionPolicy, mutatingAdmissionPolicyBinding } from './kinds/mutating-admission-policy';
+import type { BuiltinKind } from './kinds/kind';
 import type { ResourceDefinition } from './types';
 
 /** builtinResources returns a fresh ResourceDefinition for every built-in resource. */
 export function builtinResources(): ResourceDefinition[] {
-  return BUILTIN_KINDS.map(({ columns, ...k }) => lazySchema({
+  return BUILTIN_KINDS.map(toDefinition);
+}
+
+/** mutatingAdmissionPolicyResources are the alpha kinds served only with the MutatingAdmissionPolicy feature gate. */
+export function mutatingAdmissionPolicyResources(): ResourceDefinition[] {
+  return [mutatingAdmissionPolicy, mutatingAdmissionPolicyBinding].map(toDefinition);
+}
+
+function toDefinition({ columns, ...k }: BuiltinKind): ResourceDefinition {
+  return lazySchema({
     ...k,
     shortNames: [...k.shortNames],
     categories: [...k.categories],
@@ -16,7 +27,7 @@ export function builtinResources(): ResourceDefinition[] {
     subresources: { ...k.subresources },
     schema: {},
     columns: columns(),
-  }));
+  });
 }
 
 // lazySchema builds the ajv schema of a kind on first use: building all of them costs about a

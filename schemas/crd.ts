@@ -10,6 +10,7 @@
 import { isPlainObject as isRecord, valueAt } from './meta/json';
 import { applySchemaDefaults, goValue, hasDefaults, propertiesOf, pruneSchemaDefaults, validateStructure } from './crd-schema';
 import { compileSchemaRules, validateRules } from './cel/crd-rules';
+import { ratchetSchemaProblems } from './crd-ratcheting';
 import { conditionOf, specOf, statusOf, validateCustomResourceDefinition, type CRDCondition, type CRDNames, type CRDVersion } from './crd-validation';
 import { objectStrategy, statusStrategy } from './kinds/strategy';
 import { compileJSONPath, printJSONPathValue, type CompiledJSONPath } from './jsonpath';
@@ -296,6 +297,7 @@ function versionDefinition(
     verbs: [...(READ_ONLY_GROUPS.has(group) ? READ_VERBS : CUSTOM_RESOURCE_VERBS)],
     subresources,
     schema,
+    ratchetSchemaProblems: (problems, obj, old) => ratchetSchemaProblems(schema, problems, obj, old),
     columns: printerColumns(v),
     selectableFields: selectableFields(v),
     nameValidation: 'dns-subdomain',

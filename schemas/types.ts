@@ -100,6 +100,8 @@ export interface ResourceDefinition {
   };
   /** schema of the whole object, validated with ajv and published in OpenAPI */
   schema: JSONSchema;
+  /** ratchetSchemaProblems drops an update's schema errors that sit on values unchanged from old (custom resources: validation ratcheting). */
+  ratchetSchemaProblems?: <P extends { error: FieldError }>(problems: P[], obj: KubeObject, old: KubeObject) => P[];
   /** the OpenAPI definition name, e.g. io.k8s.api.apps.v1.Deployment */
   definitionName?: string;
   /** printer columns after NAME (and NAMESPACE with -A) */

@@ -61,6 +61,9 @@ flags:
   --since <t>, --until <t>
                          usage: the range, an RFC 3339 time or a duration back from now (24h, 7d)
   -o, --output <fmt>     usage: table (default), csv or json
+  --feature-gates <k=v,...>
+                         kube-apiserver's feature gates (NODELESS_FEATURE_GATES); known:
+                         MutatingAdmissionPolicy (alpha, default false)
   --terminated-pod-gc-threshold <n>
                          terminated pods kept before the oldest are deleted, 0 keeps them all
                          (NODELESS_TERMINATED_POD_GC_THRESHOLD, default 12500)
@@ -89,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       context: { type: 'string' },
       'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string', default: 'true' },
+      'feature-gates': { type: 'string', default: process.env.NODELESS_FEATURE_GATES ?? '' },
       'terminated-pod-gc-threshold': { type: 'string', default: process.env.NODELESS_TERMINATED_POD_GC_THRESHOLD ?? '12500' },
       by: { type: 'string' },
       namespace: { type: 'string', short: 'n' },
@@ -171,8 +175,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
+  let gates: Record<string, boolean>;
+  try {
+    gates = parseFeatureGates(values['feature-gates'] ?? '');
+  } catch (err) {
+    process.stderr.write(`invalid --feature-gates: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
   fs.mkdirSync(volumesDir, { recursive: true });
-  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold, volumesDir, serviceClusterIPRange, loadBalancerIPPool });
+  const nodeless = await createNodeless({ databasePath: dir.database, tokens: [token], log, caCert: tls.caCert, processMetrics: true, controllers: values.controllers === 'true', scheduler, terminatedPodGCThreshold, volumesDir, serviceClusterIPRange, loadBalancerIPPool, mutatingAdmissionPolicy: gates.MutatingAdmissionPolicy === true });
   const server = await nodeless.listen(port, address, { cert: tls.cert, key: tls.key });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -190,6 +201,21 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return -1;
+}
+
+const FEATURE_GATES = ['MutatingAdmissionPolicy'];
+
+// parseFeatureGates reads kube's --feature-gates form, Name=true,Other=false; unknown names and
+// values other than true/false are refused, as kube-apiserver refuses them.
+function parseFeatureGates(text: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=');
+    if (!FEATURE_GATES.includes(name)) throw new Error(`unrecognized feature gate: ${name}`);
+    if (value !== 'true' && value !== 'false') throw new Error(`invalid value of ${name}=${value ?? ''}, err: strconv.ParseBool: parsing ${JSON.stringify(value ?? '')}: invalid syntax`);
+    out[name] = value === 'true';
+  }
+  return out;
 }
 
 // printUsage prints `nodeless usage` for the API server of a kubeconfig.

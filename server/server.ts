@@ -41,6 +41,8 @@ import { ServiceIPRange } from './registry/service-ip-range';
 import { DEFAULT_INGRESS_CLASS, INGRESS_CONTROLLER } from '../controllers/networking/load-balancer-pool';
 import { WebhookAdmission } from './admission/webhook-admission';
 import { ValidatingAdmissionPolicyAdmission } from './admission/validating-admission-policy';
+import { MutatingAdmissionPolicyAdmission } from './admission/mutating-admission-policy';
+import { mutatingAdmissionPolicyResources } from '../schemas/builtin';
 import { StatusError } from '../schemas/meta/status-error';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
@@ -81,6 +83,8 @@ export interface NodelessOptions {
   volumesDir?: string;
   /** serviceClusterIPRange is kube-apiserver's --service-cluster-ip-range (default 10.96.0.0/12, IPv4 only); a bad one throws ServiceIPRangeError */
   serviceClusterIPRange?: string;
+  /** mutatingAdmissionPolicy is kube's MutatingAdmissionPolicy feature gate (alpha, default off): on, admissionregistration.k8s.io/v1alpha1 mutatingadmissionpolicies and their bindings are served and mutate writes */
+  mutatingAdmissionPolicy?: boolean;
   /** loadBalancerIPPool is where the in-process controllers take LoadBalancer and Ingress addresses from (default 198.18.0.0/15) */
   loadBalancerIPPool?: string;
   /** conversionWebhookTimeoutSeconds bounds each CRD conversion webhook call (default 30, kube-apiserver's) */
@@ -105,6 +109,8 @@ export interface Nodeless {
   webhooks: WebhookAdmission;
   /** policies is the ValidatingAdmissionPolicy plugin (its policy and binding caches, its audit record) */
   policies: ValidatingAdmissionPolicyAdmission;
+  /** mutatingPolicies is the MutatingAdmissionPolicy plugin, when its feature gate is on */
+  mutatingPolicies?: MutatingAdmissionPolicyAdmission;
   /** listen serves on host:port, over TLS when tls is given. */
   listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<http.Server>;
   close(): Promise<void>;
@@ -120,6 +126,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     openSqliteStore({ path: options.databasePath ?? ':memory:', compactIntervalMs: options.compactIntervalMs ?? 5 * 60_000, compactMinRetain: 1000, log: options.log });
   const resources = new ResourceTable([...builtinGroupOrder]);
   for (const def of builtinResources()) resources.add(def);
+  if (options.mutatingAdmissionPolicy) for (const def of mutatingAdmissionPolicyResources()) resources.add(def);
   for (const [group, version] of builtinPreferredVersions()) resources.setPreferredVersion(group, version);
   const registry = new Registry(store, options.registry);
   registry.admission.use(namespaceLifecycle(registry, resources));
@@ -133,7 +140,10 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   registry.admission.use(defaultIngressClassAdmission(registry, resources));
   // Webhooks follow the built-in plugins and precede quota, as kube's plugin order has them.
   // Policies validate before the validating webhooks (they have no admit step).
+  // Mutating policies run before the mutating webhooks (kube: MutatingAdmissionPolicy, then MutatingAdmissionWebhook).
   const policies = new ValidatingAdmissionPolicyAdmission(registry, resources, { log: options.log });
+  const mutatingPolicies = options.mutatingAdmissionPolicy ? new MutatingAdmissionPolicyAdmission(registry, resources, policies, { log: options.log }) : undefined;
+  if (mutatingPolicies) registry.admission.use(mutatingPolicies.plugin());
   registry.admission.use(policies.plugin());
   const webhooks = new WebhookAdmission(registry, resources, { log: options.log });
   registry.admission.use(webhooks.plugin());
@@ -149,7 +159,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   await bootstrap(registry, resources, serviceIPs.first);
   webhooks.start();
   policies.start();
-  await Promise.all([webhooks.waitForSync(), policies.waitForSync()]);
+  mutatingPolicies?.start();
+  await Promise.all([webhooks.waitForSync(), policies.waitForSync(), mutatingPolicies?.waitForSync()]);
   const client = new InProcessClient(registry, resources, 'nodeless');
   let controllers: ControllerManager | undefined;
   let temporaryVolumesDir: string | undefined;
@@ -204,6 +215,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
     serviceIPs,
     webhooks,
     policies,
+    mutatingPolicies,
     listen(port, host, tls) {
       return new Promise<http.Server>((resolve, reject) => {
         server = tls ? https.createServer({ ...tls, keepAliveTimeout: 60_000 }, app) : http.createServer({ keepAliveTimeout: 60_000 }, app);
@@ -219,6 +231,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
       controllers?.stop();
       webhooks.stop();
       policies.stop();
+      mutatingPolicies?.stop();
       crds.stop();
       if (server) {
         server.closeAllConnections();

@@ -5,7 +5,9 @@
  * into a tree that mirrors the schema only where rules are; validateRules walks an object (and
  * on update the old object, correlated as kube correlates: object fields by name, map entries by
  * key, list-type=map items by their keys) and evaluates each rule with `self` bound to the value
- * at its node and, for transition rules, `oldSelf` to the old value there. schemaRuleErrors is
+ * at its node and, for transition rules, `oldSelf` to the old value there. On update, a failing
+ * rule that does not use oldSelf on a value unchanged from the old object is ratcheted (see
+ * crd-ratcheting.ts). schemaRuleErrors is
  * the CRD-time check: rules that do not compile, or whose estimated cost is over kube's limits,
  * refuse the CRD with kube's messages.
  */
@@ -15,6 +17,7 @@ import { additionalOf, itemsOf, propertiesOf } from '../crd-schema';
 import type { FieldError, JSONSchema } from '../types';
 import { compileCel, isCelCompileError, toCelValue, CelEvalError, type CompiledCel } from './engine';
 import { maxSize } from './cost';
+import { ratchetIndex, ratchetKey, rootRatchet, shouldRatchet, type RatchetState } from '../crd-ratcheting';
 import { CEL_DYN, type CelType } from './types';
 
 /** PER_CALL_LIMIT is kube's runtime cost limit for one rule evaluation. */
@@ -52,6 +55,8 @@ export interface RuleNode {
   items?: RuleNode;
   /** mapKeys are the x-kubernetes-list-map-keys of a list-type=map list, which correlate old and new items. */
   mapKeys?: string[];
+  /** schema is the whole structural schema (at the root only), which ratcheting correlates old and new values by. */
+  schema?: JSONSchema;
 }
 
 /** schemaCelType is the CEL type Kubernetes declares for values of schema s. */
@@ -204,7 +209,9 @@ export function costErrorMessage(costName: string, cost: number, limit: number):
 /** compileSchemaRules compiles the rules of a custom resource schema (undefined when it has none; rules that do not compile are left out, as the CRD was refused for them). */
 export function compileSchemaRules(schema: JSONSchema): RuleNode | undefined {
   if (!hasRules(schema)) return undefined;
-  return compileNode(schema, '', [], true, 1, []);
+  const tree = compileNode(schema, '', [], true, 1, []);
+  if (tree) tree.schema = schema;
+  return tree;
 }
 
 /** hasRules reports whether any node of s carries x-kubernetes-validations. */
@@ -259,12 +266,15 @@ const ABSENT = Symbol('absent');
 
 /**
  * validateRules evaluates the rules of tree on obj (and, for an update, old): the field errors
- * are in kube's wording, e.g. `spec: Invalid value: "object": failed rule: self.x > 0`.
+ * are in kube's wording, e.g. `spec: Invalid value: "object": failed rule: self.x > 0`. On an
+ * update a rule that does not use oldSelf and fails on a value unchanged from old is ratcheted
+ * (not reported), as with kube's CRDValidationRatcheting.
  */
 export function validateRules(tree: RuleNode, obj: unknown, old?: unknown): FieldError[] {
   const errs: FieldError[] = [];
   const budget: Budget = { remaining: RUNTIME_CEL_COST_BUDGET, exhausted: false };
-  walk(tree, obj, old === undefined ? ABSENT : old, '', errs, budget);
+  const ratchet = tree.schema && old !== undefined ? rootRatchet(tree.schema, obj, old) : {};
+  walk(tree, obj, old === undefined ? ABSENT : old, '', errs, budget, ratchet, true);
   return errs;
 }
 
@@ -272,19 +282,19 @@ function joinField(path: string, k: string): string {
   return path ? `${path}.${k}` : k;
 }
 
-function walk(node: RuleNode, value: unknown, old: unknown, path: string, errs: FieldError[], budget: Budget): void {
+function walk(node: RuleNode, value: unknown, old: unknown, path: string, errs: FieldError[], budget: Budget, ratchet: RatchetState, root = false): void {
   if (value === undefined || value === null || budget.exhausted) return;
-  if (node.rules.length) evaluateRules(node, value, old, path, errs, budget);
+  if (node.rules.length) evaluateRules(node, value, old, path, errs, budget, ratchet);
   if (node.properties && isRecord(value)) {
     const oldObj = isRecord(old) ? old : undefined;
     for (const [k, child] of Object.entries(node.properties)) {
       if (!(k in value)) continue;
-      walk(child, value[k], oldObj && k in oldObj ? oldObj[k] : ABSENT, joinField(path, k), errs, budget);
+      walk(child, value[k], oldObj && k in oldObj ? oldObj[k] : ABSENT, joinField(path, k), errs, budget, ratchetKey(ratchet, k, root));
     }
   }
   if (node.additional && isRecord(value)) {
     const oldObj = isRecord(old) ? old : undefined;
-    for (const [k, v] of Object.entries(value)) walk(node.additional, v, oldObj && k in oldObj ? oldObj[k] : ABSENT, `${path}[${k}]`, errs, budget);
+    for (const [k, v] of Object.entries(value)) walk(node.additional, v, oldObj && k in oldObj ? oldObj[k] : ABSENT, `${path}[${k}]`, errs, budget, ratchetKey(ratchet, k));
   }
   if (node.items && Array.isArray(value)) {
     const oldItems = Array.isArray(old) ? old : undefined;
@@ -293,7 +303,7 @@ function walk(node: RuleNode, value: unknown, old: unknown, path: string, errs: 
     value.forEach((v, i) => {
       // Only list-type=map items correlate with an old item (by their keys); other lists' items have no oldSelf.
       const o = oldByKey && isRecord(v) ? oldByKey.get(mapKey(v, keys!)) ?? ABSENT : ABSENT;
-      walk(node.items!, v, o, `${path}[${i}]`, errs, budget);
+      walk(node.items!, v, o, `${path}[${i}]`, errs, budget, ratchetIndex(ratchet, i));
     });
   }
 }
@@ -302,7 +312,7 @@ function mapKey(o: Record<string, unknown>, keys: string[]): string {
   return JSON.stringify(keys.map((k) => o[k] ?? null));
 }
 
-function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: string, errs: FieldError[], budget: Budget): void {
+function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: string, errs: FieldError[], budget: Budget, ratchet: RatchetState): void {
   const self = toCelValue(value, node.celType);
   let oldSelf: unknown;
   const hasOld = old !== ABSENT && old !== undefined;
@@ -339,6 +349,9 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
       errs.push(invalid(field, node.schemaType, `rule did not evaluate to a bool evaluating rule: ${ruleErrorString(r.rule)}`));
       continue;
     }
+    // A rule that failed on an unchanged value is ratcheted unless it is a transition rule
+    // (it judges the change itself); errors from evaluating a rule are always reported, as kube does.
+    if (!r.transition && shouldRatchet(ratchet)) continue;
     errs.push(failure(r, activation, fieldWithPath(field, r.rule.fieldPath), node.schemaType));
   }
 }

@@ -48,6 +48,7 @@ class SetsNamespace extends Namespace {}
 class StringsNamespace extends Namespace {}
 class FormatNamespace extends Namespace {}
 class IpNamespace extends Namespace {}
+class JsonpatchNamespace extends Namespace {}
 
 function registerNamespaces(env: Environment): void {
   env.registerType('SetsNamespace', SetsNamespace);
@@ -58,6 +59,10 @@ function registerNamespaces(env: Environment): void {
   env.registerConstant('strings', 'StringsNamespace', new StringsNamespace('strings'));
   env.registerConstant('format', 'FormatNamespace', new FormatNamespace('format'));
   env.registerConstant('ip', 'IpNamespace', new IpNamespace('ip'));
+  env.registerType('JsonpatchNamespace', JsonpatchNamespace);
+  env.registerConstant('jsonpatch', 'JsonpatchNamespace', new JsonpatchNamespace('jsonpatch'));
+  // jsonpatch.escapeKey escapes a map key for a JSON Pointer path (~ as ~0, / as ~1), as kube's JSONPatch library does.
+  env.registerFunction('JsonpatchNamespace.escapeKey(string): string', (_ns: Namespace, k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1'));
 }
 
 function registerLists(env: Environment): void {

@@ -3,7 +3,9 @@
  * served, defaulted (failurePolicy Fail, matchPolicy Equivalent, empty selectors, rule scope *)
  * and validated as kube's pkg/apis/admissionregistration/validation does for the parts nodeless
  * enforces: required fields, supported enum values, and every CEL expression compiling (a
- * compile error is a 422 naming the field). status.typeChecking is not computed.
+ * compile error is a 422 naming the field). A policy's status.typeChecking (its expressions
+ * type-checked against the kinds it matches) and status.observedGeneration are written whenever
+ * its spec is, where kube's policy controller writes them moments later.
  */
 import type { FieldError, KubeObject } from '../types';
 import { validatingAdmissionPolicyBindingColumns, validatingAdmissionPolicyColumns } from '../printers';
@@ -11,6 +13,12 @@ import { admissionCelError, type AdmissionCelScope } from '../admission-cel';
 import { invalidValue, isObj, listAt, notSupported, objAt, required, str, type Obj } from '../validation/field-errors';
 import { STATUS, kindOf } from './kind';
 import { objectStrategy } from './strategy';
+import { policyTypeChecking } from '../cel/policy-type-checking';
+
+// typeCheck writes the status kube's type-checking controller would for a policy at generation.
+function typeCheck(p: KubeObject, generation: number): void {
+  p.status = { ...(isObj(p.status) ? p.status : {}), observedGeneration: generation, typeChecking: policyTypeChecking(p) };
+}
 
 const setDefault = (o: Obj, k: string, v: unknown) => {
   if (o[k] === undefined || o[k] === null) o[k] = v;
@@ -116,12 +124,21 @@ export function validateValidatingAdmissionPolicyBinding(b: KubeObject): FieldEr
   return errs;
 }
 
-/** validatingAdmissionPolicy is admissionregistration.k8s.io/v1 validatingadmissionpolicies (status: typeChecking, not computed). */
+/** validatingAdmissionPolicy is admissionregistration.k8s.io/v1 validatingadmissionpolicies (status: typeChecking and observedGeneration). */
 export const validatingAdmissionPolicy = kindOf('admissionregistration.k8s.io', 'v1', {
   kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', namespaced: false, categories: ['api-extensions'], subresources: STATUS,
   columns: validatingAdmissionPolicyColumns,
   defaults: defaultValidatingAdmissionPolicy,
-  strategy: objectStrategy({ status: true, generation: true, validate: validateValidatingAdmissionPolicy }),
+  strategy: objectStrategy({
+    status: true,
+    generation: true,
+    validate: validateValidatingAdmissionPolicy,
+    prepareForCreate: (p) => typeCheck(p, 1),
+    prepareForUpdate: (p, old) => {
+      const generation = old.metadata?.generation ?? 1;
+      if (JSON.stringify(p.spec) !== JSON.stringify(old.spec)) typeCheck(p, generation + 1);
+    },
+  }),
 });
 
 /** validatingAdmissionPolicyBinding is admissionregistration.k8s.io/v1 validatingadmissionpolicybindings. */

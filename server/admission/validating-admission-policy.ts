@@ -25,7 +25,8 @@ interface NamedRule extends RuleWithOperations {
   resourceNames?: string[];
 }
 
-interface MatchResources {
+/** MatchResources is a policy's matchConstraints or a binding's matchResources. */
+export interface MatchResources {
   namespaceSelector?: LabelSelectorObject;
   objectSelector?: LabelSelectorObject;
   resourceRules?: NamedRule[];
@@ -33,7 +34,8 @@ interface MatchResources {
   matchPolicy?: 'Exact' | 'Equivalent';
 }
 
-interface PolicySpec {
+/** PolicySpec is the part of a policy spec that matching and params read. */
+export interface PolicySpec {
   failurePolicy?: 'Fail' | 'Ignore';
   paramKind?: { apiVersion?: string; kind?: string };
   matchConstraints?: MatchResources;
@@ -43,7 +45,8 @@ interface PolicySpec {
   variables?: Array<{ name: string; expression: string }>;
 }
 
-interface BindingSpec {
+/** BindingSpec is the part of a binding spec that matching and params read. */
+export interface BindingSpec {
   policyName?: string;
   paramRef?: { name?: string; namespace?: string; selector?: LabelSelectorObject; parameterNotFoundAction?: 'Allow' | 'Deny' };
   matchResources?: MatchResources;
@@ -241,9 +244,12 @@ export class ValidatingAdmissionPolicyAdmission {
     this.log({ msg: 'audit annotation (no audit log: recorded in memory)', ...rec });
   }
 
-  // matches applies match resources: rules with resourceNames, exclusions, selectors. It answers
-  // the resource the request is seen as (matchPolicy Equivalent), or undefined.
-  private matches(m: MatchResources | undefined, attrs: AdmissionAttributes, namespace: KubeObject | null): ResourceDefinition | undefined {
+  /**
+   * matches applies match resources (rules with resourceNames, exclusions, selectors); it answers
+   * the resource the request is seen as (matchPolicy Equivalent), or undefined. The mutating
+   * policies match the same way.
+   */
+  matches(m: MatchResources | undefined, attrs: AdmissionAttributes, namespace: KubeObject | null): ResourceDefinition | undefined {
     if (!m) return undefined;
     const sub = attrs.subresource ?? '';
     const named = (rules: NamedRule[] | undefined) => (rules ?? []).filter((r) => !r.resourceNames?.length || r.resourceNames.includes(attrs.name));
@@ -267,16 +273,20 @@ export class ValidatingAdmissionPolicyAdmission {
     return this.resources.all().filter((d) => storageKey(d) === key);
   }
 
-  private async namespaceOf(attrs: AdmissionAttributes): Promise<KubeObject | null> {
+  /** namespaceOf is the namespace object of a namespaced write (null for a cluster-scoped one). */
+  async namespaceOf(attrs: AdmissionAttributes): Promise<KubeObject | null> {
     if (!attrs.resource.namespaced || !attrs.namespace) return null;
     const ns = await namespaceOfWrite(this.registry, this.resources.lookup('', 'v1', 'namespaces')!, attrs);
     if (!ns) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
     return ns;
   }
 
-  // paramsOf resolves the binding's paramRef: [null] without a paramKind; the named object or
-  // every object the selector picks; [] when none is found and the binding allows that.
-  private async paramsOf(spec: PolicySpec, binding: BindingSpec, attrs: AdmissionAttributes): Promise<Array<KubeObject | null>> {
+  /**
+   * paramsOf resolves the binding's paramRef: [null] without a paramKind; the named object or
+   * every object the selector picks; [] when none is found and the binding allows that. It
+   * throws ParamError when the params cannot be had.
+   */
+  async paramsOf(spec: PolicySpec, binding: BindingSpec, attrs: AdmissionAttributes): Promise<Array<KubeObject | null>> {
     if (!spec.paramKind) return [null];
     const ref = binding.paramRef;
     if (!ref) throw new ParamError('failed to configure binding: no paramRef in binding, but the policy has a paramKind');
@@ -306,11 +316,14 @@ export class ValidatingAdmissionPolicyAdmission {
   }
 }
 
-class ParamError extends Error {}
+/** ParamError is a binding whose params cannot be resolved (acted on by the policy's failurePolicy). */
+export class ParamError extends Error {}
 
-// fromCel turns a CEL value back into JSON-like data for the variables map (ints stay ints on
-// the way back in, since celActivation converts integral numbers again).
-function fromCel(v: unknown): unknown {
+/**
+ * fromCel turns a CEL value back into JSON data (ints become numbers; they are ints again when
+ * celActivation converts a variables map back in).
+ */
+export function fromCel(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (Array.isArray(v)) return v.map(fromCel);
   if (v instanceof Map) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), fromCel(x)]));

@@ -1069,7 +1069,8 @@ export class Registry {
     const own = strategy.validate(obj, old);
     const text = (e: FieldError) => `${e.field}: ${e.message}`;
     const ownFields = new Set(own.map((e) => e.field));
-    for (const p of schemaErrors(def, obj)) {
+    const problems = schemaErrors(def, obj);
+    for (const p of old && def.ratchetSchemaProblems ? def.ratchetSchemaProblems(problems, obj, old) : problems) {
       if (!def.definitionName && p.keyword !== 'required') errs.push(p.error);
       else if (p.keyword === 'required' && !ownFields.has(p.error.field) && !p.error.field.startsWith('status.')) errs.push(p.error);
     }

@@ -1,0 +1,133 @@
+/**
+ * MutatingAdmissionPolicy (admissionregistration.k8s.io/v1alpha1, behind its feature gate): not
+ * served by default; with the gate, a bound policy's ApplyConfiguration and JSONPatch mutations
+ * change matching writes before validation, with params, variables and matchConditions, and
+ * failurePolicy decides what a failing mutation does.
+ */
+import { rewriteStructLiterals } from '../../schemas/cel/struct-literals';
+import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+
+const MAP = '/apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies';
+const MAPB = '/apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings';
+const DEPLOYS = '/apis/apps/v1/namespaces/default/deployments';
+
+const deployment = (name: string, labels: Record<string, string> = { app: name }) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, labels },
+  spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+});
+
+const deploymentRules = { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }] };
+
+describe('message literals', () => {
+  it('become map literals, leaving strings and maps alone', () => {
+    expect(rewriteStructLiterals('Object{metadata: Object.metadata{labels: {"a{b": x}}}')).toBe('{"metadata": {"labels": {"a{b": x}}}');
+    expect(rewriteStructLiterals('[JSONPatch{op: "add", path: "/x", value: 1}]')).toBe('[{"op": "add", "path": "/x", "value": 1}]');
+    expect(rewriteStructLiterals("x in {'k': 1} ? 'T{a: b}' : y")).toBe("x in {'k': 1} ? 'T{a: b}' : y");
+  });
+});
+
+describe('MutatingAdmissionPolicy feature gate off', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.close());
+
+  it('does not serve the kinds', async () => {
+    await t.api.get(MAP).expect(404);
+    const gv = await t.api.get('/apis/admissionregistration.k8s.io');
+    expect(JSON.stringify(gv.body)).not.toContain('v1alpha1');
+  });
+});
+
+describe('MutatingAdmissionPolicy', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ mutatingAdmissionPolicy: true });
+  });
+  afterAll(() => t.close());
+
+  async function bind(name: string, spec: Record<string, unknown>, binding: Record<string, unknown> = {}): Promise<void> {
+    await t.api.post(MAP).send({ apiVersion: 'admissionregistration.k8s.io/v1alpha1', kind: 'MutatingAdmissionPolicy', metadata: { name }, spec: { matchConstraints: deploymentRules, ...spec } }).expect(201);
+    await t.api.post(MAPB).send({ apiVersion: 'admissionregistration.k8s.io/v1alpha1', kind: 'MutatingAdmissionPolicyBinding', metadata: { name }, spec: { policyName: name, ...binding } }).expect(201);
+    await waitFor(() => t.nodeless.mutatingPolicies!.bindings.list().some((b) => b.metadata?.name === name) && t.nodeless.mutatingPolicies!.policies.get(name), `policy ${name} in the cache`);
+  }
+
+  async function unbind(name: string): Promise<void> {
+    await t.api.delete(`${MAPB}/${name}`).expect(200);
+    await t.api.delete(`${MAP}/${name}`).expect(200);
+    await waitFor(() => !t.nodeless.mutatingPolicies!.bindings.list().some((b) => b.metadata?.name === name), `binding ${name} gone`);
+  }
+
+  it('is served and validated: a mutation that does not compile is refused with its field', async () => {
+    const group = (await t.api.get('/apis/admissionregistration.k8s.io').expect(200)).body;
+    expect(group.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v1alpha1']);
+    expect(group.preferredVersion.version).toBe('v1');
+    const res = await t.api.post(MAP).send({
+      apiVersion: 'admissionregistration.k8s.io/v1alpha1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'bad' },
+      spec: { matchConstraints: deploymentRules, mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: 'Object{' } }, { patchType: 'Merge' }] },
+    }).expect(422);
+    const fields = res.body.details.causes.map((c: { field: string }) => c.field);
+    expect(fields).toEqual(['spec.mutations[0].applyConfiguration.expression', 'spec.mutations[1].patchType']);
+    const ok = await t.api.post(MAP).send({ apiVersion: 'admissionregistration.k8s.io/v1alpha1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'defaults' }, spec: { matchConstraints: deploymentRules, mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[]' } }] } }).expect(201);
+    expect(ok.body.spec.failurePolicy).toBe('Fail');
+    expect(ok.body.spec.reinvocationPolicy).toBe('Never');
+    await t.api.delete(`${MAP}/defaults`).expect(200);
+  });
+
+  it('merges an apply configuration into matching Deployments, with variables and a matchCondition', async () => {
+    await bind('add-label', {
+      variables: [{ name: 'team', expression: "'platform'" }],
+      matchConditions: [{ name: 'not-skipped', expression: "!('skip' in object.metadata.labels)" }],
+      mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: 'Object{metadata: Object.metadata{labels: {"team": variables.team}}, spec: Object.spec{replicas: 3}}' } }],
+    });
+    const created = await t.api.post(DEPLOYS).send(deployment('web')).expect(201);
+    expect(created.body.metadata.labels).toEqual({ app: 'web', team: 'platform' });
+    expect(created.body.spec.replicas).toBe(3);
+    // managedFields record the request's manager only: the policy is not an owner.
+    expect(created.body.metadata.managedFields.map((e: { manager: string }) => e.manager)).not.toContain('mutating-admission-policy');
+    const skipped = await t.api.post(DEPLOYS).send(deployment('skipped', { app: 'skipped', skip: 'yes' })).expect(201);
+    expect(skipped.body.metadata.labels).toEqual({ app: 'skipped', skip: 'yes' });
+    await unbind('add-label');
+  });
+
+  it('applies JSONPatch operations, with params', async () => {
+    await t.api.post('/api/v1/namespaces/default/configmaps').send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mutation-params' }, data: { owner: 'team/a~b' } }).expect(201);
+    await bind('annotate', {
+      paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+      mutations: [{
+        patchType: 'JSONPatch',
+        jsonPatch: { expression: '[JSONPatch{op: "add", path: "/metadata/annotations", value: {}}, JSONPatch{op: "add", path: "/metadata/annotations/" + jsonpatch.escapeKey("example.com/owner"), value: params.data.owner}]' },
+      }],
+    }, { paramRef: { name: 'mutation-params', namespace: 'default', parameterNotFoundAction: 'Deny' } });
+    const created = await t.api.post(DEPLOYS).send(deployment('patched')).expect(201);
+    expect(created.body.metadata.annotations).toEqual({ 'example.com/owner': 'team/a~b' });
+    await unbind('annotate');
+  });
+
+  it('refuses the write when a mutation fails under failurePolicy Fail, and lets it through under Ignore', async () => {
+    await bind('broken', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[JSONPatch{op: "remove", path: "/spec/missing"}]' } }] });
+    const res = await t.api.post(DEPLOYS).send(deployment('refused')).expect(422);
+    expect(res.body.message).toMatch(/^policy 'broken' with binding 'broken' denied request: JSON Patch: /);
+    await t.api.patch(`${MAP}/broken`).set('Content-Type', 'application/merge-patch+json').send({ spec: { failurePolicy: 'Ignore' } }).expect(200);
+    await waitFor(() => t.nodeless.mutatingPolicies!.policies.get('broken')?.spec && (t.nodeless.mutatingPolicies!.policies.get('broken')!.spec as { failurePolicy?: string }).failurePolicy === 'Ignore', 'the Ignore policy in the cache');
+    await t.api.post(DEPLOYS).send(deployment('ignored')).expect(201);
+    await unbind('broken');
+  });
+
+  it('reinvokes an IfNeeded policy when a later policy changed the object', async () => {
+    // a-copy copies the tier label into an annotation; b-tier (run after it) sets the label.
+    await bind('a-copy', {
+      reinvocationPolicy: 'IfNeeded',
+      mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{metadata: Object.metadata{annotations: {'tier': object.metadata.labels.?tier.orValue('none')}}}" } }],
+    });
+    await bind('b-tier', { mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{metadata: Object.metadata{labels: {'tier': 'gold'}}}" } }] });
+    const created = await t.api.post(DEPLOYS).send(deployment('tiered')).expect(201);
+    expect(created.body.metadata.labels.tier).toBe('gold');
+    expect(created.body.metadata.annotations).toEqual({ tier: 'gold' });
+    await unbind('a-copy');
+    await unbind('b-tier');
+  });
+});

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest, escapeLikeGo } from '../../schemas/meta/status-error';
-import { MAX_NESTING_DEPTH, checkDecodedValue, scanJson } from './body-limits';
+import { MAX_NESTING_DEPTH, checkDecodedValue, memberCount, scanJson } from './body-limits';
 import { interpretError, unrecognizedObject } from './decode-errors';
 import { duplicateJsonFields } from '../registry/field-validation';
 import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
@@ -166,12 +166,28 @@ export function decodeTypedObject(body: Buffer, contentType: string | undefined,
 export function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: Object \'Kind\' is missing in \'\'');
+  let value: unknown;
   try {
-    scanJson(body);
-    return JSON.parse(text);
+    const members = scanJson(body);
+    value = JSON.parse(text);
+    if (memberCount(value) === members) withoutDuplicates.add(body);
   } catch (err) {
     throw badRequest(`the request body could not be decoded: ${(err as Error).message}`);
   }
+  return value;
+}
+
+// withoutDuplicates holds the JSON bodies decoded here that name no member twice in any object,
+// so that the field validation of the write need not scan them again (see knownDuplicates).
+const withoutDuplicates = new WeakSet<Buffer>();
+
+/**
+ * knownDuplicates is [] for a body parseJson or parseYaml decoded and found to repeat no key,
+ * and undefined otherwise (the caller then looks for the repeated keys itself). Counting
+ * members costs a few milliseconds where the path-keeping scan cost ~60 ms for 50,000 keys.
+ */
+export function knownDuplicates(body: Buffer): string[] | undefined {
+  return withoutDuplicates.has(body) ? [] : undefined;
 }
 
 /**
@@ -214,11 +230,16 @@ function jsonDocument(body: Buffer, text: string): unknown {
   const start = text.trimStart()[0];
   if (start !== '{' && start !== '[') return undefined;
   let value: unknown;
+  let members: number;
   try {
-    scanJson(body);
+    members = scanJson(body);
     value = JSON.parse(text);
   } catch {
     return undefined;
+  }
+  if (memberCount(value) === members) {
+    withoutDuplicates.add(body);
+    return value;
   }
   const repeated = duplicateJsonFields(text);
   return repeated && repeated.length === 0 ? value : undefined;

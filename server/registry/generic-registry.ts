@@ -366,8 +366,6 @@ export class Registry {
   async watch(def: ResourceDefinition, namespace: string | undefined, query: WatchQuery = {}, signal?: AbortSignal): Promise<AsyncGenerator<RegistryWatchEvent>> {
     const selection = selectionOf(def, query);
     const target = selection.name !== undefined && (namespace || !def.namespaced) ? this.key(def, namespace, selection.name) : this.prefix(def, namespace);
-    const filter = (obj: Readonly<KubeObject>) =>
-      (selection.name === undefined || obj.metadata?.name === selection.name) && (!selection.filter || selection.filter(obj));
     const rv = query.resourceVersion;
     if (query.resourceVersionMatch && query.resourceVersionMatch !== 'NotOlderThan') {
       throw badRequest(`resourceVersionMatch: Unsupported value: "${query.resourceVersionMatch}": supported values: "NotOlderThan"`);
@@ -399,7 +397,7 @@ export class Registry {
         yield { type: 'ERROR' as const, raw: JSON.stringify(status.status) };
       })();
     }
-    return this.stream(def, watcher, initialItems, from, query, filter, signal);
+    return this.stream(def, watcher, initialItems, from, query, selection, signal);
   }
 
   private async *stream(
@@ -408,9 +406,11 @@ export class Registry {
     initialItems: StoredObject[],
     from: number,
     query: WatchQuery,
-    filter: (obj: Readonly<KubeObject>) => boolean,
+    selection: Selection,
     signal?: AbortSignal,
   ): AsyncGenerator<RegistryWatchEvent> {
+    // Only a label or field selector needs the object decoded; a name is read from the key.
+    const filter = selection.filter ?? (() => true);
     const abort = () => watcher.close();
     signal?.addEventListener('abort', abort);
     try {
@@ -432,8 +432,12 @@ export class Registry {
           if (query.allowWatchBookmarks) yield { type: 'BOOKMARK', raw: bookmarkBody(def, ev.revision, false) };
           continue;
         }
-        const obj = this.decode({ raw: ev.value, revision: ev.revision });
-        const matches = filter(obj);
+        if (selection.name !== undefined && ev.key.slice(ev.key.lastIndexOf('/') + 1) !== selection.name) continue;
+        // A large object's event gets a turn of the loop to itself in each watcher, so that
+        // decoding and sending it to many watchers never runs as one long task after the commit.
+        const pause = breathe(ev.value.length);
+        if (pause) await pause;
+        const matches = !selection.filter || filter(this.decode({ raw: ev.value, revision: ev.revision }));
         if (ev.type === 'ADDED' || ev.type === 'DELETED' || (!query.labelSelector && !query.fieldSelector)) {
           if (matches) yield { type: ev.type, raw: this.present(def, ev).raw };
           continue;

@@ -60,14 +60,22 @@ export function scanJson(buf: Buffer, maxDepth = MAX_NESTING_DEPTH): number {
   while (i < n) {
     const c = buf[i];
     if (c === QUOTE) {
-      // Jump to the closing quote: one not preceded by an odd run of backslashes.
-      let j = i;
-      for (;;) {
-        j = buf.indexOf(QUOTE, j + 1);
-        if (j < 0) return members;
-        let k = j - 1;
-        while (buf[k] === BACKSLASH) k--;
-        if ((j - 1 - k) % 2 === 0) break;
+      // Find the closing quote. Most strings are short (keys, names): a byte loop finds their
+      // end; each indexOf call costs more than a short string does (a CRD's 700 KB took 45 ms
+      // that way). A long string is searched with indexOf for a quote not preceded by an odd
+      // run of backslashes.
+      let j = i + 1;
+      const short = Math.min(n, j + 64);
+      while (j < short && buf[j] !== QUOTE) j += buf[j] === BACKSLASH ? 2 : 1;
+      if (j >= short) {
+        j = Math.min(j, n) - 1;
+        for (;;) {
+          j = buf.indexOf(QUOTE, j + 1);
+          if (j < 0) return members;
+          let k = j - 1;
+          while (buf[k] === BACKSLASH) k--;
+          if ((j - 1 - k) % 2 === 0) break;
+        }
       }
       i = j + 1;
       // A string followed by a colon is an object member's name.

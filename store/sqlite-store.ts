@@ -20,7 +20,7 @@ import {
 } from './errors';
 import { KeyIndex, type Newest, type NewestRow } from './key-index';
 import { checkKey, checkPrefix, prefixEnd } from './keys';
-import { DEFAULT_MAX_PENDING, WatchHub } from './watch-hub';
+import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, WatchHub } from './watch-hub';
 import type { KeyValue, ListOptions, ListResult, Store, StoreHealth, StoreMemory, StoreStats, WatchEvent, WatchOptions, Watcher } from './types';
 
 /** SqliteStoreOptions configures durability, compaction and space reclamation. */
@@ -37,6 +37,8 @@ export interface SqliteStoreOptions {
   compactBatchRows?: number;
   /** default bound of a watcher's queue. */
   watchMaxPending?: number;
+  /** default bound of a watcher's queue in value bytes (DEFAULT_MAX_PENDING_BYTES, 128 MiB). */
+  watchMaxPendingBytes?: number;
   /**
    * bytes of stored values kept in memory by revision (default 64 MiB), so lists and gets of
    * recently written or read objects skip reading their JSON from the database. The values are
@@ -117,6 +119,7 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly batchRows: number;
   private readonly watchMaxPending?: number;
+  private readonly watchMaxPendingBytes?: number;
   private readonly values: LRUCache<number, Buffer>;
   // latest maps recently read or written keys to their newest revision (0 when deleted), so a
   // GET of a live object needs no query. This process is the only writer of the database.
@@ -142,6 +145,7 @@ export class SqliteStore implements Store {
     this.path = options.path;
     this.batchRows = options.compactBatchRows ?? 5000;
     this.watchMaxPending = options.watchMaxPending;
+    this.watchMaxPendingBytes = options.watchMaxPendingBytes;
     this.db = new Database(options.path);
     try {
       // page_size and auto_vacuum only take effect on a new database, before WAL is on.
@@ -366,6 +370,7 @@ export class SqliteStore implements Store {
       watchQueueBytes: queued.bytes,
       watchQueueLongest: queued.longest,
       watchQueueMaxEvents: this.watchMaxPending ?? DEFAULT_MAX_PENDING,
+      watchQueueMaxBytes: this.watchMaxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
     };
   }
 
@@ -544,6 +549,7 @@ export class SqliteStore implements Store {
     };
     return this.hub.register(prefix, from, Math.max(from, this.rev), history, () => this.rev, {
       maxPending: options.maxPending ?? this.watchMaxPending,
+      maxPendingBytes: options.maxPendingBytes ?? this.watchMaxPendingBytes,
       progressIntervalMs: options.progressIntervalMs,
     });
   }

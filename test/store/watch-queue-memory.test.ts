@@ -6,8 +6,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { WatchHub } from '../../store/watch-hub';
+import { WatcherTooSlowError } from '../../store/errors';
 
 describe('watch queue memory', () => {
+  it('should drop a watcher whose queue holds more value bytes than its bound', async () => {
+    const hub = new WatchHub();
+    const slow = hub.register('/core/configmaps/', 0, 0, () => [], () => 0, { maxPendingBytes: 3 * 2 ** 20 });
+    const fast = hub.register('/core/configmaps/', 0, 0, () => [], () => 0, {});
+    const value = 'x'.repeat(2 ** 20);
+    for (let i = 1; i <= 2; i++) {
+      hub.publish({ type: 'MODIFIED', key: '/core/configmaps/default/big', revision: i, value, prevValue: value });
+      // The fast one takes each event; the slow one takes none, and 4 MiB is past its 3 MiB.
+      expect((await fast.next())?.revision).toBe(i);
+    }
+    const err = await slow.next().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WatcherTooSlowError);
+    expect((err as Error).message).toBe('watcher dropped: it fell 2 events (4.0 MiB) behind');
+    expect(hub.queued()).toEqual({ events: 0, bytes: 0, longest: 0 });
+    fast.close();
+    expect(hub.size).toBe(0);
+  });
+
   it('should not keep taken events reachable (child process with --expose-gc)', async () => {
     const dist = path.join(__dirname, '../../dist/store/watch-hub.js');
     if (!fs.existsSync(dist)) throw new Error(`${dist} is missing: run npm run build first`);

@@ -60,8 +60,11 @@ export class InvalidArgumentError extends StoreError {}
 
 /** WatcherTooSlowError ends a watch whose consumer fell too far behind; the client must re-list. */
 export class WatcherTooSlowError extends StoreError {
-  constructor(readonly pending: number) {
-    super(`watcher dropped: it fell ${pending} events behind`);
+  constructor(
+    readonly pending: number,
+    readonly pendingBytes?: number,
+  ) {
+    super(`watcher dropped: it fell ${pending} events${pendingBytes === undefined ? '' : ` (${(pendingBytes / 2 ** 20).toFixed(1)} MiB)`} behind`);
   }
 }
 

@@ -61,6 +61,8 @@ export interface ListResult {
 export interface WatchOptions {
   /** events queued beyond this drop the watcher with WatcherTooSlowError. */
   maxPending?: number;
+  /** value bytes queued beyond this (the lengths of the events' values and previous values) drop the watcher with WatcherTooSlowError. */
+  maxPendingBytes?: number;
   /** deliver a BOOKMARK with the current revision at this interval while no event flows (ms). */
   progressIntervalMs?: number;
 }
@@ -106,6 +108,8 @@ export interface StoreMemory {
   watchQueueLongest: number;
   /** the default bound of one watcher's queue, in events; a watcher past it is dropped */
   watchQueueMaxEvents: number;
+  /** the default bound of one watcher's queue, in value bytes; a watcher past it is dropped */
+  watchQueueMaxBytes: number;
 }
 
 /** Store is the versioned object store. All methods reject with the typed errors of ./errors. */

@@ -150,6 +150,7 @@ export class ApiMetrics {
     gauge('nodeless_watch_queue_events', 'Events queued for watchers and not yet sent, over every watcher.', store((m) => m.watchQueueEvents));
     gauge('nodeless_watch_queue_bytes', 'Bytes of the values of the events queued for watchers.', store((m) => m.watchQueueBytes));
     gauge('nodeless_watch_queue_longest_events', 'Events queued for the watcher furthest behind.', store((m) => m.watchQueueLongest));
+    gauge('nodeless_watch_queue_max_bytes', 'Bound of one watcher\'s queue in value bytes; a watcher past it is ended and must re-list.', store((m) => m.watchQueueMaxBytes));
     gauge('nodeless_watch_queue_max_events', 'Bound of one watcher\'s queue; a watcher past it is ended and must re-list.', store((m) => m.watchQueueMaxEvents));
     gauge('nodeless_request_body_max_bytes', 'Largest request body the server reads.', () => memory.maxBodyBytes);
     if (options.processMetrics) client.collectDefaultMetrics({ register: this.registry });

@@ -12,7 +12,7 @@ import { SelectorError, parseFieldSelector, parseLabelSelector } from '../../sch
 import { duplicateFields, parseFieldValidation, type FieldValidation } from '../registry/field-validation';
 import { badRequest, invalid } from '../../schemas/meta/status-error';
 import { validateFieldManager } from '../patch/managed-fields';
-import type { Output } from './codec';
+import { knownDuplicates, type Output } from './codec';
 import type { RequestInfo } from './request-info';
 
 /** RequestContext is one API request resolved to its resource. */
@@ -66,7 +66,7 @@ export function bodyFieldOptions(ctx: RequestContext, raw: Buffer, warnings: str
   const fieldValidation = parseFieldValidation(ctx.query.get('fieldValidation'));
   return {
     fieldValidation,
-    duplicateFields: fieldValidation === 'Ignore' ? [] : duplicateFields(raw.toString('utf8')),
+    duplicateFields: fieldValidation === 'Ignore' ? [] : (knownDuplicates(raw) ?? duplicateFields(raw.toString('utf8'))),
     warn: (w) => warnings.push(w),
   };
 }

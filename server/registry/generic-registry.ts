@@ -89,7 +89,10 @@ export const LARGE_OBJECT_BYTES = 256 * 1024;
 
 /** breathe is a turn of the event loop for a large object's write (size in bytes), and undefined for a small one. */
 export function breathe(size: number | undefined): Promise<void> | undefined {
-  return size !== undefined && size >= LARGE_OBJECT_BYTES ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+  // Two immediates: one set while the loop polls for I/O (where a request's work starts) runs
+  // in the check phase of the same iteration, before any timer or other connection gets a
+  // turn; the second, set from the check phase, runs only after the next timers and poll.
+  return size !== undefined && size >= LARGE_OBJECT_BYTES ? new Promise((resolve) => setImmediate(() => setImmediate(resolve))) : undefined;
 }
 
 /** UpdateOptions add the subresource an update targets ('scale' writes the main object). */
@@ -405,8 +408,6 @@ export class Registry {
   async watch(def: ResourceDefinition, namespace: string | undefined, query: WatchQuery = {}, signal?: AbortSignal): Promise<AsyncGenerator<RegistryWatchEvent>> {
     const selection = selectionOf(def, query);
     const target = selection.name !== undefined && (namespace || !def.namespaced) ? this.key(def, namespace, selection.name) : this.prefix(def, namespace);
-    const filter = (obj: Readonly<KubeObject>) =>
-      (selection.name === undefined || obj.metadata?.name === selection.name) && (!selection.filter || selection.filter(obj));
     const rv = query.resourceVersion;
     if (query.resourceVersionMatch && query.resourceVersionMatch !== 'NotOlderThan') {
       throw badRequest(`resourceVersionMatch: Unsupported value: "${query.resourceVersionMatch}": supported values: "NotOlderThan"`);
@@ -438,7 +439,7 @@ export class Registry {
         yield { type: 'ERROR' as const, raw: JSON.stringify(status.status) };
       })();
     }
-    return this.stream(def, watcher, initialItems, from, query, filter, signal);
+    return this.stream(def, watcher, initialItems, from, query, selection, signal);
   }
 
   private async *stream(
@@ -447,9 +448,11 @@ export class Registry {
     initialItems: StoredObject[],
     from: number,
     query: WatchQuery,
-    filter: (obj: Readonly<KubeObject>) => boolean,
+    selection: Selection,
     signal?: AbortSignal,
   ): AsyncGenerator<RegistryWatchEvent> {
+    // Only a label or field selector needs the object decoded; a name is read from the key.
+    const filter = selection.filter ?? (() => true);
     const abort = () => watcher.close();
     signal?.addEventListener('abort', abort);
     try {
@@ -471,22 +474,29 @@ export class Registry {
           if (query.allowWatchBookmarks) yield { type: 'BOOKMARK', raw: bookmarkBody(def, ev.revision, false) };
           continue;
         }
+        if (selection.name !== undefined && ev.key.slice(ev.key.lastIndexOf('/') + 1) !== selection.name) continue;
+        // A large object's event gets a turn of the loop to itself in each watcher, so that
+        // decoding and sending it to many watchers never runs as one long task after the commit.
+        const pause = breathe(ev.value.length);
+        if (pause) await pause;
         let shown: StoredObject | Promise<StoredObject> | undefined;
-        let obj: Readonly<KubeObject>;
         let previous: Readonly<KubeObject> | undefined;
+        let matches: boolean;
         if (def.conversion?.async && (query.labelSelector || query.fieldSelector)) {
           // Through a conversion webhook, selectors see the served form, as in list: the event
           // (and the state before it) is converted before it is selected.
           try {
+            let obj: Readonly<KubeObject>;
             ({ shown, obj, previous } = await this.convertedEvent(def, ev));
+            matches = filter(obj);
           } catch (err) {
             yield { type: 'ERROR', raw: JSON.stringify(watchConversionError(err).status) };
             return;
           }
         } else {
-          obj = this.decode({ raw: ev.value, revision: ev.revision });
+          // Without a selector the event is not decoded at all: the name was checked on the key.
+          matches = !selection.filter || filter(this.decode({ raw: ev.value, revision: ev.revision }));
         }
-        const matches = filter(obj);
         let type: 'ADDED' | 'MODIFIED' | 'DELETED' | undefined;
         if (ev.type === 'ADDED' || ev.type === 'DELETED' || (!query.labelSelector && !query.fieldSelector)) {
           type = matches ? ev.type : undefined;

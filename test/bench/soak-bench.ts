@@ -3,6 +3,15 @@
  * on ConfigMaps of 1 MiB while watchers stream every change, and the same run with 2 KB
  * objects; the server's heap and RSS over time, side by side. The server runs in its own
  * process; its figures come from its /metrics. Five minutes per run, times BENCH_SCALE.
+ *
+ * What the server may hold, by design, beside its code and its small per-object maps: the
+ * value cache (64 MiB of stored JSON as Buffers, outside the JS heap: `external`), the
+ * decoded-object cache (64 MiB estimated at twice the JSON length; a 1 MiB ConfigMap of one
+ * long string really costs about its length, so it holds ~32 MB of heap), each watcher's queue
+ * (at most 10,000 events and 128 MiB of values and previous values; a watcher past either is
+ * ended with 410 and re-lists) and each request body (3 MiB). Until the watch queues cleared
+ * the slots of events already taken, up to 1,024 taken events per watcher stayed reachable:
+ * ~150 MB of heap after a full GC that no cache accounted for.
  */
 import { BenchClient } from './bench-client';
 import { startServer, stop } from './http-bench';
@@ -29,7 +38,7 @@ interface SoakRun {
   events: number;
   end: Map<string, number>;
   /** heap and RSS after a full collection once the traffic stopped */
-  afterGc: { heapMB: number; rssMB: number };
+  afterGc: { heapMB: number; rssMB: number; externalMB: number };
 }
 
 // soakRun drives one server with objects of valueBytes for ms milliseconds.
@@ -88,7 +97,7 @@ async function soakRun(label: string, valueBytes: number, ms: number): Promise<S
     server.child.kill('SIGUSR2');
     await new Promise((r) => setTimeout(r, 1000));
     const collected = await client.metrics();
-    const afterGc = { heapMB: (collected.get('nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20, rssMB: (collected.get('process_resident_memory_bytes') ?? 0) / 2 ** 20 };
+    const afterGc = { heapMB: (collected.get('nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20, rssMB: (collected.get('process_resident_memory_bytes') ?? 0) / 2 ** 20, externalMB: (collected.get('nodejs_external_memory_bytes') ?? 0) / 2 ** 20 };
     return { label, samples, ops, errors, events, end, afterGc };
   } finally {
     client.close();
@@ -116,7 +125,7 @@ export async function runSoakBench(): Promise<SoakRun[]> {
     const errs = [...r.errors].map(([code, count]) => `${count}×${code}`).join(', ') || 'none';
     const g = (name: string) => ((r.end.get(name) ?? 0) / 2 ** 20).toFixed(1);
     console.log(
-      `  ${r.label}: ${r.ops} requests (${(r.ops / (ms / 1000)).toFixed(0)}/s), non-2xx: ${errs}, ${r.events} watch events; peak heap ${peakHeap.toFixed(0)} MB, peak RSS ${peakRss.toFixed(0)} MB, after a full GC at the end heap ${r.afterGc.heapMB.toFixed(0)} MB, RSS ${r.afterGc.rssMB.toFixed(0)} MB; ` +
+      `  ${r.label}: ${r.ops} requests (${(r.ops / (ms / 1000)).toFixed(0)}/s), non-2xx: ${errs}, ${r.events} watch events; peak heap ${peakHeap.toFixed(0)} MB, peak RSS ${peakRss.toFixed(0)} MB, after a full GC at the end heap ${r.afterGc.heapMB.toFixed(0)} MB, external ${r.afterGc.externalMB.toFixed(0)} MB, RSS ${r.afterGc.rssMB.toFixed(0)} MB; ` +
         `at the end value cache ${g('nodeless_store_value_cache_bytes')}/${g('nodeless_store_value_cache_max_bytes')} MiB, decoded cache ${g('nodeless_decoded_object_cache_bytes')}/${g('nodeless_decoded_object_cache_max_bytes')} MiB, watch queues ${g('nodeless_watch_queue_bytes')} MiB`,
     );
   }

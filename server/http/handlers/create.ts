@@ -34,6 +34,9 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   const pause = breathe(raw.length);
   if (pause) await pause;
   const warnings: string[] = [];
-  const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, { ...writeOptions(ctx), ...bodyFieldOptions(ctx, raw, warnings), sizeHint: raw.length });
+  const fields = bodyFieldOptions(ctx, raw, warnings);
+  const again = breathe(raw.length);
+  if (again) await again;
+  const obj = await ctx.registry.create(ctx.def, ctx.namespace, body, { ...writeOptions(ctx), ...fields, sizeHint: raw.length });
   respondObject(ctx, 201, obj, warnings);
 }

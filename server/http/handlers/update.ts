@@ -13,9 +13,12 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const pause = breathe(raw.length);
   if (pause) await pause;
   const warnings: string[] = [];
+  const fields = bodyFieldOptions(ctx, raw, warnings);
+  const again = breathe(raw.length);
+  if (again) await again;
   const obj = await ctx.registry.update(ctx.def, ctx.namespace, ctx.info.name!, body, {
     ...writeOptions(ctx),
-    ...bodyFieldOptions(ctx, raw, warnings),
+    ...fields,
     sizeHint: raw.length,
     subresource: subresourceOf(ctx),
   });

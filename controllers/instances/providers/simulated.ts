@@ -107,7 +107,7 @@ interface SimInstance {
   followers: Set<() => void>;
 }
 
-type EventKind = 'sandbox' | 'exit' | 'ready' | 'restart' | 'lost' | 'stopped';
+type EventKind = 'sandbox' | 'exit' | 'ready' | 'restart' | 'lost' | 'stopped' | 'notify';
 
 interface SimEvent {
   at: number;
@@ -252,7 +252,15 @@ export class SimulatedProvider implements Provider {
     this.live.set(inst.id, inst);
     this.byPod.set(uid, inst.id);
     const jitter = this.options.startJitterMs > 0 ? Math.floor(this.random() * this.options.startJitterMs) : 0;
-    this.schedule(inst, 'sandbox', this.options.startLatencyMs + jitter);
+    const latency = this.options.startLatencyMs + jitter;
+    if (latency > 0) this.schedule(inst, 'sandbox', latency);
+    else {
+      // With no start latency the instance is up before create returns, so its first status
+      // already shows the containers running (one pods/status write, not Pending then Running);
+      // listeners hear of it as of any change, from the event queue.
+      this.startInstance(inst);
+      this.schedule(inst, 'notify', 0);
+    }
     return { id: inst.id, provider: this.name, status: this.snapshot(inst) };
   }
 
@@ -471,6 +479,8 @@ export class SimulatedProvider implements Provider {
     switch (ev.kind) {
       case 'sandbox':
         this.startInstance(inst);
+        break;
+      case 'notify':
         break;
       case 'exit':
         if (!c || c.attempt !== ev.attempt || !c.status.state.running) return;

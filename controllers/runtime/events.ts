@@ -39,7 +39,7 @@ export interface EventRecorderOptions {
   /** similarMax distinct messages of one reason within similarWindowMs are combined (client-go: 10 within 600 s) */
   similarMax?: number;
   similarWindowMs?: number;
-  /** maxQueued is how many Events may wait before more than one is written at a time (default 4096) */
+  /** maxQueued is how many Events may wait before more than one is written at a time (default 32768) */
   maxQueued?: number;
   /** burstWriters is how many are written at once while more than maxQueued wait (default 8) */
   burstWriters?: number;
@@ -158,7 +158,7 @@ export class EventRecorder {
   // burst larger than one writer keeps up with) gets burstWriters at once, so it stays bounded
   // without dropping any Event.
   private pump(): void {
-    const max = this.queued.size > (this.options.maxQueued ?? 4096) ? (this.options.burstWriters ?? 8) : 1;
+    const max = this.queued.size > (this.options.maxQueued ?? 32_768) ? (this.options.burstWriters ?? 8) : 1;
     if (this.writing.size >= max) return;
     for (const q of this.queued.values()) {
       if (this.writing.size >= max) return;

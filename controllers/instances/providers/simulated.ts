@@ -6,7 +6,9 @@
  * codes, crash loops, OOM kills, readiness delays and instance loss. Crash loops back off as
  * kubelet does. Every change is one entry in a single priority queue driven by one clock timer,
  * so an instance with nothing scheduled costs memory only, and runs are deterministic for a given
- * clock and seed.
+ * clock and seed. With no start latency an instance is up when create returns. What an instance
+ * is made of, and how annotations script it, is in simulated-instance.ts; the queue in
+ * simulated-heap.ts.
  */
 import { AllocatorError, IPAllocator } from '../allocator';
 import { type Clock, type Random, realClock, seededRandom, type TimerHandle } from '../clock';

@@ -71,7 +71,8 @@ const older = (a: CapacityRequest, b: CapacityRequest) => a.createdAt - b.create
 export class AccountCapacity {
   private readonly admitted = new Map<string, CapacityRequest>();
   private readonly queue: CapacityRequest[] = [];
-  private readonly queued = new Set<string>();
+  // queued maps each waiting key to its request, to find its place in the queue by binary search.
+  private readonly queued = new Map<string, CapacityRequest>();
   private used: CapacityUsage = { milliCPU: 0, memoryBytes: 0, instances: 0 };
 
   constructor(readonly limits: CapacityLimits = {}) {}
@@ -84,6 +85,11 @@ export class AccountCapacity {
   /** waiting lists the keys waiting for capacity, oldest first. */
   waiting(): string[] {
     return this.queue.map((r) => r.key);
+  }
+
+  /** isWaiting is true while key waits for capacity. */
+  isWaiting(key: string): boolean {
+    return this.queued.has(key);
   }
 
   /** isAdmitted is true while key holds capacity. */
@@ -120,8 +126,12 @@ export class AccountCapacity {
     if (held) {
       this.admitted.delete(key);
       this.used = { milliCPU: this.used.milliCPU - held.milliCPU, memoryBytes: this.used.memoryBytes - held.memoryBytes, instances: this.used.instances - 1 };
-    } else if (this.queued.delete(key)) {
-      this.queue.splice(this.queue.findIndex((r) => r.key === key), 1);
+    } else {
+      const req = this.queued.get(key);
+      if (req) {
+        this.queued.delete(key);
+        this.queue.splice(this.position(req), 1);
+      }
     }
     const now: string[] = [];
     while (this.queue.length && this.fits(this.queue[0])) {
@@ -139,6 +149,12 @@ export class AccountCapacity {
   }
 
   private enqueue(req: CapacityRequest): void {
+    this.queue.splice(this.position(req), 0, req);
+    this.queued.set(req.key, req);
+  }
+
+  // position is where req stands (or would stand) in the queue, which is kept oldest first.
+  private position(req: CapacityRequest): number {
     let lo = 0;
     let hi = this.queue.length;
     while (lo < hi) {
@@ -146,8 +162,7 @@ export class AccountCapacity {
       if (older(this.queue[mid], req) < 0) lo = mid + 1;
       else hi = mid;
     }
-    this.queue.splice(lo, 0, req);
-    this.queued.add(req.key);
+    return lo;
   }
 
   private fits(req: CapacityRequest): boolean {
@@ -173,7 +188,8 @@ export class AccountCapacity {
     if (milliCPU !== undefined) inUse.push(`${formatCPU(this.used.milliCPU)}/${formatCPU(milliCPU)} vCPU`);
     if (memoryBytes !== undefined) inUse.push(`${formatMemory(this.used.memoryBytes)}/${formatMemory(memoryBytes)} memory`);
     if (instances !== undefined) inUse.push(`${this.used.instances}/${instances} instances`);
-    const ahead = this.queue.findIndex((r) => r.key === req.key);
+    const queued = this.queued.get(req.key);
+    const ahead = queued ? this.position(queued) : -1;
     const queueNote = ahead > 0 ? `; ${ahead} older pod${ahead === 1 ? ' is' : 's are'} waiting ahead of it` : '';
     return `account capacity is exhausted: ${inUse.join(', ')} in use; the pod's instance needs ${formatCPU(req.milliCPU)} vCPU and ${formatMemory(req.memoryBytes)}${queueNote}`;
   }

@@ -270,6 +270,15 @@ function group(groups: Map<string, number>, key: string): number {
   return id;
 }
 
+/** NamespaceTotals is one namespace's line of Ledger.totals. */
+export interface NamespaceTotals {
+  namespace: string;
+  runs: number;
+  running: number;
+  /** costs are the cost since each time asked for, in the order asked. */
+  costs: number[];
+}
+
 /**
  * Ledger indexes runs by instance id and, column by column, by namespace. put() adds a run or
  * replaces the one with the same instanceId (as when it stops); runs come back in the order first
@@ -336,6 +345,39 @@ export class Ledger {
     });
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return rows.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
+  }
+
+  /**
+   * totals is, per namespace with runs (sorted by name), in one pass over its runs: how many runs,
+   * how many still run, and the cost accrued up to now since each time of since (-Infinity for all
+   * time), as usage('namespace', { from: since[k], now }) would give each.
+   */
+  totals(now: number, since: readonly number[]): NamespaceTotals[] {
+    const out: NamespaceTotals[] = [];
+    const ceil = Math.ceil;
+    const min = minimumMs(this.options);
+    for (const [namespace, cols] of this.byNamespace) {
+      const costs = since.map(() => 0);
+      let runs = 0;
+      let running = 0;
+      const { start, stop, price, length } = cols;
+      for (let i = 0; i < length; i++) {
+        const s = start[i];
+        if (s === Infinity) continue;
+        const t = stop[i];
+        if (t !== t) running++; // NaN: still running
+        const until = t === t ? t : now > s ? now : s;
+        let end = s + ceil((until - s) / 1000) * 1000;
+        if (end < s + min) end = s + min;
+        if (end > s) runs++;
+        for (let k = 0; k < since.length; k++) {
+          const from = s > since[k] ? s : since[k];
+          if (end > from) costs[k] += ((end - from) / 1000) * price[i];
+        }
+      }
+      if (runs > 0) out.push({ namespace, runs, running, costs });
+    }
+    return out.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));
   }
 
   private columns(namespace?: string): NamespaceColumns[] {

@@ -118,6 +118,7 @@ export interface Pod {
     uid?: string;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     ownerReferences?: OwnerReference[];

@@ -92,6 +92,10 @@ interface Tracked {
   lastFailure?: string;
   /** eventSeq is the seq of the last runtime event (InstanceStatus.events) recorded. */
   eventSeq: number;
+  /** written is the Pod as our last pods/status write left it, until the informer has it too. */
+  written?: Pod;
+  /** superseded are the resourceVersions our writes replaced: a cached Pod at one of them is older than written. */
+  superseded: Set<string>;
 }
 
 /** instanceClock adapts a controller clock to the clock the provider takes. */
@@ -180,7 +184,11 @@ export class InstanceScheduler implements Controller {
     this.pods.addEventHandler({
       onAdd: (p) => this.queue.add(objectKey(p)),
       onUpdate: (old, p) => {
-        if (old.metadata?.resourceVersion !== p.metadata?.resourceVersion) this.queue.add(objectKey(p));
+        if (old.metadata?.resourceVersion === p.metadata?.resourceVersion) return;
+        // The echo of our own status write brings nothing new: what changed since (in the
+        // provider) queued the Pod by itself.
+        if (this.tracked.get(p.metadata?.uid ?? '')?.written?.metadata.resourceVersion === p.metadata?.resourceVersion) return;
+        this.queue.add(objectKey(p));
       },
       onDelete: (p) => this.queue.add(objectKey(p)),
     });
@@ -260,7 +268,7 @@ export class InstanceScheduler implements Controller {
   private track(pod: Pod): Tracked {
     const uid = pod.metadata.uid ?? '';
     const key = podKeyOf(pod);
-    const t: Tracked = { uid, key, holdsCapacity: false, seen: new Map(), backoff: new Map(), killing: false, lostReported: false, failures: 0, retryAt: 0, eventSeq: 0 };
+    const t: Tracked = { uid, key, holdsCapacity: false, seen: new Map(), backoff: new Map(), killing: false, lostReported: false, failures: 0, retryAt: 0, eventSeq: 0, superseded: new Set() };
     this.tracked.set(uid, t);
     if (!this.byKey.has(key)) this.byKey.set(key, new Set());
     this.byKey.get(key)!.add(uid);
@@ -304,7 +312,7 @@ export class InstanceScheduler implements Controller {
   }
 
   private releaseCapacity(t: Tracked): void {
-    if (!t.holdsCapacity && !this.capacity.waiting().includes(t.key)) return;
+    if (!t.holdsCapacity && !this.capacity.isWaiting(t.key)) return;
     t.holdsCapacity = false;
     for (const key of this.capacity.release(t.key)) this.queue.add(key);
   }
@@ -334,8 +342,8 @@ export class InstanceScheduler implements Controller {
     const cached = this.pods.get(key) as unknown as Pod | undefined;
     for (const t of this.trackedFor(key)) if (!cached || cached.metadata.uid !== t.uid) await this.forget(t);
     if (!cached || !this.ours(cached)) return;
-    const pod = cached;
-    const t = this.tracked.get(pod.metadata.uid ?? '') ?? this.track(pod);
+    const t = this.tracked.get(cached.metadata.uid ?? '') ?? this.track(cached);
+    const pod = latest(cached, t);
     if (pod.metadata.deletionTimestamp) return this.finishDeletion(pod, t);
     if (!t.instanceId) {
       if (isTerminalPhase(pod.status?.phase)) return;
@@ -381,25 +389,16 @@ export class InstanceScheduler implements Controller {
     t.failures = 0;
     t.lastFailure = undefined;
     t.instanceId = instanceId;
-    let annotated: Pod;
-    try {
-      annotated = (await this.client.patch(PODS, pod.metadata.namespace, pod.metadata.name, 'merge', {
-        metadata: { annotations: instanceAnnotations(placement, instanceId, this.provider.name) },
-      })) as unknown as Pod;
-    } catch (err) {
-      // The Pod went away meanwhile; its deletion will stop the instance.
-      if (isNotFound(err)) return;
-      throw err;
-    }
     void this.recorder.event(asObject(pod), 'Normal', 'Scheduled', `Successfully assigned ${t.key} to ${instanceId}`);
-    return this.sync(annotated, t);
+    // The instance annotations (the binding, in kube's terms) go out with the first status, in one write.
+    return this.sync(pod, t);
   }
 
   /** unschedulable leaves the Pod Pending with PodScheduled=False and records FailedScheduling once per message. */
   private async unschedulable(pod: Pod, t: Tracked, reason: 'Unschedulable' | 'SchedulerError', message: string): Promise<void> {
     const status = unschedulablePodStatus(pod, message, this.clock.now());
     if (reason !== 'Unschedulable') for (const c of status.conditions ?? []) if (c.type === 'PodScheduled') c.reason = reason;
-    await this.writeStatus(pod, status);
+    await this.writeStatus(pod, t, status);
     if (t.lastFailure !== message) {
       t.lastFailure = message;
       void this.recorder.event(asObject(pod), 'Warning', 'FailedScheduling', message);
@@ -438,17 +437,21 @@ export class InstanceScheduler implements Controller {
       this.releaseCapacity(t);
       this.podIPs.release(t.uid);
     }
-    await this.writeStatus(pod, kubeletPodStatus(pod, { instance: status, podIP, now: this.clock.now() }));
+    // A Pod not yet annotated with its instance (just placed, or placed again) gets the annotations in the same write.
+    const annotations = t.placement && pod.metadata.annotations?.[annotation.instanceId] !== id ? instanceAnnotations(t.placement, id, this.provider.name) : undefined;
+    await this.writeStatus(pod, t, kubeletPodStatus(pod, { instance: status, podIP, now: this.clock.now() }), annotations);
   }
 
   /** bill opens the Pod's run when its instance has started and closes it when the instance stopped. */
   private bill(pod: Pod, t: Tracked, status: InstanceStatus): void {
     if (!this.runs || !status.startedAt || !t.placement) return;
-    t.run ??= startRun(pod, t.placement, status.instanceId, Date.parse(status.startedAt));
     if (isStopped(status)) {
+      t.run ??= startRun(pod, t.placement, status.instanceId, Date.parse(status.startedAt));
       const reason = status.lost?.reason ?? (t.killing ? 'Deleted' : 'Completed');
       this.stopBilling(t, status.stoppedAt ? Date.parse(status.stoppedAt) : this.clock.now(), reason);
-    } else {
+    } else if (!t.run) {
+      // Recorded once, when it opens: later passes have nothing new to say until it stops.
+      t.run = startRun(pod, t.placement, status.instanceId, Date.parse(status.startedAt));
       this.runs.record(t.run);
     }
   }
@@ -459,11 +462,16 @@ export class InstanceScheduler implements Controller {
     this.runs.record(t.run);
   }
 
-  private async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
+  /** writeStatus writes the Pod's status (and annotations, when given) in one pods/status update, unless nothing changed. */
+  private async writeStatus(pod: Pod, t: Tracked, status: PodStatus, annotations?: Record<string, string>): Promise<void> {
     const next = plain(status);
-    if (jsonEqual(next, pod.status ?? {})) return;
+    if (!annotations && jsonEqual(next, pod.status ?? {})) return;
+    // pods/status takes the client's metadata, as kube's does (only spec and ownerReferences are kept).
+    const metadata = annotations ? { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...annotations } } : pod.metadata;
     try {
-      await this.client.updateStatus(PODS, { ...asObject(pod), status: next });
+      const written = (await this.client.updateStatus(PODS, { ...asObject(pod), metadata, status: next } as KubeObject)) as unknown as Pod;
+      if (pod.metadata.resourceVersion) t.superseded.add(pod.metadata.resourceVersion);
+      t.written = written;
     } catch (err) {
       // Gone: its deletion is reconciled next. A conflict: the newer Pod is on its way and queued.
       // (A key queued while it runs runs once more afterwards, so no event is lost.)
@@ -555,6 +563,18 @@ export class InstanceScheduler implements Controller {
       throw err;
     }
   }
+}
+
+/**
+ * latest is the newer of the cached Pod and the one our last status write returned: the informer
+ * may not have caught up with that write yet, and a status computed from the older copy would be
+ * written again (and refused as a conflict).
+ */
+function latest(cached: Pod, t: Tracked): Pod {
+  if (t.written && t.superseded.has(cached.metadata.resourceVersion ?? '')) return t.written;
+  t.written = undefined;
+  t.superseded.clear();
+  return cached;
 }
 
 function podKeyOf(pod: Pod): string {

@@ -157,17 +157,13 @@ export class UsageWriter {
 /** namespaceBills is the bill of every run the ledger knows, by namespace, accrued to nowMs, with
    the spend of the current UTC day and month. */
 export function namespaceBills(ledger: Ledger, nowMs: number): Array<NamespaceBill & { today: number; month: number }> {
-  const running = new Map<string, number>();
-  for (const run of ledger.runs()) if (run.stop === undefined) running.set(run.namespace, (running.get(run.namespace) ?? 0) + 1);
-  const costIn = (period: BudgetPeriod) => new Map(ledger.usage('namespace', { from: periodStart(period, nowMs), now: nowMs }).map((r) => [r.namespace, r.cost]));
-  const today = costIn('daily');
-  const month = costIn('monthly');
-  return ledger.usage('namespace', { now: nowMs }).map((row) => ({
-    namespace: row.namespace,
-    runs: row.runs,
-    running: running.get(row.namespace) ?? 0,
-    cost: row.cost,
-    today: today.get(row.namespace) ?? 0,
-    month: month.get(row.namespace) ?? 0,
+  // One pass over the ledger fills all three: all time, this UTC day and this UTC month.
+  return ledger.totals(nowMs, [-Infinity, periodStart('daily', nowMs), periodStart('monthly', nowMs)]).map((t) => ({
+    namespace: t.namespace,
+    runs: t.runs,
+    running: t.running,
+    cost: t.costs[0],
+    today: t.costs[1],
+    month: t.costs[2],
   }));
 }

@@ -10,6 +10,12 @@
  * "(combined from similar events): " and whose count grows), and each object gets a token bucket
  * of 25 events refilled at one per five minutes, beyond which events are dropped. Recording
  * never throws into a controller: failures are logged, as events are best effort.
+ *
+ * Like client-go's broadcaster, recording is asynchronous: event() queues the Event and returns,
+ * and the queue is written in the background, one write at a time (more once it grows past a
+ * bound, so that it stays bounded without dropping anything), so events never sit on the path of
+ * the work that records them. A repeat recorded while its Event still waits is folded into that
+ * write (its count grows), so a burst of repeats costs one write.
  */
 import type { KubeObject } from '../../schemas/types';
 import { EVENTS, isNotFound, type Client } from './client';
@@ -33,6 +39,10 @@ export interface EventRecorderOptions {
   /** similarMax distinct messages of one reason within similarWindowMs are combined (client-go: 10 within 600 s) */
   similarMax?: number;
   similarWindowMs?: number;
+  /** maxQueued is how many Events may wait before more than one is written at a time (default 32768) */
+  maxQueued?: number;
+  /** burstWriters is how many are written at once while more than maxQueued wait (default 8) */
+  burstWriters?: number;
   log?: (record: Record<string, unknown>) => void;
 }
 
@@ -59,13 +69,35 @@ interface Recorded {
 // the same millisecond (a controller and the kubelet it plays) must not pick the same name.
 let sequence = 0;
 
-/** EventRecorder records events through a Client. */
+/** Queued is one Event waiting to be written: the first occurrence and every repeat folded into it. */
+interface Queued {
+  key: string;
+  ref: ObjectReference;
+  type: EventType;
+  reason: string;
+  message: string;
+  /** name is the Event's name should it be created: picked when first recorded, so names sort in recording order. */
+  name: string;
+  firstMs: number;
+  lastMs: number;
+  /** count is how many occurrences this write stands for. */
+  count: number;
+  done: Array<() => void>;
+}
+
+/** EventRecorder records events through a Client; see the file comment. */
 export class EventRecorder {
   private readonly cache = new Map<string, Recorded>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly similar = new Map<string, Similar>();
-  // chains serialise the writes of one aggregation key, so a burst of repeats makes one Event.
-  private readonly chains = new Map<string, Promise<void>>();
+  // queued holds the events not yet written, in recording order, one entry per aggregation key:
+  // a repeat recorded before its write starts is folded into the entry (count + 1) instead of
+  // becoming a write of its own.
+  private readonly queued = new Map<string, Queued>();
+  // writing holds the keys being written; a key is written by one write at a time, so a burst of
+  // repeats makes one Event.
+  private readonly writing = new Set<string>();
+  private idleWaiters: Array<() => void> = [];
   private readonly clock: Clock;
   private readonly instance: string;
   private readonly log: (record: Record<string, unknown>) => void;
@@ -79,7 +111,15 @@ export class EventRecorder {
     this.log = options.log ?? (() => undefined);
   }
 
-  /** event records an event about obj; the promise resolves once it is written (or failed, logged). */
+  /** queuedEvents is how many Events wait to be written. */
+  get queuedEvents(): number {
+    return this.queued.size;
+  }
+
+  /**
+   * event records an event about obj. It returns at once with the write queued; the promise
+   * resolves once the Event is written (or failed, logged), and never rejects.
+   */
   event(obj: Readonly<KubeObject>, type: EventType, reason: string, message: string): Promise<void> {
     const ref = referenceOf(obj);
     const objectKey = [this.options.component, this.instance, ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid].join('\u0000');
@@ -90,15 +130,51 @@ export class EventRecorder {
       key = similarKey;
       message = COMBINED_PREFIX + message;
     }
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.write(key, ref, type, reason, message)).catch((err) => {
-      this.log({ level: 'error', msg: 'event not recorded', reason, object: `${ref.namespace}/${ref.name}`, error: String(err) });
+    const now = this.clock.now();
+    return new Promise<void>((resolve) => {
+      const waiting = this.queued.get(key);
+      if (waiting) {
+        waiting.count++;
+        waiting.lastMs = now;
+        waiting.message = message;
+        waiting.done.push(resolve);
+      } else {
+        const name = `${ref.name}.${eventSuffix(now, sequence++)}`;
+        this.queued.set(key, { key, ref, type, reason, message, name, firstMs: now, lastMs: now, count: 1, done: [resolve] });
+      }
+      this.pump();
     });
-    this.chains.set(key, next);
-    void next.then(() => {
-      if (this.chains.get(key) === next) this.chains.delete(key);
-    });
-    return next;
+  }
+
+  /** idle resolves once every Event recorded so far is written (or failed). */
+  idle(): Promise<void> {
+    if (this.queued.size === 0 && this.writing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // pump starts writes while there is room. Events are off the path of whatever recorded them and
+  // yield to it: one write at a time, as client-go's broadcaster drains its queue in one goroutine,
+  // so a controller's own writes are not slowed by its events. A queue grown past maxQueued (a
+  // burst larger than one writer keeps up with) gets burstWriters at once, so it stays bounded
+  // without dropping any Event.
+  private pump(): void {
+    const max = this.queued.size > (this.options.maxQueued ?? 32_768) ? (this.options.burstWriters ?? 8) : 1;
+    if (this.writing.size >= max) return;
+    for (const q of this.queued.values()) {
+      if (this.writing.size >= max) return;
+      // A write of the same key is under way: this entry waits for it, to patch what it made.
+      if (this.writing.has(q.key)) continue;
+      this.queued.delete(q.key);
+      this.writing.add(q.key);
+      void this.write(q)
+        .catch((err) => this.log({ level: 'error', msg: 'event not recorded', reason: q.reason, object: `${q.ref.namespace}/${q.ref.name}`, error: String(err) }))
+        .then(() => {
+          this.writing.delete(q.key);
+          for (const d of q.done) d();
+          this.pump();
+          if (this.queued.size === 0 && this.writing.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+        });
+    }
   }
 
   // allow takes a token from the object's bucket, as client-go's spam filter: false drops the event.
@@ -146,49 +222,51 @@ export class EventRecorder {
     return this.event(obj, type, reason, format.replace(/%[sdv]/g, () => String(args[i++])));
   }
 
-  private async write(key: string, ref: ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
-    const now = new Date(this.clock.now());
-    const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const namespace = ref.namespace || 'default';
-    const seen = this.cache.get(key);
+  // write makes one Event of q, or adds q's occurrences to the Event already made for its key.
+  private async write(q: Queued): Promise<void> {
+    const timestamp = seconds(q.lastMs);
+    const namespace = q.ref.namespace || 'default';
+    const seen = this.cache.get(q.key);
     if (seen) {
       try {
-        await this.client.patch(EVENTS, seen.namespace, seen.name, 'merge', { count: seen.count + 1, lastTimestamp: timestamp, message });
-        seen.count++;
+        await this.client.patch(EVENTS, seen.namespace, seen.name, 'merge', { count: seen.count + q.count, lastTimestamp: timestamp, message: q.message });
+        seen.count += q.count;
         // Refresh its place in the LRU order.
-        this.cache.delete(key);
-        this.cache.set(key, seen);
+        this.cache.delete(q.key);
+        this.cache.set(q.key, seen);
         return;
       } catch (err) {
         // Someone deleted (or expired) the event: record it anew.
         if (!isNotFound(err)) throw err;
-        this.cache.delete(key);
+        this.cache.delete(q.key);
       }
     }
-    const name = `${ref.name}.${eventSuffix(now, sequence++)}`;
+    const name = seen ? `${q.ref.name}.${eventSuffix(new Date(q.lastMs), sequence++)}` : q.name;
     const event: KubeObject = {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
-      involvedObject: ref,
-      reason,
-      message,
-      type,
+      involvedObject: q.ref,
+      reason: q.reason,
+      message: q.message,
+      type: q.type,
       source: { component: this.options.component, host: this.instance },
-      firstTimestamp: timestamp,
+      firstTimestamp: seconds(q.firstMs),
       lastTimestamp: timestamp,
-      eventTime: now.toISOString().replace(/Z$/, '000Z'),
-      count: 1,
-      action: reason,
+      eventTime: new Date(q.firstMs).toISOString().replace(/Z$/, '000Z'),
+      count: q.count,
+      action: q.reason,
       reportingComponent: this.options.component,
       reportingInstance: this.instance,
     };
     await this.client.create(EVENTS, namespace, event);
-    this.cache.set(key, { name, namespace, count: 1 });
+    this.cache.set(q.key, { name, namespace, count: q.count });
     const max = this.options.maxCached ?? 4096;
     while (this.cache.size > max) this.cache.delete(this.cache.keys().next().value!);
   }
 }
+
+const seconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** ObjectReference is an Event's involvedObject. */
 export interface ObjectReference {
@@ -209,6 +287,6 @@ export function referenceOf(obj: Readonly<KubeObject>): ObjectReference {
 }
 
 // eventSuffix is client-go's "%x" of the Unix nanoseconds, kept unique within the process.
-function eventSuffix(now: Date, sequence: number): string {
-  return (BigInt(now.getTime()) * 1_000_000n + BigInt(sequence % 1_000_000)).toString(16);
+function eventSuffix(now: Date | number, sequence: number): string {
+  return (BigInt(typeof now === 'number' ? now : now.getTime()) * 1_000_000n + BigInt(sequence % 1_000_000)).toString(16);
 }

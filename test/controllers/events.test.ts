@@ -112,6 +112,26 @@ describe('EventRecorder', () => {
     expect((await client.list(EVENTS, 'default', { fieldSelector: 'involvedObject.name=ev-spam-other' })).items[0]?.count).toBe(1);
   });
 
+  it('records in the background: event() returns with the write queued, and every Event is written, repeats folded in', async () => {
+    const clock = new FakeClock();
+    const d = await createDeployment('ev-queued');
+    const recorder = new EventRecorder(client, { component: 'deployment-controller', clock });
+    const written = Array.from({ length: 12 }, (_, i) => recorder.event(d, 'Normal', `Reason${i}`, `message ${i}`));
+    // Two more of the last one, recorded while it still waits, join its write.
+    void recorder.event(d, 'Normal', 'Reason11', 'message 11');
+    void recorder.event(d, 'Normal', 'Reason11', 'message 11');
+    expect(recorder.queuedEvents).toBeGreaterThan(0);
+    await recorder.idle();
+    expect(recorder.queuedEvents).toBe(0);
+    await Promise.all(written);
+    const events = (await client.list(EVENTS, 'default', { fieldSelector: 'involvedObject.name=ev-queued' })).items;
+    expect(events.map((e) => e.reason).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `Reason${i}`).sort());
+    expect(events.find((e) => e.reason === 'Reason11')?.count).toBe(3);
+    // Names follow the order of recording, so a list by name reads in that order.
+    const byName = [...events].sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1)).map((e) => e.reason);
+    expect(byName).toEqual(Array.from({ length: 12 }, (_, i) => `Reason${i}`));
+  });
+
   it('records a new Event when the aggregated one was deleted, and never throws into the caller', async () => {
     const logs: Array<Record<string, unknown>> = [];
     const d = await createDeployment('ev-deleted');

@@ -124,6 +124,25 @@ describe('instance scheduler', () => {
     expect(evs[4].message).toBe('Started container app');
   });
 
+  it('with no start latency, places a pod and reports it Running in one pods/status write that carries the instance annotations', async () => {
+    await start({}, { startLatencyMs: 0 });
+    const stream = await client.watch(PODS, 'default', { resourceVersion: (await client.list(PODS, 'default')).metadata.resourceVersion, fieldSelector: 'metadata.name=once' });
+    await client.create(PODS, 'default', bare('once'));
+    const writes: Pod[] = [];
+    for await (const ev of stream) {
+      if (ev.type !== 'MODIFIED') continue;
+      writes.push(ev.object as unknown as Pod);
+      if ((ev.object as unknown as Pod).status?.phase === 'Running') break;
+    }
+    stream.close();
+    expect(writes).toHaveLength(1);
+    expect(writes[0].metadata.annotations?.[annotation.instanceId]).toMatch(/^i-[0-9a-f]{16}$/);
+    expect(writes[0].status?.containerStatuses?.[0].state.running).toBeDefined();
+    // Its events still come, off the path to Running.
+    await waitFor(async () => (await eventReasons('once')).includes('Started'), 'the Started event');
+    expect(await eventReasons('once')).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+  });
+
   it('gives pods running at once distinct pod IPs', async () => {
     await start({}, { startLatencyMs: 0 });
     for (const n of ['a', 'b', 'c']) await client.create(PODS, 'default', bare(n));

@@ -7,9 +7,10 @@
  * the provider uses without it.
  */
 import type { Container, Pod } from '../pod';
+import type { ContainerConfigError, PreparedContainer as EnvironmentContainer } from './pod-environment';
 
-/** PreparedContainer is what a container runs with, or why it cannot be created. */
-export type PreparedContainer = { argv: string[]; env: Record<string, string>; cwd: string } | { error: { reason: string; message: string } };
+/** PreparedContainer is what a container runs with (pod-environment.ts's), or why it cannot be created. */
+export type PreparedContainer = EnvironmentContainer | ContainerConfigError;
 
 /** PreparedPod maps a container name (init or app) to how it runs. */
 export type PreparedPod = Map<string, PreparedContainer> | Record<string, PreparedContainer>;
@@ -37,7 +38,9 @@ export const defaultPrepare: PrepareHook = async (pod, scratchDir) => {
     for (const e of (c.env as Array<{ name: string; value?: string }> | undefined) ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
     const command = (c.command as string[] | undefined) ?? [];
     const args = (c.args as string[] | undefined) ?? [];
-    out.set(c.name, { argv: [...command, ...args], env, cwd: typeof c.workingDir === 'string' && c.workingDir ? c.workingDir : scratchDir });
+    const cwd = typeof c.workingDir === 'string' && c.workingDir ? c.workingDir : scratchDir;
+    // No volumes are mounted here, so nothing is isolated: the process sees cwd as its own.
+    out.set(c.name, { argv: [...command, ...args], env, cwd, workingDir: cwd, isolation: 'fallback' });
   }
   return out;
 };

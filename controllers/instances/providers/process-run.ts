@@ -13,7 +13,7 @@ import { processStartTime, signalGroup } from './process-children';
 import { clearContainerTimers, hasCommand, type ProcContainer, type ProcInstance, probesOf, signalNumbers } from './process-container';
 import { ContainerLog } from './process-logs';
 import { type PreparedContainer, type PrepareHook, preparedFor } from './process-prepare';
-import { execArgv, type PreparedContainer as EnvironmentContainer } from './pod-environment';
+import { execArgv } from './pod-environment';
 import { Prober, type ProbeKind, type ProbeSpec, type ProbeTarget, runProbe } from './process-probes';
 import { crashLoopBackoff } from './simulated';
 
@@ -330,8 +330,7 @@ function probeTarget(c: ProcContainer, prepared: PreparedContainer | undefined, 
   const ports = (c.spec.ports as ProbeTarget['ports'] | undefined) ?? [];
   if (!prepared || 'error' in prepared) return { ports, env: {}, cwd: fallbackCwd };
   const pid = c.child?.pid;
-  const resolved = prepared as Partial<EnvironmentContainer>;
-  const inside = resolved.isolation === 'namespace' && pid !== undefined ? (command: string[]) => execArgv(resolved as EnvironmentContainer, pid, command) : undefined;
+  const inside = prepared.isolation === 'namespace' && pid !== undefined ? (command: string[]) => execArgv(prepared, pid, command) : undefined;
   return { ports, env: prepared.env, cwd: prepared.cwd, execArgv: inside };
 }
 

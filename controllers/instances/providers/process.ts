@@ -46,7 +46,7 @@ import {
   noPreviousRun,
   waitingToStart,
 } from './provider';
-import { normalizeImage } from './simulated';
+import { normalizeImage } from './simulated-instance';
 
 /** ProcessProviderOptions configure the provider; dataDir is required. */
 export interface ProcessProviderOptions {

@@ -6,15 +6,16 @@
  * codes, crash loops, OOM kills, readiness delays and instance loss. Crash loops back off as
  * kubelet does. Every change is one entry in a single priority queue driven by one clock timer,
  * so an instance with nothing scheduled costs memory only, and runs are deterministic for a given
- * clock and seed.
+ * clock and seed. With no start latency an instance is up when create returns. What an instance
+ * is made of, and how annotations script it, is in simulated-instance.ts; the queue in
+ * simulated-heap.ts.
  */
-import { createHash } from 'node:crypto';
-import { rfc3339 } from '../../../schemas/meta/time';
 import { AllocatorError, IPAllocator } from '../allocator';
-import { AnnotationError, annotation, parseDuration, perContainer } from '../annotations';
 import { type Clock, type Random, realClock, seededRandom, type TimerHandle } from '../clock';
-import { type Container, type ContainerStatus, isRestartableInitContainer, type Pod, podKey, podRestartPolicy } from '../pod';
+import { type Pod, podKey } from '../pod';
 import type { Placement } from '../sizing';
+import { EventHeap, type EventKind, type SimEvent } from './simulated-heap';
+import { buildInstance, copyStatus, formatBackoff, markStopped, seconds, served, type SimContainer, type SimInstance } from './simulated-instance';
 import {
   ContainerLogError,
   type Instance,
@@ -51,162 +52,6 @@ export interface SimulatedProviderOptions {
 
 /** backoff constants, kubelet's: 10 s doubling to 5 min, forgotten after 10 min of running. */
 export const crashLoopBackoff = { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 } as const;
-
-interface Script {
-  /** runMs is undefined for a container that runs until it is stopped. */
-  runMs?: number;
-  exitCode: number;
-  reason: 'Completed' | 'Error' | 'OOMKilled';
-  readinessDelayMs: number;
-}
-
-interface SimContainer {
-  name: string;
-  init: boolean;
-  sidecar: boolean;
-  script: Script;
-  status: ContainerStatus;
-  attempt: number;
-  backoffMs: number;
-  runningSinceMs: number;
-  index: number;
-  logs: SimLogLine[];
-  previous?: SimLogLine[];
-}
-
-/** SimLogLine is a log line as kept: the time as a number, formatted only when served. */
-interface SimLogLine {
-  ms: number;
-  text: string;
-}
-
-interface SimInstance {
-  id: string;
-  podUID: string;
-  podKey: string;
-  podName: string;
-  namespace: string;
-  restartPolicy: 'Always' | 'OnFailure' | 'Never';
-  spot: boolean;
-  phase: InstancePhase;
-  hostIP?: string;
-  createdMs: number;
-  startedMs?: number;
-  stoppedMs?: number;
-  /** times as RFC 3339, formatted once. */
-  createdAt: string;
-  startedAt?: string;
-  stoppedAt?: string;
-  lost?: { reason: string; message: string };
-  lostAfterMs?: number;
-  inits: SimContainer[];
-  apps: SimContainer[];
-  nextInit: number;
-  /** epoch invalidates queued events when the instance is deleted or lost. */
-  epoch: number;
-  followers: Set<() => void>;
-}
-
-type EventKind = 'sandbox' | 'exit' | 'ready' | 'restart' | 'lost' | 'stopped';
-
-interface SimEvent {
-  at: number;
-  seq: number;
-  kind: EventKind;
-  inst: SimInstance;
-  epoch: number;
-  c?: SimContainer;
-  attempt?: number;
-}
-
-/** EventHeap is a binary min-heap on (at, seq): the provider's one priority queue. */
-class EventHeap {
-  private items: SimEvent[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): SimEvent | undefined {
-    return this.items[0];
-  }
-  private less(i: number, j: number): boolean {
-    const a = this.items[i];
-    const b = this.items[j];
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-  push(e: SimEvent): void {
-    const h = this.items;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-  pop(): SimEvent | undefined {
-    const h = this.items;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(l, m)) m = l;
-        if (r < h.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-  clear(): void {
-    this.items = [];
-  }
-}
-
-/** normalizeImage is the reference a container runtime reports: "nginx" -> "docker.io/library/nginx:latest". */
-export function normalizeImage(image: string): string {
-  let ref = image.trim();
-  const slash = ref.indexOf('/');
-  const first = slash < 0 ? '' : ref.slice(0, slash);
-  if (slash < 0) ref = `docker.io/library/${ref}`;
-  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') ref = `docker.io/${ref}`;
-  const lastPart = ref.slice(ref.lastIndexOf('/') + 1);
-  if (!lastPart.includes(':') && !ref.includes('@')) ref += ':latest';
-  return ref;
-}
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const nanoTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-const served = (lines: SimLogLine[]): LogLine[] => lines.map((l) => ({ time: nanoTime(l.ms), stream: 'stdout', text: l.text }));
-
-// Formatting the same second over and over is most of the cost of starting many containers at once.
-let memoSecond = Number.NaN;
-let memoText = '';
-function seconds(ms: number): string {
-  const sec = Math.floor(ms / 1000);
-  if (sec !== memoSecond) {
-    memoSecond = sec;
-    memoText = rfc3339(new Date(ms));
-  }
-  return memoText;
-}
-const imageIDs = new Map<string, string>();
-function imageID(image: string): string {
-  let id = imageIDs.get(image);
-  if (id === undefined) {
-    id = `${image.replace(/:[^:/]*$/, '')}@sha256:${sha256(image)}`;
-    if (imageIDs.size < 10_000) imageIDs.set(image, id);
-  }
-  return id;
-}
-const copyStatus = (s: ContainerStatus): ContainerStatus => ({ ...s, state: { ...s.state }, lastState: { ...s.lastState } });
-const isOn = (v: string | undefined) => v !== undefined && v.toLowerCase() !== 'false';
 
 /** SimulatedProvider is the default provider; see the file comment. */
 export class SimulatedProvider implements Provider {
@@ -248,11 +93,22 @@ export class SimulatedProvider implements Provider {
     const uid = pod.metadata.uid || podKey(pod);
     const existing = this.byPod.get(uid);
     if (existing) return { id: existing, provider: this.name, status: this.snapshot(this.live.get(existing)!) };
-    const inst = this.newInstance(pod, uid, placement);
+    let id: string;
+    do id = `i-${Math.floor(this.random() * 2 ** 32).toString(16).padStart(8, '0')}${Math.floor(this.random() * 2 ** 32).toString(16).padStart(8, '0')}`;
+    while (this.live.has(id));
+    const inst = buildInstance(pod, uid, placement, { id, nowMs: this.clock.now(), runTimeMs: this.options.runTimeMs });
     this.live.set(inst.id, inst);
     this.byPod.set(uid, inst.id);
     const jitter = this.options.startJitterMs > 0 ? Math.floor(this.random() * this.options.startJitterMs) : 0;
-    this.schedule(inst, 'sandbox', this.options.startLatencyMs + jitter);
+    const latency = this.options.startLatencyMs + jitter;
+    if (latency > 0) this.schedule(inst, 'sandbox', latency);
+    else {
+      // With no start latency the instance is up before create returns, so its first status
+      // already shows the containers running (one pods/status write, not Pending then Running);
+      // listeners hear of it as of any change, from the event queue.
+      this.startInstance(inst);
+      this.schedule(inst, 'notify', 0);
+    }
     return { id: inst.id, provider: this.name, status: this.snapshot(inst) };
   }
 
@@ -339,99 +195,6 @@ export class SimulatedProvider implements Provider {
   }
 
   // -------------------------------------------------------------------------
-  // Building an instance.
-
-  private newInstance(pod: Pod, uid: string, placement: Placement): SimInstance {
-    const ann = pod.metadata.annotations ?? {};
-    const restartPolicy = podRestartPolicy(pod);
-    const read = (key: string, kind: 'value' | 'flag' = 'value') => perContainer(ann[key], kind, `annotation ${key}`);
-    const run = read(annotation.runDuration);
-    const exit = read(annotation.exitCode);
-    const crash = read(annotation.crashLoop, 'flag');
-    const oom = read(annotation.oomKill, 'flag');
-    const ready = read(annotation.readinessDelay);
-    const duration = (key: string, v: string) => {
-      try {
-        return parseDuration(v);
-      } catch (err) {
-        throw new AnnotationError(`annotation ${key}: ${(err as Error).message}`);
-      }
-    };
-    const script = (c: Container, init: boolean, sidecar: boolean): Script => {
-      const crashing = isOn(crash.get(c.name));
-      const oomed = isOn(oom.get(c.name));
-      const runText = run.get(c.name);
-      let runMs = runText === undefined ? undefined : duration(annotation.runDuration, runText);
-      const longRunning = sidecar || (!init && restartPolicy === 'Always');
-      if (runMs === undefined && (crashing || oomed || !longRunning)) runMs = this.options.runTimeMs;
-      const codeText = exit.get(c.name);
-      let exitCode = 0;
-      if (codeText !== undefined) {
-        exitCode = Number(codeText);
-        if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) throw new AnnotationError(`annotation ${annotation.exitCode}: exit code must be an integer from 0 to 255, got "${codeText}"`);
-      }
-      if (crashing && exitCode === 0) exitCode = 1;
-      if (oomed) exitCode = 137;
-      const delayText = ready.get(c.name);
-      return {
-        runMs,
-        exitCode,
-        reason: oomed ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
-        readinessDelayMs: delayText === undefined ? 0 : duration(annotation.readinessDelay, delayText),
-      };
-    };
-    let index = 0;
-    const container = (c: Container, init: boolean): SimContainer => {
-      const sidecar = init && isRestartableInitContainer(c);
-      const image = normalizeImage(c.image ?? 'scratch');
-      return {
-        name: c.name,
-        init,
-        sidecar,
-        script: script(c, init, sidecar),
-        status: {
-          name: c.name,
-          state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } },
-          lastState: {},
-          ready: false,
-          restartCount: 0,
-          image,
-          imageID: imageID(image),
-          started: false,
-        },
-        attempt: 0,
-        backoffMs: 0,
-        runningSinceMs: 0,
-        index: index++,
-        logs: [],
-      };
-    };
-    let lostAfterMs: number | undefined;
-    if (ann[annotation.instanceLostAfter] !== undefined) lostAfterMs = duration(annotation.instanceLostAfter, ann[annotation.instanceLostAfter]);
-    let id: string;
-    do id = `i-${Math.floor(this.random() * 2 ** 32).toString(16).padStart(8, '0')}${Math.floor(this.random() * 2 ** 32).toString(16).padStart(8, '0')}`;
-    while (this.live.has(id));
-    return {
-      id,
-      podUID: uid,
-      podKey: podKey(pod),
-      podName: pod.metadata.name,
-      namespace: pod.metadata.namespace ?? 'default',
-      restartPolicy,
-      spot: placement.capacityType === 'spot',
-      phase: 'Pending',
-      createdMs: this.clock.now(),
-      createdAt: new Date(this.clock.now()).toISOString(),
-      lostAfterMs,
-      inits: (pod.spec.initContainers ?? []).map((c) => container(c, true)),
-      apps: (pod.spec.containers ?? []).map((c) => container(c, false)),
-      nextInit: 0,
-      epoch: 0,
-      followers: new Set(),
-    };
-  }
-
-  // -------------------------------------------------------------------------
   // The event queue.
 
   private schedule(inst: SimInstance, kind: EventKind, delayMs: number, c?: SimContainer, attempt?: number): void {
@@ -471,6 +234,8 @@ export class SimulatedProvider implements Provider {
     switch (ev.kind) {
       case 'sandbox':
         this.startInstance(inst);
+        break;
+      case 'notify':
         break;
       case 'exit':
         if (!c || c.attempt !== ev.attempt || !c.status.state.running) return;
@@ -727,16 +492,6 @@ export class SimulatedProvider implements Provider {
   private assertOpen(): void {
     if (this.closed) throw new Error('simulated provider is closed');
   }
-}
-
-function formatBackoff(ms: number): string {
-  const s = ms / 1000;
-  return s >= 60 && s % 60 === 0 ? `${s / 60}m0s` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
-}
-
-function markStopped(inst: SimInstance, ms: number): void {
-  inst.stoppedMs = ms;
-  inst.stoppedAt = new Date(ms).toISOString();
 }
 
 async function* fromArray(lines: LogLine[]): AsyncGenerator<LogLine> {

@@ -342,24 +342,57 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
 
 /**
  * typedView drops what a Go typed object cannot hold apart from absence: null values, empty
- * lists, and empty maps (an empty struct, such as emptyDir: {} or resources: {}, stays).
+ * lists, and empty maps (an empty struct, such as emptyDir: {} or resources: {}, stays). A
+ * value with nothing to drop is answered as it is, so only the levels that change are copied.
  */
 function typedView(value: unknown, field: PatchField): unknown {
   if (Array.isArray(value)) {
     const item = itemField(field);
-    return value.map((v) => (isPlainObject(v) ? typedView(v, item) : v));
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const view = isPlainObject(v) ? typedView(v, item) : v;
+      if (view !== v && !out) out = value.slice(0, i);
+      if (out) out.push(view);
+    }
+    return out ?? value;
   }
   if (!isPlainObject(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  let i = 0;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const v = value[key];
+    let view: unknown;
+    let keep = v !== null;
+    if (keep) {
+      const child = field.schema.field(key);
+      view = typedView(v, child);
+      if (Array.isArray(view) && view.length === 0) keep = false;
+      else if (isPlainObject(view) && isEmptyMap(view) && !child.schema.name.startsWith('io.k8s.')) keep = false;
+    }
+    if (!out && (!keep || view !== v)) out = copyFirst(value, i);
+    if (out && keep) setField(out, key, view);
+    i++;
+  }
+  return out ?? value;
+}
+
+/** copyFirst copies the first n own fields of map, in order. */
+function copyFirst(map: Record<string, unknown>, n: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === null) continue;
-    const child = field.schema.field(key);
-    const view = typedView(v, child);
-    if (Array.isArray(view) && view.length === 0) continue;
-    if (isPlainObject(view) && Object.keys(view).length === 0 && !child.schema.name.startsWith('io.k8s.')) continue;
-    setField(out, key, view);
+  let i = 0;
+  for (const key of Object.keys(map)) {
+    if (i++ >= n) break;
+    setField(out, key, map[key]);
   }
   return out;
+}
+
+/** isEmptyMap tells a map without own fields. */
+function isEmptyMap(map: Record<string, unknown>): boolean {
+  for (const key in map) if (Object.prototype.hasOwnProperty.call(map, key)) return false;
+  return true;
 }
 
 /**

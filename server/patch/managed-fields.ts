@@ -15,7 +15,7 @@
  * server-side-apply.ts builds the Apply operation on the same decoded form.
  */
 import { rfc3339 } from '../../schemas/meta/time';
-import { isPlainObject } from '../../schemas/meta/json';
+import { isPlainObject, type JsonMap } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import type { FieldError, KubeObject } from '../../schemas/types';
 import {
@@ -28,7 +28,8 @@ import {
   setField,
   type FieldSetOptions,
 } from './field-set';
-import { compareObjects, type Comparison } from './field-compare';
+import { compareObjects, shortcuts, type Comparison } from './field-compare';
+import { createdFieldsV1, type CreatedFieldsOptions } from './created-fields';
 
 /** ManagedFieldsOperation is how a manager wrote its fields. */
 export type ManagedFieldsOperation = 'Apply' | 'Update';
@@ -265,12 +266,43 @@ export function recordUpdate(
   if (managed.size === 0 && oldObj !== undefined) return [];
   const apiVersion = options.apiVersion ?? newObj.apiVersion ?? oldObj?.apiVersion ?? '';
   try {
+    if (oldObj === undefined && managed.size === 0 && shortcuts.enabled) {
+      const created = recordCreate(manager || 'unknown', apiVersion, newObj, schema, now, subresource, options);
+      if (created) return created;
+    }
     const updated = updateManagedFields(managed, { manager: manager || 'unknown', apiVersion, subresource }, oldObj, newObj, schema, now, options);
     return encodeManagedFields(updated);
   } catch (err) {
     if (err instanceof FieldSetError) return Array.isArray(managedFields) ? (managedFields as ManagedFieldsEntry[]) : [];
     throw err;
   }
+}
+
+// STRIPPED_ROOT and STRIPPED_METADATA are STRIPPED_FIELDS by level, for createdFieldsV1.
+const STRIPPED_ROOT = new Set(STRIPPED_FIELDS.paths().filter((p) => p.length === 1).map((p) => p[0] as string));
+const STRIPPED_METADATA = new Set(STRIPPED_FIELDS.paths().filter((p) => p.length === 2).map((p) => p[1] as string));
+
+/**
+ * recordCreate is recordUpdate for a create of an untracked object, the manager then owning
+ * just what the new object holds: the entry is written straight from the object. It answers
+ * undefined where the general path is needed (reset fields below the top level, no room for
+ * an Update entry).
+ */
+function recordCreate(manager: string, apiVersion: string, newObj: KubeObject, schema: PatchSchema, now: Date, subresource: string | undefined, options: RecordUpdateOptions): ManagedFieldsEntry[] | undefined {
+  if ((options.maxUpdateManagers ?? MAX_UPDATE_MANAGERS) < 1) return undefined;
+  const reset = new Set<string>();
+  if (options.resetFields && !options.resetFields.empty) {
+    for (const p of options.resetFields.paths()) {
+      if (p.length !== 1 || typeof p[0] !== 'string') return undefined;
+      reset.add(p[0]);
+    }
+  }
+  const createdOptions: CreatedFieldsOptions = { ...options, reset, strippedRoot: STRIPPED_ROOT, strippedMetadata: STRIPPED_METADATA };
+  const fieldsV1 = createdFieldsV1(typedObject(newObj, schema) as JsonMap, schema, createdOptions);
+  if (!fieldsV1) return [];
+  const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: rfc3339(now), fieldsType: 'FieldsV1', fieldsV1 };
+  if (subresource) entry.subresource = subresource;
+  return [entry];
 }
 
 /**
@@ -313,13 +345,17 @@ export function updateManagedFields(
  * and value structs always present), leaving out the reset fields.
  */
 function compareForUpdate(oldObj: KubeObject | undefined, newObj: KubeObject, schema: PatchSchema, options: RecordUpdateOptions): Comparison {
-  const builtin = schema.name.startsWith('io.k8s.');
-  const view = (obj: KubeObject | undefined): unknown => {
-    const clean = withoutManagedFields(obj ?? {});
-    return builtin ? typedView(clean, { schema }) : clean;
-  };
-  const cmp = compareObjects(view(oldObj), view(newObj), schema, options);
+  const cmp = compareObjects(typedObject(oldObj ?? {}, schema), typedObject(newObj, schema), schema, options);
   return excludeFields(cmp, options.resetFields);
+}
+
+/**
+ * typedObject is obj as the comparison reads it: without managedFields and, for built-in kinds,
+ * in typedView.
+ */
+function typedObject(obj: KubeObject, schema: PatchSchema): unknown {
+  const clean = withoutManagedFields(obj);
+  return schema.name.startsWith('io.k8s.') ? typedView(clean, { schema }) : clean;
 }
 
 /** excludeFields drops reset fields and everything below them from a comparison. */

@@ -124,7 +124,7 @@ export function decodeManagedFields(entries: unknown): ManagedFields {
     if (e.fieldsType !== 'FieldsV1') throw new ManagedFieldsError(`invalid fieldsType ${goQuote(String(e.fieldsType))} in managed fields entry ${i}`);
     let set: FieldSet;
     try {
-      set = FieldSet.fromFieldsV1(e.fieldsV1);
+      set = decodeFieldsV1(e.fieldsV1);
     } catch (err) {
       if (err instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding set: ${err.message}`);
       throw err;
@@ -137,6 +137,53 @@ export function decodeManagedFields(entries: unknown): ManagedFields {
     out.set(managerIdentifier(entry), entry);
   });
   return out;
+}
+
+// Decoded fieldsV1 by their JSON text, most recently used last: an update decodes the entries
+// of the object it read (and the same ones again in the request), and objects made from one
+// template carry the same sets. Sets are never changed once built, so one serves every caller.
+const DECODED = new Map<string, FieldSet>();
+const DECODED_MAX_ENTRIES = 1000;
+const DECODED_MAX_CHARS = 8 << 20;
+const DECODED_MAX_TEXT = 1 << 20;
+let decodedChars = 0;
+// CANONICAL holds the text of decoded sets that encode back to exactly that text, so that an
+// entry that did not change is written by parsing its text instead of encoding it again.
+const CANONICAL = new WeakMap<FieldSet, string>();
+
+/**
+ * decodeFieldsV1 is FieldSet.fromFieldsV1 through the DECODED cache. Only a trie of plain
+ * objects is looked up by its text: for one, the text says everything decoding reads.
+ */
+function decodeFieldsV1(fieldsV1: unknown): FieldSet {
+  if (!shortcuts.enabled || !isPlainTrie(fieldsV1)) return FieldSet.fromFieldsV1(fieldsV1);
+  const text = JSON.stringify(fieldsV1);
+  const cached = DECODED.get(text);
+  if (cached) {
+    DECODED.delete(text);
+    DECODED.set(text, cached);
+    return cached;
+  }
+  const set = FieldSet.fromFieldsV1(fieldsV1);
+  if (text.length > DECODED_MAX_TEXT) return set;
+  if (JSON.stringify(set.toFieldsV1()) === text) CANONICAL.set(set, text);
+  DECODED.set(text, set);
+  decodedChars += text.length;
+  while (DECODED.size > DECODED_MAX_ENTRIES || decodedChars > DECODED_MAX_CHARS) {
+    const oldest = DECODED.keys().next().value as string;
+    DECODED.delete(oldest);
+    decodedChars -= oldest.length;
+  }
+  return set;
+}
+
+/** isPlainTrie tells a value made only of objects with Object's prototype (what JSON.parse gives a FieldsV1). */
+function isPlainTrie(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    if (!isPlainTrie((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 /** seconds is an entry's time in Unix seconds; no time counts as 0, as in kube's sort. */
@@ -169,7 +216,8 @@ export function encodeManagedFields(managed: ManagedFields): ManagedFieldsEntry[
     e.apiVersion = m.apiVersion;
     if (m.time) e.time = m.time;
     e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = m.set.toFieldsV1();
+    const text = shortcuts.enabled ? CANONICAL.get(m.set) : undefined;
+    e.fieldsV1 = text !== undefined ? (JSON.parse(text) as Record<string, unknown>) : m.set.toFieldsV1();
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });

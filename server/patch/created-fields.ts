@@ -45,125 +45,107 @@ export function createdFieldsV1(obj: JsonMap, schema: PatchSchema, options: Crea
   let any = false;
   const path: PathElement[] = [];
   for (const key of keys) {
-    const value = obj[key];
-    const field = schema.field(key);
+    // A reset field is walked all the same, into nothing: an item there that cannot be
+    // identified fails the comparison, and the caller then keeps what the object had, as the
+    // general path does.
+    const into = options.reset.has(key) ? {} : out;
+    const strip = key === 'metadata' ? options.strippedMetadata : undefined;
     path.push(key);
-    const node = builtinAlwaysPresent(schema.name, key) ? heldNode(value, field, path, options) : addedNode(value, field, path, options);
+    const written = builtinAlwaysPresent(schema.name, key)
+      ? writeHeld(into, `f:${key}`, obj[key], schema.field(key), path, options, !options.strippedRoot.has(key), strip)
+      : writeAdded(into, `f:${key}`, obj[key], schema.field(key), path, options, !options.strippedRoot.has(key), strip);
     path.pop();
-    // A reset field is walked all the same: an item there that cannot be identified fails the
-    // comparison, and the caller then keeps what the object had, as the general path does.
-    if (options.reset.has(key)) continue;
-    let member = node.member;
-    if (options.strippedRoot.has(key)) member = false;
-    let below = node.below;
-    if (key === 'metadata' && below && options.strippedMetadata.size > 0) below = stripMembers(below, options.strippedMetadata);
-    if (emit(out, `f:${key}`, member, below)) any = true;
+    if (written && into === out) any = true;
   }
   return any ? out : undefined;
 }
 
-interface Node {
-  /** member tells whether the node's own path is owned. */
-  member: boolean;
-  /** below is the FieldsV1 of the owned paths under it, undefined when there are none. */
-  below: JsonMap | undefined;
-}
-
-const NOTHING: Node = { member: false, below: undefined };
-const LEAF: Node = { member: true, below: undefined };
-
-/** emit writes one node into its level: {} for a member alone, "." first for a member with paths below. */
-function emit(out: JsonMap, key: string, member: boolean, below: JsonMap | undefined): boolean {
-  if (below) {
-    out[key] = member ? { '.': {}, ...below } : below;
-    return true;
-  }
-  if (member) {
-    out[key] = {};
-    return true;
-  }
+/** hasBelow tells whether a new value owns paths below its own: a granular non-empty map, a non-empty set or map list. */
+function hasBelow(value: unknown, field: PatchField): boolean {
+  if (isPlainObject(value)) return !isAtomicMap(field) && !isEmpty(value);
+  if (Array.isArray(value)) return value.length > 0 && listShape(field.meta).type !== 'atomic';
   return false;
 }
 
-/** stripMembers drops the membership of fields whose own path is never owned, keeping what lies below them. */
-function stripMembers(level: JsonMap, names: ReadonlySet<string>): JsonMap | undefined {
-  let out: JsonMap | undefined;
-  let any = false;
-  for (const key of Object.keys(level)) {
-    const name = key.slice(2);
-    if (!names.has(name)) continue;
-    out ??= { ...level };
-    const value = out[key] as JsonMap;
-    if (Object.prototype.hasOwnProperty.call(value, '.')) {
-      const rest: JsonMap = {};
-      for (const k of Object.keys(value)) if (k !== '.') rest[k] = value[k];
-      out[key] = rest;
-    } else if (Object.keys(value).length === 0) {
-      delete out[key];
-    }
-  }
-  if (!out) return level;
-  for (const _ in out) any = true;
-  return any ? out : undefined;
+function isEmpty(map: JsonMap): boolean {
+  for (const key in map) if (Object.prototype.hasOwnProperty.call(map, key)) return false;
+  return true;
 }
 
 /**
- * heldNode is a field of a built-in type held by value (compared against {} or null rather than
- * absence): a struct owns only what it holds, a list only its items, and an atomic or empty one
- * counts as modified.
+ * writeAdded writes out[key] for a value that is new as a whole: it (unless member is false,
+ * for a system field) and every path below it, "." first where it has both. strip names the
+ * fields right below whose own paths are never owned. It answers whether it wrote anything.
  */
-function heldNode(value: unknown, field: PatchField, path: PathElement[], options: FieldSetOptions): Node {
+function writeAdded(out: JsonMap, key: string, value: unknown, field: PatchField, path: PathElement[], options: FieldSetOptions, member: boolean, strip?: ReadonlySet<string>): boolean {
+  if (!hasBelow(value, field)) {
+    if (member) out[key] = {};
+    return member;
+  }
+  const level: JsonMap = member ? { '.': {} } : {};
+  let any = member;
+  if (Array.isArray(value)) {
+    writeItems(level, value, field, path, options);
+    any = true;
+  } else {
+    const map = value as JsonMap;
+    const keys = Object.keys(map);
+    keys.sort(compareStrings);
+    for (const k of keys) {
+      path.push(k);
+      if (writeAdded(level, `f:${k}`, map[k], field.schema.field(k), path, options, !strip?.has(k))) any = true;
+      path.pop();
+    }
+  }
+  if (any) out[key] = level;
+  return any;
+}
+
+/**
+ * writeHeld writes out[key] for a field of a built-in type held by value (compared against {}
+ * or null rather than absence): a struct owns only what it holds, a list only its items, and an
+ * atomic one or an empty list counts as modified, owning its own path.
+ */
+function writeHeld(out: JsonMap, key: string, value: unknown, field: PatchField, path: PathElement[], options: FieldSetOptions, member: boolean, strip?: ReadonlySet<string>): boolean {
   if (isPlainObject(value)) {
     const keys = Object.keys(value);
-    if (keys.length === 0) return NOTHING;
-    if (isAtomicMap(field)) return LEAF;
+    if (keys.length === 0) return false;
+    if (isAtomicMap(field)) {
+      if (member) out[key] = {};
+      return member;
+    }
     keys.sort(compareStrings);
-    const out: JsonMap = {};
+    const level: JsonMap = {};
     let any = false;
-    for (const key of keys) {
-      const v = value[key];
-      const child = field.schema.field(key);
-      path.push(key);
-      const held = (isPlainObject(v) || Array.isArray(v)) && builtinAlwaysPresent(field.schema.name, key);
-      const node = held ? heldNode(v, child, path, options) : addedNode(v, child, path, options);
+    for (const k of keys) {
+      const v = value[k];
+      const child = field.schema.field(k);
+      const own = !strip?.has(k);
+      path.push(k);
+      const written = (isPlainObject(v) || Array.isArray(v)) && builtinAlwaysPresent(field.schema.name, k)
+        ? writeHeld(level, `f:${k}`, v, child, path, options, own)
+        : writeAdded(level, `f:${k}`, v, child, path, options, own);
       path.pop();
-      if (emit(out, `f:${key}`, node.member, node.below)) any = true;
+      if (written) any = true;
     }
-    return { member: false, below: any ? out : undefined };
+    if (any) out[key] = level;
+    return any;
   }
   if (Array.isArray(value)) {
-    const shape = listShape(field.meta);
-    if (shape.type === 'atomic' || value.length === 0) return LEAF;
-    return { member: false, below: itemsBelow(value, field, path, options) };
-  }
-  return addedNode(value, field, path, options);
-}
-
-/** addedNode is a value that is new as a whole: it and every path below it. */
-function addedNode(value: unknown, field: PatchField, path: PathElement[], options: FieldSetOptions): Node {
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 0 || isAtomicMap(field)) return LEAF;
-    keys.sort(compareStrings);
-    const out: JsonMap = {};
-    for (const key of keys) {
-      path.push(key);
-      const node = addedNode(value[key], field.schema.field(key), path, options);
-      path.pop();
-      emit(out, `f:${key}`, true, node.below);
+    if (value.length === 0 || listShape(field.meta).type === 'atomic') {
+      if (member) out[key] = {};
+      return member;
     }
-    return { member: true, below: out };
+    const level: JsonMap = {};
+    writeItems(level, value, field, path, options);
+    out[key] = level;
+    return true;
   }
-  if (Array.isArray(value)) {
-    const shape = listShape(field.meta);
-    if (value.length === 0 || shape.type === 'atomic') return LEAF;
-    return { member: true, below: itemsBelow(value, field, path, options) };
-  }
-  return LEAF;
+  return writeAdded(out, key, value, field, path, options, member);
 }
 
-/** itemsBelow writes the items of a non-empty set or map list, each new; a duplicated item is owned alone. */
-function itemsBelow(list: unknown[], field: PatchField, path: PathElement[], options: FieldSetOptions): JsonMap {
+/** writeItems writes the items of a non-empty set or map list, each new; a duplicated item is owned alone. */
+function writeItems(out: JsonMap, list: unknown[], field: PatchField, path: PathElement[], options: FieldSetOptions): void {
   const shape = listShape(field.meta);
   const items = new Map<string, { pe: PathElement; value: unknown; n: number }>();
   for (let i = 0; i < list.length; i++) {
@@ -176,15 +158,13 @@ function itemsBelow(list: unknown[], field: PatchField, path: PathElement[], opt
   const sorted = [...items.entries()];
   if (sorted.length > 1) sorted.sort((a, b) => compareElements(a[1].pe, b[1].pe));
   const item = itemField(field);
-  const out: JsonMap = {};
   for (const [key, c] of sorted) {
-    let below: JsonMap | undefined;
     if (c.n === 1) {
       path.push(c.pe);
-      below = addedNode(c.value, item, path, options).below;
+      writeAdded(out, key, c.value, item, path, options, true);
       path.pop();
+    } else {
+      out[key] = {};
     }
-    emit(out, key, true, below);
   }
-  return out;
 }

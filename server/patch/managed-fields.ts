@@ -145,7 +145,8 @@ export function decodeManagedFields(entries: unknown): ManagedFields {
 const DECODED = new Map<string, FieldSet>();
 const DECODED_MAX_ENTRIES = 1000;
 const DECODED_MAX_CHARS = 8 << 20;
-const DECODED_MAX_TEXT = 1 << 20;
+// The largest managedFields text fits in an object of kube's 1.5 MiB limit.
+const DECODED_MAX_TEXT = 2 << 20;
 let decodedChars = 0;
 // CANONICAL holds the text of decoded sets that encode back to exactly that text, so that an
 // entry that did not change is written by parsing its text instead of encoding it again.
@@ -429,7 +430,7 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
  * lists, and empty maps (an empty struct, such as emptyDir: {} or resources: {}, stays). A
  * value with nothing to drop is answered as it is, so only the levels that change are copied.
  */
-function typedView(value: unknown, field: PatchField): unknown {
+export function typedView(value: unknown, field: PatchField): unknown {
   if (Array.isArray(value)) {
     const item = itemField(field);
     let out: unknown[] | undefined;
@@ -444,23 +445,35 @@ function typedView(value: unknown, field: PatchField): unknown {
   if (!isPlainObject(value)) return value;
   let out: Record<string, unknown> | undefined;
   let i = 0;
+  let kept = 0;
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     const v = value[key];
-    let view: unknown;
+    let view: unknown = v;
     let keep = v !== null;
-    if (keep) {
+    if (keep && typeof v === 'object') {
       const child = field.schema.field(key);
       view = typedView(v, child);
       if (Array.isArray(view) && view.length === 0) keep = false;
-      else if (isPlainObject(view) && isEmptyMap(view) && !child.schema.name.startsWith('io.k8s.')) keep = false;
+      else if (isPlainObject(view) && viewWasEmpty && !child.schema.name.startsWith('io.k8s.')) keep = false;
     }
-    if (!out && (!keep || view !== v)) out = copyFirst(value, i);
-    if (out && keep) setField(out, key, view);
+    if (!out && (!keep || view !== v)) {
+      out = copyFirst(value, i);
+      kept = i;
+    }
+    if (out && keep) {
+      setField(out, key, view);
+      kept++;
+    }
     i++;
   }
+  viewWasEmpty = out ? kept === 0 : i === 0;
   return out ?? value;
 }
+
+// viewWasEmpty tells whether the map typedView last answered has no fields: the caller reads it
+// right after the call, which spares walking the keys of a large map a second time.
+let viewWasEmpty = false;
 
 /** copyFirst copies the first n own fields of map, in order. */
 function copyFirst(map: Record<string, unknown>, n: number): Record<string, unknown> {
@@ -471,12 +484,6 @@ function copyFirst(map: Record<string, unknown>, n: number): Record<string, unkn
     setField(out, key, map[key]);
   }
   return out;
-}
-
-/** isEmptyMap tells a map without own fields. */
-function isEmptyMap(map: Record<string, unknown>): boolean {
-  for (const key in map) if (Object.prototype.hasOwnProperty.call(map, key)) return false;
-  return true;
 }
 
 /**

@@ -8,7 +8,10 @@ import { builtinPatchSchema, customPatchSchema, type PatchSchema } from '../../s
 import type { KubeObject } from '../../schemas/types';
 import { compareObjects, shortcuts } from '../../server/patch/field-compare';
 import { FieldSet } from '../../server/patch/field-set';
-import { defaultResetFields, managedFieldsForUpdate, recordUpdate, setManagedFields, type RecordUpdateOptions } from '../../server/patch/managed-fields';
+import { compareStrings, itemField, setField } from '../../server/patch/field-set';
+import { defaultResetFields, managedFieldsForUpdate, recordUpdate, setManagedFields, typedView, type RecordUpdateOptions } from '../../server/patch/managed-fields';
+import { isPlainObject } from '../../schemas/meta/json';
+import type { PatchField } from '../../schemas/patch-metadata';
 
 /** rng is a small deterministic generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -260,6 +263,40 @@ describe.each(KINDS)('managedFields shortcuts on $name', (kind) => {
   });
 });
 
+/** plainTypedView is typedView as first written: a full copy, which the shared one must equal. */
+function plainTypedView(value: unknown, field: PatchField): unknown {
+  if (Array.isArray(value)) {
+    const item = itemField(field);
+    return value.map((v) => (isPlainObject(v) ? plainTypedView(v, item) : v));
+  }
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v === null) continue;
+    const child = field.schema.field(key);
+    const view = plainTypedView(v, child);
+    if (Array.isArray(view) && view.length === 0) continue;
+    if (isPlainObject(view) && Object.keys(view).length === 0 && !child.schema.name.startsWith('io.k8s.')) continue;
+    setField(out, key, view);
+  }
+  return out;
+}
+
+describe('typedView', () => {
+  it.each(KINDS.filter((k) => k.name !== 'Widget'))('answers what a full copy answers for $name, sharing what it keeps', (kind) => {
+    const r = rng(5);
+    for (let i = 0; i < 400; i++) {
+      const obj = kind.make(r);
+      const before = structuredClone(obj);
+      const view = typedView(obj, { schema: kind.schema });
+      expect({ i, view }).toEqual({ i, view: plainTypedView(obj, { schema: kind.schema }) });
+      // Same key order as well as the same fields.
+      expect(JSON.stringify(view)).toBe(JSON.stringify(plainTypedView(obj, { schema: kind.schema })));
+      expect(obj).toEqual(before);
+    }
+  });
+});
+
 describe('field-set operations share levels without changing their operands', () => {
   it('union, difference and recursiveDifference leave both sets as they were', () => {
     const a = FieldSet.of(['spec', 'replicas'], ['spec', 'template', 'metadata'], ['metadata', 'labels', 'app'], ['status']);
@@ -270,5 +307,25 @@ describe('field-set operations share levels without changing their operands', ()
     expect(a.recursiveDifference(FieldSet.of(['spec'])).toString()).toBe(['.status', '.metadata.labels.app'].join('\n'));
     expect(a.difference(FieldSet.of(['nothing']))).toBe(a);
     expect([a.toString(), b.toString()]).toEqual(before);
+  });
+});
+
+describe('compareStrings', () => {
+  it('orders by code point, as Go orders UTF-8 bytes, also where surrogates meet U+E000 and above', () => {
+    const byCodePoint = (a: string, b: string): number => {
+      const x = [...a].map((c) => c.codePointAt(0)!);
+      const y = [...b].map((c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+      return Math.sign(x.length - y.length);
+    };
+    const r = rng(3);
+    const units = ['a', 'b', 'Z', '\u00e9', '\ue000', '\uffff', '\ud83d\ude00', '\ud800', '\udc00', '\ud83d\ude01'];
+    const word = (): string => Array.from({ length: Math.floor(r() * 4) }, () => pick(r, units)).join('');
+    for (let i = 0; i < 5000; i++) {
+      const a = word();
+      const b = word();
+      expect([a, b, compareStrings(a, b)]).toEqual([a, b, byCodePoint(a, b)]);
+    }
+    expect(compareStrings('\ue000', '\ud83d\ude00')).toBe(-1);
   });
 });

@@ -7,6 +7,7 @@
 import { isPlainObject } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import {
+  DEFAULT_KEY_DEFAULTS,
   FieldSet,
   deepEqual,
   isAtomicMap,
@@ -45,6 +46,55 @@ export function compareObjects(lhs: unknown, rhs: unknown, schema: PatchSchema, 
   const out: Comparison = { added: new FieldSet(), removed: new FieldSet(), modified: new FieldSet() };
   compareNode(lhs, rhs, { schema }, [], out, { ...options, alwaysPresent: options.alwaysPresent ?? builtinAlwaysPresent });
   return out;
+}
+
+/**
+ * shortcuts switches off (enabled = false) the ways compareObjects and managedFields
+ * bookkeeping skip work, so that tests can check they answer what the plain walk answers.
+ */
+export const shortcuts = { enabled: true };
+
+/**
+ * sameTree tells, cheaply, that compareNode would find no change between l and r and meet no
+ * item it cannot identify: equal values, no undefined field, and every item of a set or map
+ * list identifiable. false only means "compare them".
+ */
+function sameTree(l: unknown, r: unknown, field: PatchField, options: CompareOptions): boolean {
+  if (l === r && (typeof l !== 'object' || l === null)) return l !== undefined;
+  if (Array.isArray(l)) {
+    if (!Array.isArray(r) || l.length !== r.length) return false;
+    const shape = listShape(field.meta);
+    if (shape.type === 'atomic' || l.length === 0) return deepEqual(l, r);
+    const item = itemField(field);
+    for (let i = 0; i < l.length; i++) {
+      if (!identifiable(l[i], shape, options) || !sameTree(l[i], r[i], item, options)) return false;
+    }
+    return true;
+  }
+  if (!isPlainObject(l) || !isPlainObject(r)) return false;
+  if (isAtomicMap(field)) return deepEqual(l, r);
+  let n = 0;
+  for (const key in l) {
+    if (!Object.prototype.hasOwnProperty.call(l, key)) continue;
+    n++;
+    const lv = l[key];
+    if (lv === undefined || !Object.prototype.hasOwnProperty.call(r, key)) return false;
+    const rv = r[key];
+    if (lv === rv && typeof lv !== 'object') continue;
+    if (!sameTree(lv, rv, field.schema.field(key), options)) return false;
+  }
+  for (const key in r) if (Object.prototype.hasOwnProperty.call(r, key)) n--;
+  return n === 0;
+}
+
+/** identifiable tells whether itemElement would answer for item rather than throw. */
+function identifiable(item: unknown, shape: ListShape, options: FieldSetOptions): boolean {
+  if (shape.type === 'map') {
+    if (!isPlainObject(item)) return false;
+    const defaults = options.keyDefaults ?? DEFAULT_KEY_DEFAULTS;
+    return shape.keys.some((key) => Object.prototype.hasOwnProperty.call(item, key) || Object.prototype.hasOwnProperty.call(defaults, key));
+  }
+  return item !== null && item !== undefined && !isPlainObject(item) && !Array.isArray(item);
 }
 
 type Kind = 'map' | 'list' | 'scalar' | 'mismatch';
@@ -92,7 +142,10 @@ function compareNode(l: unknown, r: unknown, field: PatchField, path: PathElemen
         if (lv === undefined && l !== undefined) lv = zeroLike(rv);
         if (rv === undefined && r !== undefined) rv = zeroLike(lv);
       }
-      compareNode(lv, rv, field.schema.field(key), [...path, key], out, options);
+      // Unchanged fields, the most of an update, are passed over without building paths.
+      const child = field.schema.field(key);
+      if (shortcuts.enabled && lv !== undefined && (lv === rv ? typeof lv !== 'object' : typeof lv === 'object' && lv !== null && typeof rv === 'object' && rv !== null && sameTree(lv, rv, child, options))) continue;
+      compareNode(lv, rv, child, [...path, key], out, options);
     }
   } else if (kind === 'list') {
     const ll = Array.isArray(l) ? l : [];

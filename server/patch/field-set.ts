@@ -78,9 +78,26 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** compareStrings orders strings by code point, as Go compares UTF-8 bytes. */
-function compareStrings(a: string, b: string): number {
+/**
+ * compareStrings orders strings by code point, as Go compares UTF-8 bytes. UTF-16 code units
+ * order the same way until a surrogate (half of a code point above U+FFFF) differs, where the
+ * strings are compared code point by code point.
+ */
+export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if ((x >= 0xd800 && x <= 0xdfff) || (y >= 0xd800 && y <= 0xdfff)) return compareCodePoints(a, b);
+    return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** compareCodePoints orders strings code point by code point (a lone surrogate is its own code point). */
+function compareCodePoints(a: string, b: string): number {
   const ia = a[Symbol.iterator]();
   const ib = b[Symbol.iterator]();
   for (;;) {
@@ -230,6 +247,7 @@ function elementRank(pe: PathElement): number {
 
 /** compareElements is structured-merge-diff's PathElement order, which FieldsV1 keys follow. */
 export function compareElements(a: PathElement, b: PathElement): number {
+  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
   const ra = elementRank(a);
   const rb = elementRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
@@ -323,8 +341,9 @@ interface ChildNode {
 
 /**
  * FieldSet is a set of field paths stored as a trie: at each level, the members (paths that end
- * here) and the children (paths that continue). Operations return new sets; insert mutates and
- * is meant for building a set.
+ * here) and the children (paths that continue). Operations answer sets that may share levels
+ * with their operands (or be one of them), so a set is never changed once it is built: insert,
+ * addMember and at are only for building a new set.
  */
 export class FieldSet {
   private readonly members = new Map<string, PathElement>();
@@ -409,11 +428,15 @@ export class FieldSet {
 
   /** union is every path in either set. */
   union(other: FieldSet): FieldSet {
-    const out = this.clone();
+    if (other.empty || other === this) return this;
+    if (this.empty) return other;
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) out.members.set(k, pe);
     for (const [k, pe] of other.members) out.members.set(k, pe);
+    for (const [k, c] of this.children) out.children.set(k, c);
     for (const [k, c] of other.children) {
-      const mine = out.children.get(k);
-      out.children.set(k, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.clone() });
+      const mine = this.children.get(k);
+      out.children.set(k, mine ? { pe: c.pe, set: mine.set.union(c.set) } : c);
     }
     return out;
   }
@@ -433,27 +456,65 @@ export class FieldSet {
 
   /** difference is the paths of this set that are not in other (paths below other's members stay). */
   difference(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
-    for (const [k, c] of this.children) {
-      const theirs = other.children.get(k);
-      const rest = theirs ? c.set.difference(theirs.set) : c.set.clone();
-      if (!rest.empty) out.children.set(k, { pe: c.pe, set: rest });
-    }
-    return out;
+    return this.subtract(other, false);
   }
 
   /** recursiveDifference removes other's paths and everything below other's members. */
   recursiveDifference(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
-    for (const [k, c] of this.children) {
-      if (other.members.has(k)) continue;
-      const theirs = other.children.get(k);
-      const rest = theirs ? c.set.recursiveDifference(theirs.set) : c.set.clone();
-      if (!rest.empty) out.children.set(k, { pe: c.pe, set: rest });
+    return this.subtract(other, true);
+  }
+
+  /**
+   * subtract is difference, or recursiveDifference when recursive. Levels that lose nothing are
+   * shared with this set rather than copied (no set is changed once built), and this set itself
+   * is the answer when nothing is removed.
+   */
+  private subtract(other: FieldSet, recursive: boolean): FieldSet {
+    if (other.empty || this.empty) return this;
+    let out: FieldSet | undefined;
+    // start copies the entries seen so far that stayed, the first time something is removed.
+    const start = (membersSeen: number, childrenSeen: number): FieldSet => {
+      const o = new FieldSet();
+      let i = 0;
+      for (const [k, pe] of this.members) {
+        if (i++ >= membersSeen) break;
+        if (!other.members.has(k)) o.members.set(k, pe);
+      }
+      i = 0;
+      for (const [k, c] of this.children) {
+        if (i++ >= childrenSeen) break;
+        o.children.set(k, c);
+      }
+      return o;
+    };
+    let mi = 0;
+    for (const [k, pe] of this.members) {
+      if (other.members.has(k)) {
+        out ??= start(mi, 0);
+      } else if (out) {
+        out.members.set(k, pe);
+      }
+      mi++;
     }
-    return out;
+    let ci = 0;
+    for (const [k, c] of this.children) {
+      let rest: FieldSet | undefined = c.set;
+      if (recursive && other.members.has(k)) {
+        rest = undefined;
+      } else {
+        const theirs = other.children.get(k);
+        if (theirs) rest = c.set.subtract(theirs.set, recursive);
+        if (rest.empty) rest = undefined;
+      }
+      if (rest === c.set) {
+        if (out) out.children.set(k, c);
+      } else {
+        out ??= start(mi, ci);
+        if (rest) out.children.set(k, { pe: c.pe, set: rest });
+      }
+      ci++;
+    }
+    return out ?? this;
   }
 
   /** equals tells whether both sets hold the same paths. */
@@ -635,7 +696,8 @@ export interface FieldSetOptions {
   rejectDuplicates?: boolean;
 }
 
-const DEFAULT_KEY_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ protocol: 'TCP' });
+/** DEFAULT_KEY_DEFAULTS are the key defaults used when FieldSetOptions.keyDefaults is not given. */
+export const DEFAULT_KEY_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ protocol: 'TCP' });
 
 /**
  * itemElement identifies one item of a set or map list (structured-merge-diff's

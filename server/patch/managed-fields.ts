@@ -15,7 +15,7 @@
  * server-side-apply.ts builds the Apply operation on the same decoded form.
  */
 import { rfc3339 } from '../../schemas/meta/time';
-import { isPlainObject } from '../../schemas/meta/json';
+import { isPlainObject, type JsonMap } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import type { FieldError, KubeObject } from '../../schemas/types';
 import {
@@ -28,7 +28,8 @@ import {
   setField,
   type FieldSetOptions,
 } from './field-set';
-import { compareObjects, type Comparison } from './field-compare';
+import { compareObjects, shortcuts, type Comparison } from './field-compare';
+import { createdFieldsV1, type CreatedFieldsOptions } from './created-fields';
 
 /** ManagedFieldsOperation is how a manager wrote its fields. */
 export type ManagedFieldsOperation = 'Apply' | 'Update';
@@ -123,7 +124,7 @@ export function decodeManagedFields(entries: unknown): ManagedFields {
     if (e.fieldsType !== 'FieldsV1') throw new ManagedFieldsError(`invalid fieldsType ${goQuote(String(e.fieldsType))} in managed fields entry ${i}`);
     let set: FieldSet;
     try {
-      set = FieldSet.fromFieldsV1(e.fieldsV1);
+      set = decodeFieldsV1(e.fieldsV1);
     } catch (err) {
       if (err instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding set: ${err.message}`);
       throw err;
@@ -136,6 +137,54 @@ export function decodeManagedFields(entries: unknown): ManagedFields {
     out.set(managerIdentifier(entry), entry);
   });
   return out;
+}
+
+// Decoded fieldsV1 by their JSON text, most recently used last: an update decodes the entries
+// of the object it read (and the same ones again in the request), and objects made from one
+// template carry the same sets. Sets are never changed once built, so one serves every caller.
+const DECODED = new Map<string, FieldSet>();
+const DECODED_MAX_ENTRIES = 1000;
+const DECODED_MAX_CHARS = 8 << 20;
+// The largest managedFields text fits in an object of kube's 1.5 MiB limit.
+const DECODED_MAX_TEXT = 2 << 20;
+let decodedChars = 0;
+// CANONICAL holds the text of decoded sets that encode back to exactly that text, so that an
+// entry that did not change is written by parsing its text instead of encoding it again.
+const CANONICAL = new WeakMap<FieldSet, string>();
+
+/**
+ * decodeFieldsV1 is FieldSet.fromFieldsV1 through the DECODED cache. Only a trie of plain
+ * objects is looked up by its text: for one, the text says everything decoding reads.
+ */
+function decodeFieldsV1(fieldsV1: unknown): FieldSet {
+  if (!shortcuts.enabled || !isPlainTrie(fieldsV1)) return FieldSet.fromFieldsV1(fieldsV1);
+  const text = JSON.stringify(fieldsV1);
+  const cached = DECODED.get(text);
+  if (cached) {
+    DECODED.delete(text);
+    DECODED.set(text, cached);
+    return cached;
+  }
+  const set = FieldSet.fromFieldsV1(fieldsV1);
+  if (text.length > DECODED_MAX_TEXT) return set;
+  if (JSON.stringify(set.toFieldsV1()) === text) CANONICAL.set(set, text);
+  DECODED.set(text, set);
+  decodedChars += text.length;
+  while (DECODED.size > DECODED_MAX_ENTRIES || decodedChars > DECODED_MAX_CHARS) {
+    const oldest = DECODED.keys().next().value as string;
+    DECODED.delete(oldest);
+    decodedChars -= oldest.length;
+  }
+  return set;
+}
+
+/** isPlainTrie tells a value made only of objects with Object's prototype (what JSON.parse gives a FieldsV1). */
+function isPlainTrie(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    if (!isPlainTrie((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 /** seconds is an entry's time in Unix seconds; no time counts as 0, as in kube's sort. */
@@ -168,7 +217,8 @@ export function encodeManagedFields(managed: ManagedFields): ManagedFieldsEntry[
     e.apiVersion = m.apiVersion;
     if (m.time) e.time = m.time;
     e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = m.set.toFieldsV1();
+    const text = shortcuts.enabled ? CANONICAL.get(m.set) : undefined;
+    e.fieldsV1 = text !== undefined ? (JSON.parse(text) as Record<string, unknown>) : m.set.toFieldsV1();
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });
@@ -265,12 +315,43 @@ export function recordUpdate(
   if (managed.size === 0 && oldObj !== undefined) return [];
   const apiVersion = options.apiVersion ?? newObj.apiVersion ?? oldObj?.apiVersion ?? '';
   try {
+    if (oldObj === undefined && managed.size === 0 && shortcuts.enabled) {
+      const created = recordCreate(manager || 'unknown', apiVersion, newObj, schema, now, subresource, options);
+      if (created) return created;
+    }
     const updated = updateManagedFields(managed, { manager: manager || 'unknown', apiVersion, subresource }, oldObj, newObj, schema, now, options);
     return encodeManagedFields(updated);
   } catch (err) {
     if (err instanceof FieldSetError) return Array.isArray(managedFields) ? (managedFields as ManagedFieldsEntry[]) : [];
     throw err;
   }
+}
+
+// STRIPPED_ROOT and STRIPPED_METADATA are STRIPPED_FIELDS by level, for createdFieldsV1.
+const STRIPPED_ROOT = new Set(STRIPPED_FIELDS.paths().filter((p) => p.length === 1).map((p) => p[0] as string));
+const STRIPPED_METADATA = new Set(STRIPPED_FIELDS.paths().filter((p) => p.length === 2).map((p) => p[1] as string));
+
+/**
+ * recordCreate is recordUpdate for a create of an untracked object, the manager then owning
+ * just what the new object holds: the entry is written straight from the object. It answers
+ * undefined where the general path is needed (reset fields below the top level, no room for
+ * an Update entry).
+ */
+function recordCreate(manager: string, apiVersion: string, newObj: KubeObject, schema: PatchSchema, now: Date, subresource: string | undefined, options: RecordUpdateOptions): ManagedFieldsEntry[] | undefined {
+  if ((options.maxUpdateManagers ?? MAX_UPDATE_MANAGERS) < 1) return undefined;
+  const reset = new Set<string>();
+  if (options.resetFields && !options.resetFields.empty) {
+    for (const p of options.resetFields.paths()) {
+      if (p.length !== 1 || typeof p[0] !== 'string') return undefined;
+      reset.add(p[0]);
+    }
+  }
+  const createdOptions: CreatedFieldsOptions = { ...options, reset, strippedRoot: STRIPPED_ROOT, strippedMetadata: STRIPPED_METADATA };
+  const fieldsV1 = createdFieldsV1(typedObject(newObj, schema) as JsonMap, schema, createdOptions);
+  if (!fieldsV1) return [];
+  const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: rfc3339(now), fieldsType: 'FieldsV1', fieldsV1 };
+  if (subresource) entry.subresource = subresource;
+  return [entry];
 }
 
 /**
@@ -313,13 +394,17 @@ export function updateManagedFields(
  * and value structs always present), leaving out the reset fields.
  */
 function compareForUpdate(oldObj: KubeObject | undefined, newObj: KubeObject, schema: PatchSchema, options: RecordUpdateOptions): Comparison {
-  const builtin = schema.name.startsWith('io.k8s.');
-  const view = (obj: KubeObject | undefined): unknown => {
-    const clean = withoutManagedFields(obj ?? {});
-    return builtin ? typedView(clean, { schema }) : clean;
-  };
-  const cmp = compareObjects(view(oldObj), view(newObj), schema, options);
+  const cmp = compareObjects(typedObject(oldObj ?? {}, schema), typedObject(newObj, schema), schema, options);
   return excludeFields(cmp, options.resetFields);
+}
+
+/**
+ * typedObject is obj as the comparison reads it: without managedFields and, for built-in kinds,
+ * in typedView.
+ */
+function typedObject(obj: KubeObject, schema: PatchSchema): unknown {
+  const clean = withoutManagedFields(obj);
+  return schema.name.startsWith('io.k8s.') ? typedView(clean, { schema }) : clean;
 }
 
 /** excludeFields drops reset fields and everything below them from a comparison. */
@@ -342,22 +427,61 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
 
 /**
  * typedView drops what a Go typed object cannot hold apart from absence: null values, empty
- * lists, and empty maps (an empty struct, such as emptyDir: {} or resources: {}, stays).
+ * lists, and empty maps (an empty struct, such as emptyDir: {} or resources: {}, stays). A
+ * value with nothing to drop is answered as it is, so only the levels that change are copied.
  */
-function typedView(value: unknown, field: PatchField): unknown {
+export function typedView(value: unknown, field: PatchField): unknown {
   if (Array.isArray(value)) {
     const item = itemField(field);
-    return value.map((v) => (isPlainObject(v) ? typedView(v, item) : v));
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const view = isPlainObject(v) ? typedView(v, item) : v;
+      if (view !== v && !out) out = value.slice(0, i);
+      if (out) out.push(view);
+    }
+    return out ?? value;
   }
   if (!isPlainObject(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  let i = 0;
+  let kept = 0;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const v = value[key];
+    let view: unknown = v;
+    let keep = v !== null;
+    if (keep && typeof v === 'object') {
+      const child = field.schema.field(key);
+      view = typedView(v, child);
+      if (Array.isArray(view) && view.length === 0) keep = false;
+      else if (isPlainObject(view) && viewWasEmpty && !child.schema.name.startsWith('io.k8s.')) keep = false;
+    }
+    if (!out && (!keep || view !== v)) {
+      out = copyFirst(value, i);
+      kept = i;
+    }
+    if (out && keep) {
+      setField(out, key, view);
+      kept++;
+    }
+    i++;
+  }
+  viewWasEmpty = out ? kept === 0 : i === 0;
+  return out ?? value;
+}
+
+// viewWasEmpty tells whether the map typedView last answered has no fields: the caller reads it
+// right after the call, which spares walking the keys of a large map a second time.
+let viewWasEmpty = false;
+
+/** copyFirst copies the first n own fields of map, in order. */
+function copyFirst(map: Record<string, unknown>, n: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === null) continue;
-    const child = field.schema.field(key);
-    const view = typedView(v, child);
-    if (Array.isArray(view) && view.length === 0) continue;
-    if (isPlainObject(view) && Object.keys(view).length === 0 && !child.schema.name.startsWith('io.k8s.')) continue;
-    setField(out, key, view);
+  let i = 0;
+  for (const key of Object.keys(map)) {
+    if (i++ >= n) break;
+    setField(out, key, map[key]);
   }
   return out;
 }

@@ -39,6 +39,37 @@ function reaches(name: string, seen = new Set<string>()): boolean {
   return found;
 }
 
+// reachesSchema says whether walking a value under schema can meet a Quantity: through a $ref
+// that reaches one, or through inline properties, items or additionalProperties that do. The walk
+// skips the rest without building their paths (most leaves of a Pod are plain strings).
+const schemaReaches = new WeakMap<JSONSchema, boolean>();
+
+function reachesSchema(schema: JSONSchema): boolean {
+  const known = schemaReaches.get(schema);
+  if (known !== undefined) return known;
+  const name = refName(schema);
+  let found: boolean;
+  if (name) found = name === QUANTITY || reaches(name);
+  else {
+    const child = (s: unknown): boolean => !!s && typeof s === 'object' && reachesSchema(s as JSONSchema);
+    found =
+      Object.values((schema.properties as Record<string, JSONSchema>) ?? {}).some(child) || child(schema.items) || child(schema.additionalProperties);
+  }
+  schemaReaches.set(schema, found);
+  return found;
+}
+
+// isQuantity says whether schema is a Quantity, directly or through a chain of $refs.
+function isQuantity(schema: JSONSchema | undefined): boolean {
+  for (let i = 0; schema && i < 32; i++) {
+    const name = refName(schema);
+    if (!name) return false;
+    if (name === QUANTITY) return true;
+    schema = definitions[name];
+  }
+  return false;
+}
+
 /** canonicalizeQuantities rewrites every Quantity of a built-in object canonically and returns errors for invalid ones. */
 export function canonicalizeQuantities(def: ResourceDefinition, obj: KubeObject): FieldError[] {
   if (!def.definitionName || !reaches(def.definitionName)) return [];
@@ -62,6 +93,7 @@ export function canonicalizeQuantities(def: ResourceDefinition, obj: KubeObject)
     }
     if (Array.isArray(value)) {
       const items = schema.items as JSONSchema | undefined;
+      if (!items || !reachesSchema(items)) return;
       value.forEach((v, i) => walk(v, items, `${path}[${i}]`, (nv) => (value[i] = nv)));
       return;
     }
@@ -71,7 +103,11 @@ export function canonicalizeQuantities(def: ResourceDefinition, obj: KubeObject)
     const additional = schema.additionalProperties as JSONSchema | undefined;
     for (const k of Object.keys(o)) {
       const child = props?.[k] ?? (typeof additional === 'object' ? additional : undefined);
-      walk(o[k], child, path ? `${path}.${k}` : k, (nv) => (o[k] = nv));
+      // Only a Quantity or a container can hold one: a scalar under any other schema is left at once.
+      const v = o[k];
+      if (!child || v === null || v === undefined || !reachesSchema(child)) continue;
+      if (typeof v !== 'object' && !isQuantity(child)) continue;
+      walk(v, child, path ? `${path}.${k}` : k, (nv) => (o[k] = nv));
     }
   };
   walk(obj, definitions[def.definitionName], '', () => undefined);

@@ -12,10 +12,11 @@ let t: TestServer;
 let configMaps: ResourceDefinition;
 let deployments: ResourceDefinition;
 // The ids generateName draws from: each test queues the draws it wants, then random falls back.
+// No controllers run: a ReplicaSet's pods would take the queued draws for their own generated names.
 const draws: number[] = [];
 let fallback = 0;
 beforeAll(async () => {
-  t = await startTestServer({ registry: { now: () => NOW, random: () => (draws.length ? draws.shift()! : (fallback = (fallback + 0.137) % 1)) } });
+  t = await startTestServer({ controllers: false, registry: { now: () => NOW, random: () => (draws.length ? draws.shift()! : (fallback = (fallback + 0.137) % 1)) } });
   configMaps = t.nodeless.resources.lookup('', 'v1', 'configmaps')!;
   deployments = t.nodeless.resources.lookup('apps', 'v1', 'deployments')!;
   await t.api.post('/api/v1/namespaces').send({ metadata: { name: 'wp' } }).expect(201);

@@ -18,7 +18,7 @@ import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel
 import { apply } from '../patch/server-side-apply';
 import { applyJsonPatch } from '../patch/json-patch';
 import { ConfigCache } from './config-cache';
-import { admissionRequest, convert, isExemptFromAdmission } from './webhook-admission';
+import { convertObject, convertedAdmissionRequest, isExemptFromAdmission } from './webhook-admission';
 import { ParamError, fromCel, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
 
 type Obj = Record<string, unknown>;
@@ -129,7 +129,7 @@ export class MutatingAdmissionPolicyAdmission {
     let changed = false;
     for (const params of paramsList) {
       try {
-        changed = this.mutate(spec, attrs, seenAs, params, namespace) || changed;
+        changed = (await this.mutate(spec, attrs, seenAs, params, namespace)) || changed;
       } catch (err) {
         if (!(err instanceof MutationError)) throw err;
         if (!ignore) throw refusal(names, err.message);
@@ -139,9 +139,10 @@ export class MutatingAdmissionPolicyAdmission {
   }
 
   // mutate evaluates one policy for one param on the object as the policy sees it (its matched
-  // version), applies each mutation in turn and writes the result back into attrs.object.
-  private mutate(spec: MutatingPolicySpec, attrs: AdmissionAttributes, seenAs: NonNullable<ReturnType<ValidatingAdmissionPolicyAdmission['matches']>>, params: KubeObject | null, namespaceObject: KubeObject | null): boolean {
-    const request = admissionRequest(attrs, seenAs, '');
+  // version, through a CRD's conversion webhook when it has one), applies each mutation in turn
+  // and writes the result back into attrs.object in the request's version.
+  private async mutate(spec: MutatingPolicySpec, attrs: AdmissionAttributes, seenAs: NonNullable<ReturnType<ValidatingAdmissionPolicyAdmission['matches']>>, params: KubeObject | null, namespaceObject: KubeObject | null): Promise<boolean> {
+    const request = await convertedAdmissionRequest(attrs, seenAs, '');
     const { uid: _uid, ...celRequest } = request;
     let object = request.object as KubeObject;
     const variables: Obj = {};
@@ -169,7 +170,7 @@ export class MutatingAdmissionPolicyAdmission {
       object = this.applyMutation(m, object, activation(), seenAs);
     }
     if (JSON.stringify(object) === sent) return false;
-    const back = convert(object, seenAs, attrs.resource);
+    const back = await convertObject(object, seenAs, attrs.resource);
     attrs.resource.defaults?.(back);
     const target = attrs.object as Obj;
     for (const k of Object.keys(target)) delete target[k];

@@ -17,7 +17,7 @@ import { labelSelectorFromObject, labelSelectorToString, matches, type LabelSele
 import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
 import { ConfigCache } from './config-cache';
 import { matchingResource, rulesMatch, storageKey, targetOf, type RuleWithOperations } from './webhook-rules';
-import { admissionRequest, isExemptFromAdmission } from './webhook-admission';
+import { convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
 
 type Obj = Record<string, unknown>;
 
@@ -71,7 +71,8 @@ const AUDIT_RECORDS = 1000;
 interface Decision {
   action: 'Deny' | 'Warn' | 'Audit';
   policy: string;
-  binding: string;
+  /** binding is absent for an error of the policy itself (its matched version could not be had) */
+  binding?: string;
   message: string;
   reason: string;
 }
@@ -140,17 +141,27 @@ export class ValidatingAdmissionPolicyAdmission {
       const fail = (message: string, reason = 'Invalid') => {
         for (const action of actions) decisions.push({ action, ...names, message, reason });
       };
+      // A policy or binding that cannot be evaluated denies under failurePolicy Fail, whatever
+      // the binding's validationActions (kube's addConfigError).
+      const configError = (message: string, binding?: string) => {
+        if (spec.failurePolicy !== 'Ignore') decisions.push({ action: 'Deny', policy: names.policy, binding, message, reason: 'Invalid' });
+      };
       let paramsList: Array<KubeObject | null>;
       try {
         paramsList = await this.paramsOf(spec, bspec, attrs);
       } catch (err) {
-        if (err instanceof ParamError) {
-          if (spec.failurePolicy !== 'Ignore') fail(err.message);
-          continue;
-        }
-        throw err;
+        if (!(err instanceof ParamError)) throw err;
+        configError(err.message, err.of === 'binding' ? names.binding : undefined);
+        continue;
       }
-      const request = admissionRequest(attrs, seenAs, '');
+      let request: AdmissionRequest;
+      try {
+        request = await convertedAdmissionRequest(attrs, seenAs, '');
+      } catch (err) {
+        if (!(err instanceof StatusError)) throw err;
+        configError(`failed to configure policy: failed to convert object version: ${err.status.message}`);
+        continue;
+      }
       for (const params of paramsList) {
         const failures = this.evaluate(spec, request, params, await namespaceObject(), names.policy, attrs);
         for (const f of failures) fail(f.message, f.reason);
@@ -170,7 +181,7 @@ export class ValidatingAdmissionPolicyAdmission {
   // evaluate runs one policy for one param: its matchConditions, variables, validations and
   // audit annotations; it answers the failed validations (an evaluation error under
   // failurePolicy Fail is a failure too).
-  private evaluate(spec: PolicySpec, request: ReturnType<typeof admissionRequest>, params: KubeObject | null, namespaceObject: KubeObject | null, policyName: string, attrs: AdmissionAttributes): Array<{ message: string; reason: string }> {
+  private evaluate(spec: PolicySpec, request: AdmissionRequest, params: KubeObject | null, namespaceObject: KubeObject | null, policyName: string, attrs: AdmissionAttributes): Array<{ message: string; reason: string }> {
     const ignore = spec.failurePolicy === 'Ignore';
     const { uid: _uid, ...celRequest } = request;
     const base = { object: request.object, oldObject: request.oldObject, request: celRequest, params, namespaceObject, authorizer: null };
@@ -282,21 +293,24 @@ export class ValidatingAdmissionPolicyAdmission {
   }
 
   /**
-   * paramsOf resolves the binding's paramRef: [null] without a paramKind; the named object or
-   * every object the selector picks; [] when none is found and the binding allows that. It
-   * throws ParamError when the params cannot be had.
+   * paramsOf resolves the binding's paramRef: [null] without a paramKind or a paramRef; the
+   * named object or every object the selector picks; [] when none is found and the binding
+   * allows that. It throws ParamError when the params cannot be had.
    */
   async paramsOf(spec: PolicySpec, binding: BindingSpec, attrs: AdmissionAttributes): Promise<Array<KubeObject | null>> {
     if (!spec.paramKind) return [null];
-    const ref = binding.paramRef;
-    if (!ref) throw new ParamError('failed to configure binding: no paramRef in binding, but the policy has a paramKind');
     const [group, version] = (spec.paramKind.apiVersion ?? '').includes('/') ? spec.paramKind.apiVersion!.split('/') : ['', spec.paramKind.apiVersion ?? ''];
     const def = this.resources.byKind(group, version, spec.paramKind.kind ?? '');
-    if (!def) throw new ParamError(`failed to configure policy: failed to find resource referenced by paramKind: '${spec.paramKind.apiVersion}, Kind=${spec.paramKind.kind}'`);
+    if (!def) throw new ParamError('policy', `failed to find resource referenced by paramKind: '${spec.paramKind.apiVersion}, Kind=${spec.paramKind.kind}'`);
+    const ref = binding.paramRef;
+    // A binding without paramRef evaluates the policy with null params, as kube's CollectParams.
+    if (!ref) return [null];
     let namespace: string | undefined;
     if (def.namespaced) {
       namespace = ref.namespace || attrs.namespace;
-      if (!namespace) throw new ParamError('cannot use namespaced paramRef in policy binding that matches cluster-scoped resources');
+      if (!namespace) throw new ParamError('binding', 'cannot use namespaced paramRef in policy binding that matches cluster-scoped resources');
+    } else if (ref.namespace) {
+      throw new ParamError('binding', 'paramRef.namespace must not be provided for a cluster-scoped `paramKind`');
     }
     let found: KubeObject[] = [];
     if (ref.name) {
@@ -312,12 +326,22 @@ export class ValidatingAdmissionPolicyAdmission {
     }
     if (found.length) return found;
     if (ref.parameterNotFoundAction === 'Allow') return [];
-    throw new ParamError('no params found for policy binding with `Deny` parameterNotFoundAction');
+    throw new ParamError('binding', 'no params found for policy binding with `Deny` parameterNotFoundAction');
   }
 }
 
-/** ParamError is a binding whose params cannot be resolved (acted on by the policy's failurePolicy). */
-export class ParamError extends Error {}
+/**
+ * ParamError is a policy or binding whose params cannot be resolved (acted on by the policy's
+ * failurePolicy); of says which is misconfigured, as kube's "failed to configure ..." prefix.
+ */
+export class ParamError extends Error {
+  constructor(
+    readonly of: 'policy' | 'binding',
+    readonly why: string,
+  ) {
+    super(`failed to configure ${of}: ${why}`);
+  }
+}
 
 /**
  * fromCel turns a CEL value back into JSON data (ints become numbers; they are ints again when
@@ -334,7 +358,8 @@ export function fromCel(v: unknown): unknown {
 // denial is kube's refusal by a policy: admission.NewForbidden's message and details, with the
 // validation's reason (Invalid by default) and its code, and the message as a cause.
 function denial(attrs: AdmissionAttributes, d: Decision): StatusError {
-  const message = `ValidatingAdmissionPolicy '${d.policy}' with binding '${d.binding}' denied request: ${d.message}`;
+  const by = d.binding === undefined ? `ValidatingAdmissionPolicy '${d.policy}'` : `ValidatingAdmissionPolicy '${d.policy}' with binding '${d.binding}'`;
+  const message = `${by} denied request: ${d.message}`;
   const gr = attrs.resource.group ? `${attrs.resource.plural}.${attrs.resource.group}` : attrs.resource.plural;
   const subject = attrs.name ? `${gr} "${attrs.name}"` : gr;
   return new StatusError(REASON_CODES[d.reason] ?? 422, d.reason, `${subject} is forbidden: ${message}`, {

@@ -282,24 +282,31 @@ export class WebhookAdmission {
     return { matches: matches(selector, ns.metadata?.labels), namespace: ns };
   }
 
-  // request converts the objects to the version the rule matched (through a CRD's conversion
-  // webhook, when it has one) before building the review.
-  private async request(attrs: AdmissionAttributes, seenAs: ResourceDefinition): Promise<AdmissionRequest> {
-    const object = attrs.object ? await convertObject(attrs.object, attrs.resource, seenAs) : null;
-    const oldObject = attrs.oldObject ? await convertObject(attrs.oldObject, attrs.resource, seenAs) : null;
-    return admissionRequest(attrs, seenAs, this.uid(), { object, oldObject });
+  private request(attrs: AdmissionAttributes, seenAs: ResourceDefinition): Promise<AdmissionRequest> {
+    return convertedAdmissionRequest(attrs, seenAs, this.uid());
   }
 }
 
 /**
- * admissionRequest is the AdmissionReview request of a write, with the object served as seenAs
- * (the version a rule matched); converted, when given, holds the objects already in that version.
+ * convertedAdmissionRequest is admissionRequest with the objects converted to the version the
+ * rule matched through a CRD's conversion webhook, when it has one (webhooks and policies alike
+ * see a CRD's objects in the version they asked for).
  */
-export function admissionRequest(
+export async function convertedAdmissionRequest(attrs: AdmissionAttributes, seenAs: ResourceDefinition, uid: string): Promise<AdmissionRequest> {
+  const object = attrs.object ? await convertObject(attrs.object, attrs.resource, seenAs) : null;
+  const oldObject = attrs.oldObject ? await convertObject(attrs.oldObject, attrs.resource, seenAs) : null;
+  return admissionRequest(attrs, seenAs, uid, { object, oldObject });
+}
+
+/**
+ * admissionRequest is the AdmissionReview request of a write, with the object served as seenAs
+ * (the version a rule matched); converted holds the objects already in that version.
+ */
+function admissionRequest(
   attrs: AdmissionAttributes,
   seenAs: ResourceDefinition,
   uid: string,
-  converted?: { object: KubeObject | null; oldObject: KubeObject | null },
+  converted: { object: KubeObject | null; oldObject: KubeObject | null },
 ): AdmissionRequest {
   const def = attrs.resource;
   const user = attrs.userInfo ?? SERVER_USER;
@@ -313,8 +320,8 @@ export function admissionRequest(
     namespace: attrs.namespace || undefined,
     operation: attrs.operation,
     userInfo: { username: user.username, uid: user.uid, groups: user.groups },
-    object: converted ? converted.object : attrs.object ? convert(attrs.object, def, seenAs) : null,
-    oldObject: converted ? converted.oldObject : attrs.oldObject ? convert(attrs.oldObject, def, seenAs) : null,
+    object: converted.object,
+    oldObject: converted.oldObject,
     dryRun: attrs.dryRun,
     options: attrs.options ?? null,
   };
@@ -378,7 +385,7 @@ function objectMatches(hook: Webhook, attrs: AdmissionAttributes): boolean {
  * when both conversions are synchronous; a conversion webhook cannot be called here (use
  * convertObject), and is refused with an InternalError.
  */
-export function convert(obj: KubeObject, from: ResourceDefinition, to: ResourceDefinition): KubeObject {
+function convert(obj: KubeObject, from: ResourceDefinition, to: ResourceDefinition): KubeObject {
   if (from === to) return structuredClone(obj);
   const fromConversion = from.conversion;
   const toConversion = to.conversion;

@@ -168,7 +168,7 @@ describe('ValidatingAdmissionPolicy features', () => {
       binding('max-replicas-binding.example.com', 'max-replicas.example.com', ns, { paramRef: { name: 'limits', parameterNotFoundAction: 'Deny' } }),
     );
     const missing = await t.api.post(`/apis/apps/v1/namespaces/${ns}/deployments`).send(deployment('d1', 1)).expect(422);
-    expect(missing.body.message).toContain('denied request: no params found for policy binding with `Deny` parameterNotFoundAction');
+    expect(missing.body.message).toContain('denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction');
     await t.api.post(`/api/v1/namespaces/${ns}/configmaps`).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'limits' }, data: { maxReplicas: '3' } }).expect(201);
     const over = await t.api.post(`/apis/apps/v1/namespaces/${ns}/deployments`).send(deployment('d2', 5)).expect(403);
     expect(over.body).toMatchObject({ reason: 'Forbidden', code: 403 });

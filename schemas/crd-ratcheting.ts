@@ -1,7 +1,9 @@
 /**
- * Validation ratcheting for custom resources (kube's CRDValidationRatcheting, GA in 1.30): on an
- * update, a schema or CEL error on a value that is unchanged from the old object is not reported,
- * so an object stored under an older, looser schema can still be updated in its other fields.
+ * Validation ratcheting for custom resources (kube's CRDValidationRatcheting, beta and on by
+ * default in 1.30): on an update, an error on a value that is unchanged from the old object is
+ * not reported, so an object stored under an older, looser schema can still be updated in its
+ * other fields. Schema errors are dropped silently; a failed CEL rule that does not use oldSelf
+ * becomes a warning with the error's text (kube's cel validator calls warning.AddWarning).
  *
  * "Unchanged" follows apiserver's CorrelatedObject: a new value is paired with the old one by
  * object key, by the map keys of an x-kubernetes-list-type=map list, and not at all inside set or

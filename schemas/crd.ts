@@ -242,10 +242,10 @@ function versionDefinition(
   // CEL rules are compiled here, once per CRD version, and evaluated on every write. kube-apiserver's
   // order: the scale checks (customResourceValidator) come before the structural ones (the strategy's).
   const rules = compileSchemaRules(schema);
-  const validate = (obj: KubeObject, old?: KubeObject) => [
+  const validate = (obj: KubeObject, old?: KubeObject, warn?: (warning: string) => void) => [
     ...(scaleSubresource ? scaleErrors(obj, scaleSubresource) : []),
     ...validateStructure(obj, schema),
-    ...(rules ? validateRules(rules, obj, old) : []),
+    ...(rules ? validateRules(rules, obj, old, warn) : []),
   ];
   const apiVersion = `${group}/${v.name}`;
   const storageApiVersion = `${group}/${storage.version}`;

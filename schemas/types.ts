@@ -168,8 +168,11 @@ export interface Strategy {
    * this (sub)resource does not write come from old, and generation moves when the spec does.
    */
   prepareForUpdate(obj: KubeObject, old: Readonly<KubeObject>): KubeObject;
-  /** validate returns the field errors of a new object, or of an update when old is given; never mutates. */
-  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+  /**
+   * validate returns the field errors of a new object, or of an update when old is given; never
+   * mutates. warn receives the write's validation warnings (a custom resource's ratcheted CEL rule failures).
+   */
+  validate(obj: KubeObject, old?: KubeObject, warn?: (warning: string) => void): FieldError[];
 }
 
 /**

@@ -260,6 +260,8 @@ export function schemaRuleErrors(schema: JSONSchema, path: string): FieldError[]
 interface Budget {
   remaining: number;
   exhausted: boolean;
+  /** warn receives ratcheted rule failures (see validateRules) */
+  warn?: (warning: string) => void;
 }
 
 const ABSENT = Symbol('absent');
@@ -267,15 +269,21 @@ const ABSENT = Symbol('absent');
 /**
  * validateRules evaluates the rules of tree on obj (and, for an update, old): the field errors
  * are in kube's wording, e.g. `spec: Invalid value: "object": failed rule: self.x > 0`. On an
- * update a rule that does not use oldSelf and fails on a value unchanged from old is ratcheted
- * (not reported), as with kube's CRDValidationRatcheting.
+ * update a rule that does not use oldSelf and fails on a value unchanged from old is ratcheted,
+ * as with kube's CRDValidationRatcheting: not an error but a warning to warn, worded as the
+ * error would be (kube's cel validator calls warning.AddWarning with the field error's text).
  */
-export function validateRules(tree: RuleNode, obj: unknown, old?: unknown): FieldError[] {
+export function validateRules(tree: RuleNode, obj: unknown, old?: unknown, warn?: (warning: string) => void): FieldError[] {
   const errs: FieldError[] = [];
-  const budget: Budget = { remaining: RUNTIME_CEL_COST_BUDGET, exhausted: false };
+  const budget: Budget = { remaining: RUNTIME_CEL_COST_BUDGET, exhausted: false, warn };
   const ratchet = tree.schema && old !== undefined ? rootRatchet(tree.schema, obj, old) : {};
   walk(tree, obj, old === undefined ? ABSENT : old, '', errs, budget, ratchet, true);
   return errs;
+}
+
+// ratchetWarning is a ratcheted error as kube's field.Error prints it: the root path is "<nil>".
+function ratchetWarning(e: FieldError): string {
+  return `${e.field || '<nil>'}: ${e.message}`;
 }
 
 function joinField(path: string, k: string): string {
@@ -349,10 +357,11 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
       errs.push(invalid(field, node.schemaType, `rule did not evaluate to a bool evaluating rule: ${ruleErrorString(r.rule)}`));
       continue;
     }
-    // A rule that failed on an unchanged value is ratcheted unless it is a transition rule
-    // (it judges the change itself); errors from evaluating a rule are always reported, as kube does.
-    if (!r.transition && shouldRatchet(ratchet)) continue;
-    errs.push(failure(r, activation, fieldWithPath(field, r.rule.fieldPath), node.schemaType));
+    // A rule that failed on an unchanged value is ratcheted (a warning) unless it is a transition
+    // rule (it judges the change itself); errors from evaluating a rule are always reported, as kube does.
+    const failed = failure(r, activation, fieldWithPath(field, r.rule.fieldPath), node.schemaType);
+    if (!r.transition && shouldRatchet(ratchet)) budget.warn?.(ratchetWarning(failed));
+    else errs.push(failed);
   }
 }
 

@@ -20,7 +20,8 @@ export interface ObjectStrategyOptions {
   prepareForCreate?: (obj: KubeObject) => void;
   /** prepareForUpdate runs after status is carried over and before the generation check. */
   prepareForUpdate?: (obj: KubeObject, old: Readonly<KubeObject>) => void;
-  validate?: (obj: KubeObject, old?: KubeObject) => FieldError[];
+  /** validate answers the errors of a write; warn receives its warnings (custom resources: ratcheted CEL rule failures). */
+  validate?: (obj: KubeObject, old?: KubeObject, warn?: (warning: string) => void) => FieldError[];
   /** podSpec finds the pod spec a Pod or workload carries, whose disabled-feature fields are dropped on write. */
   podSpec?: (obj: Readonly<KubeObject> | undefined) => Record<string, unknown> | undefined;
 }
@@ -74,7 +75,8 @@ export interface StatusStrategyOptions {
   keepLabels?: boolean;
   /** prepareForUpdate runs last, for what else the kind resets on a status write. */
   prepareForUpdate?: (obj: KubeObject, old: Readonly<KubeObject>) => void;
-  validate?: (obj: KubeObject, old?: KubeObject) => FieldError[];
+  /** validate answers the errors of a write; warn receives its warnings (custom resources: ratcheted CEL rule failures). */
+  validate?: (obj: KubeObject, old?: KubeObject, warn?: (warning: string) => void) => FieldError[];
 }
 
 /** statusStrategy is the strategy of a status subresource: the stored object with the client's status. */

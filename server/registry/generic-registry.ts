@@ -770,7 +770,7 @@ export class Registry {
         if ((pause = breathe(size))) await pause;
         if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
         if ((pause = breathe(size))) await pause;
-        this.checkValid(def, this.strategyOf(def, options.subresource), next, old);
+        this.checkValid(def, this.strategyOf(def, options.subresource), next, old, options.addWarning);
         await this.admission.validate(attrs);
         checkSizeLimits(def, next, !options.dryRun);
         if ((pause = breathe(size))) await pause;
@@ -1069,14 +1069,14 @@ export class Registry {
     return sub;
   }
 
-  private checkValid(def: ResourceDefinition, strategy: Strategy, obj: KubeObject, old?: KubeObject): void {
+  private checkValid(def: ResourceDefinition, strategy: Strategy, obj: KubeObject, old?: KubeObject, warn?: (warning: string) => void): void {
     const errs: FieldError[] = validateObjectMeta(obj, def.nameValidation ?? 'dns-subdomain', def.namespaced);
     errs.push(...canonicalizeQuantities(def, obj));
     // A kind's own validation words its required fields as kube does and in kube's order; the
     // schema's required errors only add fields it says nothing about, and never under status:
     // Go decodes a missing status count as 0, and no status rule requires one. Identical errors
     // count once, as field.ErrorList.ToAggregate does.
-    const own = strategy.validate(obj, old);
+    const own = strategy.validate(obj, old, warn);
     const text = (e: FieldError) => `${e.field}: ${e.message}`;
     const ownFields = new Set(own.map((e) => e.field));
     const problems = schemaErrors(def, obj);

@@ -1,7 +1,7 @@
 /**
  * CRD validation ratcheting (kube's CRDValidationRatcheting): on an update, schema and CEL errors
- * on values unchanged from the old object are not reported, so objects stored under an older
- * schema can still be updated elsewhere; values that change, and transition rules, are still
+ * on values unchanged from the old object are not reported (CEL rule failures become Warning
+ * headers), so objects stored under an older schema can still be updated elsewhere; values that change, and transition rules, are still
  * checked. Old and new values pair up by object key and by list-map keys; set and atomic lists
  * are compared as a whole.
  */
@@ -57,6 +57,18 @@ describe('CEL rules ratchet on update', () => {
     expect(validateRules(tree, added, old)).toEqual([]);
     const changed = { spec: { ports: [{ name: 'a', port: 6000 }], name: 'long' } };
     expect(fields(validateRules(tree, changed, old))).toEqual(['spec.ports[0].port: Invalid value: "integer": failed rule: self < 1000']);
+  });
+
+  it('passes each ratcheted failure to warn as kube words the field error (the root is "<nil>")', () => {
+    const rooted = compileSchemaRules({ ...LIST_SCHEMA, 'x-kubernetes-validations': [{ rule: "has(self.spec.tags)", messageExpression: "'needs tags'" }] })!;
+    const old = { spec: { ports: [{ name: 'a', port: 5000 }] } };
+    const warnings: string[] = [];
+    expect(validateRules(rooted, structuredClone(old), old, (w) => warnings.push(w))).toEqual([]);
+    expect(warnings).toEqual(['<nil>: Invalid value: "object": needs tags', 'spec.ports[0].port: Invalid value: "integer": failed rule: self < 1000']);
+    warnings.length = 0;
+    // A changed root is not ratcheted: its failure is an error, and only the unchanged port warns.
+    expect(fields(validateRules(rooted, { spec: { ports: [{ name: 'a', port: 5000 }], name: 'ab' } }, old, (w) => warnings.push(w)))).toEqual([': Invalid value: "object": needs tags']);
+    expect(warnings).toEqual(['spec.ports[0].port: Invalid value: "integer": failed rule: self < 1000']);
   });
 
   it('never ratchets a transition rule, and judges items of an atomic list by the whole list', () => {
@@ -124,11 +136,21 @@ describe('ratcheting through the API', () => {
     const updated = await t.api.put(`${path}/g`).send(got);
     expect(updated.status).toBe(200);
     expect(updated.body.spec.replicas).toBe(2);
+    // Ratcheted CEL rule failures come back as warnings worded as the errors would be (kube's
+    // warning.AddWarning of the field error); ratcheted schema errors (maxLength) are dropped silently.
+    expect(updated.headers.warning).toBe(
+      '299 - "spec.code: Invalid value: \\"string\\": must start with x", 299 - "spec.ports[0].port: Invalid value: \\"integer\\": failed rule: self < 1000"',
+    );
+    // A patch warns the same way.
+    const patched = await t.api.patch(`${path}/g`).set('Content-Type', 'application/merge-patch+json').send({ spec: { replicas: 3 } }).expect(200);
+    expect(patched.headers.warning).toContain('299 - "spec.code: Invalid value: \\"string\\": must start with x"');
 
-    const bad = updated.body;
+    const bad = patched.body;
     bad.spec.code = 'abcdefg';
     bad.spec.ports[0].port = 6000;
     const refused = await t.api.put(`${path}/g`).send(bad).expect(422);
+    // What is refused is not ratcheted, so nothing is said twice.
+    expect(refused.headers.warning).toBeUndefined();
     expect(refused.body.details.causes.map((c: { field: string; message: string }) => `${c.field}: ${c.message}`).sort()).toEqual([
       'spec.code: Invalid value: "string": must start with x',
       'spec.code: Too long: may not be more than 3 bytes',

@@ -6,19 +6,24 @@
  * an apply configuration (`Object{...}`, merged into the object with server-side apply's merge
  * rules: list-map items by key, atomic lists replaced) or a list of `JSONPatch{op, path, value}`
  * operations. Matching, params, variables and matchConditions work as for
- * ValidatingAdmissionPolicy; failurePolicy Fail refuses the write when a mutation cannot be made.
- * reinvocationPolicy IfNeeded runs a policy once more when a later policy changed the object.
+ * ValidatingAdmissionPolicy. What goes wrong is collected as kube's policy dispatcher does it
+ * (configuration errors, then failed matchConditions and mutations; a failed mutation does not
+ * stop the next one) and, unless the policy's failurePolicy is Ignore, refuses the write with
+ * kube's 403 and wording. reinvocationPolicy IfNeeded runs a policy once more when a later
+ * policy changed the object.
  */
-import type { KubeObject } from '../../schemas/types';
+import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission';
 import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
 import { StatusError } from '../../schemas/meta/status-error';
+import { isPlainObject, jsonEqual } from '../../schemas/meta/json';
+import type { PatchSchema } from '../../schemas/patch-metadata';
 import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
 import { apply } from '../patch/server-side-apply';
 import { applyJsonPatch } from '../patch/json-patch';
 import { ConfigCache } from './config-cache';
-import { convertObject, convertedAdmissionRequest, isExemptFromAdmission } from './webhook-admission';
+import { convertObject, convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
 import { ParamError, fromCel, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
 
 type Obj = Record<string, unknown>;
@@ -86,91 +91,104 @@ export class MutatingAdmissionPolicyAdmission {
     if (!attrs.object || attrs.operation === 'DELETE' || isExemptFromAdmission(attrs.resource)) return;
     const bindings = this.bindings.list();
     if (!bindings.length) return;
+    const errors = new PolicyErrors();
     // IfNeeded policies are run once more when a later one changed the object after they saw it.
-    const ranIfNeeded: KubeObject[] = [];
-    const reinvoke = new Set<KubeObject>();
-    for (const binding of bindings) {
-      const changed = await this.runBinding(binding, attrs);
+    const ranIfNeeded: string[] = [];
+    const reinvoke = new Set<string>();
+    const invocations: Invocation[] = [];
+    for (const binding of bindings) invocations.push(...(await this.invocationsOf(binding, attrs, errors)));
+    for (const inv of invocations) {
+      const changed = await this.invoke(inv, attrs, errors);
       if (changed === undefined) continue;
-      if (changed) for (const earlier of ranIfNeeded) if (earlier !== binding) reinvoke.add(earlier);
-      if (this.policyOf(binding)?.spec?.reinvocationPolicy === 'IfNeeded') ranIfNeeded.push(binding);
+      if (changed) for (const earlier of ranIfNeeded) if (earlier !== inv.key) reinvoke.add(earlier);
+      if (inv.spec.reinvocationPolicy === 'IfNeeded') ranIfNeeded.push(inv.key);
     }
-    for (const binding of bindings) if (reinvoke.has(binding)) await this.runBinding(binding, attrs);
+    for (const inv of invocations) if (reinvoke.has(inv.key)) await this.invoke(inv, attrs, errors);
+    errors.throwIfAny(attrs);
   }
 
   private policyOf(binding: KubeObject): (KubeObject & { spec?: MutatingPolicySpec }) | undefined {
     return this.policies.get(((binding.spec ?? {}) as BindingSpec).policyName ?? '') as (KubeObject & { spec?: MutatingPolicySpec }) | undefined;
   }
 
-  // runBinding runs one binding's policy when it matches: undefined when it does not, else whether it changed the object.
-  private async runBinding(binding: KubeObject, attrs: AdmissionAttributes): Promise<boolean | undefined> {
+  // invocationsOf is what a binding asks for this write: one invocation per param when its
+  // policy and match resources select the write. Params that cannot be had are a configuration
+  // error (kube's generic policy dispatcher), judged by the policy's failurePolicy.
+  private async invocationsOf(binding: KubeObject, attrs: AdmissionAttributes, errors: PolicyErrors): Promise<Invocation[]> {
     const bspec = (binding.spec ?? {}) as BindingSpec;
     const policy = this.policyOf(binding);
-    if (!policy) return undefined;
+    if (!policy) return [];
     const spec = policy.spec ?? {};
     const namespace = await this.matcher.namespaceOf(attrs);
     const seenAs = this.matcher.matches(spec.matchConstraints, attrs, namespace);
-    if (!seenAs) return undefined;
+    if (!seenAs) return [];
     if (bspec.matchResources) {
       const m = bspec.matchResources;
       const narrowed = m.resourceRules?.length ? m : { ...m, resourceRules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*/*'] }] };
-      if (!this.matcher.matches(narrowed, attrs, namespace)) return undefined;
+      if (!this.matcher.matches(narrowed, attrs, namespace)) return [];
     }
     const names = { policy: policy.metadata!.name!, binding: binding.metadata!.name! };
-    const ignore = spec.failurePolicy === 'Ignore';
     let paramsList: Array<KubeObject | null>;
     try {
       paramsList = await this.matcher.paramsOf(spec, bspec, attrs);
     } catch (err) {
       if (!(err instanceof ParamError)) throw err;
-      if (ignore) return undefined;
-      throw refusal(names, err.message);
+      errors.config(spec, names.policy, err.of === 'binding' ? names.binding : undefined, err.message);
+      return [];
     }
-    let changed = false;
-    for (const params of paramsList) {
-      try {
-        changed = (await this.mutate(spec, attrs, seenAs, params, namespace)) || changed;
-      } catch (err) {
-        if (!(err instanceof MutationError)) throw err;
-        if (!ignore) throw refusal(names, err.message);
-      }
-    }
-    return changed;
+    return paramsList.map((params) => ({
+      key: JSON.stringify([names.policy, names.binding, params?.metadata?.namespace ?? '', params?.metadata?.name ?? '']),
+      names, spec, seenAs, params, namespace,
+    }));
   }
 
-  // mutate evaluates one policy for one param on the object as the policy sees it (its matched
-  // version, through a CRD's conversion webhook when it has one), applies each mutation in turn
-  // and writes the result back into attrs.object in the request's version.
-  private async mutate(spec: MutatingPolicySpec, attrs: AdmissionAttributes, seenAs: NonNullable<ReturnType<ValidatingAdmissionPolicyAdmission['matches']>>, params: KubeObject | null, namespaceObject: KubeObject | null): Promise<boolean> {
-    const request = await convertedAdmissionRequest(attrs, seenAs, '');
+  // invoke runs one invocation: undefined when its matchConditions skip it (or it failed), else
+  // whether it changed the object. A failing mutation is recorded and the next one still runs,
+  // as kube's mutating dispatcher does.
+  private async invoke(inv: Invocation, attrs: AdmissionAttributes, errors: PolicyErrors): Promise<boolean | undefined> {
+    let request: AdmissionRequest;
+    try {
+      request = await convertedAdmissionRequest(attrs, inv.seenAs, '');
+    } catch (err) {
+      if (!(err instanceof StatusError)) throw err;
+      errors.config(inv.spec, inv.names.policy, undefined, `failed to configure policy: ${err.status.message}`);
+      return undefined;
+    }
     const { uid: _uid, ...celRequest } = request;
     let object = request.object as KubeObject;
     const variables: Obj = {};
-    const activation = () => celActivation({ object, oldObject: request.oldObject, request: celRequest, params, namespaceObject, variables, authorizer: null });
-    for (const c of spec.matchConditions ?? []) {
-      let result: unknown;
-      try {
-        result = evaluateAdmissionCel(c.expression, 'policy', activation());
-      } catch (err) {
-        throw new MutationError(`failed to evaluate match condition '${c.name}': ${(err as Error).message}`);
-      }
-      if (result === false) return false;
+    const activation = () => celActivation({ object, oldObject: request.oldObject, request: celRequest, params: inv.params, namespaceObject: inv.namespace, variables, authorizer: null });
+    const condition = matchConditions(inv.spec.matchConditions ?? [], activation());
+    if (condition !== true) {
+      if (condition !== false) errors.dispatch(inv, condition);
+      return undefined;
     }
-    const sent = JSON.stringify(object);
-    for (const m of spec.mutations ?? []) {
+    const sent = object;
+    for (const m of inv.spec.mutations ?? []) {
       // Variables are evaluated for each mutation, so later ones see the object as changed so far.
       for (const key of Object.keys(variables)) delete variables[key];
-      for (const v of spec.variables ?? []) {
+      for (const v of inv.spec.variables ?? []) {
         try {
           variables[v.name] = fromCel(evaluateAdmissionCel(v.expression, 'policy', activation()));
         } catch {
           // A variable that fails is left out: only an expression using it fails.
         }
       }
-      object = this.applyMutation(m, object, activation(), seenAs);
+      try {
+        object = this.applyMutation(m, object, activation(), inv.seenAs);
+      } catch (err) {
+        if (!(err instanceof MutationError)) throw err;
+        errors.dispatch(inv, err.message);
+      }
     }
-    if (JSON.stringify(object) === sent) return false;
-    const back = await convertObject(object, seenAs, attrs.resource);
+    if (jsonEqual(object, sent)) return false;
+    let back: KubeObject;
+    try {
+      back = await convertObject(object, inv.seenAs, attrs.resource);
+    } catch (err) {
+      if (!(err instanceof StatusError)) throw err;
+      throw new StatusError(500, 'InternalError', `Internal error occurred: failed to convert object: ${err.status.message}`);
+    }
     attrs.resource.defaults?.(back);
     const target = attrs.object as Obj;
     for (const k of Object.keys(target)) delete target[k];
@@ -178,6 +196,8 @@ export class MutatingAdmissionPolicyAdmission {
     return true;
   }
 
+  // applyMutation evaluates one mutation and applies it, with kube's error texts (its JSON patch
+  // errors carry kube's "JSONPath" prefix).
   private applyMutation(m: Mutation, object: KubeObject, activation: Record<string, unknown>, seenAs: Parameters<Registry['patchSchema']>[0]): KubeObject {
     const expression = (m.patchType === 'JSONPatch' ? m.jsonPatch?.expression : m.applyConfiguration?.expression) ?? '';
     let result: unknown;
@@ -186,33 +206,132 @@ export class MutatingAdmissionPolicyAdmission {
     } catch (err) {
       throw new MutationError(`expression '${expression}' resulted in error: ${(err as Error).message}`);
     }
-    if (m.patchType === 'JSONPatch') {
-      if (!Array.isArray(result)) throw new MutationError(`expression '${expression}' must evaluate to a list of JSONPatch`);
-      try {
-        const patched = applyJsonPatch(object, result);
-        if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw new Error('the patched object is not an object');
-        return patched as KubeObject;
-      } catch (err) {
-        throw new MutationError(`JSON Patch: ${(err as Error).message}`);
-      }
-    }
-    if (result === null || typeof result !== 'object' || Array.isArray(result)) throw new MutationError(`expression '${expression}' must evaluate to an Object`);
+    if (m.patchType === 'JSONPatch') return patched(object, result);
+    if (result === null || typeof result !== 'object' || Array.isArray(result)) throw new MutationError(`unsupported return type from ApplyConfiguration expression: ${Array.isArray(result) ? 'list' : typeof result}`);
+    const schema = this.registry.patchSchema(seenAs);
+    const atomics = atomicPaths(result, schema, '');
+    if (atomics.length) throw new MutationError(`error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: ${atomics.join(', ')}`);
     const applied = { ...(result as Obj), apiVersion: object.apiVersion, kind: object.kind } as KubeObject;
     try {
-      const merged = apply(object, applied, MERGE_MANAGER, true, this.registry.patchSchema(seenAs), object.metadata?.managedFields ?? [], this.now()).object;
+      const merged = apply(object, applied, MERGE_MANAGER, true, schema, object.metadata?.managedFields ?? [], this.now()).object;
       // The merge is the request's own change: keep the object's managedFields as they were.
       const meta = (merged.metadata ??= {});
       if (object.metadata?.managedFields !== undefined) meta.managedFields = object.metadata.managedFields;
       else delete meta.managedFields;
       return merged;
     } catch (err) {
-      throw new MutationError(`apply configuration: ${(err as Error).message}`);
+      throw new MutationError(`error applying patch: failed to merge patch: ${(err as Error).message}`);
     }
   }
 }
 
-// refusal is a mutation that could not be made under failurePolicy Fail.
-function refusal(names: { policy: string; binding: string }, message: string): StatusError {
-  const text = `policy '${names.policy}' with binding '${names.binding}' denied request: ${message}`;
-  return new StatusError(422, 'Invalid', text, { causes: [{ message: text }] });
+/** Invocation is one policy, binding and param for one write (kube's PolicyInvocation). */
+interface Invocation {
+  /** key identifies the invocation across reinvocations: policy, binding and param */
+  key: string;
+  names: { policy: string; binding: string };
+  spec: MutatingPolicySpec;
+  seenAs: ResourceDefinition;
+  params: KubeObject | null;
+  namespace: KubeObject | null;
+}
+
+// patched applies a JSONPatch mutation. A failed test operation leaves the object as it was
+// (kube applies none of such a patch); any other failure is an error.
+function patched(object: KubeObject, ops: unknown): KubeObject {
+  if (!Array.isArray(ops)) throw new MutationError('type mismatch: JSONPatchType.expression should evaluate to array');
+  let out: unknown;
+  try {
+    out = applyJsonPatch(object, ops);
+  } catch (err) {
+    const message = (err as Error).message;
+    // evanphx/json-patch wraps ErrTestFailed as "testing value <path> failed: test failed".
+    if (/^testing value .* failed: test failed$/.test(message)) return object;
+    throw new MutationError(`JSONPath: ${message}`);
+  }
+  if (out === null || typeof out !== 'object' || Array.isArray(out)) throw new MutationError('JSONPath: the patched object is not an object');
+  return out as KubeObject;
+}
+
+// matchConditions decides a policy's matchConditions as kube's matcher: false when any is false
+// (even after an error), else the errors (one message, or several as "[a, b]"), else true.
+function matchConditions(conditions: NonNullable<MutatingPolicySpec['matchConditions']>, activation: Record<string, unknown>): boolean | string {
+  const failures: string[] = [];
+  for (const c of conditions) {
+    let result: unknown;
+    try {
+      result = evaluateAdmissionCel(c.expression, 'policy', activation);
+    } catch (err) {
+      failures.push(`expression '${c.expression}' resulted in error: ${(err as Error).message}`);
+      continue;
+    }
+    if (result === false) return false;
+    if (result !== true) failures.push(`expression '${c.expression}' resulted in error: expected a bool result`);
+  }
+  if (!failures.length) return true;
+  return failures.length === 1 ? failures[0] : `[${failures.join(', ')}]`;
+}
+
+// atomicPaths lists the atomic lists and maps an apply configuration sets, in kube's field path
+// spelling (".spec.x[0].y"): a policy may not mutate them, since the merge would replace them whole.
+function atomicPaths(value: unknown, schema: PatchSchema, path: string): string[] {
+  if (!isPlainObject(value)) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const field = schema.field(k);
+    const at = `${path}.${k}`;
+    if (Array.isArray(v)) {
+      if (field.meta?.listType === 'atomic') out.push(at);
+      v.forEach((item, i) => out.push(...atomicPaths(item, field.schema, `${at}[${i}]`)));
+    } else if (isPlainObject(v)) {
+      if (field.meta?.mapType === 'atomic') out.push(at);
+      out.push(...atomicPaths(v, field.schema, at));
+    }
+  }
+  return out;
+}
+
+/**
+ * PolicyErrors collects what went wrong for one write, as kube's policy dispatcher does: the
+ * configuration errors (params, conversion) first, then the errors of the invocations; those of
+ * policies with failurePolicy Ignore are dropped.
+ */
+class PolicyErrors {
+  private readonly configErrors: PolicyError[] = [];
+  private readonly dispatchErrors: PolicyError[] = [];
+
+  /** config records a policy or binding that could not be set up (binding undefined: the policy itself). */
+  config(spec: MutatingPolicySpec, policy: string, binding: string | undefined, message: string): void {
+    if (spec.failurePolicy !== 'Ignore') this.configErrors.push({ message: policyErrorText(policy, binding, message) });
+  }
+
+  /** dispatch records a failed matchCondition or mutation of an invocation (reason Invalid). */
+  dispatch(inv: Invocation, message: string): void {
+    if (inv.spec.failurePolicy !== 'Ignore') this.dispatchErrors.push({ message: policyErrorText(inv.names.policy, inv.names.binding, message), reason: 'Invalid' });
+  }
+
+  /**
+   * throwIfAny refuses the write as kube does: admission.NewForbidden's 403 and details, its
+   * message replaced by the first error's, that error's reason, and every error as a cause.
+   */
+  throwIfAny(attrs: AdmissionAttributes): void {
+    const all = [...this.configErrors, ...this.dispatchErrors];
+    if (!all.length) return;
+    throw new StatusError(403, all[0].reason ?? 'Forbidden', all[0].message, {
+      name: attrs.name || undefined,
+      group: attrs.resource.group || undefined,
+      kind: attrs.resource.plural,
+      causes: all.map((e) => ({ message: e.message })),
+    });
+  }
+}
+
+interface PolicyError {
+  message: string;
+  reason?: string;
+}
+
+// policyErrorText is kube's PolicyError text.
+function policyErrorText(policy: string, binding: string | undefined, message: string): string {
+  return binding === undefined ? `policy ${JSON.stringify(policy)} denied request: ${message}` : `policy '${policy}' with binding '${binding}' denied request: ${message}`;
 }

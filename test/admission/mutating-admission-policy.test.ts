@@ -109,12 +109,77 @@ describe('MutatingAdmissionPolicy', () => {
 
   it('refuses the write when a mutation fails under failurePolicy Fail, and lets it through under Ignore', async () => {
     await bind('broken', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[JSONPatch{op: "remove", path: "/spec/missing"}]' } }] });
-    const res = await t.api.post(DEPLOYS).send(deployment('refused')).expect(422);
-    expect(res.body.message).toMatch(/^policy 'broken' with binding 'broken' denied request: JSON Patch: /);
+    const res = await t.api.post(DEPLOYS).send(deployment('refused')).expect(403);
+    const message = "policy 'broken' with binding 'broken' denied request: JSONPath: error in remove for path: '/spec/missing': Unable to remove nonexistent key: missing: missing value";
+    expect(res.body).toEqual({
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Invalid', code: 403, message,
+      details: { name: 'refused', group: 'apps', kind: 'deployments', causes: [{ message }] },
+    });
     await t.api.patch(`${MAP}/broken`).set('Content-Type', 'application/merge-patch+json').send({ spec: { failurePolicy: 'Ignore' } }).expect(200);
     await waitFor(() => t.nodeless.mutatingPolicies!.policies.get('broken')?.spec && (t.nodeless.mutatingPolicies!.policies.get('broken')!.spec as { failurePolicy?: string }).failurePolicy === 'Ignore', 'the Ignore policy in the cache');
     await t.api.post(DEPLOYS).send(deployment('ignored')).expect(201);
     await unbind('broken');
+  });
+
+  describe('refusals, worded as kube 1.32 words them', () => {
+    const refusal = async (name: string) => (await t.api.post(DEPLOYS).send(deployment(name)).expect(403)).body;
+
+    it('an expression that fails to evaluate', async () => {
+      const expression = "[JSONPatch{op: 'add', path: '/metadata/labels/x', value: object.spec.missing.name}]";
+      await bind('eval-error', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression } }] });
+      const body = await refusal('eval-error');
+      expect(body).toMatchObject({ reason: 'Invalid', code: 403 });
+      expect(body.message).toMatch(new RegExp(`^policy 'eval-error' with binding 'eval-error' denied request: expression '${expression.replace(/[[\]{}().*+?^$|\\]/g, '\\$&')}' resulted in error: no such key: missing`));
+      await unbind('eval-error');
+    });
+
+    it('a matchCondition that fails to evaluate, and one that is false after it', async () => {
+      const expression = 'object.spec.missing.enabled';
+      await bind('cond-error', { matchConditions: [{ name: 'broken', expression }], mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[]' } }] });
+      const body = await refusal('cond-error');
+      expect(body.reason).toBe('Invalid');
+      expect(body.message).toMatch(/^policy 'cond-error' with binding 'cond-error' denied request: expression 'object\.spec\.missing\.enabled' resulted in error: no such key: missing/);
+      await unbind('cond-error');
+      // A false condition skips the policy even when another one failed.
+      await bind('cond-false', { matchConditions: [{ name: 'broken', expression }, { name: 'no', expression: 'false' }], mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[]' } }] });
+      await t.api.post(DEPLOYS).send(deployment('cond-false')).expect(201);
+      await unbind('cond-false');
+    });
+
+    it('a param that is not found, and a paramKind that does not exist', async () => {
+      await bind('no-param', { paramKind: { apiVersion: 'v1', kind: 'ConfigMap' }, mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[]' } }] }, { paramRef: { name: 'absent', namespace: 'default', parameterNotFoundAction: 'Deny' } });
+      const body = await refusal('no-param');
+      expect(body).toMatchObject({
+        reason: 'Forbidden', code: 403,
+        message: "policy 'no-param' with binding 'no-param' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction",
+      });
+      await unbind('no-param');
+      await bind('no-kind', { paramKind: { apiVersion: 'example.com/v1', kind: 'Nope' }, mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: '[]' } }] }, { paramRef: { name: 'x', parameterNotFoundAction: 'Allow' } });
+      expect((await refusal('no-kind')).message).toBe("policy \"no-kind\" denied request: failed to configure policy: failed to find resource referenced by paramKind: 'example.com/v1, Kind=Nope'");
+      await unbind('no-kind');
+    });
+
+    it('an apply configuration that sets an atomic list', async () => {
+      await bind('atomic', {
+        mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{spec: Object.spec{template: Object.spec.template{spec: Object.spec.template.spec{containers: [Object.spec.template.spec.containers{name: 'c', args: ['x']}]}}}}" } }],
+      });
+      expect((await refusal('atomic')).message).toBe("policy 'atomic' with binding 'atomic' denied request: error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: .spec.template.spec.containers[0].args");
+      await unbind('atomic');
+    });
+
+    it('a mutation that makes the object invalid is refused by validation, as after any mutating admission', async () => {
+      await bind('negative', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "[JSONPatch{op: 'replace', path: '/spec/replicas', value: -1}]" } }] });
+      const res = await t.api.post(DEPLOYS).send(deployment('negative')).expect(422);
+      expect(res.body.message).toBe('Deployment.apps "negative" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0');
+      await unbind('negative');
+    });
+
+    it('a failed JSONPatch test operation leaves the object as it was', async () => {
+      await bind('tested', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "[JSONPatch{op: 'test', path: '/spec/replicas', value: 7}, JSONPatch{op: 'replace', path: '/spec/replicas', value: 2}]" } }] });
+      const created = await t.api.post(DEPLOYS).send(deployment('tested')).expect(201);
+      expect(created.body.spec.replicas).toBe(1);
+      await unbind('tested');
+    });
   });
 
   it('reinvokes an IfNeeded policy when a later policy changed the object', async () => {

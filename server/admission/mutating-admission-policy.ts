@@ -9,8 +9,8 @@
  * ValidatingAdmissionPolicy. What goes wrong is collected as kube's policy dispatcher does it
  * (configuration errors, then failed matchConditions and mutations; a failed mutation does not
  * stop the next one) and, unless the policy's failurePolicy is Ignore, refuses the write with
- * kube's 403 and wording. reinvocationPolicy IfNeeded runs a policy once more when a later
- * policy changed the object.
+ * kube's 403 and wording. reinvocationPolicy IfNeeded runs a policy once more when the object
+ * changed after it saw it (see AdmissionChain.admit and reinvocation.ts).
  */
 import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission';
@@ -23,6 +23,7 @@ import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel
 import { apply } from '../patch/server-side-apply';
 import { applyJsonPatch } from '../patch/json-patch';
 import { ConfigCache } from './config-cache';
+import { PluginReinvocation } from './reinvocation';
 import { convertObject, convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
 import { ParamError, fromCel, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
 
@@ -92,18 +93,21 @@ export class MutatingAdmissionPolicyAdmission {
     const bindings = this.bindings.list();
     if (!bindings.length) return;
     const errors = new PolicyErrors();
-    // IfNeeded policies are run once more when a later one changed the object after they saw it.
-    const ranIfNeeded: string[] = [];
-    const reinvoke = new Set<string>();
     const invocations: Invocation[] = [];
     for (const binding of bindings) invocations.push(...(await this.invocationsOf(binding, attrs, errors)));
-    for (const inv of invocations) {
-      const changed = await this.invoke(inv, attrs, errors);
-      if (changed === undefined) continue;
-      if (changed) for (const earlier of ranIfNeeded) if (earlier !== inv.key) reinvoke.add(earlier);
-      if (inv.spec.reinvocationPolicy === 'IfNeeded') ranIfNeeded.push(inv.key);
+    // IfNeeded policies run again on the chain's second run when the object changed after they
+    // saw it, by a later policy or another plugin (a mutating webhook), as kube reinvokes them.
+    const reinvocation = PluginReinvocation.of(attrs, 'MutatingAdmissionPolicy');
+    reinvocation.begin(attrs.object);
+    try {
+      for (const inv of invocations) {
+        if (reinvocation.skips(inv.key)) continue;
+        const changed = await this.invoke(inv, attrs, errors);
+        if (changed !== undefined) reinvocation.ran(inv.key, changed, inv.spec.reinvocationPolicy === 'IfNeeded');
+      }
+    } finally {
+      reinvocation.end(attrs.object);
     }
-    for (const inv of invocations) if (reinvoke.has(inv.key)) await this.invoke(inv, attrs, errors);
     errors.throwIfAny(attrs);
   }
 

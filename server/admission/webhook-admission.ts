@@ -20,6 +20,7 @@ import { ConfigCache } from './config-cache';
 import { matchingResource, storageKey, type RuleWithOperations } from './webhook-rules';
 import { WebhookCallError, callWebhook, type ServiceResolver, type WebhookClientConfig } from './webhook-client';
 import { serviceResolver } from './service-resolver';
+import { PluginReinvocation } from './reinvocation';
 import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
 
 /** Webhook is one entry of a configuration's webhooks (defaults applied at storage). */
@@ -153,22 +154,27 @@ export class WebhookAdmission {
     return out;
   }
 
-  /** admit calls the matching mutating webhooks in order, applying their patches to attrs.object. */
+  /**
+   * admit calls the matching mutating webhooks in order, applying their patches to attrs.object.
+   * reinvocationPolicy IfNeeded: on the chain's second run (see AdmissionChain.admit) a webhook
+   * is called again when the object changed after it saw it, by a later webhook or another plugin.
+   */
   async admit(attrs: AdmissionAttributes): Promise<void> {
     if (!attrs.object || isExemptFromAdmission(attrs.resource)) return;
     const hooks = this.hooksOf(this.mutating);
     if (!hooks.length) return;
-    // reinvocationPolicy IfNeeded: a webhook is called once more when a later webhook changed
-    // the object after it saw it (each at most twice, as kube).
-    const calledIfNeeded: Webhook[] = [];
-    const reinvoke = new Set<Webhook>();
-    for (const { hook } of hooks) {
-      const changed = await this.callOne(hook, attrs, true);
-      if (changed === undefined) continue;
-      if (changed) for (const earlier of calledIfNeeded) if (earlier !== hook) reinvoke.add(earlier);
-      if (hook.reinvocationPolicy === 'IfNeeded') calledIfNeeded.push(hook);
+    const reinvocation = PluginReinvocation.of(attrs, 'MutatingAdmissionWebhook');
+    reinvocation.begin(attrs.object);
+    try {
+      for (const { hook, config } of hooks) {
+        const key = `${config}/${hook.name}`;
+        if (reinvocation.skips(key)) continue;
+        const changed = await this.callOne(hook, attrs, true);
+        if (changed !== undefined) reinvocation.ran(key, changed, hook.reinvocationPolicy === 'IfNeeded');
+      }
+    } finally {
+      reinvocation.end(attrs.object);
     }
-    for (const { hook } of hooks) if (reinvoke.has(hook)) await this.callOne(hook, attrs, true);
   }
 
   /** validate calls the matching validating webhooks together; the first refusal (in order) wins. */

@@ -23,6 +23,27 @@ export interface AdmissionAttributes {
   options?: Record<string, unknown>;
   /** warn passes an admission warning (a webhook's or a policy's) to the client as a Warning header */
   warn?: (warning: string) => void;
+  /** reinvocation is the write's reinvocation context, set by AdmissionChain.admit */
+  reinvocation?: ReinvocationContext;
+}
+
+/**
+ * ReinvocationContext is kube's admission.ReinvocationContext: whether the mutating plugins are
+ * running a second time, whether one of them asked for that, and each plugin's own record of
+ * what it did (kept across both runs).
+ */
+export class ReinvocationContext {
+  /** isReinvoke is true during the second run */
+  isReinvoke = false;
+  /** shouldReinvoke is set by a plugin that changed the object (a webhook's patch, a policy's mutation) */
+  shouldReinvoke = false;
+  private readonly values = new Map<string, unknown>();
+
+  /** value is a plugin's record, made on first use. */
+  value<T>(key: string, make: () => T): T {
+    if (!this.values.has(key)) this.values.set(key, make());
+    return this.values.get(key) as T;
+  }
 }
 
 /** AdmissionPlugin is one step of the chain; it throws a StatusError to refuse. */
@@ -44,8 +65,21 @@ export class AdmissionChain {
     return this;
   }
 
-  /** admit runs every mutating step. */
+  /**
+   * admit runs every mutating step, and all of them once more when one asked for it (kube's
+   * reinvoker): the built-in steps are idempotent and see what the webhooks and policies
+   * changed; those webhooks and policies with reinvocationPolicy IfNeeded that saw the object
+   * before a later change run again.
+   */
   async admit(attrs: AdmissionAttributes): Promise<void> {
+    const reinvocation = (attrs.reinvocation = new ReinvocationContext());
+    await this.admitOnce(attrs);
+    if (!reinvocation.shouldReinvoke) return;
+    reinvocation.isReinvoke = true;
+    await this.admitOnce(attrs);
+  }
+
+  private async admitOnce(attrs: AdmissionAttributes): Promise<void> {
     for (const p of this.plugins) if (p.admit) await p.admit(attrs);
   }
 

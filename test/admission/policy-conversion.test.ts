@@ -6,10 +6,9 @@
  * configuration error of the policy, acted on by its failurePolicy.
  */
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
-import { startWebhookServer, type ReviewHandler, type WebhookServer } from '../helpers/webhook-server';
-import { createEstablished } from '../crd/helpers';
+import { startWebhookServer, type WebhookServer } from '../helpers/webhook-server';
+import { convertingPorts as converting, createEstablished, portsConversionCRD } from '../crd/helpers';
 
-type Obj = Record<string, any>;
 
 const GROUP = 'pconv.example.com';
 const V1 = `/apis/${GROUP}/v1/namespaces/default/ports`;
@@ -19,27 +18,6 @@ const VAPB = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybin
 const MAP = '/apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies';
 const MAPB = '/apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings';
 
-// The webhook's conversion: v1 spec.hostPort "h:p" <-> v2 spec.host and spec.port.
-function convertTo(obj: Obj, desired: string): Obj {
-  const out = structuredClone(obj);
-  out.apiVersion = desired;
-  const spec = out.spec ?? {};
-  if (desired.endsWith('/v2') && typeof spec.hostPort === 'string') {
-    const [host, port] = spec.hostPort.split(':');
-    out.spec = { host, port };
-  } else if (desired.endsWith('/v1') && spec.host !== undefined) {
-    out.spec = { hostPort: `${spec.host}:${spec.port}` };
-  }
-  return out;
-}
-
-const converting: ReviewHandler = (review) => ({
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'ConversionReview',
-  response: { uid: review.request.uid, convertedObjects: review.request.objects.map((o: Obj) => convertTo(o, review.request.desiredAPIVersion)), result: { status: 'Success' } },
-});
-
-const SCHEMA = (props: Record<string, unknown>) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } });
 const v1Rules = { resourceRules: [{ apiGroups: [GROUP], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['ports'] }] };
 const v2Port = (name: string, host: string, port: string) => ({ apiVersion: `${GROUP}/v2`, kind: 'Port', metadata: { name }, spec: { host, port } });
 
@@ -51,21 +29,7 @@ beforeAll(async () => {
   t = await startTestServer({ mutatingAdmissionPolicy: true, conversionWebhookTimeoutSeconds: 2 });
   hooks = await startWebhookServer();
   hooks.handle('/convert', converting);
-  await createEstablished(t.api, {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `ports.${GROUP}` },
-    spec: {
-      group: GROUP,
-      scope: 'Namespaced',
-      names: { plural: 'ports', kind: 'Port' },
-      versions: [
-        { name: 'v1', served: true, storage: false, schema: SCHEMA({ hostPort: { type: 'string' } }) },
-        { name: 'v2', served: true, storage: true, schema: SCHEMA({ host: { type: 'string' }, port: { type: 'string' } }) },
-      ],
-      conversion: { strategy: 'Webhook', webhook: { clientConfig: { url: `${hooks.url}/convert`, caBundle: hooks.caBundle }, conversionReviewVersions: ['v1'] } },
-    },
-  });
+  await createEstablished(t.api, portsConversionCRD(GROUP, { url: `${hooks.url}/convert`, caBundle: hooks.caBundle }));
 });
 afterAll(async () => {
   await t.close();

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
 import { startWebhookServer, type ReviewHandler, type WebhookServer } from '../helpers/webhook-server';
 import { WatchStream } from '../helpers/watch-stream';
-import { CRDS, createEstablished } from './helpers';
+import { CRDS, convertPort as convertTo, convertingPorts as converting, createEstablished, portsConversionCRD } from './helpers';
 
 let t: TestServer;
 let hooks: WebhookServer;
@@ -23,33 +23,6 @@ const V2 = `/apis/${GROUP}/v2/namespaces/default/ports`;
 
 type Obj = Record<string, any>;
 
-// convertTo is the test webhook's conversion: v1 spec.hostPort "h:p" <-> v2 spec.host and spec.port.
-function convertTo(obj: Obj, desired: string): Obj {
-  const out = structuredClone(obj);
-  out.apiVersion = desired;
-  const spec = out.spec ?? {};
-  if (desired.endsWith('/v2') && typeof spec.hostPort === 'string') {
-    const [host, port] = spec.hostPort.split(':');
-    out.spec = { ...spec, host, port };
-    delete out.spec.hostPort;
-  } else if (desired.endsWith('/v1') && spec.host !== undefined) {
-    out.spec = { ...spec, hostPort: `${spec.host}:${spec.port}` };
-    delete out.spec.host;
-    delete out.spec.port;
-  }
-  return out;
-}
-
-const converting: ReviewHandler = (review) => ({
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'ConversionReview',
-  response: {
-    uid: review.request.uid,
-    convertedObjects: review.request.objects.map((o: Obj) => convertTo(o, review.request.desiredAPIVersion)),
-    result: { status: 'Success' },
-  },
-});
-
 // answer builds a webhook that changes the good answer with change.
 const answer = (change: (response: Obj, review: Obj) => void): ReviewHandler => (review) => {
   const good = converting(review, '/convert') as Obj;
@@ -57,29 +30,7 @@ const answer = (change: (response: Obj, review: Obj) => void): ReviewHandler => 
   return good;
 };
 
-const SCHEMA = (props: Record<string, unknown>) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } });
-
-function portsCRD(extra: Record<string, unknown> = {}) {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `ports.${GROUP}` },
-    spec: {
-      group: GROUP,
-      scope: 'Namespaced',
-      names: { plural: 'ports', kind: 'Port' },
-      versions: [
-        { name: 'v1', served: true, storage: false, schema: SCHEMA({ hostPort: { type: 'string' } }) },
-        { name: 'v2', served: true, storage: true, schema: SCHEMA({ host: { type: 'string' }, port: { type: 'string' } }) },
-      ],
-      conversion: {
-        strategy: 'Webhook',
-        webhook: { clientConfig: { url: `${hooks.url}/convert`, caBundle: hooks.caBundle }, conversionReviewVersions: ['v1', 'v1beta1'] },
-      },
-      ...extra,
-    },
-  };
-}
+const portsCRD = (extra: Record<string, unknown> = {}) => portsConversionCRD(GROUP, { url: `${hooks.url}/convert`, caBundle: hooks.caBundle }, extra);
 
 const reviews = () => hooks.received.filter((r) => r.path.startsWith('/convert')).map((r) => r.body);
 

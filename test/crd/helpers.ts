@@ -4,6 +4,7 @@
  */
 import type supertest from 'supertest';
 import { waitFor } from '../helpers/api-server';
+import type { ReviewHandler } from '../helpers/webhook-server';
 
 /** CRDS is the collection path of CustomResourceDefinitions. */
 export const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -91,4 +92,56 @@ export async function createEstablished(api: supertest.Agent, crd: Record<string
 export async function deleteAndWait(api: supertest.Agent, name: string): Promise<void> {
   await api.delete(`${CRDS}/${name}`);
   await waitFor(async () => (await api.get(`${CRDS}/${name}`)).status === 404, `CRD ${name} to be deleted`);
+}
+
+type Obj = Record<string, any>;
+
+/** convertPort is the test conversion webhook's conversion: v1 spec.hostPort "h:p" <-> v2 spec.host and spec.port. */
+export function convertPort(obj: Obj, desired: string): Obj {
+  const out = structuredClone(obj);
+  out.apiVersion = desired;
+  const spec = out.spec ?? {};
+  if (desired.endsWith('/v2') && typeof spec.hostPort === 'string') {
+    const [host, port] = spec.hostPort.split(':');
+    out.spec = { ...spec, host, port };
+    delete out.spec.hostPort;
+  } else if (desired.endsWith('/v1') && spec.host !== undefined) {
+    out.spec = { ...spec, hostPort: `${spec.host}:${spec.port}` };
+    delete out.spec.host;
+    delete out.spec.port;
+  }
+  return out;
+}
+
+/** convertingPorts answers a ConversionReview v1 with convertPort. */
+export const convertingPorts: ReviewHandler = (review) => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'ConversionReview',
+  response: {
+    uid: review.request.uid,
+    convertedObjects: review.request.objects.map((o: Obj) => convertPort(o, review.request.desiredAPIVersion)),
+    result: { status: 'Success' },
+  },
+});
+
+const SPEC_SCHEMA = (props: Record<string, unknown>) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } });
+
+/** portsConversionCRD is a Port CRD served as v1 (hostPort) and stored as v2 (host, port), converted by the webhook at clientConfig. */
+export function portsConversionCRD(group: string, clientConfig: { url: string; caBundle: string }, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `ports.${group}` },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { plural: 'ports', kind: 'Port' },
+      versions: [
+        { name: 'v1', served: true, storage: false, schema: SPEC_SCHEMA({ hostPort: { type: 'string' } }) },
+        { name: 'v2', served: true, storage: true, schema: SPEC_SCHEMA({ host: { type: 'string' }, port: { type: 'string' } }) },
+      ],
+      conversion: { strategy: 'Webhook', webhook: { clientConfig, conversionReviewVersions: ['v1', 'v1beta1'] } },
+      ...extra,
+    },
+  };
 }

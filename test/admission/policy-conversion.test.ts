@@ -9,7 +9,6 @@ import { startTestServer, waitFor, type TestServer } from '../helpers/api-server
 import { startWebhookServer, type WebhookServer } from '../helpers/webhook-server';
 import { convertingPorts as converting, createEstablished, portsConversionCRD } from '../crd/helpers';
 
-
 const GROUP = 'pconv.example.com';
 const V1 = `/apis/${GROUP}/v1/namespaces/default/ports`;
 const V2 = `/apis/${GROUP}/v2/namespaces/default/ports`;

@@ -281,10 +281,6 @@ export function validateRules(tree: RuleNode, obj: unknown, old?: unknown, warn?
   return errs;
 }
 
-// ratchetWarning is a ratcheted error as kube's field.Error prints it: the root path is "<nil>".
-function ratchetWarning(e: FieldError): string {
-  return `${e.field || '<nil>'}: ${e.message}`;
-}
 
 function joinField(path: string, k: string): string {
   return path ? `${path}.${k}` : k;
@@ -332,7 +328,8 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
       oldSelf ??= hasOld ? toCelValue(old, node.celType) : undefined;
       activation.oldSelf = r.rule.optionalOldSelf ? (hasOld ? Optional.of(oldSelf) : Optional.none()) : oldSelf;
     }
-    const field = path;
+    // The object's root has kube's nil field path, which prints as "<nil>".
+    const field = path || '<nil>';
     const cost = r.program.runtimeCost(activation, Math.min(PER_CALL_LIMIT, budget.remaining));
     if (cost === undefined) {
       if (budget.remaining < PER_CALL_LIMIT) {
@@ -359,8 +356,8 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
     }
     // A rule that failed on an unchanged value is ratcheted (a warning) unless it is a transition
     // rule (it judges the change itself); errors from evaluating a rule are always reported, as kube does.
-    const failed = failure(r, activation, fieldWithPath(field, r.rule.fieldPath), node.schemaType);
-    if (!r.transition && shouldRatchet(ratchet)) budget.warn?.(ratchetWarning(failed));
+    const failed = failure(r, activation, r.rule.fieldPath ? fieldWithPath(path, r.rule.fieldPath) : field, node.schemaType);
+    if (!r.transition && shouldRatchet(ratchet)) budget.warn?.(`${failed.field}: ${failed.message}`);
     else errs.push(failed);
   }
 }

@@ -59,7 +59,7 @@ describe('CEL rules ratchet on update', () => {
     expect(fields(validateRules(tree, changed, old))).toEqual(['spec.ports[0].port: Invalid value: "integer": failed rule: self < 1000']);
   });
 
-  it('passes each ratcheted failure to warn as kube words the field error (the root is "<nil>")', () => {
+  it('passes each ratcheted failure to warn as kube words the field error (the root path is "<nil>", as kube prints a nil path)', () => {
     const rooted = compileSchemaRules({ ...LIST_SCHEMA, 'x-kubernetes-validations': [{ rule: "has(self.spec.tags)", messageExpression: "'needs tags'" }] })!;
     const old = { spec: { ports: [{ name: 'a', port: 5000 }] } };
     const warnings: string[] = [];
@@ -67,7 +67,7 @@ describe('CEL rules ratchet on update', () => {
     expect(warnings).toEqual(['<nil>: Invalid value: "object": needs tags', 'spec.ports[0].port: Invalid value: "integer": failed rule: self < 1000']);
     warnings.length = 0;
     // A changed root is not ratcheted: its failure is an error, and only the unchanged port warns.
-    expect(fields(validateRules(rooted, { spec: { ports: [{ name: 'a', port: 5000 }], name: 'ab' } }, old, (w) => warnings.push(w)))).toEqual([': Invalid value: "object": needs tags']);
+    expect(fields(validateRules(rooted, { spec: { ports: [{ name: 'a', port: 5000 }], name: 'ab' } }, old, (w) => warnings.push(w)))).toEqual(['<nil>: Invalid value: "object": needs tags']);
     expect(warnings).toEqual(['spec.ports[0].port: Invalid value: "integer": failed rule: self < 1000']);
   });
 

@@ -25,7 +25,7 @@ import { applyJsonPatch } from '../patch/json-patch';
 import { ConfigCache } from './config-cache';
 import { PluginReinvocation } from './reinvocation';
 import { convertObject, convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
-import { ParamError, fromCel, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
+import { ParamError, fromCel, matchConditions, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
 
 type Obj = Record<string, unknown>;
 
@@ -255,25 +255,6 @@ function patched(object: KubeObject, ops: unknown): KubeObject {
   }
   if (out === null || typeof out !== 'object' || Array.isArray(out)) throw new MutationError('JSONPath: the patched object is not an object');
   return out as KubeObject;
-}
-
-// matchConditions decides a policy's matchConditions as kube's matcher: false when any is false
-// (even after an error), else the errors (one message, or several as "[a, b]"), else true.
-function matchConditions(conditions: NonNullable<MutatingPolicySpec['matchConditions']>, activation: Record<string, unknown>): boolean | string {
-  const failures: string[] = [];
-  for (const c of conditions) {
-    let result: unknown;
-    try {
-      result = evaluateAdmissionCel(c.expression, 'policy', activation);
-    } catch (err) {
-      failures.push(`expression '${c.expression}' resulted in error: ${(err as Error).message}`);
-      continue;
-    }
-    if (result === false) return false;
-    if (result !== true) failures.push(`expression '${c.expression}' resulted in error: expected a bool result`);
-  }
-  if (!failures.length) return true;
-  return failures.length === 1 ? failures[0] : `[${failures.join(', ')}]`;
 }
 
 // atomicPaths lists the atomic lists and maps an apply configuration sets, in kube's field path

@@ -189,15 +189,9 @@ export class ValidatingAdmissionPolicyAdmission {
     const activation = () => celActivation({ ...base, variables });
     const out: Array<{ message: string; reason: string }> = [];
     // matchConditions: any false skips the policy; an error fails by failurePolicy.
-    let conditionError: string | undefined;
-    for (const c of spec.matchConditions ?? []) {
-      try {
-        if (evaluateAdmissionCel(c.expression, 'policy', activation()) === false) return [];
-      } catch (err) {
-        conditionError ??= `failed to evaluate match condition '${c.name}': ${(err as Error).message}`;
-      }
-    }
-    if (conditionError) return ignore ? [] : [{ message: conditionError, reason: 'Invalid' }];
+    const condition = matchConditions(spec.matchConditions ?? [], activation());
+    if (condition === false) return [];
+    if (condition !== true) return ignore ? [] : [{ message: condition, reason: 'Invalid' }];
     // Variables are evaluated in order, each seeing the earlier ones; one that fails is left out,
     // so only an expression that uses it fails.
     for (const v of spec.variables ?? []) {
@@ -328,6 +322,27 @@ export class ValidatingAdmissionPolicyAdmission {
     if (ref.parameterNotFoundAction === 'Allow') return [];
     throw new ParamError('binding', 'no params found for policy binding with `Deny` parameterNotFoundAction');
   }
+}
+
+/**
+ * matchConditions decides a policy's matchConditions as kube's matcher: false when any is false
+ * (even after an error), else the errors (one message, or several as "[a, b]"), else true.
+ */
+export function matchConditions(conditions: NonNullable<PolicySpec['matchConditions']>, activation: Record<string, unknown>): boolean | string {
+  const failures: string[] = [];
+  for (const c of conditions) {
+    let result: unknown;
+    try {
+      result = evaluateAdmissionCel(c.expression, 'policy', activation);
+    } catch (err) {
+      failures.push(`expression '${c.expression}' resulted in error: ${(err as Error).message}`);
+      continue;
+    }
+    if (result === false) return false;
+    if (result !== true) failures.push(`expression '${c.expression}' resulted in error: expected a bool result`);
+  }
+  if (!failures.length) return true;
+  return failures.length === 1 ? failures[0] : `[${failures.join(', ')}]`;
 }
 
 /**

@@ -207,6 +207,18 @@ describe('ValidatingAdmissionPolicy features', () => {
     expect(strict.body.message).toContain('strict deployments run one replica');
   });
 
+  test('a matchCondition that fails to evaluate is a failed validation worded with the expression and its error', async () => {
+    const ns = await newNamespace('vap-condition-error');
+    await install(
+      policy('condition-error.example.com', { matchConditions: [{ name: 'broken', expression: 'object.spec.missing.enabled' }], validations: [{ expression: 'true' }] }),
+      binding('condition-error-binding.example.com', 'condition-error.example.com', ns),
+    );
+    const res = await t.api.post(`/apis/apps/v1/namespaces/${ns}/deployments`).send(deployment('d', 1)).expect(422);
+    expect(res.body.message).toMatch(
+      /^deployments\.apps "d" is forbidden: ValidatingAdmissionPolicy 'condition-error\.example\.com' with binding 'condition-error-binding\.example\.com' denied request: expression 'object\.spec\.missing\.enabled' resulted in error: no such key: missing/,
+    );
+  });
+
   test('a policy whose CEL does not compile is refused at create', async () => {
     const res = await t.api.post(VAP).send(policy('broken.example.com', { validations: [{ expression: 'object.spec.replicas >' }] })).expect(422);
     expect(res.body.reason).toBe('Invalid');

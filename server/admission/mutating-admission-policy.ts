@@ -18,7 +18,7 @@ import type { Registry } from '../registry/generic-registry';
 import type { ResourceTable } from '../registry/resource-table';
 import { StatusError } from '../../schemas/meta/status-error';
 import { isPlainObject, jsonEqual } from '../../schemas/meta/json';
-import type { PatchSchema } from '../../schemas/patch-metadata';
+import { NO_PATCH_METADATA, type PatchSchema } from '../../schemas/patch-metadata';
 import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
 import { apply } from '../patch/server-side-apply';
 import { applyJsonPatch } from '../patch/json-patch';
@@ -213,7 +213,7 @@ export class MutatingAdmissionPolicyAdmission {
     if (m.patchType === 'JSONPatch') return patched(object, result);
     if (result === null || typeof result !== 'object' || Array.isArray(result)) throw new MutationError(`unsupported return type from ApplyConfiguration expression: ${Array.isArray(result) ? 'list' : typeof result}`);
     const schema = this.registry.patchSchema(seenAs);
-    const atomics = atomicPaths(result, schema, '');
+    const atomics = atomicPaths(result, schema, '', !seenAs.definitionName);
     if (atomics.length) throw new MutationError(`error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: ${atomics.join(', ')}`);
     const applied = { ...(result as Obj), apiVersion: object.apiVersion, kind: object.kind } as KubeObject;
     try {
@@ -257,20 +257,38 @@ function patched(object: KubeObject, ops: unknown): KubeObject {
   return out as KubeObject;
 }
 
-// atomicPaths lists the atomic lists and maps an apply configuration sets, in kube's field path
-// spelling (".spec.x[0].y"): a policy may not mutate them, since the merge would replace them whole.
-function atomicPaths(value: unknown, schema: PatchSchema, path: string): string[] {
+// ATOMIC_STRUCTS are built-in types marked +structType=atomic, which the patch table records
+// per field only where a field says so itself.
+const ATOMIC_STRUCTS = new Set([
+  'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector',
+  'io.k8s.api.core.v1.NodeSelector',
+  'io.k8s.api.core.v1.ObjectReference',
+  'io.k8s.api.core.v1.LocalObjectReference',
+  'io.k8s.api.core.v1.ConfigMapKeySelector',
+  'io.k8s.api.core.v1.SecretKeySelector',
+  'io.k8s.api.core.v1.ObjectFieldSelector',
+  'io.k8s.api.core.v1.ResourceFieldSelector',
+]);
+
+/**
+ * atomicPaths lists the atomic lists, maps and structs an apply configuration sets, in kube's
+ * field path spelling (".spec.x[0].y"): a policy may not mutate them, since the merge would
+ * replace them whole. In a custom resource's schema a list without x-kubernetes-list-type is
+ * atomic, as structured-merge-diff reads it (listsAtomicByDefault).
+ */
+function atomicPaths(value: unknown, schema: PatchSchema, path: string, listsAtomicByDefault: boolean): string[] {
   if (!isPlainObject(value)) return [];
   const out: string[] = [];
   for (const [k, v] of Object.entries(value)) {
     const field = schema.field(k);
     const at = `${path}.${k}`;
     if (Array.isArray(v)) {
-      if (field.meta?.listType === 'atomic') out.push(at);
-      v.forEach((item, i) => out.push(...atomicPaths(item, field.schema, `${at}[${i}]`)));
+      const declared = field.schema !== NO_PATCH_METADATA;
+      if (field.meta?.listType === 'atomic' || (listsAtomicByDefault && declared && !field.meta?.listType)) out.push(at);
+      v.forEach((item, i) => out.push(...atomicPaths(item, field.schema, `${at}[${i}]`, listsAtomicByDefault)));
     } else if (isPlainObject(v)) {
-      if (field.meta?.mapType === 'atomic') out.push(at);
-      out.push(...atomicPaths(v, field.schema, at));
+      if (field.meta?.mapType === 'atomic' || ATOMIC_STRUCTS.has(field.schema.name)) out.push(at);
+      out.push(...atomicPaths(v, field.schema, at, listsAtomicByDefault));
     }
   }
   return out;

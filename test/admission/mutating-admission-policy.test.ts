@@ -6,6 +6,7 @@
  */
 import { rewriteStructLiterals } from '../../schemas/cel/struct-literals';
 import { startTestServer, waitFor, type TestServer } from '../helpers/api-server';
+import { createEstablished, crdManifest } from '../crd/helpers';
 
 const MAP = '/apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies';
 const MAPB = '/apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings';
@@ -165,6 +166,29 @@ describe('MutatingAdmissionPolicy', () => {
       });
       expect((await refusal('atomic')).message).toBe("policy 'atomic' with binding 'atomic' denied request: error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: .spec.template.spec.containers[0].args");
       await unbind('atomic');
+    });
+
+    it('an apply configuration that sets an atomic struct, or a custom resource\'s list without a list type', async () => {
+      await bind('selector', { mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{spec: Object.spec{selector: Object.spec.selector{matchLabels: {'app': 'selector'}}}}" } }] });
+      expect((await refusal('selector')).message).toBe("policy 'selector' with binding 'selector' denied request: error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: .spec.selector");
+      await unbind('selector');
+      await createEstablished(t.api, crdManifest({
+        group: 'map.example.com', kind: 'Gizmo',
+        schema: { type: 'object', properties: { spec: { type: 'object', properties: {
+          tags: { type: 'array', items: { type: 'string' } },
+          ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer' } } } },
+        } } } },
+      }));
+      const gizmos = '/apis/map.example.com/v1/namespaces/default/gizmos';
+      const gizmo = (name: string) => ({ apiVersion: 'map.example.com/v1', kind: 'Gizmo', metadata: { name }, spec: { ports: [{ name: 'a', port: 1 }] } });
+      const rules = { resourceRules: [{ apiGroups: ['map.example.com'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['gizmos'] }] };
+      await bind('tags', { matchConstraints: rules, mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{spec: Object.spec{tags: ['x']}}" } }] });
+      expect((await t.api.post(gizmos).send(gizmo('tagged')).expect(403)).body.message).toBe("policy 'tags' with binding 'tags' denied request: error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: .spec.tags");
+      await unbind('tags');
+      // A list-type=map list merges by key: allowed.
+      await bind('ports', { matchConstraints: rules, mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{spec: Object.spec{ports: [Object.spec.ports{name: 'b', port: 2}]}}" } }] });
+      expect((await t.api.post(gizmos).send(gizmo('ported')).expect(201)).body.spec.ports).toEqual([{ name: 'a', port: 1 }, { name: 'b', port: 2 }]);
+      await unbind('ports');
     });
 
     it('a mutation that makes the object invalid is refused by validation, as after any mutating admission', async () => {

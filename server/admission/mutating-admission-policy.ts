@@ -22,6 +22,7 @@ import { NO_PATCH_METADATA, type PatchSchema } from '../../schemas/patch-metadat
 import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
 import { apply } from '../patch/server-side-apply';
 import { applyJsonPatch } from '../patch/json-patch';
+import { pruneUnknownFields } from '../registry/field-validation';
 import { ConfigCache } from './config-cache';
 import { PluginReinvocation } from './reinvocation';
 import { convertObject, convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
@@ -210,8 +211,11 @@ export class MutatingAdmissionPolicyAdmission {
     } catch (err) {
       throw new MutationError(`expression '${expression}' resulted in error: ${(err as Error).message}`);
     }
-    if (m.patchType === 'JSONPatch') return patched(object, result);
+    if (m.patchType === 'JSONPatch') return strictlyDecoded(patched(object, result), seenAs);
     if (result === null || typeof result !== 'object' || Array.isArray(result)) throw new MutationError(`unsupported return type from ApplyConfiguration expression: ${Array.isArray(result) ? 'list' : typeof result}`);
+    // Fields the schema does not declare cannot be typed, as structured-merge-diff refuses them.
+    const undeclared = pruneUnknownFields(seenAs, structuredClone({ ...(result as Obj), apiVersion: object.apiVersion, kind: object.kind }) as KubeObject);
+    if (undeclared.length) throw new MutationError(`error applying patch: failed to convert patch object to typed object: ${typedErrors(undeclared)}`);
     const schema = this.registry.patchSchema(seenAs);
     const atomics = atomicPaths(result, schema, '', !seenAs.definitionName);
     if (atomics.length) throw new MutationError(`error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs: ${atomics.join(', ')}`);
@@ -255,6 +259,22 @@ function patched(object: KubeObject, ops: unknown): KubeObject {
   }
   if (out === null || typeof out !== 'object' || Array.isArray(out)) throw new MutationError('JSONPath: the patched object is not an object');
   return out as KubeObject;
+}
+
+// strictlyDecoded refuses a JSON-patched built-in object with fields its kind does not declare,
+// as kube decodes the patched object strictly (an InternalError, not a policy failure); a custom
+// resource is decoded as it is, and pruned later.
+function strictlyDecoded(object: KubeObject, def: ResourceDefinition): KubeObject {
+  if (!def.definitionName) return object;
+  const unknown = pruneUnknownFields(def, structuredClone(object));
+  if (unknown.length) throw new StatusError(500, 'InternalError', `Internal error occurred: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  return object;
+}
+
+// typedErrors words undeclared fields as structured-merge-diff's ValidationErrors.
+function typedErrors(fields: string[]): string {
+  const errs = fields.map((f) => `.${f}: field not declared in schema`);
+  return errs.length === 1 ? errs[0] : ['errors:', ...errs.map((e) => `  ${e}`)].join('\n');
 }
 
 // ATOMIC_STRUCTS are built-in types marked +structType=atomic, which the patch table records

@@ -198,6 +198,16 @@ describe('MutatingAdmissionPolicy', () => {
       await unbind('negative');
     });
 
+    it('a mutation that adds a field the kind does not declare', async () => {
+      await bind('undeclared-patch', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "[JSONPatch{op: 'add', path: '/spec/colour', value: 'red'}]" } }] });
+      const res = await t.api.post(DEPLOYS).send(deployment('undeclared-patch')).expect(500);
+      expect(res.body).toMatchObject({ reason: 'InternalError', message: 'Internal error occurred: strict decoding error: unknown field "spec.colour"' });
+      await unbind('undeclared-patch');
+      await bind('undeclared-apply', { mutations: [{ patchType: 'ApplyConfiguration', applyConfiguration: { expression: "Object{spec: Object.spec{colour: 'red'}}" } }] });
+      expect((await refusal('undeclared-apply')).message).toBe("policy 'undeclared-apply' with binding 'undeclared-apply' denied request: error applying patch: failed to convert patch object to typed object: .spec.colour: field not declared in schema");
+      await unbind('undeclared-apply');
+    });
+
     it('a failed JSONPatch test operation leaves the object as it was', async () => {
       await bind('tested', { mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "[JSONPatch{op: 'test', path: '/spec/replicas', value: 7}, JSONPatch{op: 'replace', path: '/spec/replicas', value: 2}]" } }] });
       const created = await t.api.post(DEPLOYS).send(deployment('tested')).expect(201);

@@ -96,10 +96,12 @@ function clusterIPsOf(spec: unknown): string[] {
   return ips;
 }
 
-const isHeadless = (spec: unknown) => {
-  const ips = clusterIPsOf(spec);
-  return ips.length === 1 && ips[0] === 'None';
-};
+const isHeadlessIPs = (ips: string[]) => ips.length === 1 && ips[0] === 'None';
+const isHeadless = (spec: unknown) => isHeadlessIPs(clusterIPsOf(spec));
+
+const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
+const AFFINITIES = ['ClientIP', 'None'];
+const TRAFFIC_POLICIES = ['Cluster', 'Local'];
 
 /** validateService is ValidateService (create) and, with old, ValidateServiceUpdate. */
 export function validateService(svc: KubeObject, old?: KubeObject): FieldError[] {
@@ -107,13 +109,14 @@ export function validateService(svc: KubeObject, old?: KubeObject): FieldError[]
   const errs: FieldError[] = old ? clusterIPUpdateErrors(spec, objAt(old, 'spec') ?? {}) : [];
   const type = str(spec, 'type');
   const ports = listAt(spec, 'ports');
-  const headless = isHeadless(spec);
+  const clusterIPs = clusterIPsOf(spec);
+  const headless = isHeadlessIPs(clusterIPs);
   if (ports.length === 0 && !headless && type !== 'ExternalName') errs.push(required('spec.ports'));
   if ((type === 'LoadBalancer' || type === 'NodePort') && headless) {
     errs.push(invalidValue('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`));
   }
   if (type === 'ExternalName') {
-    if (clusterIPsOf(spec).length > 0) errs.push(forbiddenField('spec.clusterIPs', 'may not be set for ExternalName services'));
+    if (clusterIPs.length > 0) errs.push(forbiddenField('spec.clusterIPs', 'may not be set for ExternalName services'));
     if (listAt(spec, 'ipFamilies').length > 0) errs.push(forbiddenField('spec.ipFamilies', 'may not be set for ExternalName services'));
     if (isSet(spec, 'ipFamilyPolicy')) errs.push(forbiddenField('spec.ipFamilyPolicy', 'may not be set for ExternalName services'));
     const cname = str(spec, 'externalName').replace(/\.$/, '');
@@ -140,21 +143,40 @@ export function validateService(svc: KubeObject, old?: KubeObject): FieldError[]
   errs.push(...labelErrors(spec.selector, 'spec.selector'));
   const affinity = str(spec, 'sessionAffinity');
   if (!affinity) errs.push(required('spec.sessionAffinity'));
-  else if (affinity !== 'ClientIP' && affinity !== 'None') errs.push(notSupported('spec.sessionAffinity', affinity, ['ClientIP', 'None']));
+  else if (!AFFINITIES.includes(affinity)) errs.push(notSupported('spec.sessionAffinity', affinity, AFFINITIES));
   if (affinity === 'ClientIP') errs.push(...clientIPConfigErrors(spec.sessionAffinityConfig));
   else if (affinity === 'None' && isSet(spec, 'sessionAffinityConfig')) errs.push(forbiddenField('spec.sessionAffinityConfig', 'must not be set when session affinity is None'));
-  clusterIPsOf(spec).forEach((ip, i) => {
+  clusterIPs.forEach((ip, i) => {
     if (ip !== 'None' && !isIP(ip)) errs.push(invalidValue(`spec.clusterIPs[${i}]`, ip, IP_MSG));
   });
   listAt(spec, 'externalIPs').forEach((ip, i) => {
     if (!isIP(String(ip))) errs.push(invalidValue(`spec.externalIPs[${i}]`, ip, IP_MSG));
   });
-  const types = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
   if (!type) errs.push(required('spec.type'));
-  else if (!types.includes(type)) errs.push(notSupported('spec.type', type, types));
+  else if (!SERVICE_TYPES.includes(type)) errs.push(notSupported('spec.type', type, SERVICE_TYPES));
   if (type === 'ClusterIP') ports.forEach((p, i) => {
     if (num(p, 'nodePort') !== 0) errs.push(forbiddenField(`spec.ports[${i}].nodePort`, "may not be used when `type` is 'ClusterIP'"));
   });
+  // A single port cannot repeat another.
+  if (ports.length > 1) errs.push(...duplicatePortErrors(ports));
+  const ranges = listAt(spec, 'loadBalancerSourceRanges');
+  if (ranges.length > 0) {
+    if (type !== 'LoadBalancer') errs.push(forbiddenField('spec.LoadBalancerSourceRanges', "may only be used when `type` is 'LoadBalancer'"));
+    ranges.forEach((r, i) => {
+      const v = String(r).trim();
+      if (!isCIDR(v)) errs.push(invalidValue(`spec.LoadBalancerSourceRanges[${i}]`, v, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+    });
+  }
+  if (isSet(spec, 'allocateLoadBalancerNodePorts') && type !== 'LoadBalancer') {
+    errs.push(forbiddenField('spec.allocateLoadBalancerNodePorts', "may only be used when `type` is 'LoadBalancer'"));
+  }
+  errs.push(...trafficPolicyErrors(spec, type));
+  return errs;
+}
+
+// duplicatePortErrors refuses a node port, or a port, that an earlier port of the same protocol has.
+function duplicatePortErrors(ports: unknown[]): FieldError[] {
+  const errs: FieldError[] = [];
   const nodePorts = new Set<string>();
   ports.forEach((p, i) => {
     const np = num(p, 'nodePort');
@@ -169,18 +191,6 @@ export function validateService(svc: KubeObject, old?: KubeObject): FieldError[]
     if (seen.has(key)) errs.push({ type: 'FieldValueDuplicate', field: `spec.ports[${i}]`, message: `Duplicate value: ${servicePortValue(str(p, 'protocol'), num(p, 'port'))}` });
     seen.add(key);
   });
-  const ranges = listAt(spec, 'loadBalancerSourceRanges');
-  if (ranges.length > 0) {
-    if (type !== 'LoadBalancer') errs.push(forbiddenField('spec.LoadBalancerSourceRanges', "may only be used when `type` is 'LoadBalancer'"));
-    ranges.forEach((r, i) => {
-      const v = String(r).trim();
-      if (!isCIDR(v)) errs.push(invalidValue(`spec.LoadBalancerSourceRanges[${i}]`, v, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
-    });
-  }
-  if (isSet(spec, 'allocateLoadBalancerNodePorts') && type !== 'LoadBalancer') {
-    errs.push(forbiddenField('spec.allocateLoadBalancerNodePorts', "may only be used when `type` is 'LoadBalancer'"));
-  }
-  errs.push(...trafficPolicyErrors(spec, type));
   return errs;
 }
 
@@ -202,14 +212,14 @@ function trafficPolicyErrors(spec: Record<string, unknown>, type: string): Field
   if (!accessible) {
     if (etp) errs.push(invalidValue('spec.externalTrafficPolicy', etp, 'may only be set for externally-accessible services'));
   } else if (!etp) errs.push(required('spec.externalTrafficPolicy'));
-  else if (etp !== 'Cluster' && etp !== 'Local') errs.push(notSupported('spec.externalTrafficPolicy', etp, ['Cluster', 'Local']));
+  else if (!TRAFFIC_POLICIES.includes(etp)) errs.push(notSupported('spec.externalTrafficPolicy', etp, TRAFFIC_POLICIES));
   const hc = num(spec, 'healthCheckNodePort');
   const needsHealthCheck = type === 'LoadBalancer' && etp === 'Local';
   if (!needsHealthCheck && hc !== 0) errs.push(invalidValue('spec.healthCheckNodePort', hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
   if (!isSet(spec, 'internalTrafficPolicy')) {
     if (type === 'ClusterIP' || type === 'NodePort' || type === 'LoadBalancer') errs.push(required('spec.internalTrafficPolicy'));
-  } else if (!['Cluster', 'Local'].includes(str(spec, 'internalTrafficPolicy'))) {
-    errs.push(notSupported('spec.internalTrafficPolicy', spec.internalTrafficPolicy, ['Cluster', 'Local']));
+  } else if (!TRAFFIC_POLICIES.includes(str(spec, 'internalTrafficPolicy'))) {
+    errs.push(notSupported('spec.internalTrafficPolicy', spec.internalTrafficPolicy, TRAFFIC_POLICIES));
   }
   return errs;
 }

@@ -59,7 +59,7 @@ export function parseIPv4(text: string): number | undefined {
 
 /** formatIPv4 writes a 32-bit address in dotted quads. */
 export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 /** ServiceIPRange holds which addresses of one IPv4 CIDR are allocated. */
@@ -71,7 +71,9 @@ export class ServiceIPRange {
   private readonly size: number;
   // addresses below this offset are preferred for requested (static) clusterIPs
   private readonly staticBand: number;
-  private readonly used: Uint8Array;
+  // used is a bitmap, one bit an address as kube's allocator keeps it: a byte an address would
+  // be a megabyte for a /12, whose pages the first thousand random picks fault in one by one.
+  private readonly used: Uint32Array;
   private count = 0;
 
   constructor(
@@ -92,7 +94,7 @@ export class ServiceIPRange {
     this.size = total - 2;
     // kube's static band: a sixteenth of the range, at least 16 and at most 256 addresses.
     this.staticBand = Math.min(Math.max(16, Math.floor(total / 16)), 256);
-    this.used = new Uint8Array(this.size);
+    this.used = new Uint32Array(Math.ceil(this.size / 32));
   }
 
   /** first is the first usable address, which kube gives the default/kubernetes Service. */
@@ -118,7 +120,7 @@ export class ServiceIPRange {
   /** has tells whether ip is held. */
   has(ip: string): boolean {
     const o = this.offsetOf(ip);
-    return o !== undefined && this.used[o] === 1;
+    return o !== undefined && this.isUsed(o);
   }
 
   /**
@@ -128,7 +130,7 @@ export class ServiceIPRange {
   allocate(ip: string, dryRun = false): void {
     const o = this.offsetOf(ip);
     if (o === undefined) throw new IPNotInRangeError(ip, this.cidr);
-    if (this.used[o]) throw new IPAllocatedError();
+    if (this.isUsed(o)) throw new IPAllocatedError();
     if (!dryRun) this.take(o);
   }
 
@@ -149,13 +151,17 @@ export class ServiceIPRange {
   /** release frees ip; an address not held (or outside the range) is ignored. */
   release(ip: string): void {
     const o = this.offsetOf(ip);
-    if (o === undefined || !this.used[o]) return;
-    this.used[o] = 0;
+    if (o === undefined || !this.isUsed(o)) return;
+    this.used[o >>> 5] &= ~(1 << (o & 31));
     this.count--;
   }
 
+  private isUsed(o: number): boolean {
+    return (this.used[o >>> 5] & (1 << (o & 31))) !== 0;
+  }
+
   private take(o: number): void {
-    this.used[o] = 1;
+    this.used[o >>> 5] |= 1 << (o & 31);
     this.count++;
   }
 
@@ -166,7 +172,7 @@ export class ServiceIPRange {
     const start = lo + Math.floor(this.random() * n);
     for (let i = 0; i < n; i++) {
       const o = lo + ((start - lo + i) % n);
-      if (!this.used[o]) return o;
+      if (!this.isUsed(o)) return o;
     }
     return undefined;
   }

@@ -47,6 +47,23 @@ describe('ServiceIPRange', () => {
     expect(() => r.allocateNext()).toThrow(RangeFullError);
   });
 
+  it('keeps each address apart from its neighbours, across the words of the bitmap and up to the last address', () => {
+    const r = new ServiceIPRange();
+    // Offsets 30-33 straddle the first two 32-bit words; 10.111.255.254 is the last usable address of the /12.
+    const ips = ['10.96.0.31', '10.96.0.32', '10.96.0.33', '10.96.0.34', '10.111.255.254'];
+    for (const ip of ips) r.allocate(ip);
+    expect(ips.every((ip) => r.has(ip))).toBe(true);
+    expect(r.has('10.96.0.30')).toBe(false);
+    expect(r.has('10.96.0.35')).toBe(false);
+    r.release('10.96.0.32');
+    expect(ips.map((ip) => r.has(ip))).toEqual([true, false, true, true, true]);
+    r.release('10.96.0.32');
+    expect(r.allocated).toBe(4);
+    expect(() => r.allocate('10.96.0.33')).toThrow(IPAllocatedError);
+    r.allocate('10.96.0.32');
+    expect(r.allocated).toBe(5);
+  });
+
   it('checks without taking on a dry run', () => {
     const r = new ServiceIPRange('10.0.0.0/28');
     r.allocate('10.0.0.2', true);

@@ -15,7 +15,7 @@
  * server-side-apply.ts builds the Apply operation on the same decoded form.
  */
 import { rfc3339 } from '../../schemas/meta/time';
-import { isPlainObject, jsonEqual, type JsonMap } from '../../schemas/meta/json';
+import { isPlainObject, type JsonMap } from '../../schemas/meta/json';
 import type { PatchField, PatchSchema } from '../../schemas/patch-metadata';
 import type { FieldError, KubeObject } from '../../schemas/types';
 import {
@@ -276,13 +276,33 @@ export function managedFieldsForUpdate(live: KubeObject | undefined, next: KubeO
   if (requested === undefined || requested === null) return liveFields;
   // A request that sends back what it read (a patch, a read-modify-write) picks the live
   // entries either way: comparing costs less than decoding 50,000 owned keys to find that out.
-  if (shortcuts.enabled && jsonEqual(requested, liveFields)) return liveFields;
+  if (shortcuts.enabled && sameJsonText(requested, liveFields)) return liveFields;
   try {
     if (decodeManagedFields(requested).size > 0) return requested;
   } catch {
     // An undecodable list falls back to the live object's, as in kube.
   }
   return liveFields;
+}
+
+/**
+ * sameJsonText tells values that JSON.stringify writes as the same text, key order included
+ * (an entry kept as it was is written back as sent), without writing them. Objects other
+ * than plain ones and arrays count as different unless they are the same object.
+ */
+function sameJsonText(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const array = Array.isArray(a);
+  if (array !== Array.isArray(b)) return false;
+  if (!array && (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i] || !sameJsonText((a as Record<string, unknown>)[ka[i]], (b as Record<string, unknown>)[kb[i]])) return false;
+  }
+  return true;
 }
 
 /** RecordUpdateOptions tunes recordUpdate and updateManagedFields. */

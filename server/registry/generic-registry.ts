@@ -539,7 +539,10 @@ export class Registry {
 
   /** create stores a new object after the full create pipeline. */
   async create(def: ResourceDefinition, namespace: string | undefined, input: KubeObject, options: WriteOptions = {}): Promise<StoredObject> {
-    return this.createPrivate(def, namespace, structuredClone(input), options);
+    const obj = structuredClone(input);
+    const pause = breathe(options.sizeHint);
+    if (pause) await pause;
+    return this.createPrivate(def, namespace, obj, options);
   }
 
   // createPrivate is create of an object the caller hands over: it is changed, and may be stored.
@@ -607,6 +610,8 @@ export class Registry {
       if ((pause = breathe(options.sizeHint))) await pause;
       await this.admission.validate(attrs);
       checkSizeLimits(def, obj, !options.dryRun);
+      // The store's write (serialising, committing, notifying watchers) gets a turn of its own.
+      if ((pause = breathe(options.sizeHint))) await pause;
       if (options.dryRun) {
         await this.ensureAbsent(def, meta.namespace, meta.name!);
         return { raw: JSON.stringify(await this.dryRunRoundTrip(def, obj)), revision: 0 };
@@ -931,10 +936,11 @@ export class Registry {
         operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun,
         ...admissionContext('DeleteOptions', options),
       });
-      const pause = breathe(current.value.length);
+      let pause = breathe(current.value.length);
       if (pause) await pause;
       // A second parse of the stored JSON costs less than structuredClone of a large object.
       const next = this.copyStored(def, current.value, old);
+      if ((pause = breathe(current.value.length))) await pause;
       const nextMeta = (next.metadata ??= {});
       const grace = this.gracefulDelete(def, old, nextMeta, options.gracePeriodSeconds);
       // Already gracefully deleting and not shortened: nothing changes.

@@ -30,6 +30,7 @@ import {
 } from './field-set';
 import { compareObjects, shortcuts, type Comparison } from './field-compare';
 import { createdFieldsV1, type CreatedFieldsOptions } from './created-fields';
+import { runSteps, type Steps } from './steps';
 
 /** ManagedFieldsOperation is how a manager wrote its fields. */
 export type ManagedFieldsOperation = 'Apply' | 'Update';
@@ -150,7 +151,11 @@ const DECODED_MAX_TEXT = 2 << 20;
 let decodedChars = 0;
 // CANONICAL holds the text of decoded sets that encode back to exactly that text, so that an
 // entry that did not change is written by parsing its text instead of encoding it again.
+// Whether a set is canonical is learnt the first time it is encoded (a set decoded and then
+// replaced, as the writer's own entry is, is never encoded): until then its text waits in
+// DECODED_TEXT.
 const CANONICAL = new WeakMap<FieldSet, string>();
+const DECODED_TEXT = new WeakMap<FieldSet, string>();
 
 /**
  * decodeFieldsV1 is FieldSet.fromFieldsV1 through the DECODED cache. Only a trie of plain
@@ -167,7 +172,7 @@ function decodeFieldsV1(fieldsV1: unknown): FieldSet {
   }
   const set = FieldSet.fromFieldsV1(fieldsV1);
   if (text.length > DECODED_MAX_TEXT) return set;
-  if (JSON.stringify(set.toFieldsV1()) === text) CANONICAL.set(set, text);
+  DECODED_TEXT.set(set, text);
   DECODED.set(text, set);
   decodedChars += text.length;
   while (DECODED.size > DECODED_MAX_ENTRIES || decodedChars > DECODED_MAX_CHARS) {
@@ -217,11 +222,24 @@ export function encodeManagedFields(managed: ManagedFields): ManagedFieldsEntry[
     e.apiVersion = m.apiVersion;
     if (m.time) e.time = m.time;
     e.fieldsType = 'FieldsV1';
-    const text = shortcuts.enabled ? CANONICAL.get(m.set) : undefined;
-    e.fieldsV1 = text !== undefined ? (JSON.parse(text) as Record<string, unknown>) : m.set.toFieldsV1();
+    e.fieldsV1 = encodeSet(m.set);
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });
+}
+
+/** encodeSet is set.toFieldsV1(), parsed from the set's text when that is known to be what it encodes to. */
+function encodeSet(set: FieldSet): Record<string, unknown> {
+  if (!shortcuts.enabled) return set.toFieldsV1();
+  const text = CANONICAL.get(set);
+  if (text !== undefined) return JSON.parse(text) as Record<string, unknown>;
+  const encoded = set.toFieldsV1();
+  const decodedFrom = DECODED_TEXT.get(set);
+  if (decodedFrom !== undefined) {
+    DECODED_TEXT.delete(set);
+    if (JSON.stringify(encoded) === decodedFrom) CANONICAL.set(set, decodedFrom);
+  }
+  return encoded;
 }
 
 /**
@@ -256,12 +274,35 @@ export function managedFieldsForUpdate(live: KubeObject | undefined, next: KubeO
   const requested = next.metadata?.managedFields;
   if (isResetManagedFields(requested)) return [];
   if (requested === undefined || requested === null) return liveFields;
+  // A request that sends back what it read (a patch, a read-modify-write) picks the live
+  // entries either way: comparing costs less than decoding 50,000 owned keys to find that out.
+  if (shortcuts.enabled && sameJsonText(requested, liveFields)) return liveFields;
   try {
     if (decodeManagedFields(requested).size > 0) return requested;
   } catch {
     // An undecodable list falls back to the live object's, as in kube.
   }
   return liveFields;
+}
+
+/**
+ * sameJsonText tells values that JSON.stringify writes as the same text, key order included
+ * (an entry kept as it was is written back as sent), without writing them. Objects other
+ * than plain ones and arrays count as different unless they are the same object.
+ */
+function sameJsonText(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const array = Array.isArray(a);
+  if (array !== Array.isArray(b)) return false;
+  if (!array && (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i] || !sameJsonText((a as Record<string, unknown>)[ka[i]], (b as Record<string, unknown>)[kb[i]])) return false;
+  }
+  return true;
 }
 
 /** RecordUpdateOptions tunes recordUpdate and updateManagedFields. */
@@ -295,7 +336,12 @@ export function defaultResetFields(subresource: string | undefined, hasStatusSub
  * defaulting. It answers the new entries; [] means the object carries none. An object that
  * does not fit its schema keeps the entries it had, as kube's UpdateNoErrors does.
  */
-export function recordUpdate(
+export function recordUpdate(...args: Parameters<typeof recordUpdateSteps>): ManagedFieldsEntry[] {
+  return runSteps(recordUpdateSteps(...args));
+}
+
+/** recordUpdateSteps is recordUpdate pausing between decoding, comparing and encoding (see steps.ts). */
+export function* recordUpdateSteps(
   managedFields: unknown,
   manager: string,
   oldObj: KubeObject | undefined,
@@ -304,7 +350,7 @@ export function recordUpdate(
   now: Date,
   subresource?: string,
   options: RecordUpdateOptions = {},
-): ManagedFieldsEntry[] {
+): Steps<ManagedFieldsEntry[]> {
   let managed: ManagedFields;
   try {
     managed = decodeManagedFields(managedFields);
@@ -319,7 +365,9 @@ export function recordUpdate(
       const created = recordCreate(manager || 'unknown', apiVersion, newObj, schema, now, subresource, options);
       if (created) return created;
     }
-    const updated = updateManagedFields(managed, { manager: manager || 'unknown', apiVersion, subresource }, oldObj, newObj, schema, now, options);
+    yield;
+    const updated = yield* updateManagedFieldsSteps(managed, { manager: manager || 'unknown', apiVersion, subresource }, oldObj, newObj, schema, now, options);
+    yield;
     return encodeManagedFields(updated);
   } catch (err) {
     if (err instanceof FieldSetError) return Array.isArray(managedFields) ? (managedFields as ManagedFieldsEntry[]) : [];
@@ -358,7 +406,12 @@ function recordCreate(manager: string, apiVersion: string, newObj: KubeObject, s
  * updateManagedFields applies one Update operation to decoded managedFields and answers the
  * result (the input is not changed). It throws FieldSetError when an object does not fit schema.
  */
-export function updateManagedFields(
+export function updateManagedFields(...args: Parameters<typeof updateManagedFieldsSteps>): ManagedFields {
+  return runSteps(updateManagedFieldsSteps(...args));
+}
+
+/** updateManagedFieldsSteps is updateManagedFields pausing between the comparison and the sets it changes. */
+export function* updateManagedFieldsSteps(
   managed: ManagedFields,
   who: { manager: string; apiVersion: string; subresource?: string },
   oldObj: KubeObject | undefined,
@@ -366,8 +419,9 @@ export function updateManagedFields(
   schema: PatchSchema,
   now: Date,
   options: RecordUpdateOptions = {},
-): ManagedFields {
+): Steps<ManagedFields> {
   const cmp = compareForUpdate(oldObj, newObj, schema, options);
+  yield;
   const changed = cmp.modified.union(cmp.added);
   const out: ManagedFields = new Map();
   for (const [id, m] of managed) {

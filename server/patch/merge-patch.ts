@@ -9,12 +9,13 @@ import { PatchError } from './patch-error';
  * jsonMergePatch applies a merge patch to target and returns the result; neither input is
  * changed. A patch that is not an object replaces the target (RFC 7386 section 2). Keys keep the
  * target's order, new keys follow in the patch's order. The result shares nothing with target,
- * unless shareTarget says the caller owns target and drops it (then what the patch leaves alone
- * is taken over rather than copied: a one-key patch of a 50,000-key object copied them all).
+ * unless shareTarget says the caller owns target and drops it: then target's objects are patched
+ * in place and what the patch leaves alone is taken over rather than copied (a one-key patch of
+ * a 50,000-key object copied them all).
  */
 export function jsonMergePatch(target: unknown, patch: unknown, shareTarget = false): unknown {
   if (!isPlainObject(patch)) return cloneJson(patch);
-  const out: JsonMap = isPlainObject(target) ? { ...target } : {};
+  const out: JsonMap = isPlainObject(target) ? (shareTarget ? target : { ...target }) : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     else out[key] = jsonMergePatch(Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined, value, shareTarget);

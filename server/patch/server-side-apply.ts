@@ -41,6 +41,7 @@ import {
   type PathElement,
 } from './field-set';
 import { compareObjects } from './field-compare';
+import { runSteps, type Steps } from './steps';
 import {
   BEFORE_FIRST_APPLY,
   ManagedFieldsError,
@@ -50,7 +51,7 @@ import {
   excludeFields,
   managerIdentifier,
   setManagedFields,
-  updateManagedFields,
+  updateManagedFieldsSteps,
   withoutManagedFields,
   type ManagedFields,
   type ManagedFieldsEntry,
@@ -160,7 +161,12 @@ function gvkString(apiVersion: unknown, kind: unknown): string {
  * carrying metadata.managedFields, or one that does not fit the schema (a list item without its
  * key, a duplicate key).
  */
-export function apply(
+export function apply(...args: Parameters<typeof applySteps>): ApplyResult {
+  return runSteps(applySteps(...args));
+}
+
+/** applySteps is apply pausing between its phases: decoding, copying, typing, merging, comparing, encoding (see steps.ts). */
+export function* applySteps(
   live: KubeObject | undefined,
   applied: KubeObject,
   manager: string,
@@ -169,7 +175,7 @@ export function apply(
   managedFields: unknown,
   now: Date,
   options: ApplyOptions = {},
-): ApplyResult {
+): Steps<ApplyResult> {
   if (options.kind !== undefined && options.apiVersion !== undefined && (applied.apiVersion !== options.apiVersion || applied.kind !== options.kind)) {
     throw badRequest(`invalid object type: ${gvkString(applied.apiVersion, applied.kind)}`);
   }
@@ -193,12 +199,14 @@ export function apply(
     apiVersion: options.apiVersion ?? (typeof applied.apiVersion === 'string' ? applied.apiVersion : ''),
     manager: manager || 'unknown',
   };
+  yield;
   const liveCopy = live === undefined ? undefined : structuredClone(live);
   const config = structuredClone(applied);
+  yield;
 
   let result: { object: JsonMap; managed: ManagedFields; changed: boolean };
   try {
-    result = attempt(() => structuredApply(liveCopy, config, managed, force, ctx));
+    result = yield* attempt(structuredApply(liveCopy, config, managed, force, ctx));
   } catch (err) {
     // kubectl --server-side upgrading an object it used to apply client-side: conflicts on
     // fields that still hold their last-applied value are its own, so they are forced.
@@ -207,8 +215,9 @@ export function apply(
     if (!allowed) throw err;
     const remaining = err.conflicts.filter((c) => !allowed.has(c.path));
     if (remaining.length > 0) throw new ApplyConflictError(remaining);
-    result = attempt(() => structuredApply(liveCopy, config, managed, true, ctx));
+    result = yield* attempt(structuredApply(liveCopy, config, managed, true, ctx));
   }
+  yield;
 
   const object = result.object as KubeObject;
   if (ctx.manager === 'kubectl' && lastApplied(object) !== undefined) setLastApplied(object, buildLastApplied(applied));
@@ -221,9 +230,9 @@ export function apply(
  * attempt runs one apply; the configuration was checked against the schema first, so a schema
  * error left is the live object's, which kube reports as an internal error.
  */
-function attempt<T>(fn: () => T): T {
+function* attempt<T>(steps: Steps<T>): Steps<T> {
   try {
-    return fn();
+    return yield* steps;
   } catch (err) {
     if (err instanceof FieldSetError) throw internalError(`failed to create typed live object: ${err.message}`);
     throw err;
@@ -245,12 +254,12 @@ function typedPatchError(config: KubeObject, err: FieldSetError): StatusError {
 }
 
 /** structuredApply is one apply attempt (structured-merge-diff's Updater.Apply plus the field manager around it). */
-function structuredApply(live: KubeObject | undefined, config: KubeObject, managedIn: ManagedFields, force: boolean, ctx: ApplyContext): { object: JsonMap; managed: ManagedFields; changed: boolean } {
+function* structuredApply(live: KubeObject | undefined, config: KubeObject, managedIn: ManagedFields, force: boolean, ctx: ApplyContext): Steps<{ object: JsonMap; managed: ManagedFields; changed: boolean }> {
   const { schema, options } = ctx;
   let managed: ManagedFields = new Map(managedIn);
   if (managed.size === 0 && live !== undefined) {
     try {
-      managed = updateManagedFields(managed, { manager: BEFORE_FIRST_APPLY, apiVersion: ctx.apiVersion, subresource: options.subresource }, undefined, live, schema, ctx.now, options);
+      managed = yield* updateManagedFieldsSteps(managed, { manager: BEFORE_FIRST_APPLY, apiVersion: ctx.apiVersion, subresource: options.subresource }, undefined, live, schema, ctx.now, options);
     } catch (err) {
       if (err instanceof FieldSetError) throw internalError(`failed to create manager for existing fields: ${err.message}`);
       throw err;
@@ -265,6 +274,7 @@ function structuredApply(live: KubeObject | undefined, config: KubeObject, manag
     if (err instanceof FieldSetError) throw typedPatchError(config, err);
     throw err;
   }
+  yield;
   let merged = (mergeValues(liveObj, config, { schema }, [], options) as JsonMap | undefined) ?? {};
   if (options.resetFields) configSet = configSet.recursiveDifference(options.resetFields);
 
@@ -276,6 +286,7 @@ function structuredApply(live: KubeObject | undefined, config: KubeObject, manag
   managed.set(id, self);
 
   if (previous && !previous.set.empty) merged = prune(merged, previous.set, managed, schema, options);
+  yield;
 
   const cmp = excludeFields(compareObjects(liveObj, merged, schema, options), options.resetFields);
   const changedFields = cmp.modified.union(cmp.added);
@@ -302,6 +313,7 @@ function structuredApply(live: KubeObject | undefined, config: KubeObject, manag
     const set = m.set.difference(taken.get(mid) ?? new FieldSet()).difference(cmp.removed);
     if (!set.empty) out.set(mid, { ...m, set });
   }
+  yield;
   const object = dropNulls(merged) as JsonMap;
   const changed = !deepEqual(liveObj, object);
   const mine = out.get(id);

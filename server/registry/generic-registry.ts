@@ -13,7 +13,7 @@ import {
   defaultResetFields,
   fieldManagerName,
   managedFieldsForUpdate,
-  recordUpdate,
+  recordUpdateSteps,
   setManagedFields,
   validateManagedFields,
 } from '../patch/managed-fields';
@@ -21,7 +21,8 @@ import { checkSizeLimits, fromKeyError } from './size-limits';
 import { garbageCollectionFinalizers } from './gc-finalizers';
 import { DecodedObjectCache, objectKey, prefixKey, type KeyValue, type Store, type Watcher } from '../../store';
 import type { FieldError, KubeObject, ObjectMeta, ResourceDefinition, Strategy, UserInfo } from '../../schemas/types';
-import { apply } from '../patch/server-side-apply';
+import { applySteps } from '../patch/server-side-apply';
+import { runStepsPausing } from '../patch/steps';
 import { applyPatch, PATCH_MEDIA_TYPES, type PatchType } from '../patch/apply-patch';
 import { AdmissionChain, type AdmissionAttributes } from './admission';
 import { WriteHooks } from './write-hooks';
@@ -539,7 +540,16 @@ export class Registry {
   /** create stores a new object after the full create pipeline. */
   async create(def: ResourceDefinition, namespace: string | undefined, input: KubeObject, options: WriteOptions = {}): Promise<StoredObject> {
     const obj = structuredClone(input);
+    const pause = breathe(options.sizeHint);
+    if (pause) await pause;
+    return this.createPrivate(def, namespace, obj, options);
+  }
+
+  // createPrivate is create of an object the caller hands over: it is changed, and may be stored.
+  private async createPrivate(def: ResourceDefinition, namespace: string | undefined, obj: KubeObject, options: WriteOptions): Promise<StoredObject> {
     this.checkFields(def, obj, options);
+    const pause = breathe(options.sizeHint);
+    if (pause) await pause;
     const generated = !obj.metadata?.name && !!obj.metadata?.generateName;
     // A generated name that is taken is generated again, as kube-apiserver retries (RetryGenerateName).
     for (let attempt = 1; ; attempt++) {
@@ -596,10 +606,12 @@ export class Registry {
       // keys spent 1.3 s there before the 422).
       this.checkValid(def, def.strategy, obj);
       if ((pause = breathe(options.sizeHint))) await pause;
-      if (!options.managedFieldsDone) this.recordManager(def, undefined, obj, options, undefined);
+      if (!options.managedFieldsDone) await this.recordManager(def, undefined, obj, options, undefined, () => breathe(options.sizeHint));
       if ((pause = breathe(options.sizeHint))) await pause;
       await this.admission.validate(attrs);
       checkSizeLimits(def, obj, !options.dryRun);
+      // The store's write (serialising, committing, notifying watchers) gets a turn of its own.
+      if ((pause = breathe(options.sizeHint))) await pause;
       if (options.dryRun) {
         await this.ensureAbsent(def, meta.namespace, meta.name!);
         return { raw: JSON.stringify(await this.dryRunRoundTrip(def, obj)), revision: 0 };
@@ -654,10 +666,12 @@ export class Registry {
       def,
       namespace,
       name,
-      (current) => {
+      async (current, pause) => {
         // A resourceVersion left in the result came from the patch itself: a precondition.
         if (current.metadata) delete current.metadata.resourceVersion;
         const patched = applyPatch(current, patch.type as Exclude<PatchType, 'apply'>, patch.body, def.definitionName) as KubeObject;
+        const paused = pause();
+        if (paused) await paused;
         warnings = [];
         this.checkFields(def, patched, { ...options, warn: (w) => warnings.push(w) });
         return patched;
@@ -687,6 +701,7 @@ export class Registry {
       resetFields: defaultResetFields(subresource, !!def.subresources.status),
     };
     const writeOptions = { ...options, managedFieldsDone: true, warn: undefined, fieldValidation: 'Ignore' as const };
+    const pause = () => breathe(options.sizeHint);
     for (let attempt = 1; ; attempt++) {
       const exists = await this.get(def, namespace, name).then(
         () => true,
@@ -697,10 +712,16 @@ export class Registry {
       );
       try {
         if (!exists) {
-          const created = apply(undefined, { ...applied, metadata: { ...applied.metadata, name } }, manager, force, schema, undefined, this.now(), applyOptions);
-          return { object: await this.create(def, namespace, created.object, writeOptions), created: true };
+          const steps = applySteps(undefined, { ...applied, metadata: { ...applied.metadata, name } }, manager, force, schema, undefined, this.now(), applyOptions);
+          const created = await runStepsPausing(steps, pause);
+          const paused = pause();
+          if (paused) await paused;
+          // The merged object is this request's own: create need not copy it.
+          return { object: await this.createPrivate(def, namespace, created.object, writeOptions), created: true };
         }
-        const object = await this.guaranteedUpdate(def, namespace, name, (current) => apply(current, applied, manager, force, schema, undefined, this.now(), applyOptions).object, writeOptions);
+        const merge = async (current: KubeObject, pauseUpdate: () => Promise<void> | undefined) =>
+          (await runStepsPausing(applySteps(current, applied, manager, force, schema, undefined, this.now(), applyOptions), pauseUpdate)).object;
+        const object = await this.guaranteedUpdate(def, namespace, name, merge, writeOptions);
         return { object, created: false };
       } catch (err) {
         const raced = err instanceof StatusError && ((!exists && err.reason === 'AlreadyExists') || (exists && err.code === 404 && !options.subresource));
@@ -730,7 +751,7 @@ export class Registry {
     def: ResourceDefinition,
     namespace: string | undefined,
     name: string,
-    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    mutate: (current: KubeObject, pause: () => Promise<void> | undefined) => KubeObject | Promise<KubeObject>,
     options: UpdateOptions = {},
     checkBodyVersion = false,
   ): Promise<StoredObject> {
@@ -749,7 +770,9 @@ export class Registry {
       if (pause) await pause;
       // mutate's private copy is a second parse of the stored text: for a large object half the
       // cost of structuredClone.
-      const obj = await mutate(this.copyStored(def, current.value, old));
+      const copy = this.copyStored(def, current.value, old);
+      if ((pause = breathe(size))) await pause;
+      const obj = await mutate(copy, () => breathe(size));
       if ((pause = breathe(size))) await pause;
       const bodyVersion = obj.metadata?.resourceVersion;
       if (checkBodyVersion && bodyVersion !== undefined && bodyVersion !== '' && bodyVersion !== String(current.revision)) {
@@ -768,7 +791,7 @@ export class Registry {
       let removed = false;
       try {
         if ((pause = breathe(size))) await pause;
-        if (!options.managedFieldsDone) this.recordManager(def, old, next, options, options.subresource);
+        if (!options.managedFieldsDone) await this.recordManager(def, old, next, options, options.subresource, () => breathe(size));
         if ((pause = breathe(size))) await pause;
         this.checkValid(def, this.strategyOf(def, options.subresource), next, old, options.addWarning);
         await this.admission.validate(attrs);
@@ -859,14 +882,18 @@ export class Registry {
     return fieldManagerName(options.fieldManager, options.userAgent);
   }
 
-  // recordManager records an Update operation of this write's manager in metadata.managedFields.
-  private recordManager(def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, options: WriteOptions, subresource: string | undefined): void {
+  // recordManager records an Update operation of this write's manager in metadata.managedFields,
+  // awaiting pause between its phases.
+  private async recordManager(def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, options: WriteOptions, subresource: string | undefined, pause: () => Promise<void> | undefined): Promise<void> {
     const sub = subresource === 'finalize' || subresource === 'approval' || subresource === 'scale' || subresource === 'status' || subresource === 'ephemeralcontainers' ? subresource : undefined;
-    const entries = recordUpdate(managedFieldsForUpdate(old, next, sub), this.managerOf(options), old, next, this.patchSchema(def), this.now(), sub, {
+    const start = managedFieldsForUpdate(old, next, sub);
+    const paused = pause();
+    if (paused) await paused;
+    const steps = recordUpdateSteps(start, this.managerOf(options), old, next, this.patchSchema(def), this.now(), sub, {
       resetFields: defaultResetFields(sub, !!def.subresources.status),
       apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
     });
-    setManagedFields(next, entries);
+    setManagedFields(next, await runStepsPausing(steps, pause));
   }
 
   private checkManagedFields(def: ResourceDefinition, obj: KubeObject): void {
@@ -909,10 +936,11 @@ export class Registry {
         operation: 'DELETE', resource: def, namespace: meta.namespace, name, oldObject: old, dryRun: !!options.dryRun,
         ...admissionContext('DeleteOptions', options),
       });
-      const pause = breathe(current.value.length);
+      let pause = breathe(current.value.length);
       if (pause) await pause;
       // A second parse of the stored JSON costs less than structuredClone of a large object.
       const next = this.copyStored(def, current.value, old);
+      if ((pause = breathe(current.value.length))) await pause;
       const nextMeta = (next.metadata ??= {});
       const grace = this.gracefulDelete(def, old, nextMeta, options.gracePeriodSeconds);
       // Already gracefully deleting and not shortened: nothing changes.

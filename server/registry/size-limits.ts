@@ -15,7 +15,6 @@
  */
 import type { KubeObject, ResourceDefinition } from '../../schemas/types';
 import { InvalidKeyError } from '../../store/errors';
-import { jsonExtent } from '../../schemas/meta/json';
 import { StatusError, badRequest, invalid } from '../../schemas/meta/status-error';
 
 /** MAX_STORED_OBJECT_BYTES is etcd's default request limit (1.5 MiB), applied to an object's JSON. */
@@ -45,11 +44,10 @@ export function checkSizeLimits(def: ResourceDefinition, obj: KubeObject, stored
 }
 
 /**
- * storedExtent answers what jsonExtent answers for the stored-size limits. Most objects are far
- * below them, so a first walk bounds each string by 3 bytes per UTF-16 unit instead of measuring
- * its UTF-8 bytes; only when that bound passes the limit are the bytes measured. The bound walks
- * in jsonExtent's order and never counts less, so a nesting too deep that it meets under the
- * limit is met by jsonExtent too, before any size verdict.
+ * storedExtent answers what jsonExtent answers for the stored-size limits, walking in its order
+ * and counting the same bytes, only faster on the many short strings of a large map: their UTF-8
+ * size is their length when they are ASCII, which a scan tells cheaper than Buffer.byteLength's
+ * call (a 50,000-key ConfigMap with its managedFields has 150,000 of them).
  */
 export function storedExtent(obj: unknown): { tooDeep: boolean; tooLarge: boolean } {
   const values: unknown[] = [obj];
@@ -58,7 +56,7 @@ export function storedExtent(obj: unknown): { tooDeep: boolean; tooLarge: boolea
   while (values.length) {
     const v = values.pop();
     const d = depths.pop()!;
-    if (typeof v === 'string') bytes += 3 * v.length + 2;
+    if (typeof v === 'string') bytes += utf8Bytes(v) + 2;
     else if (typeof v === 'number') bytes += Number.isFinite(v) ? String(v).length : 4;
     else if (typeof v === 'boolean') bytes += v ? 4 : 5;
     else if (v === null || typeof v !== 'object') bytes += 4;
@@ -76,18 +74,28 @@ export function storedExtent(obj: unknown): { tooDeep: boolean; tooLarge: boolea
         const keys = Object.keys(v);
         bytes += Math.max(0, keys.length - 1);
         for (const k of keys) {
-          bytes += 3 * k.length + 3;
+          bytes += utf8Bytes(k) + 3;
           values.push((v as Record<string, unknown>)[k]);
           depths.push(depth);
         }
       }
     }
-    if (bytes > MAX_STORED_OBJECT_BYTES) {
-      const exact = jsonExtent(obj, MAX_STORED_OBJECT_BYTES, MAX_STORED_DEPTH);
-      return { tooDeep: exact.tooDeep, tooLarge: exact.tooLarge };
-    }
+    if (bytes > MAX_STORED_OBJECT_BYTES) return { tooDeep: false, tooLarge: true };
   }
   return { tooDeep: false, tooLarge: false };
+}
+
+// SHORT_STRING is the length up to which utf8Bytes scans a string for ASCII itself.
+const SHORT_STRING = 64;
+
+/** utf8Bytes is Buffer.byteLength(text), answered without the call for short ASCII text. */
+function utf8Bytes(text: string): number {
+  if (text.length <= SHORT_STRING) {
+    let i = 0;
+    while (i < text.length && text.charCodeAt(i) < 0x80) i++;
+    if (i === text.length) return i;
+  }
+  return Buffer.byteLength(text);
 }
 
 function checkDataSize(kind: 'ConfigMap' | 'Secret', obj: KubeObject): void {

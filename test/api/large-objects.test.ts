@@ -101,4 +101,43 @@ describe('large objects', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  describe('writers racing on one large ConfigMap (its write pauses between phases for other requests)', () => {
+    // 20,000 keys: over the size at which a write lets other requests run between its steps.
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 20_000; i++) data[`k${String(i).padStart(5, '0')}`] = 'v';
+    const mergePatch = (name: string, manager: string, body: unknown) =>
+      t.api.patch(`${CM}/${name}?fieldManager=${manager}`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify(body));
+    const ownerOf = (obj: { metadata: { managedFields: Array<{ manager: string; fieldsV1: { 'f:data'?: Record<string, unknown> } }> } }, key: string) =>
+      obj.metadata.managedFields.filter((e) => e.fieldsV1['f:data']?.[`f:${key}`]).map((e) => e.manager);
+
+    it('loses no write: two patches and an apply started together all land, each manager owning its key', async () => {
+      await t.api.post(`${CM}?fieldManager=creator`).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'race' }, data }).expect(201);
+      const applied = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'race' }, data: { k00003: 'applied' } });
+      const [a, b, c] = await Promise.all([
+        mergePatch('race', 'first', { data: { k00001: 'first' } }),
+        mergePatch('race', 'second', { data: { k00002: 'second' } }),
+        t.api.patch(`${CM}/race?fieldManager=applier&force=true`).set('Content-Type', 'application/apply-patch+yaml').send(applied),
+      ]);
+      expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
+      const stored = (await t.api.get(`${CM}/race`).expect(200)).body;
+      expect([stored.data.k00001, stored.data.k00002, stored.data.k00003, Object.keys(stored.data).length]).toEqual(['first', 'second', 'applied', 20_000]);
+      expect([ownerOf(stored, 'k00001'), ownerOf(stored, 'k00002'), ownerOf(stored, 'k00003')]).toEqual([['first'], ['second'], ['applier']]);
+      // Three writes after the create, each on the one before.
+      const versions = [a, b, c].map((r) => Number(r.body.metadata.resourceVersion)).sort((x, y) => x - y);
+      expect(versions[2]).toBe(Number(stored.metadata.resourceVersion));
+      expect(new Set(versions).size).toBe(3);
+    });
+
+    it('answers 409 to one of two patches made against the same resourceVersion', async () => {
+      const created = await t.api.post(CM).send({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'race-rv' }, data }).expect(201);
+      const rv = created.body.metadata.resourceVersion;
+      const results = await Promise.all(['x', 'y'].map((m) => mergePatch('race-rv', m, { metadata: { resourceVersion: rv }, data: { k00001: m } })));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      const winner = results.find((r) => r.status === 200)!;
+      const stored = (await t.api.get(`${CM}/race-rv`).expect(200)).body;
+      expect(stored.data.k00001).toBe(winner.body.data.k00001);
+      expect(stored.metadata.resourceVersion).toBe(winner.body.metadata.resourceVersion);
+    });
+  });
 });

@@ -244,6 +244,34 @@ describe.each(KINDS)('managedFields shortcuts on $name', (kind) => {
     }
   });
 
+  it('a request carrying managedFields (as read, reordered, rewritten, reset, undecodable) records what the plain walk records', () => {
+    const r = rng(13);
+    const reorder = (v: unknown): unknown => (isPlainObject(v) ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reorder(x)])) : v);
+    const variants: Array<(mf: Array<Record<string, unknown>>) => unknown> = [
+      (mf) => structuredClone(mf),
+      (mf) => mf.map((e) => ({ ...e, fieldsV1: reorder(e.fieldsV1) })),
+      (mf) => mf.map((e) => ({ ...e, manager: 'rewritten' })),
+      (mf) => mf.map((e) => ({ ...e, time: '2020-01-01T00:00:00Z' })),
+      () => [],
+      () => [{ operation: 'Bogus' }],
+      () => undefined,
+    ];
+    for (let i = 0; i < 400; i++) {
+      const old = kind.make(r);
+      setManagedFields(old, recordUpdate(undefined, 'creator', undefined, structuredClone(old), kind.schema, T0, undefined, options()));
+      // A second writer, so that some entries are decoded, kept and written back unchanged.
+      const second = mutate(r, old, kind);
+      setManagedFields(second, recordUpdate(managedFieldsForUpdate(old, second), 'other', old, structuredClone(second), kind.schema, T0, undefined, options()));
+      const next = mutate(r, second, kind);
+      const live = (second.metadata?.managedFields ?? []) as Array<Record<string, unknown>>;
+      const sent = pick(r, variants)(live);
+      if (next.metadata) next.metadata.managedFields = sent as Array<Record<string, unknown>> | undefined;
+      const manager = pick(r, ['creator', 'other', 'third']);
+      const [fast, slow] = both(() => recordUpdate(managedFieldsForUpdate(second, next), manager, second, structuredClone(next), kind.schema, T1, undefined, options()));
+      expect({ i, second, next, fast }).toEqual({ i, second, next, fast: slow });
+    }
+  });
+
   it('compareObjects answers the same sets', () => {
     const r = rng(99);
     const text = (s: FieldSet): string => s.toString();

@@ -44,6 +44,28 @@ describe('jsonMergePatch (RFC 7386)', () => {
     expect(result.spec.ports).not.toBe(target.spec.ports);
     expect(result.spec.template.x).not.toBe(patch.spec.template.x);
   });
+
+  it('answers the same, key order included, when it may patch a target the caller drops in place', () => {
+    // (No "__proto__": the copying path's cloneJson drops that key where the patch leaves it alone.)
+    const keys = ['a', 'b', '10', '2', 'é'];
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const value = (depth: number): unknown => {
+      const r = next();
+      if (depth > 2 || r < 0.3) return [null, 'x', 1, true, [1, { a: 2 }]][Math.floor(next() * 5)];
+      const out: Record<string, unknown> = {};
+      for (const k of keys) if (next() < 0.5) out[k] = value(depth + 1);
+      return out;
+    };
+    for (let i = 0; i < 500; i++) {
+      const target = value(0);
+      const patch = value(0);
+      if (patch === null || typeof patch !== 'object') continue;
+      const copied = JSON.stringify(jsonMergePatch(target, patch));
+      const inPlace = JSON.stringify(jsonMergePatch(structuredClone(target), patch, true));
+      expect({ i, target, patch, inPlace }).toEqual({ i, target, patch, inPlace: copied });
+    }
+  });
 });
 
 describe('checkMergePatchBody', () => {

@@ -84,7 +84,7 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
       // A status subresource is never created.
     },
     prepareForUpdate(obj, old) {
-      const next = structuredClone(old) as KubeObject;
+      const next = storedExceptClientParts(old, obj, options.metadata === 'client');
       if (options.metadata === 'client') {
         next.metadata = obj.metadata;
         if (options.keepLabels) {
@@ -99,6 +99,20 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
     },
     validate: options.validate ?? (() => []),
   };
+}
+
+/**
+ * storedExceptClientParts is structuredClone(old) with the fields a status write takes from the
+ * client (status, and metadata when clientMetadata) set to the client's values instead of copies
+ * of the stored ones, which would only be replaced: the same object, keys in the same order,
+ * without copying the stored metadata (managedFields are most of it) and status.
+ */
+function storedExceptClientParts(old: Readonly<KubeObject>, obj: KubeObject, clientMetadata: boolean): KubeObject {
+  const next: KubeObject = {};
+  for (const [k, v] of Object.entries(old)) {
+    next[k] = k === 'status' ? obj.status : k === 'metadata' && clientMetadata ? obj.metadata : structuredClone(v);
+  }
+  return next;
 }
 
 /** immutableFields refuses an update that changes any of the given dotted fields, with kube's message. */

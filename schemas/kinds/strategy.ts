@@ -5,6 +5,7 @@
  * with the spec.
  */
 import { jsonEqual, valueAt } from '../meta/json';
+import { structuredCopy } from '../meta/structured-copy';
 import type { FieldError, KubeObject, Strategy } from '../types';
 import { dropDisabledPodSpecFields } from './disabled-pod-fields';
 
@@ -89,7 +90,7 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
         next.metadata = obj.metadata;
         if (options.keepLabels) {
           if (old.metadata?.labels === undefined) delete next.metadata!.labels;
-          else next.metadata!.labels = structuredClone(old.metadata.labels);
+          else next.metadata!.labels = structuredCopy(old.metadata.labels);
         }
       }
       if (obj.status === undefined) delete next.status;
@@ -102,7 +103,7 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
 }
 
 /**
- * storedExceptClientParts is structuredClone(old) with the fields a status write takes from the
+ * storedExceptClientParts is structuredClone(old) (by structuredCopy) with the fields a status write takes from the
  * client (status, and metadata when clientMetadata) set to the client's values instead of copies
  * of the stored ones, which would only be replaced: the same object, keys in the same order,
  * without copying the stored metadata (managedFields are most of it) and status.
@@ -110,7 +111,7 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
 function storedExceptClientParts(old: Readonly<KubeObject>, obj: KubeObject, clientMetadata: boolean): KubeObject {
   const next: KubeObject = {};
   for (const [k, v] of Object.entries(old)) {
-    next[k] = k === 'status' ? obj.status : k === 'metadata' && clientMetadata ? obj.metadata : structuredClone(v);
+    next[k] = k === 'status' ? obj.status : k === 'metadata' && clientMetadata ? obj.metadata : structuredCopy(v);
   }
   return next;
 }

@@ -228,6 +228,8 @@ export function decideSize(pod: Pod, catalog: Catalog, options: SizingOptions = 
   }
   const req = requirementsOf(pod);
   const hasAffinity = !!pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  // A Pod with no selector and no required affinity matches every placement: its labels need not be built.
+  const unconstrained = req.selector.length === 0 && !hasAffinity;
   const selectsCapacity = mentions(req, capacityKeys);
   const selectsFamily = mentions(req, instanceTypeKeys);
   const sizes = allSizes(catalog);
@@ -248,7 +250,7 @@ export function decideSize(pod: Pod, catalog: Catalog, options: SizingOptions = 
       let allowed: Placement | undefined;
       for (const capacityType of candidates) {
         for (const zone of family.zones) {
-          if (!matches(instanceLabels(catalog, family, size, zone, capacityType), req, hasAffinity)) continue;
+          if (!unconstrained && !matches(instanceLabels(catalog, family, size, zone, capacityType), req, hasAffinity)) continue;
           const price = pricePerSecond(size, family.prices[capacityType]!);
           if (!allowed || price < allowed.pricePerSecond) allowed = { size, family, zone, capacityType, pricePerSecond: price };
         }

@@ -122,13 +122,16 @@ export class ResourceQuotaController implements Controller {
       },
       onUpdate: (old, obj) => {
         if (old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
+        // Everything below only requeues the quotas of the object's namespace: without one there
+        // is nothing to do, and a pod's usage (parsing its quantities) costs more than its status write.
+        const ns = obj.metadata?.namespace;
+        if (!ns || this.quotas.list(ns).length === 0) return;
         const now = this.clock.now();
         if (!equals(evaluator.usage(old, now), evaluator.usage(obj, now)) || !jsonEqual(old.spec, obj.spec)) requeue(obj);
         // A pod whose deletion grace period runs out stops costing compute: recount then.
         const graceEnd = deletionDeadline(obj);
         if (graceEnd !== undefined && !deletionDeadline(old)) {
-          const ns = obj.metadata?.namespace;
-          for (const q of ns ? this.quotas.list(ns) : []) this.queue.addAfter(objectKey(q), Math.max(0, graceEnd - now) + 1000);
+          for (const q of this.quotas.list(ns)) this.queue.addAfter(objectKey(q), Math.max(0, graceEnd - now) + 1000);
         }
       },
       onDelete: (obj) => requeue(obj),

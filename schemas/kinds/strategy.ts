@@ -5,6 +5,7 @@
  * with the spec.
  */
 import { jsonEqual, valueAt } from '../meta/json';
+import { structuredCopy } from '../meta/structured-copy';
 import type { FieldError, KubeObject, Strategy } from '../types';
 import { dropDisabledPodSpecFields } from './disabled-pod-fields';
 
@@ -86,12 +87,12 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
       // A status subresource is never created.
     },
     prepareForUpdate(obj, old) {
-      const next = structuredClone(old) as KubeObject;
+      const next = storedExceptClientParts(old, obj, options.metadata === 'client');
       if (options.metadata === 'client') {
         next.metadata = obj.metadata;
         if (options.keepLabels) {
           if (old.metadata?.labels === undefined) delete next.metadata!.labels;
-          else next.metadata!.labels = structuredClone(old.metadata.labels);
+          else next.metadata!.labels = structuredCopy(old.metadata.labels);
         }
       }
       if (obj.status === undefined) delete next.status;
@@ -101,6 +102,20 @@ export function statusStrategy(options: StatusStrategyOptions): Strategy {
     },
     validate: options.validate ?? (() => []),
   };
+}
+
+/**
+ * storedExceptClientParts is structuredClone(old) (by structuredCopy) with the fields a status write takes from the
+ * client (status, and metadata when clientMetadata) set to the client's values instead of copies
+ * of the stored ones, which would only be replaced: the same object, keys in the same order,
+ * without copying the stored metadata (managedFields are most of it) and status.
+ */
+function storedExceptClientParts(old: Readonly<KubeObject>, obj: KubeObject, clientMetadata: boolean): KubeObject {
+  const next: KubeObject = {};
+  for (const [k, v] of Object.entries(old)) {
+    next[k] = k === 'status' ? obj.status : k === 'metadata' && clientMetadata ? obj.metadata : structuredCopy(v);
+  }
+  return next;
 }
 
 /** immutableFields refuses an update that changes any of the given dotted fields, with kube's message. */

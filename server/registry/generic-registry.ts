@@ -7,6 +7,7 @@
 import { rfc3339 } from '../../schemas/meta/time';
 import { randomUUID } from 'node:crypto';
 import { jsonEqual } from '../../schemas/meta/json';
+import { structuredCopy } from '../../schemas/meta/structured-copy';
 import { canonicalizeQuantities } from './quantity-fields';
 import { builtinPatchSchema, customPatchSchema, type PatchSchema } from '../../schemas/patch-metadata';
 import {
@@ -642,9 +643,10 @@ export class Registry {
    * resourceVersion in the body is a precondition; without one the update is unconditional.
    */
   async update(def: ResourceDefinition, namespace: string | undefined, name: string, input: KubeObject, options: UpdateOptions = {}): Promise<StoredObject> {
-    const obj = structuredClone(input);
+    // structuredCopy: structuredClone's result at a fraction of its cost (a status write copies the body twice).
+    const obj = structuredCopy(input);
     this.checkFields(def, obj, options);
-    return this.guaranteedUpdate(def, namespace, name, () => structuredClone(obj), options, true);
+    return this.guaranteedUpdate(def, namespace, name, () => structuredCopy(obj), options, true);
   }
 
   /**

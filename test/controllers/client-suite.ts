@@ -163,6 +163,29 @@ export function describeClientConformance(name: string, factory: ClientFactory):
       }
     });
 
+    it('answers private copies: changing what a write or a watch answered changes nothing else', async () => {
+      const list = await client.list(CONFIG_MAPS, ns);
+      const watch = (): Promise<WatchStream<KubeObject>> => client.watch(CONFIG_MAPS, ns, { resourceVersion: list.metadata.resourceVersion, fieldSelector: 'metadata.name=copies' });
+      const [first, second] = [await watch(), await watch()];
+      try {
+        const created = await client.create(CONFIG_MAPS, ns, configMap('copies', { k: 'v' }, { a: 'b' }));
+        const stored = JSON.stringify(await client.get(CONFIG_MAPS, ns, 'copies'));
+        // The same object, key order included, as a read of it.
+        expect(JSON.stringify(created)).toBe(stored);
+        (created.data as Record<string, string>).k = 'changed';
+        created.metadata!.labels!.a = 'changed';
+        const [seen] = await take(first, 1);
+        expect(JSON.stringify(seen.object)).toBe(stored);
+        ((seen.object as KubeObject).data as Record<string, string>).k = 'changed by the first watcher';
+        const [other] = await take(second, 1);
+        expect(JSON.stringify(other.object)).toBe(stored);
+        expect(JSON.stringify(await client.get(CONFIG_MAPS, ns, 'copies'))).toBe(stored);
+      } finally {
+        first.close();
+        second.close();
+      }
+    });
+
     it('ends a watch when its signal aborts', async () => {
       const abort = new AbortController();
       const stream = await client.watch(CONFIG_MAPS, ns, { resourceVersion: (await client.list(CONFIG_MAPS, ns)).metadata.resourceVersion, signal: abort.signal });

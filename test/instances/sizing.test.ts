@@ -123,3 +123,20 @@ describe('sizing', () => {
     });
   });
 });
+
+describe('a pod without selector or required affinity', () => {
+  // Every placement carries kubernetes.io/os=linux, so this affinity allows all of them, through the label matching.
+  const everywhere = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }] } } };
+  const pods = [
+    pod('small', { containers: [container('a', { cpu: '250m', memory: '512Mi' })] }),
+    pod('none', { containers: [container('a')] }),
+    pod('big', { containers: [container('a', { cpu: '7', memory: '40Gi' }), container('b', undefined, { cpu: '500m' })] }),
+    pod('gpu', { containers: [container('a', { cpu: '2', memory: '8Gi', 'nvidia.com/gpu': '1' })] }),
+    pod('too-big', { containers: [container('a', { cpu: '64', memory: '1Ti' })] }),
+    pod('bad', { containers: [container('a', { cpu: 'lots' })] }),
+  ];
+  it.each(pods.map((p) => [p.metadata.name, p] as const))('%s: decided as when every placement is matched against its labels', (_name, p) => {
+    const constrained = { ...p, spec: { ...p.spec, affinity: everywhere } };
+    expect(decideSize(p, catalog)).toEqual(decideSize(constrained, catalog));
+  });
+});

@@ -21,7 +21,7 @@ import type { KubeObject } from '../types';
 import { DYN, NAMESPACE_TYPE, REQUEST_TYPE, type CheckType } from './check-types';
 import { displayIssues } from './issue-display';
 import { gvkString, kindCheckType, kindsToCheck, paramKindDefinition } from './policy-kinds';
-import { checkExpression } from './static-check';
+import { checkExpression, type CheckResult } from './static-check';
 
 export { useResourcesForTypeChecking } from './policy-kinds';
 
@@ -72,11 +72,22 @@ function declarations(object: CheckType, params: CheckType, spec: Record<string,
   // Each variable sees the ones before it, as kube's composition environment compiles them in order.
   for (const v of Array.isArray(spec.variables) ? spec.variables.filter(isRecord) : []) {
     if (typeof v.name !== 'string' || typeof v.expression !== 'string') continue;
-    const ast = parse(v.expression);
-    const checked = ast && checkExpression(v.expression, ast, env);
+    const checked = safeCheck(v.expression, env);
     variables.fields[v.name] = checked && !checked.issues.length ? checked.type : DYN;
   }
   return env;
+}
+
+// safeCheck checks expression, or answers undefined for a syntax error or a failure of the pass
+// itself: type checking must never change what happens to the policy (kube logs and skips).
+function safeCheck(expression: string, env: Record<string, CheckType>): CheckResult | undefined {
+  const ast = parse(expression);
+  if (!ast) return undefined;
+  try {
+    return checkExpression(expression, ast, env);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -95,12 +106,10 @@ export function policyTypeChecking(policy: KubeObject): { expressionWarnings?: E
   const envs = kinds.map((k) => declarations(k.type, params, spec));
   const warnings: ExpressionWarning[] = [];
   for (const [fieldRef, expression] of validationExpressions(spec)) {
-    const ast = parse(expression);
-    if (!ast) continue;
     const parts: string[] = [];
     kinds.forEach((k, i) => {
-      const { issues } = checkExpression(expression, ast, envs[i]);
-      if (issues.length) parts.push(`${k.gvk}: ${displayIssues(expression, issues)}\n`);
+      const issues = safeCheck(expression, envs[i])?.issues;
+      if (issues?.length) parts.push(`${k.gvk}: ${displayIssues(expression, issues)}\n`);
     });
     if (parts.length) warnings.push({ fieldRef, warning: parts.join('\n') });
   }

@@ -8,7 +8,7 @@
  * Signatures are written as cel-go prints them: "(A, list(A)) -> bool" for a global function,
  * "string.(string) -> bool" for a member one; single capital letters are type parameters.
  */
-import { DYN, isDynOrError, listOf, mapOf, scalar, type CheckType, type ScalarKind } from './check-types';
+import { DYN, assignable, isDynOrError, listOf, mapOf, scalar, type CheckType, type ScalarKind } from './check-types';
 
 interface Pattern {
   name: string;
@@ -150,32 +150,6 @@ function matches(p: Pattern, t: CheckType, bindings: Map<string, CheckType>): bo
 
 function isTypeParam(p: Pattern): boolean {
   return /^[A-Z]$/.test(p.name);
-}
-
-/** assignable is cel-go's isAssignable for two argument types bound to the same type parameter. */
-export function assignable(a: CheckType, b: CheckType): boolean {
-  if (isDynOrError(a) || isDynOrError(b)) return true;
-  if (a.kind === 'null') return nullable(b);
-  if (b.kind === 'null') return nullable(a);
-  if (a.kind !== b.kind) return false;
-  switch (a.kind) {
-    case 'list':
-      return assignable(a.elem, (b as typeof a).elem);
-    case 'map':
-      return assignable(a.key, (b as typeof a).key) && assignable(a.value, (b as typeof a).value);
-    case 'object':
-      // Schema objects are unnamed here; two of them may be one kube type, so they are not told apart.
-      return a.name === undefined || (b as typeof a).name === undefined || a.name === (b as typeof a).name;
-    case 'opaque':
-      return a.name === (b as typeof a).name;
-    default:
-      return true;
-  }
-}
-
-// nullable are the types cel-go's checker lets null stand for (its legacy nullness rules).
-function nullable(t: CheckType): boolean {
-  return t.kind === 'null' || t.kind === 'object' || t.kind === 'opaque' || t.kind === 'timestamp' || t.kind === 'duration';
 }
 
 function instantiate(p: Pattern, bindings: Map<string, CheckType>): CheckType {

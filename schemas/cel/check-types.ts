@@ -84,17 +84,20 @@ export function formatType(t: CheckType): string | undefined {
   }
 }
 
-/** sameType is structural type equality, with object types compared by identity or name. */
-export function sameType(a: CheckType, b: CheckType): boolean {
-  if (a === b) return true;
+/** assignable is cel-go's isAssignable for two types bound to one type parameter (dyn and error fit anything). */
+export function assignable(a: CheckType, b: CheckType): boolean {
+  if (isDynOrError(a) || isDynOrError(b)) return true;
+  if (a.kind === 'null') return nullable(b);
+  if (b.kind === 'null') return nullable(a);
   if (a.kind !== b.kind) return false;
   switch (a.kind) {
     case 'list':
-      return sameType(a.elem, (b as typeof a).elem);
+      return assignable(a.elem, (b as typeof a).elem);
     case 'map':
-      return sameType(a.key, (b as typeof a).key) && sameType(a.value, (b as typeof a).value);
+      return assignable(a.key, (b as typeof a).key) && assignable(a.value, (b as typeof a).value);
     case 'object':
-      return a.name !== undefined && a.name === (b as typeof a).name;
+      // Schema objects are unnamed here; two of them may be one kube type, so they are not told apart.
+      return a.name === undefined || (b as typeof a).name === undefined || a.name === (b as typeof a).name;
     case 'opaque':
       return a.name === (b as typeof a).name;
     default:
@@ -102,11 +105,16 @@ export function sameType(a: CheckType, b: CheckType): boolean {
   }
 }
 
+// nullable are the types cel-go's checker lets null stand for (its legacy nullness rules).
+function nullable(t: CheckType): boolean {
+  return t.kind === 'null' || t.kind === 'object' || t.kind === 'opaque' || t.kind === 'timestamp' || t.kind === 'duration';
+}
+
 /** joinTypes is the element type of an aggregate literal: the common type, or dyn when they differ. */
 export function joinTypes(types: CheckType[]): CheckType {
-  if (!types.length) return DYN;
   const first = types[0];
-  return types.every((t) => sameType(t, first)) ? first : DYN;
+  if (!first || types.some((t) => isDynOrError(t) || !assignable(first, t))) return DYN;
+  return first;
 }
 
 // The kube declarations every admission expression sees (plugin/cel compile.go), with their names.

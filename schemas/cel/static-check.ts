@@ -79,7 +79,7 @@ class Checker {
         return this.logical(args as ASTNode[], scope);
       case '!_':
       case '-_':
-        return this.resolve(n.op, [this.check(unaryOperand(n), scope)], false, this.anchor(n));
+        return this.unary(n, scope);
       case '?:':
         return this.resolve('_?_:_', (args as ASTNode[]).map((a) => this.check(a, scope)), false, this.anchor(n));
       case 'call':
@@ -125,6 +125,16 @@ class Checker {
     const signature = formatSignature(types, member);
     if (signature) this.report(at, `found no matching overload for '${fn}' applied to '${signature}'`);
     return ERROR;
+  }
+
+  // unary types a run of ! or - as cel-go's parser reads it: an even run cancels out, an odd one
+  // is a single operator placed at the first of them.
+  private unary(n: ASTNode, scope: Scope): CheckType {
+    let operand = unaryOperand(n);
+    let count = 1;
+    for (; operand.op === n.op; count++) operand = unaryOperand(operand);
+    const t = this.check(operand, scope);
+    return count % 2 === 0 ? t : this.resolve(n.op, [t], false, this.anchor(n));
   }
 
   private logical(operands: ASTNode[], scope: Scope): CheckType {

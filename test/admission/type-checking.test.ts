@@ -49,6 +49,14 @@ describe('policyTypeChecking', () => {
     ]);
   });
 
+  it('reads runs of ! and - as cel-go\'s parser does: an even run cancels out', () => {
+    expect(warningsOf(['!object.spec.replicas', '!!object.spec.replicas', '!!!object.spec.paused'])).toEqual([
+      "apps/v1, Kind=Deployment: ERROR: <input>:1:1: found no matching overload for '!_' applied to '(int)'\n | !object.spec.replicas\n | ^\n",
+      '',
+      '',
+    ]);
+  });
+
   it('reports an unknown field at its dot, and every error of an expression in source order', () => {
     const privileged = 'object.spec.template.spec.containers.all(c, !has(c.securityContext) || !has(c.securityContext.Privileged) || !c.securityContext.Privileged)';
     expect(warningsOf(['object.replicas > 1', privileged])).toEqual([

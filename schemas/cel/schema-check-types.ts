@@ -21,7 +21,7 @@ import { DYN, listOf, mapOf, scalar, type CheckType } from './check-types';
 /** Definitions resolves `#/definitions/<name>` references of built-in schemas. */
 export type Definitions = Readonly<Record<string, JSONSchema>>;
 
-// Recursive schemas (JSONSchemaProps) are typed dyn below this depth.
+// Schemas nested deeper than this are typed dyn (recursive references are cut where they recur).
 const MAX_DEPTH = 24;
 const REF = /^#\/(?:definitions|components\/schemas)\//;
 // CEL's reserved words, which kube escapes as __word__ when they name a property.
@@ -30,23 +30,25 @@ const IDENTIFIER = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** schemaCheckType is the CheckType of a resource whose root schema is s (undefined: nothing is declared). */
 export function schemaCheckType(s: JSONSchema, definitions: Definitions, objectMeta?: JSONSchema): CheckType | undefined {
-  return typeOf(s, { definitions, objectMeta }, 0, true);
+  return typeOf(s, { definitions, objectMeta, path: new Set() }, 0, true);
 }
 
 interface Context {
   definitions: Definitions;
   /** objectMeta is the ObjectMeta schema a custom resource's metadata is published with. */
   objectMeta?: JSONSchema;
+  /** path holds the definitions being expanded, from the root down. */
+  path: Set<string>;
 }
 
-function resolve(s: JSONSchema, ctx: Context, depth: number): JSONSchema | undefined {
-  let cur: JSONSchema | undefined = s;
-  for (let i = 0; cur && i < 8; i++) {
-    const ref: string | undefined = typeof cur.$ref === 'string' ? cur.$ref : refInAllOf(cur);
-    if (!ref) return cur;
-    cur = ctx.definitions[ref.replace(REF, '')];
-  }
-  return depth > MAX_DEPTH ? undefined : cur;
+// resolve follows s's reference, if any; undefined when it is missing or already on the path
+// from the root (a recursive type such as JSONSchemaProps), which is then typed dyn.
+function resolve(s: JSONSchema, ctx: Context): { schema: JSONSchema; ref?: string } | undefined {
+  const ref: string | undefined = typeof s.$ref === 'string' ? s.$ref : refInAllOf(s);
+  if (!ref) return { schema: s };
+  const name = ref.replace(REF, '');
+  const target = ctx.definitions[name];
+  return target && !ctx.path.has(name) ? { schema: target, ref: name } : undefined;
 }
 
 // A reference may be wrapped in allOf to keep a description beside it (kube-openapi does this).
@@ -58,8 +60,18 @@ function refInAllOf(s: JSONSchema): string | undefined {
 
 function typeOf(raw: JSONSchema | undefined, ctx: Context, depth: number, resourceRoot: boolean): CheckType | undefined {
   if (!isRecord(raw) || depth > MAX_DEPTH) return DYN;
-  const s = resolve(raw, ctx, depth);
-  if (!s) return DYN;
+  const resolved = resolve(raw, ctx);
+  if (!resolved) return DYN;
+  if (!resolved.ref) return schemaType(resolved.schema, ctx, depth, resourceRoot);
+  ctx.path.add(resolved.ref);
+  try {
+    return schemaType(resolved.schema, ctx, depth, resourceRoot);
+  } finally {
+    ctx.path.delete(resolved.ref);
+  }
+}
+
+function schemaType(s: JSONSchema, ctx: Context, depth: number, resourceRoot: boolean): CheckType | undefined {
   if (s['x-kubernetes-int-or-string'] === true || s.format === 'int-or-string' || s.format === 'quantity') return DYN;
   switch (s.type) {
     case 'integer':

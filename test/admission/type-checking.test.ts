@@ -119,6 +119,14 @@ describe('policyTypeChecking', () => {
     expect(kinds).toEqual(['ConfigMap', 'LimitRange', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'PodTemplate', 'ReplicationController', 'ResourceQuota'].map((k) => `/v1, Kind=${k}`));
   });
 
+  it('types recursive schemas (a CustomResourceDefinition\'s JSONSchemaProps) without expanding them forever', () => {
+    const crds = [{ apiGroups: ['apiextensions.k8s.io'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['customresourcedefinitions'] }];
+    const expression = "object.spec.versions.all(v, v.schema.openAPIV3Schema.type == 1 && v.schema.openAPIV3Schema.properties.all(k, k != ''))";
+    expect(warningsOf([expression], crds)).toEqual([
+      `apiextensions.k8s.io/v1, Kind=CustomResourceDefinition: ERROR: <input>:1:59: found no matching overload for '_==_' applied to '(string, int)'\n | ${expression}\n | ${'.'.repeat(58)}^\n`,
+    ]);
+  });
+
   it('types variables by their expressions; a variable that does not check is dyn and not reported', () => {
     const variables = [
       { name: 'name', expression: "'something'" },

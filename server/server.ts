@@ -130,7 +130,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   if (options.mutatingAdmissionPolicy) for (const def of mutatingAdmissionPolicyResources()) resources.add(def);
   for (const [group, version] of builtinPreferredVersions()) resources.setPreferredVersion(group, version);
   // ValidatingAdmissionPolicy type checking resolves the kinds it matches, custom resources too, here.
-  useResourcesForTypeChecking(resources);
+  const stopTypeCheckingResources = useResourcesForTypeChecking(resources);
   const registry = new Registry(store, options.registry);
   registry.admission.use(namespaceLifecycle(registry, resources));
   registry.admission.use(ledgerProtection());
@@ -236,6 +236,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
       policies.stop();
       mutatingPolicies?.stop();
       crds.stop();
+      stopTypeCheckingResources();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((r) => server!.close(() => r()));

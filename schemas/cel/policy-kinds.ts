@@ -25,16 +25,26 @@ export interface ResourceSource {
 const MAX_TYPES_TO_CHECK = 10;
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
-let source: ResourceSource | undefined;
+// The registered sources, latest last: the latest one still registered is used.
+const sources: ResourceSource[] = [];
 let builtins: ResourceDefinition[] | undefined;
 const typeCache = new WeakMap<ResourceDefinition, CheckType | null>();
 
-/** useResourcesForTypeChecking makes policy type checking resolve kinds from resources (undefined: built-ins only). */
-export function useResourcesForTypeChecking(resources: ResourceSource | undefined): void {
-  source = resources;
+/**
+ * useResourcesForTypeChecking makes policy type checking resolve kinds from resources until the
+ * returned function is called (then the source registered before it serves again, or the
+ * built-in kinds alone).
+ */
+export function useResourcesForTypeChecking(resources: ResourceSource): () => void {
+  sources.push(resources);
+  return () => {
+    const i = sources.lastIndexOf(resources);
+    if (i >= 0) sources.splice(i, 1);
+  };
 }
 
 function served(): ResourceDefinition[] {
+  const source = sources[sources.length - 1];
   if (source) return source.all();
   // Loaded on first use: builtin.ts imports every kind, the policy kind among them, so a
   // top-level import would be a cycle that leaves builtin.ts half-initialised.

@@ -23,8 +23,6 @@ import { displayIssues } from './issue-display';
 import { gvkString, kindCheckType, kindsToCheck, paramKindDefinition } from './policy-kinds';
 import { checkExpression, type CheckResult } from './static-check';
 
-export { useResourcesForTypeChecking } from './policy-kinds';
-
 /** ExpressionWarning is one entry of status.typeChecking.expressionWarnings. */
 export interface ExpressionWarning {
   fieldRef: string;

@@ -4,7 +4,7 @@
  * variables by their expressions, and every type error (an unknown field, a wrong operand) is an
  * expressionWarning in kube's text; status.observedGeneration follows the spec.
  */
-import { policyTypeChecking, useResourcesForTypeChecking } from '../../schemas/cel/policy-type-checking';
+import { policyTypeChecking } from '../../schemas/cel/policy-type-checking';
 import type { KubeObject } from '../../schemas/types';
 import { startTestServer, type TestServer } from '../helpers/api-server';
 import { createEstablished, crdManifest, WIDGET_SCHEMA } from '../crd/helpers';
@@ -29,8 +29,6 @@ function warningsOf(expressions: string[], resources: Rule[] = DEPLOYMENTS, extr
 }
 
 describe('policyTypeChecking', () => {
-  beforeAll(() => useResourcesForTypeChecking(undefined));
-
   it('reports a string compared to an int with cel-go\'s message, source line and caret', () => {
     expect(warningsOf(['object.metadata.name > 5'])).toEqual([
       "apps/v1, Kind=Deployment: ERROR: <input>:1:22: found no matching overload for '_>_' applied to '(string, int)'\n" +

@@ -44,6 +44,7 @@ import { ValidatingAdmissionPolicyAdmission } from './admission/validating-admis
 import { MutatingAdmissionPolicyAdmission } from './admission/mutating-admission-policy';
 import { mutatingAdmissionPolicyResources } from '../schemas/builtin';
 import { StatusError } from '../schemas/meta/status-error';
+import { useResourcesForTypeChecking } from '../schemas/cel/policy-kinds';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import type express from 'express';
 
@@ -128,6 +129,8 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
   for (const def of builtinResources()) resources.add(def);
   if (options.mutatingAdmissionPolicy) for (const def of mutatingAdmissionPolicyResources()) resources.add(def);
   for (const [group, version] of builtinPreferredVersions()) resources.setPreferredVersion(group, version);
+  // ValidatingAdmissionPolicy type checking resolves the kinds it matches, custom resources too, here.
+  const stopTypeCheckingResources = useResourcesForTypeChecking(resources);
   const registry = new Registry(store, options.registry);
   registry.admission.use(namespaceLifecycle(registry, resources));
   registry.admission.use(ledgerProtection());
@@ -233,6 +236,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
       policies.stop();
       mutatingPolicies?.stop();
       crds.stop();
+      stopTypeCheckingResources();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((r) => server!.close(() => r()));

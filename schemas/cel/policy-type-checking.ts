@@ -1,16 +1,27 @@
 /**
  * Type checking of ValidatingAdmissionPolicy expressions, as kube's policy controller writes it
- * to status.typeChecking: each expression is compiled once per kind the policy's
- * matchConstraints name exactly (built-in kinds, whose OpenAPI schemas are known) with `object`
- * and `oldObject` typed by that kind's schema, and every type error (an unknown field, a wrong
- * operand) becomes an expressionWarning in kube's wording:
- * `apps/v1, Kind=Deployment: ERROR: <input>:1:7: undefined field 'replicas'`. Wildcard rules and
- * kinds without a known schema are not checked (kube cannot type them either).
+ * to status.typeChecking (TypeChecker.Check). Each spec.validations[].expression and
+ * messageExpression is checked once per kind the policy's matchConstraints name (policy-kinds.ts)
+ * with `object` and `oldObject` typed by that kind's schema, `params` by paramKind's schema,
+ * `request`, `namespaceObject` and `authorizer` by kube's declarations, and `variables` by the
+ * checked types of spec.variables (a variable that does not check is dyn; its own errors are not
+ * reported, as in kube). Every type error becomes part of an expressionWarning in kube's text:
+ *
+ *   apps/v1, Kind=Deployment: ERROR: <input>:1:7: undefined field 'replicas'
+ *    | object.replicas > 1
+ *    | ......^
+ *
+ * each kind's part ending in a newline, parts joined by a newline. Wildcard rules and kinds
+ * without a schema are not checked (kube cannot type them either); matchConditions and
+ * auditAnnotations are not checked, as kube does not check them.
  */
+import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import { isPlainObject as isRecord } from '../meta/json';
-import type { JSONSchema, KubeObject, ResourceDefinition } from '../types';
-import { compileCel, isCelCompileError } from './engine';
-import { CEL_DYN, type CelType } from './types';
+import type { KubeObject } from '../types';
+import { DYN, NAMESPACE_TYPE, REQUEST_TYPE, type CheckType } from './check-types';
+import { displayIssues } from './issue-display';
+import { gvkString, kindCheckType, kindsToCheck, paramKindDefinition } from './policy-kinds';
+import { checkExpression, type CheckResult } from './static-check';
 
 /** ExpressionWarning is one entry of status.typeChecking.expressionWarnings. */
 export interface ExpressionWarning {
@@ -18,99 +29,63 @@ export interface ExpressionWarning {
   warning: string;
 }
 
-// kube checks at most this many matched kinds per policy.
-const MAX_TYPES_TO_CHECK = 10;
-// Recursive schemas (JSONSchemaProps) are typed as dyn below this depth.
-const MAX_DEPTH = 24;
+const AUTHORIZER: CheckType = { kind: 'opaque', name: 'kubernetes.authorization.Authorizer' };
+const VARIABLES_TYPE_NAME = 'kubernetes.variables';
 
-let builtins: ResourceDefinition[] | undefined;
-const typeCache = new Map<string, CelType>();
+let parser: Environment | undefined;
+const astCache = new Map<string, ASTNode | null>();
+const MAX_AST_CACHE = 1000;
 
-interface Rule {
-  apiGroups?: string[];
-  apiVersions?: string[];
-  resources?: string[];
-}
-
-/** matchedKinds are the built-in kinds a policy's resourceRules name without wildcards. */
-export function matchedKinds(policy: KubeObject): ResourceDefinition[] {
-  const spec = isRecord(policy.spec) ? policy.spec : {};
-  const constraints = isRecord(spec.matchConstraints) ? spec.matchConstraints : {};
-  const rules = (Array.isArray(constraints.resourceRules) ? constraints.resourceRules : []) as Rule[];
-  // Loaded on first use: builtin.ts imports every kind, this policy kind among them, so a
-  // top-level import would be a cycle that leaves builtin.ts half-initialised.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  builtins ??= (require('../builtin') as typeof import('../builtin')).builtinResources();
-  const out: ResourceDefinition[] = [];
-  for (const r of rules) {
-    const exact = (l: string[] | undefined) => Array.isArray(l) && l.length > 0 && !l.includes('*');
-    if (!exact(r.apiGroups) || !exact(r.apiVersions) || !exact(r.resources)) continue;
-    for (const def of builtins) {
-      if (r.apiGroups!.includes(def.group) && r.apiVersions!.includes(def.version) && r.resources!.includes(def.plural) && !out.includes(def)) out.push(def);
+// parse is the expression's AST, or undefined for a syntax error (validation refuses those).
+function parse(expression: string): ASTNode | undefined {
+  let ast = astCache.get(expression);
+  if (ast === undefined) {
+    parser ??= new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+    try {
+      ast = parser.parse(expression).ast;
+    } catch {
+      ast = null;
     }
+    if (astCache.size >= MAX_AST_CACHE) astCache.clear();
+    astCache.set(expression, ast);
   }
-  return out.slice(0, MAX_TYPES_TO_CHECK);
+  return ast ?? undefined;
 }
 
-/** objectCelType is the CEL type of a built-in kind's objects, from its OpenAPI schema. */
-export function objectCelType(def: ResourceDefinition): CelType {
-  const key = def.definitionName ?? `${def.group}/${def.version}/${def.plural}`;
-  let t = typeCache.get(key);
-  if (!t) {
-    const schema = def.schema;
-    const definitions = (isRecord(schema.definitions) ? schema.definitions : {}) as Record<string, JSONSchema>;
-    typeCache.set(key, (t = typeOf(schema, definitions, 0)));
-  }
-  return t;
-}
-
-function typeOf(s: JSONSchema | undefined, definitions: Record<string, JSONSchema>, depth: number): CelType {
-  if (!s || !isRecord(s) || depth > MAX_DEPTH) return CEL_DYN;
-  if (typeof s.$ref === 'string') return typeOf(definitions[s.$ref.replace('#/definitions/', '')], definitions, depth + 1);
-  if (s['x-kubernetes-int-or-string'] === true) return CEL_DYN;
-  switch (s.type) {
-    case 'integer':
-      return { kind: 'int' };
-    case 'number':
-      return { kind: 'double' };
-    case 'boolean':
-      return { kind: 'bool' };
-    case 'string':
-      return { kind: 'string' };
-    case 'array':
-      return { kind: 'list', items: typeOf(s.items as JSONSchema, definitions, depth + 1) };
-    case 'object': {
-      if (isRecord(s.additionalProperties)) return { kind: 'map', values: typeOf(s.additionalProperties as JSONSchema, definitions, depth + 1) };
-      const props = isRecord(s.properties) ? (s.properties as Record<string, JSONSchema>) : undefined;
-      if (!props) return CEL_DYN;
-      const fields: Record<string, CelType> = {};
-      for (const [k, p] of Object.entries(props)) fields[k] = typeOf(p, definitions, depth + 1);
-      return { kind: 'object', fields, open: s['x-kubernetes-preserve-unknown-fields'] === true };
-    }
-    default:
-      return CEL_DYN;
-  }
-}
-
-function gvkString(def: ResourceDefinition): string {
-  return `${def.group ? `${def.group}/` : ''}${def.version}, Kind=${def.kind}`;
-}
-
-// expressionsOf lists the policy's expressions with their field paths, in kube's order.
-function expressionsOf(spec: Record<string, unknown>): Array<[string, string]> {
+// validationExpressions lists the checked expressions with their field paths, in kube's order.
+function validationExpressions(spec: Record<string, unknown>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const list = (k: string) => (Array.isArray(spec[k]) ? (spec[k] as unknown[]).filter(isRecord) : []);
-  list('validations').forEach((v, i) => {
+  const validations = Array.isArray(spec.validations) ? spec.validations.filter(isRecord) : [];
+  validations.forEach((v, i) => {
     if (typeof v.expression === 'string') out.push([`spec.validations[${i}].expression`, v.expression]);
     if (typeof v.messageExpression === 'string' && v.messageExpression) out.push([`spec.validations[${i}].messageExpression`, v.messageExpression]);
   });
-  list('auditAnnotations').forEach((a, i) => {
-    if (typeof a.valueExpression === 'string') out.push([`spec.auditAnnotations[${i}].valueExpression`, a.valueExpression]);
-  });
-  list('matchConditions').forEach((c, i) => {
-    if (typeof c.expression === 'string') out.push([`spec.matchConditions[${i}].expression`, c.expression]);
-  });
   return out;
+}
+
+// declarations are the variables an expression sees when `object` has type object.
+function declarations(object: CheckType, params: CheckType, spec: Record<string, unknown>): Record<string, CheckType> {
+  const variables: CheckType = { kind: 'object', name: VARIABLES_TYPE_NAME, fields: {} };
+  const env: Record<string, CheckType> = { object, oldObject: object, params, request: REQUEST_TYPE, namespaceObject: NAMESPACE_TYPE, authorizer: AUTHORIZER, variables };
+  // Each variable sees the ones before it, as kube's composition environment compiles them in order.
+  for (const v of Array.isArray(spec.variables) ? spec.variables.filter(isRecord) : []) {
+    if (typeof v.name !== 'string' || typeof v.expression !== 'string') continue;
+    const checked = safeCheck(v.expression, env);
+    variables.fields[v.name] = checked && !checked.issues.length ? checked.type : DYN;
+  }
+  return env;
+}
+
+// safeCheck checks expression, or answers undefined for a syntax error or a failure of the pass
+// itself: type checking must never change what happens to the policy (kube logs and skips).
+function safeCheck(expression: string, env: Record<string, CheckType>): CheckResult | undefined {
+  const ast = parse(expression);
+  if (!ast) return undefined;
+  try {
+    return checkExpression(expression, ast, env);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -118,21 +93,23 @@ function expressionsOf(spec: Record<string, unknown>): Array<[string, string]> {
  * of its expressions against each kind it matches (an empty object when there are none).
  */
 export function policyTypeChecking(policy: KubeObject): { expressionWarnings?: ExpressionWarning[] } {
-  const kinds = matchedKinds(policy);
+  const kinds = kindsToCheck(policy).flatMap((def) => {
+    const type = kindCheckType(def);
+    return type ? [{ gvk: gvkString(def), type }] : [];
+  });
   if (!kinds.length) return {};
   const spec = isRecord(policy.spec) ? policy.spec : {};
+  const paramKind = paramKindDefinition(policy);
+  const params = (paramKind && kindCheckType(paramKind)) ?? DYN;
+  const envs = kinds.map((k) => declarations(k.type, params, spec));
   const warnings: ExpressionWarning[] = [];
-  for (const [fieldRef, expression] of expressionsOf(spec)) {
-    const issues: string[] = [];
-    for (const def of kinds) {
-      const object = objectCelType(def);
-      const compiled = compileCel(expression, {
-        variables: { object, oldObject: object, request: CEL_DYN, params: CEL_DYN, namespaceObject: CEL_DYN, variables: CEL_DYN, authorizer: CEL_DYN },
-      });
-      // Syntax errors are refused by validation already; only type errors are warnings.
-      if (isCelCompileError(compiled) && compiled.kind === 'type') issues.push(`${gvkString(def)}: ${compiled.message}`);
-    }
-    if (issues.length) warnings.push({ fieldRef, warning: issues.join('\n') });
+  for (const [fieldRef, expression] of validationExpressions(spec)) {
+    const parts: string[] = [];
+    kinds.forEach((k, i) => {
+      const issues = safeCheck(expression, envs[i])?.issues;
+      if (issues?.length) parts.push(`${k.gvk}: ${displayIssues(expression, issues)}\n`);
+    });
+    if (parts.length) warnings.push({ fieldRef, warning: parts.join('\n') });
   }
   return warnings.length ? { expressionWarnings: warnings } : {};
 }

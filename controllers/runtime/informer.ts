@@ -306,8 +306,11 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private put(key: string, obj: Readonly<T>): void {
     const old = this.items.get(key);
-    if (old) this.unindex(key, old);
     this.items.set(key, obj);
+    // Most updates (status writes, finalizer removals) keep namespace, owners and labels: their
+    // index entries stay as they are.
+    if (old && sameIndexValues(old, obj)) return;
+    if (old) this.unindex(key, old);
     this.index(key, obj);
   }
 
@@ -362,6 +365,22 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 }
 
+// sameIndexValues is true when two versions of an object have the same index entries.
+function sameIndexValues(a: Readonly<KubeObject>, b: Readonly<KubeObject>): boolean {
+  const am = a.metadata;
+  const bm = b.metadata;
+  if (am?.namespace !== bm?.namespace) return false;
+  const ao = am?.ownerReferences ?? [];
+  const bo = bm?.ownerReferences ?? [];
+  if (ao !== bo && (ao.length !== bo.length || ao.some((ref, i) => ref.uid !== bo[i].uid))) return false;
+  const al = am?.labels ?? {};
+  const bl = bm?.labels ?? {};
+  if (al === bl) return true;
+  const keys = Object.keys(al);
+  if (keys.length !== Object.keys(bl).length) return false;
+  return keys.every((k) => Object.prototype.hasOwnProperty.call(bl, k) && al[k] === bl[k]);
+}
+
 function* indexValues(obj: Readonly<KubeObject>): Generator<['ns' | 'owner' | 'label', string]> {
   yield ['ns', obj.metadata?.namespace ?? ''];
   for (const ref of obj.metadata?.ownerReferences ?? []) if (typeof ref.uid === 'string') yield ['owner', ref.uid];
@@ -379,11 +398,26 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
 
 /** deepFreeze freezes an object and everything in it, so a cache's objects cannot be changed in place. */
 export function deepFreeze<T>(value: T): Readonly<T> {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as object)) deepFreeze(v);
-  }
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) freezeTree(value as object);
   return value;
+}
+
+// freezeTree freezes an unfrozen object and its unfrozen descendants. Every cached object passes
+// through here, so it walks arrays by index and objects with for-in (no Object.values array per
+// level); for-in also sees inherited enumerable keys, which JSON-decoded objects never have.
+function freezeTree(value: object): void {
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) freezeTree(v);
+    }
+    return;
+  }
+  for (const k in value) {
+    const v: unknown = (value as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) freezeTree(v);
+  }
 }
 
 /**

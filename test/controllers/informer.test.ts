@@ -146,6 +146,7 @@ describe('Informer', () => {
     const cached = informer.get('ns/a')!;
     expect(Object.isFrozen(cached)).toBe(true);
     expect(Object.isFrozen(cached.metadata!.labels)).toBe(true);
+    expect(Object.isFrozen(cached.metadata!.ownerReferences![0])).toBe(true);
     expect(() => {
       (cached.metadata!.labels as Record<string, string>).app = 'changed';
     }).toThrow(TypeError);
@@ -155,6 +156,55 @@ describe('Informer', () => {
     client.watches[0].push({ type: 'MODIFIED', object: pod('a', '9', { labels: { app: 'y' } }) });
     await waitFor(() => informer.byOwner('rs-1').length === 0, 'the owner index to drop a');
     expect(informer.byLabel('app', 'y').map((o) => o.metadata!.name).sort()).toEqual(['a', 'b']);
+  });
+
+  it('answers from its indexes what a scan of the cache answers, across updates that keep or change namespace, owners and labels', async () => {
+    // Updates that keep the index entries skip re-indexing; this compares every index with a scan
+    // after a seeded run of updates that keep, add, drop and change namespaces, owners and labels.
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed >>> 16) % n;
+    };
+    const variant = (name: string, rv: number): KubeObject => {
+      const labels: Record<string, string> = {};
+      for (const k of ['app', 'tier', 'job-name'].slice(0, next(4))) labels[k] = ['x', 'y'][next(2)];
+      const owners = ['rs-1', 'rs-2', 'rs-3'].slice(next(2), next(4)).map((uid) => ({ uid, kind: 'ReplicaSet', name: uid, apiVersion: 'apps/v1' }));
+      const metadata: NonNullable<KubeObject['metadata']> = { name, namespace: ['ns', 'other'][next(2)], resourceVersion: String(rv) };
+      if (Object.keys(labels).length || next(2)) metadata.labels = labels;
+      if (owners.length || next(2)) metadata.ownerReferences = owners;
+      return { apiVersion: 'v1', kind: 'Pod', metadata, status: { phase: ['Pending', 'Running'][next(2)] } };
+    };
+    const names = ['a', 'b', 'c', 'd'];
+    informer.run();
+    await informer.waitForSync();
+    await waitFor(() => client.watches.length === 1, 'the watch');
+    const current = new Map<string, KubeObject>();
+    for (let rv = 11; rv < 211; rv++) {
+      const name = names[next(names.length)];
+      const prev = current.get(name);
+      // Updates keep the previous metadata (as status writes do), or take the labels or the owners
+      // of a random variant, or all of it.
+      const fresh = variant(name, rv);
+      const kept = prev && { ...structuredClone(prev), metadata: { ...structuredClone(prev.metadata!), resourceVersion: String(rv) }, status: { phase: 'Succeeded' } };
+      const how = next(4);
+      if (kept && how === 1) kept.metadata!.labels = fresh.metadata!.labels ?? {};
+      if (kept && how === 2) kept.metadata!.ownerReferences = fresh.metadata!.ownerReferences ?? [];
+      const obj = kept && how < 3 ? kept : fresh;
+      // Namespace moves are a delete in one namespace and an add in another (names are per namespace).
+      if (prev && prev.metadata!.namespace !== obj.metadata!.namespace) client.watches[0].push({ type: 'DELETED', object: prev });
+      client.watches[0].push({ type: prev && prev.metadata!.namespace === obj.metadata!.namespace ? 'MODIFIED' : 'ADDED', object: obj });
+      current.set(name, obj);
+    }
+    await waitFor(() => informer.lastSyncResourceVersion === '210', 'every event');
+    const sorted = (objs: readonly Readonly<KubeObject>[]) => objs.map((o) => `${o.metadata!.namespace}/${o.metadata!.name}`).sort();
+    const all = informer.list();
+    expect(sorted(all)).toEqual(sorted([...current.values()]));
+    for (const ns of ['ns', 'other']) expect(sorted(informer.list(ns))).toEqual(sorted(all.filter((o) => o.metadata!.namespace === ns)));
+    for (const uid of ['rs-1', 'rs-2', 'rs-3']) expect(sorted(informer.byOwner(uid))).toEqual(sorted(all.filter((o) => o.metadata!.ownerReferences?.some((r) => r.uid === uid))));
+    for (const key of ['app', 'tier', 'job-name']) {
+      for (const value of ['x', 'y']) expect(sorted(informer.byLabel(key, value))).toEqual(sorted(all.filter((o) => o.metadata!.labels?.[key] === value)));
+    }
   });
 
   it('keeps delivering to the other handlers when one throws, and replays the cache to a late handler', async () => {

@@ -5,12 +5,13 @@
  * HTTP hop. Resources are resolved through the ResourceTable, so custom resources work as they
  * are served.
  */
-import type { Registry, StoredObject } from './registry/generic-registry';
+import type { Registry, RegistryWatchEvent, StoredObject } from './registry/generic-registry';
 import type { ResourceTable } from './registry/resource-table';
 import { scaleOf } from './http/handlers/scale';
 import { evictPod } from './registry/pod-subresources';
 import { StatusError, badRequest, conflict, notFound } from '../schemas/meta/status-error';
 import { setValueAt } from '../schemas/meta/json';
+import { deepFreeze } from '../store/object-cache';
 import type { KubeObject, ResourceDefinition } from '../schemas/types';
 import {
   ApiError,
@@ -82,7 +83,8 @@ export class InProcessClient implements Client {
       options.signal?.addEventListener('abort', onAbort);
       if (options.signal?.aborted) abort.abort();
       const { signal: _signal, timeoutSeconds, ...query } = options;
-      const events = await this.registry.watch(this.def(res), namespace, query, abort.signal);
+      const registry = this.registry;
+      const events = await registry.watch(this.def(res), namespace, query, abort.signal);
       const timer = timeoutSeconds ? setTimeout(() => abort.abort(), timeoutSeconds * 1000) : undefined;
       const close = () => {
         abort.abort();
@@ -96,7 +98,7 @@ export class InProcessClient implements Client {
           try {
             for await (const ev of events) {
               if (abort.signal.aborted) return;
-              yield { type: ev.type, object: JSON.parse(ev.raw) } as WatchEvent<T>;
+              yield { type: ev.type, object: watchObject(registry, ev) } as WatchEvent<T>;
             }
           } finally {
             close();
@@ -222,6 +224,16 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof StatusError) throw new ApiError(structuredClone(err.status));
     throw err;
   }
+}
+
+// watchObject answers a watch event's object, deep-frozen: a stored object is decoded once for
+// every in-process watcher of it (through the registry's decoded cache), so a dozen informers
+// of one large object cost one parse; anything else (a bookmark, a Status, a converted object)
+// is this watcher's own parse, frozen alike so that every watch object is read-only.
+function watchObject(registry: Registry, ev: RegistryWatchEvent): Readonly<KubeObject> {
+  const stored = ev.object;
+  if (stored && !stored.converted) return registry.decoded.decode<KubeObject>({ revision: stored.revision, value: stored.raw });
+  return deepFreeze(JSON.parse(ev.raw) as KubeObject);
 }
 
 // parse answers a private copy of a stored object.

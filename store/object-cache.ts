@@ -53,9 +53,12 @@ export class DecodedObjectCache {
   }
 }
 
-// deepFreeze freezes o and everything under it, without recursion: a stored object may nest
-// up to MAX_NESTING_DEPTH levels.
-function deepFreeze(o: object): object {
+/**
+ * deepFreeze freezes o and everything under it, without recursion: a stored object may nest up
+ * to MAX_NESTING_DEPTH levels. A child already frozen is taken as frozen throughout and not
+ * walked: true of every object this function froze, so the decoded cache's objects are.
+ */
+export function deepFreeze<T extends object>(o: T): Readonly<T> {
   const stack: object[] = [o];
   while (stack.length) {
     const v = stack.pop()!;

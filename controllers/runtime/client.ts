@@ -107,7 +107,11 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
-/** WatchEvent is one event of a watch; ERROR carries a Status (410 Expired: list again). */
+/**
+ * WatchEvent is one event of a watch; ERROR carries a Status (410 Expired: list again). Its
+ * object is read-only: the in-process Client hands every watcher of a change one shared,
+ * deep-frozen object (clone before changing it).
+ */
 export type WatchEvent<T extends KubeObject = KubeObject> =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T }
   | { type: 'ERROR'; object: Status };
@@ -157,7 +161,7 @@ export interface Eviction extends KubeObject {
 /**
  * Client is the Kubernetes API as a controller sees it. Every write carries the client's field
  * manager and user agent. Failures the server answered reject with ApiError; objects returned
- * are the caller's own copies.
+ * are the caller's own copies, but for watch events' objects, which are read-only.
  */
 export interface Client {
   /** fieldManager names this client's writes in managedFields, e.g. deployment-controller. */
@@ -173,7 +177,7 @@ export interface Client {
 
   get<T extends KubeObject = KubeObject>(res: ResourceDescriptor, namespace: string | undefined, name: string): Promise<T>;
   list<T extends KubeObject = KubeObject>(res: ResourceDescriptor, namespace: string | undefined, options?: ListOptions): Promise<ObjectList<T>>;
-  /** watch opens a watch; it rejects when the server refuses it and otherwise streams events. */
+  /** watch opens a watch; it rejects when the server refuses it and otherwise streams events (their objects read-only). */
   watch<T extends KubeObject = KubeObject>(res: ResourceDescriptor, namespace: string | undefined, options?: WatchOptions): Promise<WatchStream<T>>;
   /** create stores obj in namespace (metadata.namespace is ignored in favour of it). */
   create<T extends KubeObject>(res: ResourceDescriptor, namespace: string | undefined, obj: T, options?: WriteOptions): Promise<T>;

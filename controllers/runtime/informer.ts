@@ -36,7 +36,7 @@ export interface InformerOptions {
   /** first and longest backoff between failed list/watch attempts (default 800 ms .. 30 s, as client-go's reflector) */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** transform changes each object before it is cached (it may change it in place), e.g. stripManagedFields */
+  /** transform makes the object to cache from each one seen, e.g. stripManagedFields; watch objects are frozen, so it must not change them in place */
   transform?: (obj: KubeObject) => KubeObject;
   clock?: Clock;
   log?: (record: Record<string, unknown>) => void;
@@ -392,8 +392,9 @@ function* indexValues(obj: Readonly<KubeObject>): Generator<['ns' | 'owner' | 'l
  * half of an object's size; kube-controller-manager's informers strip them the same way.
  */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
-  return obj;
+  if (!obj.metadata?.managedFields) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** deepFreeze freezes an object and everything in it, so a cache's objects cannot be changed in place. */

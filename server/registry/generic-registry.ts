@@ -157,6 +157,11 @@ export interface WatchQuery extends SelectorQuery {
 export interface RegistryWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   raw: string;
+  /**
+   * object is the stored object of an ADDED, MODIFIED or DELETED event (raw is its JSON), so
+   * that in-process watchers share one decode of it (decode()) instead of each parsing raw
+   */
+  object?: StoredObject;
 }
 
 /** DeleteResult is what a delete answers: the object (or a Status) and whether it is gone. */
@@ -458,7 +463,7 @@ export class Registry {
     const abort = () => watcher.close();
     signal?.addEventListener('abort', abort);
     try {
-      for (const item of initialItems) yield { type: 'ADDED', raw: item.raw };
+      for (const item of initialItems) yield { type: 'ADDED', raw: item.raw, object: item };
       // The initial-events-end bookmark goes only to clients that take bookmarks, as in kube's cacher.
       if (query.sendInitialEvents && query.allowWatchBookmarks) {
         yield { type: 'BOOKMARK', raw: bookmarkBody(def, from, true) };
@@ -519,7 +524,7 @@ export class Registry {
             return;
           }
         }
-        yield { type, raw: shown.raw };
+        yield { type, raw: shown.raw, object: shown };
       }
     } finally {
       signal?.removeEventListener('abort', abort);

@@ -26,7 +26,8 @@ import { pruneUnknownFields } from '../registry/field-validation';
 import { ConfigCache } from './config-cache';
 import { PluginReinvocation } from './reinvocation';
 import { convertObject, convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
-import { ParamError, fromCel, matchConditions, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
+import { matchConditions } from './match-conditions';
+import { ParamError, fromCel, type BindingSpec, type PolicySpec, type ValidatingAdmissionPolicyAdmission } from './validating-admission-policy';
 
 type Obj = Record<string, unknown>;
 

@@ -15,6 +15,7 @@ import type { ResourceTable } from '../registry/resource-table';
 import { StatusError, notFound } from '../../schemas/meta/status-error';
 import { labelSelectorFromObject, labelSelectorToString, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
 import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
+import { matchConditions } from './match-conditions';
 import { ConfigCache } from './config-cache';
 import { matchingResource, rulesMatch, storageKey, targetOf, type RuleWithOperations } from './webhook-rules';
 import { convertedAdmissionRequest, isExemptFromAdmission, type AdmissionRequest } from './webhook-admission';
@@ -322,27 +323,6 @@ export class ValidatingAdmissionPolicyAdmission {
     if (ref.parameterNotFoundAction === 'Allow') return [];
     throw new ParamError('binding', 'no params found for policy binding with `Deny` parameterNotFoundAction');
   }
-}
-
-/**
- * matchConditions decides a policy's matchConditions as kube's matcher: false when any is false
- * (even after an error), else the errors (one message, or several as "[a, b]"), else true.
- */
-export function matchConditions(conditions: NonNullable<PolicySpec['matchConditions']>, activation: Record<string, unknown>): boolean | string {
-  const failures: string[] = [];
-  for (const c of conditions) {
-    let result: unknown;
-    try {
-      result = evaluateAdmissionCel(c.expression, 'policy', activation);
-    } catch (err) {
-      failures.push(`expression '${c.expression}' resulted in error: ${(err as Error).message}`);
-      continue;
-    }
-    if (result === false) return false;
-    if (result !== true) failures.push(`expression '${c.expression}' resulted in error: expected a bool result`);
-  }
-  if (!failures.length) return true;
-  return failures.length === 1 ? failures[0] : `[${failures.join(', ')}]`;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission
 import type { Registry } from '../registry/generic-registry';
 import { namespaceOfWrite } from '../registry/namespace-lifecycle';
 import type { ResourceTable } from '../registry/resource-table';
-import { StatusError, badRequest, notFound, type Status } from '../../schemas/meta/status-error';
+import { StatusError, badRequest, forbidden, notFound, type Status } from '../../schemas/meta/status-error';
 import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../../schemas/meta/selectors';
 import { applyJsonPatch } from '../patch/json-patch';
 import { ConfigCache } from './config-cache';
@@ -21,7 +21,8 @@ import { matchingResource, storageKey, type RuleWithOperations } from './webhook
 import { WebhookCallError, callWebhook, type ServiceResolver, type WebhookClientConfig } from './webhook-client';
 import { serviceResolver } from './service-resolver';
 import { PluginReinvocation } from './reinvocation';
-import { celActivation, evaluateAdmissionCel } from '../../schemas/admission-cel';
+import { celActivation } from '../../schemas/admission-cel';
+import { matchConditions, type MatchCondition } from './match-conditions';
 
 /** Webhook is one entry of a configuration's webhooks (defaults applied at storage). */
 export interface Webhook {
@@ -37,12 +38,6 @@ export interface Webhook {
   admissionReviewVersions?: string[];
   reinvocationPolicy?: 'Never' | 'IfNeeded';
   matchConditions?: MatchCondition[];
-}
-
-/** MatchCondition is one named CEL expression that must be true for a webhook to be called. */
-export interface MatchCondition {
-  name: string;
-  expression: string;
 }
 
 /** AdmissionRequest is the request of an admission.k8s.io/v1 AdmissionReview. */
@@ -66,11 +61,10 @@ export interface AdmissionRequest {
 
 /**
  * MatchConditionEvaluator decides a webhook's matchConditions for one request: true when all
- * hold, false when one is false; it throws (an Error whose message says which condition) when
- * one cannot be evaluated. The CEL engine provides it; without one, a webhook that has
- * matchConditions fails by its failurePolicy with an error that says so.
+ * hold, false when one is false, else the text of the errors of those that could not be
+ * evaluated (kube's "expression '<expression>' resulted in error: ...").
  */
-export type MatchConditionEvaluator = (conditions: MatchCondition[], request: AdmissionRequest, namespaceObject: KubeObject | undefined) => boolean;
+export type MatchConditionEvaluator = (conditions: MatchCondition[], request: AdmissionRequest, namespaceObject: KubeObject | undefined) => boolean | string;
 
 /** WebhookAdmissionOptions inject the Service resolver, the CEL evaluator and the uid source. */
 export interface WebhookAdmissionOptions {
@@ -205,17 +199,10 @@ export class WebhookAdmission {
       throw internalCallError(hook.name, (err as Error).message);
     }
     if (!objectMatches(hook, attrs)) return undefined;
+    const request = await this.request(attrs, seenAs);
+    if (hook.matchConditions?.length && !this.conditionsMatch(hook, request, namespaceObject, attrs)) return undefined;
     if (attrs.dryRun && hook.sideEffects !== 'None' && hook.sideEffects !== 'NoneOnDryRun') {
       throw badRequest(`admission webhook "${hook.name}" does not support dry run`);
-    }
-    const request = await this.request(attrs, seenAs);
-    if (hook.matchConditions?.length) {
-      try {
-        if (!this.matchConditions!(hook.matchConditions, request, namespaceObject)) return undefined;
-      } catch (err) {
-        if (ignore) return undefined;
-        throw internalCallError(hook.name, (err as Error).message);
-      }
     }
     let review: KubeObject;
     try {
@@ -268,6 +255,15 @@ export class WebhookAdmission {
   }
 
   // equivalents are the served versions of the same storage (autoscaling/v1 and v2, a CRD's versions).
+  // conditionsMatch decides hook's matchConditions: an error skips the hook under failurePolicy
+  // Ignore and, under Fail, refuses the request with kube's Forbidden (the webhook is not called).
+  private conditionsMatch(hook: Webhook, request: AdmissionRequest, namespaceObject: KubeObject | undefined, attrs: AdmissionAttributes): boolean {
+    const result = this.matchConditions!(hook.matchConditions!, request, namespaceObject);
+    if (typeof result === 'boolean') return result;
+    if (hook.failurePolicy === 'Ignore') return false;
+    throw forbidden({ group: attrs.resource.group, resource: attrs.resource.plural }, attrs.name, result);
+  }
+
   private equivalents(def: ResourceDefinition): ResourceDefinition[] {
     const key = storageKey(def);
     return this.resources.all().filter((d) => storageKey(d) === key);
@@ -339,23 +335,12 @@ function admissionRequest(
 }
 
 /**
- * celMatchConditions evaluates matchConditions with the CEL engine as kube does: any false
- * condition means no match (even when another failed); otherwise the first error is thrown.
+ * celMatchConditions evaluates matchConditions with the CEL engine through the matcher policies
+ * share (kube uses one matcher for both): false when any is false, else the errors' text.
  */
-export function celMatchConditions(conditions: MatchCondition[], request: AdmissionRequest): boolean {
+export function celMatchConditions(conditions: MatchCondition[], request: AdmissionRequest): boolean | string {
   const activation = celActivation({ object: request.object, oldObject: request.oldObject, request, authorizer: null });
-  let failure: Error | undefined;
-  for (const c of conditions) {
-    try {
-      const result = evaluateAdmissionCel(c.expression, 'webhook', activation);
-      if (typeof result !== 'boolean') throw new Error(`expected a bool result, got ${typeof result}`);
-      if (!result) return false;
-    } catch (err) {
-      failure ??= new Error(`expression '${c.name}' resulted in error: ${(err as Error).message}`);
-    }
-  }
-  if (failure) throw failure;
-  return true;
+  return matchConditions(conditions, activation, 'webhook');
 }
 
 /** AdmissionResponse is the response of an AdmissionReview. */

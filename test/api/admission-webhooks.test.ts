@@ -280,8 +280,24 @@ test('matchConditions in CEL decide whether a webhook is called; an error fails 
   await t.api.put(`/api/v1/namespaces/${ns}/configmaps/unmarked`).send(configMap('unmarked', {}, { check: 'yes' })).expect(200);
   const ns2 = await newNamespace('conditions-error');
   await install('validating', 'cond-error.example.com', [webhook('cond-error.example.com', ns2, '/cond', { matchConditions: [{ name: 'missing-key', expression: "object.data['nope'] == 'x'" }] })]);
-  const failed = await t.api.post(`/api/v1/namespaces/${ns2}/configmaps`).send(configMap('e', { a: 'b' })).expect(500);
-  expect(failed.body.message).toMatch(/^Internal error occurred: failed calling webhook "cond-error.example.com": expression 'missing-key' resulted in error: /);
+  // As kube's dispatcher: 403 Forbidden naming the resource, with the matcher's error (the expression, not the condition's name).
+  const failed = await t.api.post(`/api/v1/namespaces/${ns2}/configmaps`).send(configMap('e', { a: 'b' })).expect(403);
+  expect(failed.body).toMatchObject({ reason: 'Forbidden', code: 403, details: { name: 'e', kind: 'configmaps' } });
+  expect(failed.body.message).toBe(`configmaps "e" is forbidden: expression 'object.data['nope'] == 'x'' resulted in error: no such key: nope`);
+  // Several errors are listed together, as kube's aggregate error prints them.
+  const ns4 = await newNamespace('conditions-errors');
+  await install('validating', 'cond-errors.example.com', [
+    webhook('cond-errors.example.com', ns4, '/cond', {
+      matchConditions: [
+        { name: 'missing-key', expression: "object.data['nope'] == 'x'" },
+        { name: 'other-key', expression: "object.data['other'] == 'y'" },
+      ],
+    }),
+  ]);
+  const both = await t.api.post(`/api/v1/namespaces/${ns4}/configmaps`).send(configMap('f', { a: 'b' })).expect(403);
+  expect(both.body.message).toBe(
+    `configmaps "f" is forbidden: [expression 'object.data['nope'] == 'x'' resulted in error: no such key: nope, expression 'object.data['other'] == 'y'' resulted in error: no such key: other]`,
+  );
   const ns3 = await newNamespace('conditions-ignore');
   await install('validating', 'cond-ignore.example.com', [
     webhook('cond-ignore.example.com', ns3, '/cond', { failurePolicy: 'Ignore', matchConditions: [{ name: 'missing-key', expression: "object.data['nope'] == 'x'" }] }),

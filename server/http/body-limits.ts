@@ -12,6 +12,9 @@
  */
 import { jsonExtent } from '../../schemas/meta/json';
 
+/** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
 /**
  * MAX_NESTING_DEPTH is how deeply objects and arrays may nest in a request body or a stored
  * object. At 1,000 the recursive steps of a write (patches, managedFields, validation) came close

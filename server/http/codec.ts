@@ -5,13 +5,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest, escapeLikeGo } from '../../schemas/meta/status-error';
-import { MAX_NESTING_DEPTH, checkDecodedValue, memberCount, scanJson } from './body-limits';
+import { MAX_BODY_BYTES, memberCount, scanJson } from './body-limits';
+import { type DecodedYaml, YamlDecodeError, decodeYamlText } from './yaml-decode';
+import { OFF_THREAD_YAML_BYTES, decodeYamlOffThread } from './yaml-thread';
 import { interpretError, unrecognizedObject } from './decode-errors';
 import { duplicateJsonFields } from '../registry/field-validation';
 import { PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufUnsupportedKindError, decodeProtobufObject } from './protobuf';
 
-/** MAX_BODY_BYTES is kube-apiserver's request size limit (3 MiB). */
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+export { MAX_BODY_BYTES };
 
 /**
  * readBody reads the whole request body, refusing bodies over the limit with 413.
@@ -105,13 +106,13 @@ export function mediaType(header: string | undefined): string {
 }
 
 /** decodeObject parses a JSON or YAML body into an object; other media types are 415. */
-export function decodeObject(body: Buffer, contentType: string | undefined, what = 'object'): Record<string, unknown> {
+export async function decodeObject(body: Buffer, contentType: string | undefined, what = 'object'): Promise<Record<string, unknown>> {
   const type = mediaType(contentType) || 'application/json';
   let value: unknown;
   if (type === 'application/json' || type === '*/*') {
     value = parseJson(body);
   } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
-    value = parseYaml(body);
+    value = await readYaml(body);
   } else if (type === PROTOBUF_MEDIA_TYPE) {
     // kubectl's typed commands (create configmap, create deployment, auth can-i...) send protobuf.
     try {
@@ -141,7 +142,7 @@ function asObject(value: unknown, what: string): Record<string, unknown> {
  * (not JSON, e.g. YAML sent without a Content-Type, or empty) is kube's 400 "the object
  * provided is unrecognized (must be of type <kind>): ...".
  */
-export function decodeTypedObject(body: Buffer, contentType: string | undefined, kind: string): Record<string, unknown> {
+export async function decodeTypedObject(body: Buffer, contentType: string | undefined, kind: string): Promise<Record<string, unknown>> {
   const type = mediaType(contentType) || 'application/json';
   if (type === 'application/json' || type === '*/*') {
     // Go's syntax check (interpretError) costs about as much as JSON.parse on a large body and
@@ -163,7 +164,7 @@ export function decodeTypedObject(body: Buffer, contentType: string | undefined,
   } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
     let value: unknown;
     try {
-      value = parseYaml(body);
+      value = await readYaml(body);
     } catch (err) {
       if (err instanceof StatusError) throw unrecognizedObject(kind, err.message, body);
       throw err;
@@ -193,59 +194,53 @@ export function parseJson(body: Buffer): unknown {
 
 // scanned holds, for the JSON bodies parseJson decoded, the member names scanJson counted in the
 // text beside the decoded value, so that knownDuplicates can tell later, in a turn of the loop
-// of its own for a large body, whether the text repeats a key. withoutDuplicates holds the
-// bodies already known to repeat none.
+// of its own for a large body, whether the text repeats a key. decodedDuplicates holds the
+// repeated keys of the bodies whose decoding found them: [] for JSON known to repeat none, the
+// YAML decoder's list for YAML.
 const scanned = new WeakMap<Buffer, { members: number; value: unknown }>();
-const withoutDuplicates = new WeakSet<Buffer>();
+const decodedDuplicates = new WeakMap<Buffer, string[]>();
 
 /**
- * knownDuplicates is [] for a body parseJson or parseYaml decoded that repeats no key, and
- * undefined otherwise (the caller then looks for the repeated keys itself). It must be asked
- * before anything changes the decoded value. Counting members costs a few milliseconds where
- * the path-keeping scan cost ~60 ms for 50,000 keys.
+ * knownDuplicates is the repeated keys of a body readYaml decoded as YAML, [] for a JSON body
+ * parseJson or readYaml decoded that repeats no key, and undefined otherwise (the caller then
+ * looks for the repeated keys itself). It must be asked before anything changes the decoded
+ * value. Counting members costs a few milliseconds where the path-keeping scan cost ~60 ms for
+ * 50,000 keys, and parsing a YAML body again costs as much as decoding it.
  */
 export function knownDuplicates(body: Buffer): string[] | undefined {
-  if (withoutDuplicates.has(body)) return [];
+  const known = decodedDuplicates.get(body);
+  if (known) return known;
   const seen = scanned.get(body);
   if (!seen) return undefined;
   scanned.delete(body);
   if (memberCount(seen.value) !== seen.members) return undefined;
-  withoutDuplicates.add(body);
+  decodedDuplicates.set(body, []);
   return [];
 }
 
 /**
- * parseYaml parses one YAML document, turning errors into 400s. The document's nesting is
- * checked on its syntax tree, without recursion, before anything recursive runs; integers
- * are kept as bigint by the parser so that ones a number cannot hold are refused rather than
- * rounded; and the converted value is measured, so aliases (at most 100 of them, as
- * maxAliasCount allows) cannot expand the document past the body limit.
+ * readYaml parses a YAML request body into one document's value (decodeYamlText), turning
+ * errors into 400s; a body that is not JSON and not small is decoded in the worker thread of
+ * yaml-thread.ts, so that its parse holds up no other client.
  */
-export function parseYaml(body: Buffer): unknown {
+export async function readYaml(body: Buffer): Promise<unknown> {
+  const text = body.toString('utf8');
+  // JSON is YAML, and what kubectl sends as an apply patch: read it as JSON when it is JSON
+  // without repeated keys (which YAML refuses), at JSON's cost rather than the YAML composer's.
+  const json = jsonDocument(body, text);
+  if (json !== undefined) return json;
+  let decoded: DecodedYaml;
   try {
-    const text = body.toString('utf8');
-    // JSON is YAML, and what kubectl sends as an apply patch: read it as JSON when it is JSON
-    // without repeated keys (which YAML refuses), at JSON's cost rather than the YAML composer's.
-    const json = jsonDocument(body, text);
-    if (json !== undefined) return json;
-    if (yamlDepth(text, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
-      throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
-    }
-    // The composer's own check of repeated keys compares each key with every earlier one of its
-    // map (quadratic: 20,000 keys took 9 s); repeatedKey does it with a set per map.
-    const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: false });
-    const list = Array.isArray(docs) ? docs : [docs];
-    const real = list.filter((d) => d.contents !== null);
-    if (real.length > 1) throw badRequest('the request body must hold a single YAML document');
-    const doc = real[0] ?? list[0];
-    if (!doc) throw badRequest('the request body is empty');
-    if (doc.errors.length) throw badRequest(`error converting YAML to JSON: ${doc.errors[0].message.split('\n')[0]}`);
-    if (repeatedKey(doc.contents)) throw badRequest('error converting YAML to JSON: Map keys must be unique');
-    return checkDecodedValue(doc.toJS({ maxAliasCount: 100 }), MAX_BODY_BYTES);
+    decoded = body.length < OFF_THREAD_YAML_BYTES ? decodeYamlText(text) : await decodeYamlOffThread(text);
   } catch (err) {
-    if (err instanceof StatusError) throw err;
-    throw badRequest(`error converting YAML to JSON: ${(err as Error).message.split('\n')[0]}`);
+    throw asBadRequest(err);
   }
+  decodedDuplicates.set(body, decoded.duplicateFields);
+  return decoded.value;
+}
+
+function asBadRequest(err: unknown): unknown {
+  return err instanceof YamlDecodeError ? badRequest(err.message) : err;
 }
 
 // jsonDocument is the value of a body that is one JSON object or array without repeated keys;
@@ -262,60 +257,11 @@ function jsonDocument(body: Buffer, text: string): unknown {
     return undefined;
   }
   if (memberCount(value) === members) {
-    withoutDuplicates.add(body);
+    decodedDuplicates.set(body, []);
     return value;
   }
   const repeated = duplicateJsonFields(text);
   return repeated && repeated.length === 0 ? value : undefined;
-}
-
-// repeatedKey tells whether any map of a composed document (nested at most MAX_NESTING_DEPTH,
-// as yamlDepth checked) repeats a key, without recursion.
-function repeatedKey(root: unknown): boolean {
-  const stack: unknown[] = [root];
-  while (stack.length) {
-    const node = stack.pop();
-    if (YAML.isMap(node)) {
-      const seen = new Set<unknown>();
-      for (const pair of node.items) {
-        const key = YAML.isScalar(pair.key) ? pair.key.value : pair.key;
-        const id = typeof key === 'object' && key !== null ? String(key) : key;
-        if (seen.has(id)) return true;
-        seen.add(id);
-        stack.push(pair.value);
-      }
-    } else if (YAML.isSeq(node)) {
-      for (const item of node.items) stack.push(item);
-    }
-  }
-  return false;
-}
-
-// yamlDepth is the nesting of collections in YAML text, measured on the concrete syntax tree
-// of the yaml package's Parser, which is built without recursion, so that the composer and toJS
-// (which recurse) never see a document nested past limit. It stops counting once past limit.
-// Aliases are not followed (checkDecodedValue measures what they expand to).
-function yamlDepth(text: string, limit: number): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [];
-  for (const token of new YAML.Parser().parse(text)) stack.push([token, 0]);
-  while (stack.length) {
-    const [t, d] = stack.pop()!;
-    if (t === null || typeof t !== 'object') continue;
-    const token = t as { value?: unknown; items?: Array<{ key?: unknown; value?: unknown }> };
-    let depth = d;
-    if (Array.isArray(token.items)) {
-      depth = d + 1;
-      if (depth > deepest) deepest = depth;
-      if (depth > limit) return depth;
-      for (const item of token.items) {
-        if (item.key) stack.push([item.key, depth]);
-        if (item.value) stack.push([item.value, depth]);
-      }
-    }
-    if (token.value && typeof token.value === 'object') stack.push([token.value, depth]);
-  }
-  return deepest;
 }
 
 /** unsupportedMediaType is 415 listing what the endpoint accepts. */

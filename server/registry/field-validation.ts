@@ -8,6 +8,7 @@ import { pruneCustomResource } from '../../schemas/crd-schema';
 import { definitions } from '../../schemas/openapi-definitions';
 import type { JSONSchema, KubeObject, ResourceDefinition } from '../../schemas/types';
 import { badRequest } from '../../schemas/meta/status-error';
+import { duplicateYamlPaths } from '../http/yaml-decode';
 
 /** FieldValidation is the fieldValidation query parameter. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -156,29 +157,11 @@ export function duplicateJsonFields(text: string): string[] | undefined {
 }
 
 function duplicateYamlFields(body: string): string[] {
-  const out: string[] = [];
-  let doc;
   try {
-    doc = YAML.parseDocument(body, { uniqueKeys: false });
+    return duplicateYamlPaths(YAML.parseDocument(body, { uniqueKeys: false }).contents);
   } catch {
-    return out;
+    return [];
   }
-  const visit = (node: unknown, path: string) => {
-    if (YAML.isMap(node)) {
-      const seen = new Set<string>();
-      for (const pair of node.items) {
-        const key = String(YAML.isScalar(pair.key) ? pair.key.value : pair.key);
-        const p = path ? `${path}.${key}` : key;
-        if (seen.has(key)) out.push(p);
-        seen.add(key);
-        visit(pair.value, p);
-      }
-    } else if (YAML.isSeq(node)) {
-      node.items.forEach((item, i) => visit(item, `${path}[${i}]`));
-    }
-  };
-  visit(doc.contents, '');
-  return out;
 }
 
 /** FieldProblems are the unknown and duplicate fields of one request. */

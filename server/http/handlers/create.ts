@@ -29,7 +29,7 @@ function answerReview(ctx: RequestContext, body: KubeObject): void {
 export async function handleCreate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'CreateOptions');
-  const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
+  const body = (await decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind)) as KubeObject;
   if (ctx.def.review) return answerReview(ctx, body);
   const pause = breathe(raw.length);
   if (pause) await pause;

@@ -65,7 +65,7 @@ function fromQuery(q: URLSearchParams): RawDeleteOptions {
  */
 export async function deleteOptions(ctx: RequestContext): Promise<RequestDeleteOptions> {
   const raw = await readBody(ctx.req);
-  const options = checked(raw.length ? fromBody(decodeObject(raw, ctx.req.headers['content-type'], 'DeleteOptions')) : fromQuery(ctx.query));
+  const options = checked(raw.length ? fromBody(await decodeObject(raw, ctx.req.headers['content-type'], 'DeleteOptions')) : fromQuery(ctx.query));
   const { user, addWarning } = writeOptions(ctx);
   return { ...options, user, addWarning };
 }

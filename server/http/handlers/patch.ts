@@ -37,7 +37,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   const isApply = type === 'apply';
   checkWriteOptions(ctx, 'PatchOptions', validatePatchOptions({ apply: isApply, fieldManager: ctx.query.get('fieldManager'), force: ctx.query.get('force') }));
   const raw = await readBody(ctx.req);
-  const body = isApply ? decodeObject(raw, 'application/yaml', 'applied configuration') : parseJson(raw);
+  const body = isApply ? await decodeObject(raw, 'application/yaml', 'applied configuration') : parseJson(raw);
   const pause = breathe(raw.length);
   if (pause) await pause;
   const warnings: string[] = [];

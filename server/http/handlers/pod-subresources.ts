@@ -14,7 +14,7 @@ import { deleteOptionsOf } from './delete';
 // create handler does before it calls the subresource.
 async function readSubresourceBody(ctx: RequestContext, kind: string, versions: string[]): Promise<KubeObject> {
   checkWriteOptions(ctx, 'CreateOptions');
-  const body = decodeObject(await readBody(ctx.req), ctx.req.headers['content-type'], kind) as KubeObject;
+  const body = (await decodeObject(await readBody(ctx.req), ctx.req.headers['content-type'], kind)) as KubeObject;
   if (body.apiVersion !== undefined && !versions.includes(String(body.apiVersion))) {
     throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${versions[0]})`);
   }

@@ -67,7 +67,7 @@ async function writeScale(ctx: RequestContext, scaleFrom: (current: Record<strin
 /** handleUpdateScale answers PUT .../scale with a Scale body. */
 export async function handleUpdateScale(ctx: RequestContext): Promise<void> {
   checkWriteOptions(ctx, 'UpdateOptions');
-  const body = decodeObject(await readBody(ctx.req), ctx.req.headers['content-type']);
+  const body = await decodeObject(await readBody(ctx.req), ctx.req.headers['content-type']);
   if (body.kind !== undefined && body.kind !== 'Scale') throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (Scale)`);
   await writeScale(ctx, async () => body);
 }

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../../schemas/types';
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const raw = await readBody(ctx.req);
   checkWriteOptions(ctx, 'UpdateOptions');
-  const body = decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind) as KubeObject;
+  const body = (await decodeTypedObject(raw, ctx.req.headers['content-type'], ctx.def.kind)) as KubeObject;
   const pause = breathe(raw.length);
   if (pause) await pause;
   const warnings: string[] = [];

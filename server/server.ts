@@ -3,6 +3,7 @@
  * admission chain, the built-in controllers and the express app. Tests use it in-process;
  * main.ts uses it behind the CLI.
  */
+import { stopYamlThread } from './http/yaml-thread';
 import fs from 'node:fs';
 import { isIPv6, type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -241,6 +242,7 @@ export async function createNodeless(options: NodelessOptions = {}): Promise<Nod
         server.closeAllConnections();
         await new Promise<void>((r) => server!.close(() => r()));
       }
+      await stopYamlThread();
       await store.close();
       if (temporaryVolumesDir) fs.rmSync(temporaryVolumesDir, { recursive: true, force: true });
     },

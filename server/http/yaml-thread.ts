@@ -48,6 +48,17 @@ export function decodeYamlOffThread(text: string): Promise<DecodedYaml> {
   });
 }
 
+/**
+ * stopYamlThread ends the worker (a server's close() calls it, so no thread outlives the server
+ * that used it); the next large body starts a new one.
+ */
+export async function stopYamlThread(): Promise<void> {
+  const w = worker;
+  if (!w) return;
+  abandon(w);
+  await w.terminate();
+}
+
 function startWorker(): Worker {
   const options = { workerData: { role: ROLE, entry: __filename }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
   // Compiled, the worker runs this file; from TypeScript source (the tests run under ts-jest),

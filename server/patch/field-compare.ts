@@ -44,7 +44,9 @@ export interface CompareOptions extends FieldSetOptions {
  */
 export function compareObjects(lhs: unknown, rhs: unknown, schema: PatchSchema, options: CompareOptions = {}): Comparison {
   const out: Comparison = { added: new FieldSet(), removed: new FieldSet(), modified: new FieldSet() };
-  compareNode(lhs, rhs, { schema }, [], out, { ...options, alwaysPresent: options.alwaysPresent ?? builtinAlwaysPresent });
+  // Built field by field: spreading the caller's options (often a larger object of another shape) costs more than a small comparison.
+  const walk: CompareOptions = { keyDefaults: options.keyDefaults, rejectDuplicates: options.rejectDuplicates, alwaysPresent: options.alwaysPresent ?? builtinAlwaysPresent };
+  compareNode(lhs, rhs, { schema }, [], out, walk);
   return out;
 }
 
@@ -57,9 +59,12 @@ export const shortcuts = { enabled: true };
 /**
  * sameTree tells, cheaply, that compareNode would find no change between l and r and meet no
  * item it cannot identify: equal values, no undefined field, and every item of a set or map
- * list identifiable. false only means "compare them".
+ * list identifiable. false only means "compare them". It answers the same for values before
+ * and after typedView (managed-fields.ts), which only drops what both equal sides drop alike
+ * and never makes an item identifiable that was not (see identifiable), so callers may ask it
+ * before building the typed views.
  */
-function sameTree(l: unknown, r: unknown, field: PatchField, options: CompareOptions): boolean {
+export function sameTree(l: unknown, r: unknown, field: PatchField, options: CompareOptions): boolean {
   if (l === r && (typeof l !== 'object' || l === null)) return l !== undefined;
   if (Array.isArray(l)) {
     if (!Array.isArray(r) || l.length !== r.length) return false;
@@ -87,12 +92,23 @@ function sameTree(l: unknown, r: unknown, field: PatchField, options: CompareOpt
   return n === 0;
 }
 
-/** identifiable tells whether itemElement would answer for item rather than throw. */
+/**
+ * identifiable tells whether itemElement would answer for item rather than throw, both for the
+ * item and for its typed view: a key field counts only with a scalar value (typedView drops a
+ * null one, and may drop an empty list or map), and an item with a key field of any other value
+ * is not vouched for.
+ */
 function identifiable(item: unknown, shape: ListShape, options: FieldSetOptions): boolean {
   if (shape.type === 'map') {
     if (!isPlainObject(item)) return false;
     const defaults = options.keyDefaults ?? DEFAULT_KEY_DEFAULTS;
-    return shape.keys.some((key) => Object.prototype.hasOwnProperty.call(item, key) || Object.prototype.hasOwnProperty.call(defaults, key));
+    let found = false;
+    for (const key of shape.keys) {
+      const v = Object.prototype.hasOwnProperty.call(item, key) ? item[key] : undefined;
+      if (v !== undefined && v !== null && typeof v === 'object') return false;
+      if ((v !== undefined && v !== null) || Object.prototype.hasOwnProperty.call(defaults, key)) found = true;
+    }
+    return found;
   }
   return item !== null && item !== undefined && !isPlainObject(item) && !Array.isArray(item);
 }

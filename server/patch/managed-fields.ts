@@ -28,7 +28,7 @@ import {
   setField,
   type FieldSetOptions,
 } from './field-set';
-import { compareObjects, shortcuts, type Comparison } from './field-compare';
+import { compareObjects, sameTree, shortcuts, type Comparison } from './field-compare';
 import { createdFieldsV1, type CreatedFieldsOptions } from './created-fields';
 import { runSteps, type Steps } from './steps';
 
@@ -394,7 +394,8 @@ function recordCreate(manager: string, apiVersion: string, newObj: KubeObject, s
       reset.add(p[0]);
     }
   }
-  const createdOptions: CreatedFieldsOptions = { ...options, reset, strippedRoot: STRIPPED_ROOT, strippedMetadata: STRIPPED_METADATA };
+  // Built field by field: spreading options, an object of varying shape, cost more than the walk.
+  const createdOptions: CreatedFieldsOptions = { keyDefaults: options.keyDefaults, rejectDuplicates: options.rejectDuplicates, reset, strippedRoot: STRIPPED_ROOT, strippedMetadata: STRIPPED_METADATA };
   const fieldsV1 = createdFieldsV1(typedObject(newObj, schema) as JsonMap, schema, createdOptions);
   if (!fieldsV1) return [];
   const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: rfc3339(now), fieldsType: 'FieldsV1', fieldsV1 };
@@ -448,8 +449,36 @@ export function* updateManagedFieldsSteps(
  * and value structs always present), leaving out the reset fields.
  */
 function compareForUpdate(oldObj: KubeObject | undefined, newObj: KubeObject, schema: PatchSchema, options: RecordUpdateOptions): Comparison {
-  const cmp = compareObjects(typedObject(oldObj ?? {}, schema), typedObject(newObj, schema), schema, options);
+  let l = withoutManagedFields(oldObj ?? {});
+  let r = withoutManagedFields(newObj);
+  if (shortcuts.enabled) [l, r] = withoutSameFields(l, r, schema, options);
+  const cmp = compareObjects(typedRoot(l, schema), typedRoot(r, schema), schema, options);
   return excludeFields(cmp, options.resetFields);
+}
+
+/**
+ * withoutSameFields leaves out the top-level fields that the comparison would pass over
+ * (sameTree, which reads the objects before typedView as it reads them after), so that their
+ * typed views are never built: the spec of a status write, the status of a spec write. Both
+ * objects are answered as they are when no field is left out.
+ */
+function withoutSameFields(l: KubeObject, r: KubeObject, schema: PatchSchema, options: RecordUpdateOptions): [KubeObject, KubeObject] {
+  const same: string[] = [];
+  for (const key of Object.keys(l)) {
+    const lv = l[key];
+    if (typeof lv !== 'object' || lv === null || !Object.prototype.hasOwnProperty.call(r, key)) continue;
+    const rv = r[key];
+    if (typeof rv === 'object' && rv !== null && sameTree(lv, rv, schema.field(key), options)) same.push(key);
+  }
+  if (same.length === 0) return [l, r];
+  return [withoutFields(l, same), withoutFields(r, same)];
+}
+
+/** withoutFields is a shallow copy of obj without the given fields. */
+function withoutFields(obj: KubeObject, fields: readonly string[]): KubeObject {
+  const out: JsonMap = {};
+  for (const key of Object.keys(obj)) if (!fields.includes(key)) setField(out, key, obj[key]);
+  return out as KubeObject;
 }
 
 /**
@@ -457,8 +486,12 @@ function compareForUpdate(oldObj: KubeObject | undefined, newObj: KubeObject, sc
  * in typedView.
  */
 function typedObject(obj: KubeObject, schema: PatchSchema): unknown {
-  const clean = withoutManagedFields(obj);
-  return schema.name.startsWith('io.k8s.') ? typedView(clean, { schema }) : clean;
+  return typedRoot(withoutManagedFields(obj), schema);
+}
+
+/** typedRoot is typedView of an object without managedFields, for built-in kinds. */
+function typedRoot(obj: KubeObject, schema: PatchSchema): unknown {
+  return schema.name.startsWith('io.k8s.') ? typedView(obj, { schema }) : obj;
 }
 
 /** excludeFields drops reset fields and everything below them from a comparison. */
